@@ -1,0 +1,219 @@
+// The call-log schema (DESIGN §7): the public contract users write SQL against.
+// Forward-only migrations keyed by PRAGMA user_version, each applied inside one transaction.
+// A DB written by a newer llm-otel (user_version above ours) is refused and left untouched.
+
+import type BetterSqlite3 from 'better-sqlite3';
+
+type Db = BetterSqlite3.Database;
+
+/** Each entry migrates from version i to i + 1. Never edit a released entry; append a new one. */
+export const MIGRATIONS: readonly string[] = [
+  // 0 → 1: the initial schema.
+  `
+  CREATE TABLE llm_calls (
+    id INTEGER PRIMARY KEY,
+    span_id TEXT UNIQUE NOT NULL,
+    trace_id TEXT NOT NULL,
+    parent_span_id TEXT,
+    parent_call_id TEXT,
+    service_name TEXT,
+    session_id TEXT,
+    user_id TEXT,
+    agent_name TEXT,
+    conversation_id TEXT,
+    tags TEXT,
+    metadata TEXT,
+    operation TEXT NOT NULL,
+    api TEXT,
+    provider TEXT,
+    server_address TEXT,
+    server_port INTEGER,
+    request_model TEXT,
+    response_model TEXT,
+    response_id TEXT,
+    request_id TEXT,
+    temperature REAL,
+    top_p REAL,
+    max_tokens INTEGER,
+    stream INTEGER,
+    finish_reasons TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    total_tokens INTEGER,
+    cached_input_tokens INTEGER,
+    reasoning_tokens INTEGER,
+    usage_source TEXT,
+    cost REAL,
+    currency TEXT,
+    price_id INTEGER,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    duration_ms REAL,
+    ttft_ms REAL,
+    status TEXT NOT NULL,
+    error_type TEXT,
+    error_message TEXT,
+    http_status INTEGER,
+    retry_count INTEGER NOT NULL DEFAULT 0,
+    attributes TEXT
+  );
+  CREATE INDEX llm_calls_trace ON llm_calls(trace_id);
+  CREATE INDEX llm_calls_session ON llm_calls(session_id, started_at);
+  CREATE INDEX llm_calls_user ON llm_calls(user_id, started_at);
+  CREATE INDEX llm_calls_agent ON llm_calls(agent_name, started_at);
+  CREATE INDEX llm_calls_model ON llm_calls(request_model, started_at);
+  CREATE INDEX llm_calls_started ON llm_calls(started_at);
+  CREATE INDEX llm_calls_parent_call ON llm_calls(parent_call_id);
+
+  CREATE TABLE llm_messages (
+    call_id INTEGER NOT NULL REFERENCES llm_calls(id) ON DELETE CASCADE,
+    direction TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    role TEXT,
+    content TEXT,
+    content_chars INTEGER,
+    truncated INTEGER NOT NULL DEFAULT 0,
+    tool_calls TEXT,
+    tool_call_id TEXT,
+    name TEXT,
+    token_estimate INTEGER,
+    PRIMARY KEY (call_id, direction, position)
+  ) WITHOUT ROWID;
+  CREATE INDEX llm_messages_tool_call ON llm_messages(tool_call_id) WHERE tool_call_id IS NOT NULL;
+
+  CREATE TABLE llm_runs (
+    id INTEGER PRIMARY KEY,
+    span_id TEXT UNIQUE NOT NULL,
+    trace_id TEXT NOT NULL,
+    parent_span_id TEXT,
+    parent_call_id TEXT,
+    kind TEXT NOT NULL,
+    name TEXT,
+    session_id TEXT,
+    user_id TEXT,
+    agent_name TEXT,
+    tool_call_id TEXT,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    duration_ms REAL,
+    status TEXT NOT NULL,
+    error_message TEXT,
+    attributes TEXT
+  );
+  CREATE INDEX llm_runs_trace ON llm_runs(trace_id);
+  CREATE INDEX llm_runs_parent_call ON llm_runs(parent_call_id);
+  CREATE INDEX llm_runs_session ON llm_runs(session_id, started_at);
+  CREATE INDEX llm_runs_started ON llm_runs(started_at);
+  CREATE INDEX llm_runs_tool_call ON llm_runs(tool_call_id) WHERE tool_call_id IS NOT NULL;
+
+  CREATE TABLE llm_usage_hourly (
+    hour TEXT NOT NULL,
+    service_name TEXT NOT NULL DEFAULT '',
+    provider TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    user_id TEXT NOT NULL DEFAULT '',
+    agent_name TEXT NOT NULL DEFAULT '',
+    calls INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cost REAL,
+    duration_ms_sum REAL NOT NULL DEFAULT 0,
+    duration_ms_max REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (hour, service_name, provider, model, user_id, agent_name)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE model_prices (
+    id INTEGER PRIMARY KEY,
+    provider TEXT,
+    model_pattern TEXT NOT NULL,
+    input_per_mtok REAL,
+    cached_input_per_mtok REAL,
+    output_per_mtok REAL,
+    currency TEXT NOT NULL DEFAULT 'USD',
+    valid_from TEXT,
+    valid_to TEXT,
+    source TEXT NOT NULL DEFAULT 'user'
+  );
+  CREATE INDEX model_prices_lookup ON model_prices(model_pattern, provider);
+
+  -- Per-run aggregate over every call beneath the run (recursively through parent_call_id,
+  -- through nested runs and through calls that enclose runs).
+  CREATE VIEW llm_run_totals AS
+  WITH RECURSIVE tree(root, span_id) AS (
+    SELECT span_id, span_id FROM llm_runs
+    UNION
+    SELECT tree.root, r.span_id FROM tree JOIN llm_runs r ON r.parent_call_id = tree.span_id
+    UNION
+    SELECT tree.root, c.span_id FROM tree JOIN llm_calls c ON c.parent_call_id = tree.span_id
+  )
+  SELECT
+    r.span_id AS span_id,
+    r.kind AS kind,
+    r.name AS name,
+    r.trace_id AS trace_id,
+    r.session_id AS session_id,
+    r.user_id AS user_id,
+    r.started_at AS started_at,
+    r.duration_ms AS duration_ms,
+    r.status AS status,
+    count(c.id) AS calls,
+    coalesce(sum(c.status <> 'ok'), 0) AS errors,
+    coalesce(sum(c.input_tokens), 0) AS input_tokens,
+    coalesce(sum(c.output_tokens), 0) AS output_tokens,
+    sum(c.cost) AS cost,
+    avg(c.duration_ms) AS avg_duration_ms,
+    (SELECT group_concat(m, ',') FROM (
+       SELECT DISTINCT coalesce(c2.response_model, c2.request_model) AS m
+       FROM tree t2 JOIN llm_calls c2 ON c2.span_id = t2.span_id
+       WHERE t2.root = r.span_id AND m IS NOT NULL ORDER BY m)) AS models
+  FROM llm_runs r
+  LEFT JOIN tree t ON t.root = r.span_id
+  LEFT JOIN llm_calls c ON c.span_id = t.span_id
+  GROUP BY r.span_id;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export class SchemaVersionError extends Error {
+  constructor(public readonly file: string, public readonly found: number) {
+    super(`${file} was written by a newer llm-otel (schema version ${found}; this one knows up to ${SCHEMA_VERSION}). ` +
+      'Upgrade llm-otel to use it; the file was left untouched.');
+    this.name = 'SchemaVersionError';
+  }
+}
+
+export class ForeignDatabaseError extends Error {
+  constructor(public readonly file: string) {
+    super(`${file} is a SQLite database but not an llm-otel call log (it has tables and no llm-otel schema version); refusing to touch it.`);
+    this.name = 'ForeignDatabaseError';
+  }
+}
+
+/** Current schema version of an open DB (0 for a new file). */
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings the DB to SCHEMA_VERSION. Throws SchemaVersionError for a newer DB and
+ * ForeignDatabaseError for a SQLite file that holds someone else's tables; both leave it untouched.
+ */
+export function migrate(db: Db, file = db.name): void {
+  const found = schemaVersion(db);
+  if (found > SCHEMA_VERSION) throw new SchemaVersionError(file, found);
+  if (found === SCHEMA_VERSION) return;
+  if (found === 0) {
+    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").get() as { n: number };
+    if (tables.n > 0) throw new ForeignDatabaseError(file);
+  }
+  // IMMEDIATE: two processes opening a fresh file at once serialise here; the loser re-reads.
+  const run = db.transaction(() => {
+    const now = schemaVersion(db);
+    if (now > SCHEMA_VERSION) throw new SchemaVersionError(file, now);
+    for (let v = now; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  });
+  run.immediate();
+}

@@ -1,0 +1,138 @@
+// The only module that reads environment variables (DESIGN §2). Everything else takes explicit
+// options, so tests construct classes directly and never fight import-time env reads.
+// Bad values produce one warning naming the variable and the value, then the default.
+
+import { warnOnce } from './util/warn.js';
+
+export type CaptureMode = 'none' | 'local' | 'all';
+
+export interface LlmOtelConfig {
+  enabled: boolean;
+  /** Path of the SQLite call log, or null when disabled (`LLM_OTEL_DB=off`). */
+  db: string | null;
+  captureContent: CaptureMode;
+  maxContentChars: number;
+  /** 'default' | 'off' | list of masker names. */
+  redact: 'default' | 'off' | string[];
+  redactPatterns: RegExp[];
+  sampleRate: number;
+  pricesFile: string | null;
+  jsonl: string | null;
+  /** OTLP forwarding on/off (`OTEL_TRACES_EXPORTER=none` turns it off). */
+  otlp: boolean;
+  /** 'http/protobuf' (OTel default) or 'http/json'. */
+  otlpProtocol: 'http/protobuf' | 'http/json';
+  streamUsage: 'off' | 'inject';
+}
+
+type Env = Record<string, string | undefined>;
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return dflt;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  warnOnce(`config:${name}`, `${name}=${JSON.stringify(raw)} is not a boolean; using ${dflt}`);
+  return dflt;
+}
+
+function num(env: Env, name: string, dflt: number, ok: (n: number) => boolean, what: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || !ok(n)) {
+    warnOnce(`config:${name}`, `${name}=${JSON.stringify(raw)} is not ${what}; using ${dflt}`);
+    return dflt;
+  }
+  return n;
+}
+
+function str(env: Env, name: string): string | null {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? null : raw.trim();
+}
+
+export const MASKER_NAMES = ['email', 'phone', 'api_key', 'card'] as const;
+
+export function loadConfig(env: Env = process.env): LlmOtelConfig {
+  const enabled = bool(env, 'LLM_OTEL_ENABLED', true) && !bool(env, 'OTEL_SDK_DISABLED', false);
+
+  const dbRaw = str(env, 'LLM_OTEL_DB');
+  const db = dbRaw === null ? './llm-otel.db' : ['off', 'none', 'false', '0'].includes(dbRaw.toLowerCase()) ? null : dbRaw;
+
+  let captureContent: CaptureMode = 'local';
+  const cap = str(env, 'LLM_OTEL_CAPTURE_CONTENT');
+  if (cap !== null) {
+    const v = cap.toLowerCase();
+    if (v === 'local' || v === 'all' || v === 'none') captureContent = v;
+    else warnOnce('config:LLM_OTEL_CAPTURE_CONTENT', `LLM_OTEL_CAPTURE_CONTENT=${JSON.stringify(cap)} is not one of local|all|none; using local`);
+  } else if (bool(env, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', false)) {
+    captureContent = 'all';
+  }
+
+  const maxContentChars = num(env, 'LLM_OTEL_MAX_CONTENT_CHARS', 4096, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
+
+  let redact: LlmOtelConfig['redact'] = 'default';
+  const red = str(env, 'LLM_OTEL_REDACT');
+  if (red !== null) {
+    const v = red.toLowerCase();
+    if (v === 'default' || v === 'off') redact = v;
+    else {
+      const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const unknown = names.filter((n) => !(MASKER_NAMES as readonly string[]).includes(n));
+      if (unknown.length > 0 || names.length === 0) {
+        warnOnce('config:LLM_OTEL_REDACT', `LLM_OTEL_REDACT=${JSON.stringify(red)} names unknown maskers (${unknown.join(', ')}); known: default, off, ${MASKER_NAMES.join(', ')}; using default`);
+      } else redact = names;
+    }
+  }
+
+  const redactPatterns: RegExp[] = [];
+  const pats = env.LLM_OTEL_REDACT_PATTERNS;
+  if (pats !== undefined && pats.trim() !== '') {
+    // A JSON array of strings, or a comma-free single pattern.
+    let list: unknown = null;
+    try { list = JSON.parse(pats); } catch { list = [pats]; }
+    if (!Array.isArray(list)) list = [pats];
+    for (const p of list as unknown[]) {
+      try { redactPatterns.push(new RegExp(String(p), 'g')); }
+      catch { warnOnce(`config:LLM_OTEL_REDACT_PATTERNS:${p}`, `LLM_OTEL_REDACT_PATTERNS has an invalid regular expression ${JSON.stringify(p)}; ignored`); }
+    }
+  }
+
+  const sampleRate = num(env, 'LLM_OTEL_SAMPLE_RATE', 1, (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
+
+  const exporters = (str(env, 'OTEL_TRACES_EXPORTER') ?? 'otlp').toLowerCase().split(',').map((s) => s.trim());
+  const otlp = !exporters.includes('none') && exporters.includes('otlp');
+  if (!exporters.includes('none') && !exporters.includes('otlp')) {
+    warnOnce('config:OTEL_TRACES_EXPORTER', `OTEL_TRACES_EXPORTER=${JSON.stringify(env.OTEL_TRACES_EXPORTER)}: llm-otel only forwards with "otlp"; OTLP forwarding is off`);
+  }
+  const protoRaw = (str(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? str(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf').toLowerCase();
+  let otlpProtocol: LlmOtelConfig['otlpProtocol'] = 'http/protobuf';
+  if (protoRaw === 'http/json') otlpProtocol = 'http/json';
+  else if (protoRaw !== 'http/protobuf') {
+    warnOnce('config:OTEL_EXPORTER_OTLP_PROTOCOL', `OTEL_EXPORTER_OTLP_PROTOCOL=${JSON.stringify(protoRaw)} is not supported by llm-otel (http/protobuf or http/json); using http/protobuf`);
+  }
+
+  let streamUsage: LlmOtelConfig['streamUsage'] = 'off';
+  const su = str(env, 'LLM_OTEL_STREAM_USAGE');
+  if (su !== null) {
+    if (su.toLowerCase() === 'inject') streamUsage = 'inject';
+    else if (su.toLowerCase() !== 'off') warnOnce('config:LLM_OTEL_STREAM_USAGE', `LLM_OTEL_STREAM_USAGE=${JSON.stringify(su)} is not one of off|inject; using off`);
+  }
+
+  return {
+    enabled,
+    db,
+    captureContent,
+    maxContentChars,
+    redact,
+    redactPatterns,
+    sampleRate,
+    pricesFile: str(env, 'LLM_OTEL_PRICES'),
+    jsonl: str(env, 'LLM_OTEL_JSONL'),
+    otlp,
+    otlpProtocol,
+    streamUsage,
+  };
+}
