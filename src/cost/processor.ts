@@ -1,0 +1,67 @@
+// CostSpanProcessor: puts llm_otel.cost / llm_otel.currency / llm_otel.price_id on inference spans
+// while they are ending, so every exporter (OTLP, the call log) sees the same cost.
+// Uses SpanProcessor.onEnding (sdk-trace-base 2.x, marked experimental there): it runs inside
+// span.end() before the span becomes read-only and before any processor's onEnd.
+
+import type { Context } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import * as S from '../semconv.js';
+import { errorMessage, warnOnce } from '../util/warn.js';
+import { priceCall } from './db.js';
+import type { PriceBook } from './pricebook.js';
+
+const NOT_INFERENCE = new Set(['invoke_agent', 'execute_tool', 'invoke_workflow', 'create_agent']);
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+function str(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+export interface CostSpanProcessorOptions {
+  /** The prices: a book, or a function returning the current one (e.g. `() => source.book()`). */
+  book: PriceBook | (() => PriceBook);
+}
+
+export class CostSpanProcessor implements SpanProcessor {
+  private readonly getBook: () => PriceBook;
+
+  constructor(opts: CostSpanProcessorOptions) {
+    const b = opts.book;
+    this.getBook = typeof b === 'function' ? b : () => b;
+  }
+
+  onStart(_span: Span, _ctx: Context): void { /* nothing to do at start */ }
+
+  onEnding(span: Span): void {
+    try {
+      const a = span.attributes;
+      const op = a[S.GEN_AI_OPERATION_NAME];
+      if (typeof op !== 'string' || NOT_INFERENCE.has(op)) return;
+      if (a[S.LLM_OTEL_COST] !== undefined) return; // already priced upstream: keep it
+      const priced = priceCall(this.getBook(), {
+        provider: str(a[S.GEN_AI_PROVIDER_NAME]),
+        request_model: str(a[S.GEN_AI_REQUEST_MODEL]),
+        response_model: str(a[S.GEN_AI_RESPONSE_MODEL]),
+        input_tokens: num(a[S.GEN_AI_USAGE_INPUT_TOKENS]),
+        output_tokens: num(a[S.GEN_AI_USAGE_OUTPUT_TOKENS]),
+        cached_input_tokens: num(a[S.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]),
+        reasoning_tokens: num(a[S.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]),
+        started_at: new Date(span.startTime[0] * 1000 + span.startTime[1] / 1e6).toISOString(),
+      });
+      if (!priced) return;
+      span.setAttribute(S.LLM_OTEL_COST, priced.cost);
+      span.setAttribute(S.LLM_OTEL_CURRENCY, priced.currency);
+      if (priced.priceId !== null) span.setAttribute(S.LLM_OTEL_PRICE_ID, priced.priceId);
+    } catch (e) {
+      warnOnce('cost:processor', `could not compute the cost of a call (${errorMessage(e)}); cost left empty`);
+    }
+  }
+
+  onEnd(_span: ReadableSpan): void { /* cost is set in onEnding */ }
+
+  forceFlush(): Promise<void> { return Promise.resolve(); }
+
+  shutdown(): Promise<void> { return Promise.resolve(); }
+}
