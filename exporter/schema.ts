@@ -176,6 +176,12 @@ export const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/**
+ * `PRAGMA application_id` of every llm-otel call log ('LLOT'): tells our files apart from other
+ * SQLite databases that also use `user_version`.
+ */
+export const APPLICATION_ID = 0x4c4c4f54;
+
 export class SchemaVersionError extends Error {
   constructor(public readonly file: string, public readonly found: number) {
     super(`${file} was written by a newer llm-otel (schema version ${found}; this one knows up to ${SCHEMA_VERSION}). ` +
@@ -186,7 +192,7 @@ export class SchemaVersionError extends Error {
 
 export class ForeignDatabaseError extends Error {
   constructor(public readonly file: string) {
-    super(`${file} is a SQLite database but not an llm-otel call log (it has tables and no llm-otel schema version); refusing to touch it.`);
+    super(`${file} is a SQLite database but not an llm-otel call log; refusing to touch it (choose another file).`);
     this.name = 'ForeignDatabaseError';
   }
 }
@@ -197,22 +203,34 @@ export function schemaVersion(db: Db): number {
 }
 
 /**
+ * Read-only identification: the schema version of an llm-otel DB (0 for an empty file).
+ * Throws SchemaVersionError for a newer llm-otel DB and ForeignDatabaseError for anyone else's.
+ */
+export function checkDatabase(db: Db, file = db.name): number {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const version = schemaVersion(db);
+  if (appId === APPLICATION_ID) {
+    if (version > SCHEMA_VERSION) throw new SchemaVersionError(file, version);
+    return version;
+  }
+  if (appId !== 0 || version !== 0) throw new ForeignDatabaseError(file);
+  const objects = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").get() as { n: number };
+  if (objects.n > 0) throw new ForeignDatabaseError(file);
+  return 0;
+}
+
+/**
  * Brings the DB to SCHEMA_VERSION. Throws SchemaVersionError for a newer DB and
  * ForeignDatabaseError for a SQLite file that holds someone else's tables; both leave it untouched.
  */
 export function migrate(db: Db, file = db.name): void {
-  const found = schemaVersion(db);
-  if (found > SCHEMA_VERSION) throw new SchemaVersionError(file, found);
-  if (found === SCHEMA_VERSION) return;
-  if (found === 0) {
-    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").get() as { n: number };
-    if (tables.n > 0) throw new ForeignDatabaseError(file);
-  }
-  // IMMEDIATE: two processes opening a fresh file at once serialise here; the loser re-reads.
+  if (checkDatabase(db, file) === SCHEMA_VERSION) return;
+  // IMMEDIATE: processes opening a fresh file at once serialise here, and the check is repeated
+  // under the write lock so the loser sees the winner's schema instead of "foreign tables".
   const run = db.transaction(() => {
-    const now = schemaVersion(db);
-    if (now > SCHEMA_VERSION) throw new SchemaVersionError(file, now);
+    const now = checkDatabase(db, file);
     for (let v = now; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    if (now === 0) db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   });
   run.immediate();

@@ -1,0 +1,18 @@
+// `llm-otel/exporter`: the call log for any OpenTelemetry pipeline.
+export { SqliteCallLogExporter, type SqliteCallLogExporterOptions } from './SqliteCallLogExporter.js';
+export { CallLogSpanProcessor, type CallLogSpanProcessorOptions } from './processor.js';
+export { CallLogSink, type CallLogSinkOptions } from './sink.js';
+export {
+  CallLogWriter,
+  type CallLogWriterOptions, type WriteOptions, type PriceHook, type PriceResult, type EstimateTokens, type WarnFn,
+} from './writer.js';
+export {
+  spanToItem, isGenAiSpan, contentLength, CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS,
+  type CallRow, type MessageRow, type RunRow, type CallItem, type RunItem, type CallLogItem,
+} from './rows.js';
+export {
+  migrate, checkDatabase, schemaVersion, MIGRATIONS, SCHEMA_VERSION, APPLICATION_ID,
+  SchemaVersionError, ForeignDatabaseError,
+} from './schema.js';
+export { openForWriting, type Db, type OpenOptions } from './db.js';
+export { openReadOnly, CallLogMissingError, type ReadOnlyOptions } from './store.js';

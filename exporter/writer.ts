@@ -1,0 +1,422 @@
+// CallLogWriter: the only code that writes the call log. One transaction per batch: calls,
+// messages, runs and the hourly rollup commit together or not at all, so the rollup always
+// equals what happened. It never throws: a batch it cannot write now is reported back (false)
+// and the caller keeps it for a retry on an unref'd backoff.
+
+import { openSync, writeSync, closeSync } from 'node:fs';
+import type { Statement } from 'better-sqlite3';
+import { openForWriting, type Db } from './db.js';
+import {
+  CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS,
+  type CallItem, type CallLogItem, type CallRow, type MessageRow,
+} from './rows.js';
+import { SchemaVersionError, ForeignDatabaseError } from './schema.js';
+import { warnOnce, resetWarning, errorMessage } from '../src/util/warn.js';
+
+export interface PriceResult { cost: number | null; currency: string | null; priceId: number | null }
+/** Prices a call that arrived without `llm_otel.cost`. `db` is the open call log (null if none). */
+export type PriceHook = (call: Readonly<CallRow>, db: Db | null) => PriceResult | null;
+/** Token count estimate of one message's content (the cli helper supplies a tokenizer-based one). */
+export type EstimateTokens = (text: string, model?: string) => number;
+export type WarnFn = (key: string, message: string) => void;
+
+export interface CallLogWriterOptions {
+  /** SQLite file of the call log; null writes no DB (e.g. JSONL only). */
+  path: string | null;
+  /**
+   * Fraction (0..1) of successful calls kept in `llm_calls`/`llm_messages`/JSONL. Calls whose status
+   * is not `ok` and all runs are always kept. Decided from a hash of the trace id, so the ok calls
+   * of one trace are kept or dropped together. `llm_usage_hourly` counts every call, sampled or not.
+   */
+  sampleRate?: number;
+  /** Also append one JSON object per kept call (the call row plus `messages`) to this file. */
+  jsonl?: string | null;
+  price?: PriceHook;
+  estimateTokens?: EstimateTokens;
+  /** Lock wait of ordinary flushes (ms, default 50): short, because it blocks the app's thread. */
+  busyTimeoutMs?: number;
+  /** Extra pragmas applied on open (e.g. `{ cache_size: -8000 }`). */
+  pragmas?: Readonly<Record<string, string | number>>;
+  /** Backoff after a failure: first retry after retryMinMs, doubling up to retryMaxMs. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** Warning sink (default: warnOnce from src/util/warn). */
+  warn?: WarnFn;
+}
+
+export interface WriteOptions {
+  /** Ignore the backoff (exit drain, forceFlush). */
+  force?: boolean;
+  /** Lock wait for this batch (ms); the exit drain waits longer than ordinary flushes. */
+  busyTimeoutMs?: number;
+}
+
+type Fault = 'busy' | 'full' | 'readonly' | 'corrupt' | 'cantopen' | 'version' | 'foreign' | 'other';
+
+interface Rollup {
+  hour: string; service_name: string; provider: string; model: string; user_id: string; agent_name: string;
+  calls: number; errors: number; input_tokens: number; output_tokens: number; cost: number | null;
+  duration_ms_sum: number; duration_ms_max: number;
+}
+
+const ROLLUP_SQL = `
+INSERT INTO llm_usage_hourly (hour, service_name, provider, model, user_id, agent_name,
+  calls, errors, input_tokens, output_tokens, cost, duration_ms_sum, duration_ms_max)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (hour, service_name, provider, model, user_id, agent_name) DO UPDATE SET
+  calls = calls + excluded.calls,
+  errors = errors + excluded.errors,
+  input_tokens = input_tokens + excluded.input_tokens,
+  output_tokens = output_tokens + excluded.output_tokens,
+  cost = CASE WHEN excluded.cost IS NULL THEN llm_usage_hourly.cost
+              WHEN llm_usage_hourly.cost IS NULL THEN excluded.cost
+              ELSE llm_usage_hourly.cost + excluded.cost END,
+  duration_ms_sum = duration_ms_sum + excluded.duration_ms_sum,
+  duration_ms_max = max(duration_ms_max, excluded.duration_ms_max)`;
+
+function insertSql(table: string, cols: readonly string[], orIgnore: boolean): string {
+  return `INSERT ${orIgnore ? 'OR IGNORE ' : ''}INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
+}
+
+/** 32-bit FNV-1a: a stable hash so sampling does not depend on how ids were generated. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export class CallLogWriter {
+  readonly path: string | null;
+  private readonly opts: CallLogWriterOptions;
+  private readonly warn: WarnFn;
+  private readonly sampleThreshold: number;
+  private _db: Db | null = null;
+  private stmts: {
+    call: Statement; message: Statement; run: Statement; rollup: Statement;
+  } | null = null;
+  private busyTimeoutNow = -1;
+  private nextAttemptAt = 0;
+  private backoffMs = 0;
+  private fault: Fault | null = null;
+  private jsonlFd: number | null = null;
+  private jsonlFailed = false;
+  private readonly jsonlDone = new WeakSet<object>();
+  private closed = false;
+
+  constructor(opts: CallLogWriterOptions) {
+    this.opts = opts;
+    this.path = opts.path;
+    this.warn = opts.warn ?? warnOnce;
+    const rate = opts.sampleRate ?? 1;
+    this.sampleThreshold = !(rate >= 0) ? 1 : rate >= 1 ? 1 : rate; // NaN → keep everything
+  }
+
+  /** The open connection, or null while the DB is unavailable / not yet opened. */
+  get db(): Db | null { return this._db; }
+
+  /** The current problem (null when writing works). */
+  get failing(): Fault | null { return this.fault; }
+
+  /** Whether a successful ("ok") call is kept by sampling. */
+  keeps(call: Pick<CallRow, 'status' | 'trace_id'>): boolean {
+    if (call.status !== 'ok' || this.sampleThreshold >= 1) return true;
+    if (this.sampleThreshold <= 0) return false;
+    return fnv1a(call.trace_id) / 0x100000000 < this.sampleThreshold;
+  }
+
+  /**
+   * Writes the items in one transaction. Returns true when the writer is done with them (written,
+   * duplicates ignored, or sampled out), false when they must be kept and offered again later.
+   * Never throws.
+   */
+  writeBatch(items: readonly CallLogItem[], wo: WriteOptions = {}): boolean {
+    if (this.closed) return true;
+    if (items.length === 0) return true;
+    this.prepareItems(items);
+    if (this.path === null) return true;
+    if (!wo.force && Date.now() < this.nextAttemptAt) return false;
+    const db = this.open();
+    if (!db || !this.stmts) return false;
+    try {
+      this.setBusyTimeout(wo.busyTimeoutMs ?? this.opts.busyTimeoutMs ?? 50);
+      this.commit(items);
+      this.recovered();
+      return true;
+    } catch (e) {
+      const fault = classify(e);
+      if (fault !== 'other') {
+        this.failed(fault, e);
+        return false;
+      }
+      // Not an I/O problem: some row itself is bad. Write item by item so one bad row cannot block
+      // the rest forever; the bad ones are dropped with a warning.
+      return this.writeOneByOne(items);
+    }
+  }
+
+  /**
+   * Closes the connection (checkpointing the WAL into the main file) but stays usable: the next
+   * write reopens it. Used by the exit drain, after which late spans may still arrive.
+   */
+  release(): void {
+    this.closeDb();
+  }
+
+  /** Closes the DB and the JSONL file for good. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeDb();
+    if (this.jsonlFd !== null) {
+      try { closeSync(this.jsonlFd); } catch { /* nothing to do */ }
+      this.jsonlFd = null;
+    }
+  }
+
+  // ── preparing rows ─────────────────────────────────────────────────────────────────────────────
+
+  /** Pricing, token estimates and the JSONL line: once per item, before the first DB attempt. */
+  private prepareItems(items: readonly CallLogItem[]): void {
+    let lines = '';
+    for (const item of items) {
+      if (item.kind !== 'call' || this.jsonlDone.has(item)) continue;
+      this.jsonlDone.add(item);
+      this.price(item.call);
+      if (!this.keeps(item.call)) continue;
+      this.estimate(item);
+      if (this.opts.jsonl && !this.jsonlFailed) lines += jsonLine(item) + '\n';
+    }
+    if (lines) this.appendJsonl(lines);
+  }
+
+  private price(call: CallRow): void {
+    const hook = this.opts.price;
+    if (!hook || call.cost !== null) return;
+    try {
+      const r = hook(call, this._db);
+      if (r) {
+        call.cost = r.cost;
+        call.currency = r.currency;
+        call.price_id = r.priceId;
+      }
+    } catch (e) {
+      this.warn('price-hook', `pricing a call failed (${errorMessage(e)}); calls are stored without cost`);
+    }
+  }
+
+  private estimate(item: CallItem): void {
+    const fn = this.opts.estimateTokens;
+    if (!fn) return;
+    const model = item.call.response_model ?? item.call.request_model ?? undefined;
+    for (const m of item.messages) {
+      if (m.content === null || m.token_estimate !== null) continue;
+      try {
+        const n = fn(m.content, model);
+        m.token_estimate = Number.isFinite(n) ? Math.round(n) : null;
+      } catch (e) {
+        this.warn('token-estimate', `estimating tokens failed (${errorMessage(e)}); token_estimate left empty`);
+        return;
+      }
+    }
+  }
+
+  private appendJsonl(lines: string): void {
+    try {
+      // 'a' + O_APPEND: concurrent processes appending whole lines do not interleave mid-line.
+      this.jsonlFd ??= openSync(this.opts.jsonl!, 'a', 0o600);
+      writeSync(this.jsonlFd, lines);
+    } catch (e) {
+      this.jsonlFailed = true;
+      this.warn(`jsonl:${this.opts.jsonl}`, `cannot append to the JSONL call log ${this.opts.jsonl} (${errorMessage(e)}); JSONL output is off`);
+    }
+  }
+
+  // ── the transaction ────────────────────────────────────────────────────────────────────────────
+
+  private commit(items: readonly CallLogItem[]): void {
+    const db = this._db!;
+    const st = this.stmts!;
+    const rollups = new Map<string, Rollup>();
+    const tx = db.transaction(() => {
+      for (const item of items) {
+        if (item.kind === 'run') {
+          st.run.run(RUN_COLUMNS.map((c) => item.run[c]));
+          continue;
+        }
+        const call = item.call;
+        if (this.keeps(call)) {
+          const r = st.call.run(CALL_COLUMNS.map((c) => call[c]));
+          if (r.changes === 0) continue; // already stored (a retried or repeated export): count once
+          const id = r.lastInsertRowid;
+          for (const m of item.messages) st.message.run(id, ...MESSAGE_COLUMNS.map((c) => m[c]));
+        }
+        addRollup(rollups, call);
+      }
+      for (const u of rollups.values()) {
+        st.rollup.run(u.hour, u.service_name, u.provider, u.model, u.user_id, u.agent_name,
+          u.calls, u.errors, u.input_tokens, u.output_tokens, u.cost, u.duration_ms_sum, u.duration_ms_max);
+      }
+    });
+    // IMMEDIATE takes the write lock up front, so the busy timeout applies (a deferred transaction
+    // upgrading from read to write can fail at once with SQLITE_BUSY in WAL mode).
+    tx.immediate();
+  }
+
+  private writeOneByOne(items: readonly CallLogItem[]): boolean {
+    for (const item of items) {
+      try {
+        this.commit([item]);
+      } catch (e) {
+        const fault = classify(e);
+        if (fault !== 'other') {
+          this.failed(fault, e);
+          return false; // I/O again: keep everything (rows already written are ignored on retry)
+        }
+        const id = item.kind === 'call' ? item.call.span_id : item.run.span_id;
+        this.warn(`bad-row:${this.path}`, `a call-log row could not be stored and was skipped (span ${id}: ${errorMessage(e)})`);
+      }
+    }
+    this.recovered();
+    return true;
+  }
+
+  // ── connection life cycle and faults ───────────────────────────────────────────────────────────
+
+  private open(): Db | null {
+    if (this._db) return this._db;
+    try {
+      const db = openForWriting(this.path!, {
+        busyTimeoutMs: this.opts.busyTimeoutMs ?? 50,
+        ...(this.opts.pragmas ? { pragmas: this.opts.pragmas } : {}),
+      });
+      this._db = db;
+      this.busyTimeoutNow = this.opts.busyTimeoutMs ?? 50;
+      this.stmts = {
+        call: db.prepare(insertSql('llm_calls', CALL_COLUMNS, true)),
+        message: db.prepare(insertSql('llm_messages', ['call_id', ...MESSAGE_COLUMNS], false)),
+        run: db.prepare(insertSql('llm_runs', RUN_COLUMNS, true)),
+        rollup: db.prepare(ROLLUP_SQL),
+      };
+      return db;
+    } catch (e) {
+      this.closeDb();
+      this.failed(classify(e, true), e);
+      return null;
+    }
+  }
+
+  private setBusyTimeout(ms: number): void {
+    if (ms === this.busyTimeoutNow || !this._db) return;
+    this._db.pragma(`busy_timeout = ${Math.max(0, Math.floor(ms))}`);
+    this.busyTimeoutNow = ms;
+  }
+
+  private closeDb(): void {
+    const db = this._db;
+    this._db = null;
+    this.stmts = null;
+    if (db) {
+      try { db.close(); } catch { /* a broken handle: nothing more to do */ }
+    }
+  }
+
+  private failed(fault: Fault, e: unknown): void {
+    // Transient faults keep the connection; the others reopen from scratch on the next attempt.
+    if (fault !== 'busy' && fault !== 'full') this.closeDb();
+    const min = this.opts.retryMinMs ?? 250;
+    const max = this.opts.retryMaxMs ?? 30_000;
+    this.backoffMs = this.backoffMs === 0 ? min : Math.min(max, this.backoffMs * 2);
+    this.nextAttemptAt = Date.now() + this.backoffMs;
+    if (this.fault !== fault) {
+      if (this.fault) resetWarning(this.warnKey(this.fault));
+      this.fault = fault;
+    }
+    this.warn(this.warnKey(fault), describe(fault, this.path!, e));
+  }
+
+  private recovered(): void {
+    if (this.fault) resetWarning(this.warnKey(this.fault));
+    this.fault = null;
+    this.backoffMs = 0;
+    this.nextAttemptAt = 0;
+  }
+
+  private warnKey(f: Fault): string { return `calllog:${f}:${this.path}`; }
+}
+
+function addRollup(map: Map<string, Rollup>, c: CallRow): void {
+  const hour = c.started_at.slice(0, 13) + ':00:00.000Z';
+  const model = c.request_model ?? c.response_model ?? '';
+  const service = c.service_name ?? '';
+  const provider = c.provider ?? '';
+  const user = c.user_id ?? '';
+  const agent = c.agent_name ?? '';
+  const key = `${hour}\u0000${service}\u0000${provider}\u0000${model}\u0000${user}\u0000${agent}`;
+  let r = map.get(key);
+  if (!r) {
+    r = { hour, service_name: service, provider, model, user_id: user, agent_name: agent, calls: 0, errors: 0,
+      input_tokens: 0, output_tokens: 0, cost: null, duration_ms_sum: 0, duration_ms_max: 0 };
+    map.set(key, r);
+  }
+  const d = c.duration_ms ?? 0;
+  r.calls += 1;
+  if (c.status !== 'ok') r.errors += 1;
+  r.input_tokens += c.input_tokens ?? 0;
+  r.output_tokens += c.output_tokens ?? 0;
+  if (c.cost !== null) r.cost = (r.cost ?? 0) + c.cost;
+  r.duration_ms_sum += d;
+  if (d > r.duration_ms_max) r.duration_ms_max = d;
+}
+
+const JSON_COLUMNS = new Set(['tags', 'metadata', 'finish_reasons', 'attributes']);
+
+/** The JSONL form of a call: the row with its JSON columns inlined as JSON, plus `messages`. */
+function jsonLine(item: CallItem): string {
+  const out: Record<string, unknown> = {};
+  for (const c of CALL_COLUMNS) {
+    const v = item.call[c];
+    out[c] = JSON_COLUMNS.has(c) && typeof v === 'string' ? safeParse(v) : v;
+  }
+  out.messages = item.messages.map((m: MessageRow) => ({
+    ...m,
+    tool_calls: m.tool_calls === null ? null : safeParse(m.tool_calls),
+  }));
+  return JSON.stringify(out);
+}
+
+function safeParse(s: string): unknown {
+  try { return JSON.parse(s); } catch { return s; }
+}
+
+function classify(e: unknown, opening = false): Fault {
+  if (e instanceof SchemaVersionError) return 'version';
+  if (e instanceof ForeignDatabaseError) return 'foreign';
+  const code = String((e as { code?: unknown } | null)?.code ?? '');
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'SQLITE_IOERR_WRITE' && /full/i.test(errorMessage(e))) return 'full';
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') return 'readonly';
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return 'corrupt';
+  if (code.startsWith('SQLITE_CANTOPEN') || code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR' ||
+      code === 'ENOENT' || code === 'EISDIR' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return 'cantopen';
+  if (code.startsWith('SQLITE_IOERR')) return 'cantopen';
+  // While opening, anything else still means "cannot use this file"; while writing it may be a bad row.
+  return opening ? 'cantopen' : 'other';
+}
+
+function describe(f: Fault, path: string, e: unknown): string {
+  const why = errorMessage(e);
+  const kept = 'finished calls are kept in memory (bounded) and written when it works again';
+  switch (f) {
+    case 'busy': return `call log ${path} is locked by another process (${why}); ${kept}`;
+    case 'full': return `call log ${path}: disk or database full (${why}); ${kept}`;
+    case 'readonly': return `call log ${path} is read-only (${why}); ${kept}`;
+    case 'corrupt': return `${path} is not a usable SQLite database (${why}); it was left untouched and call logging is paused. Move it away or point LLM_OTEL_DB at another file`;
+    case 'cantopen': return `cannot open call log ${path} (${why}); ${kept}`;
+    case 'version':
+    case 'foreign': return `${why} Call logging is paused`;
+    default: return `call log ${path}: ${why}`;
+  }
+}
