@@ -2,13 +2,16 @@
 // Scenario bodies shared by openai-app.mjs (ESM) and openai-app.cjs (CJS). The entry files load
 // `openai` in their own module format and pass the module in; this file never loads openai itself.
 //
-// Each scenario runs inside an app-level span `scenario <name>` (plain @opentelemetry/api: a no-op
-// without an SDK, so the app behaves the same with and without llm-otel) so a test can tell which
-// inference span belongs to which scenario by its parent. Each prints ONE deterministic JSON line:
-// the results an app would care about, never timings.
+// Each scenario runs inside a context carrying a deterministic *remote* parent span context (as if a
+// `traceparent` had arrived with an incoming request): trace id = sha256('scenario:<name>')[0..32],
+// span id = the next 16 hex digits. With llm-otel loaded the inference spans are its children, so a
+// test can tell which span belongs to which scenario; without it (no context manager) it is a no-op,
+// so the app behaves the same. Each scenario prints ONE deterministic JSON line: the results an app
+// would care about, never timings.
 //
 // Environment: TEST_OPENAI_URL (loopback server root), TEST_API_KEY, TEST_CLOSED_PORT.
 
+const crypto = require('node:crypto');
 const api = require('@opentelemetry/api');
 
 const URL_ROOT = process.env.TEST_OPENAI_URL;
@@ -325,17 +328,18 @@ function makeScenarios(mod) {
 /** Runs the named scenarios in order, each in its own app span, printing one JSON line each. */
 async function runScenarios(mod, names) {
   const scenarios = makeScenarios(mod);
-  const tracer = api.trace.getTracer('test-app');
   for (const name of names) {
     const fn = scenarios[name];
     if (!fn) throw new Error(`unknown scenario ${name}`);
-    const line = await tracer.startActiveSpan(`scenario ${name}`, async (span) => {
+    const h = crypto.createHash('sha256').update(`scenario:${name}`).digest('hex');
+    const parent = api.trace.setSpanContext(api.context.active(), {
+      traceId: h.slice(0, 32), spanId: h.slice(32, 48), traceFlags: api.TraceFlags.SAMPLED, isRemote: true,
+    });
+    const line = await api.context.with(parent, async () => {
       try {
         return { scenario: name, ...(await fn()) };
       } catch (e) {
         return { scenario: name, ...errorInfo(e) };
-      } finally {
-        span.end();
       }
     });
     process.stdout.write(`${JSON.stringify(line)}\n`);

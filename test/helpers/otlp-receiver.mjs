@@ -274,13 +274,20 @@ export async function startOtlpReceiver(options = {}) {
   const spans = [];
   const waiters = new Set();
   const hung = new Set();
+  let inFlight = 0;
+  let lastActivity = Date.now();
 
   const notify = () => { for (const w of waiters) w(); };
 
   const server = http.createServer((req, res) => {
     const chunks = [];
+    inFlight += 1;
+    lastActivity = Date.now();
     req.on('data', (c) => chunks.push(c));
+    req.on('error', () => { inFlight -= 1; });
     req.on('end', () => {
+      inFlight -= 1;
+      lastActivity = Date.now();
       const wire = Buffer.concat(chunks);
       const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim();
       const encoding = String(req.headers['content-encoding'] ?? '');
@@ -340,6 +347,16 @@ export async function startOtlpReceiver(options = {}) {
         const cleanup = () => { clearTimeout(timer); waiters.delete(check); };
         if (!check()) waiters.add(check);
       });
+    },
+    /**
+     * Resolves once no request is being received and none arrived for quietMs (call it after the
+     * exporting process has exited: what it sent is then fully decoded).
+     */
+    async settle({ quietMs = 50, timeoutMs = 5000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline && (inFlight > 0 || Date.now() - lastActivity < quietMs)) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
     /** Every request body received (decompressed), concatenated: for "never leaks" searches. */
     allBytes() { return Buffer.concat(requests.map((r) => r.bytes)); },
