@@ -177,14 +177,38 @@ export function priceCall(book: PriceBook, call: PricerCall): PricedCost | null 
   return { cost, currency: row.currency, priceId: row.id ?? null };
 }
 
+/** The pricing hook the exporter's CallLogWriter takes (`price` option). */
+export type PriceHookFn = ((call: PricerCall, db?: Db | null) => PricedCost | null) & {
+  /** The book the hook would use now (for CostSpanProcessor). */
+  book(): PriceBook;
+};
+
 /**
- * The `price` option of the exporter's CallLogWriter: `(call) => {cost, currency, priceId} | null`.
- * Mirrors the built-in table into the DB first; reloads user rows when they change.
+ * The `price` option of the exporter's CallLogWriter: `(call, db) => {cost, currency, priceId} | null`.
+ * Prices with the DB's rows (built-in table mirrored in first, user rows reloaded when they change)
+ * of the connection the writer passes, else of `db`; without any DB, with the built-in table.
+ * `overrides` (LLM_OTEL_PRICES) win over both. Never throws.
  */
-export function createDbPricer(db: Db, opts: DbPricerOptions = {}): ((call: PricerCall) => PricedCost | null) & { source: DbPriceSource } {
-  const source = new DbPriceSource(db, opts);
-  const fn = (call: PricerCall): PricedCost | null => {
-    try { return source.price(call); } catch { return null; }
+export function createDbPricer(db: Db | null = null, opts: DbPricerOptions = {}): PriceHookFn {
+  const sources = new WeakMap<Db, DbPriceSource>();
+  const o = opts.overrides;
+  const fallback = o ? PriceBook.builtin().withOverrides(o.rows, o.aliases) : PriceBook.builtin();
+  const bookFor = (d: Db | null | undefined): PriceBook => {
+    const target = d ?? db;
+    if (!target || !target.open) return fallback;
+    let src = sources.get(target);
+    if (!src) {
+      try { src = new DbPriceSource(target, opts); } catch { return fallback; }
+      sources.set(target, src);
+    }
+    return src.book();
   };
-  return Object.assign(fn, { source });
+  let last: Db | null = db;
+  const fn = (call: PricerCall, d?: Db | null): PricedCost | null => {
+    try {
+      if (d) last = d;
+      return priceCall(bookFor(d), call);
+    } catch { return null; }
+  };
+  return Object.assign(fn, { book: () => { try { return bookFor(last); } catch { return fallback; } } });
 }

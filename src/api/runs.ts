@@ -1,0 +1,104 @@
+// withAgent / withTool / withWorkflow: INTERNAL spans for the steps of an agent, so the LLM calls
+// beneath them form a tree (llm_otel.parent_call_id) in the DB and in the APM.
+
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import * as S from '../semconv.js';
+import { getLlmContext, getParentCallId, mergeLlmContext, setLlmContext, setParentCallId, type LlmContext } from '../context.js';
+import { getRuntime } from '../instrumentation/runtime.js';
+import { errorClassName } from '../instrumentation/errors.js';
+import { cleanText } from '../content/index.js';
+import { VERSION } from '../version.js';
+
+export interface RunOptions extends LlmContext {
+  /** For tools: the id of the tool call (from the model's output) this run answers. */
+  toolCallId?: string;
+  /** Extra span attributes. */
+  attributes?: Attributes;
+}
+
+type Kind = 'agent' | 'tool' | 'workflow';
+const OPERATION: Record<Kind, string> = { agent: 'invoke_agent', tool: 'execute_tool', workflow: 'invoke_workflow' };
+
+function tracer() {
+  return getRuntime()?.tracer() ?? trace.getTracer(S.INSTRUMENTATION_SCOPE, VERSION);
+}
+
+function endWithError(span: Span, err: unknown): void {
+  try {
+    const rt = getRuntime();
+    let message = err instanceof Error ? err.message : String(err);
+    if (rt) message = cleanText(message, { ...rt.content, maxChars: 1000 });
+    span.setAttributes({ [S.ERROR_TYPE]: errorClassName(err), [S.LLM_OTEL_STATUS]: 'error' });
+    span.setStatus({ code: SpanStatusCode.ERROR, message });
+  } catch { /* never mask the user's error */ }
+  span.end();
+}
+
+function endOk(span: Span): void {
+  span.setAttribute(S.LLM_OTEL_STATUS, 'ok');
+  span.end();
+}
+
+function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T {
+  let span: Span;
+  let ctx;
+  try {
+    const parent = context.active();
+    const inner: LlmContext = { ...opts };
+    if (kind === 'agent') inner.agentName = name;
+    const llm = mergeLlmContext(getLlmContext(parent), inner);
+    const attrs: Attributes = { [S.GEN_AI_OPERATION_NAME]: OPERATION[kind] };
+    if (kind === 'tool') {
+      attrs[S.GEN_AI_TOOL_NAME] = name;
+      if (opts.toolCallId) attrs[S.GEN_AI_TOOL_CALL_ID] = opts.toolCallId;
+    }
+    if (kind === 'workflow') attrs[S.GEN_AI_WORKFLOW_NAME] = name;
+    if (llm.agentName) attrs[S.GEN_AI_AGENT_NAME] = llm.agentName;
+    if (llm.sessionId) attrs[S.SESSION_ID] = llm.sessionId;
+    if (llm.userId) attrs[S.USER_ID] = llm.userId;
+    if (llm.conversationId) attrs[S.GEN_AI_CONVERSATION_ID] = llm.conversationId;
+    if (llm.tags?.length) attrs[S.LLM_OTEL_TAGS] = llm.tags;
+    for (const [k, v] of Object.entries(llm.metadata ?? {})) {
+      if (v !== undefined && v !== null) attrs[S.LLM_OTEL_METADATA_PREFIX + k] = typeof v === 'object' ? JSON.stringify(v) : v;
+    }
+    const parentCallId = getParentCallId(parent);
+    if (parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = parentCallId;
+    Object.assign(attrs, opts.attributes ?? {});
+    span = tracer().startSpan(`${OPERATION[kind]} ${name}`, { kind: SpanKind.INTERNAL, attributes: attrs }, parent);
+    ctx = setParentCallId(setLlmContext(trace.setSpan(parent, span), llm), span.spanContext().spanId);
+  } catch {
+    return fn(); // tracing trouble never stops the user's function
+  }
+  let result: T;
+  try {
+    result = context.with(ctx, fn);
+  } catch (e) {
+    endWithError(span, e);
+    throw e;
+  }
+  if (result && typeof (result as any).then === 'function') {
+    if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) {
+      return result.then(
+        (v) => { endOk(span); return v; },
+        (e) => { endWithError(span, e); throw e; },
+      ) as T;
+    }
+    // A promise subclass or thenable (e.g. an openai APIPromise): keep the object the user gets.
+    (result as any).then(() => endOk(span), (e: unknown) => endWithError(span, e));
+    return result;
+  }
+  endOk(span);
+  return result;
+}
+
+export function withAgent<T>(name: string, fn: () => T, opts?: RunOptions): T {
+  return run('agent', name, fn, opts);
+}
+
+export function withTool<T>(name: string, fn: () => T, opts?: RunOptions): T {
+  return run('tool', name, fn, opts);
+}
+
+export function withWorkflow<T>(name: string, fn: () => T, opts?: RunOptions): T {
+  return run('workflow', name, fn, opts);
+}

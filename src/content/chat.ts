@@ -1,0 +1,145 @@
+// Chat Completions request/response → semconv messages.
+//
+// System and developer messages stay in inputMessages with their role, in order: semconv says
+// instructions that are part of the chat history SHOULD be recorded in gen_ai.input.messages
+// (gen_ai.system_instructions is for APIs with a separate instructions field, like Responses),
+// and the call log keeps `system` vs `developer` per row. So chat never sets systemInstructions.
+import type { ContentOptions } from './options.js';
+import {
+  type ChatContent, type InputMessage, type OutputMessage, type Part,
+  audioPart, fileAttachmentPart, genericPart, isObj, mediaPart, reasoningPart, str, textPart,
+  toolCallPart, toolResponsePart,
+} from './parts.js';
+import { toolDefinitions } from './tools.js';
+
+/** Message `content` (string, array of parts, or null) → parts. */
+export function chatContentParts(content: unknown, o: ContentOptions): Part[] {
+  if (content == null) return [];
+  if (!Array.isArray(content)) return [textPart(content, o)];
+  const parts: Part[] = [];
+  for (const c of content) {
+    if (c == null) continue;
+    if (!isObj(c)) { parts.push(textPart(c, o)); continue; }
+    switch (c.type) {
+      case 'text': parts.push(textPart(c.text, o)); break;
+      case 'refusal': parts.push(textPart(c.refusal, o)); break;
+      case 'image_url': {
+        const url = typeof c.image_url === 'string' ? c.image_url : isObj(c.image_url) ? c.image_url.url : undefined;
+        parts.push(mediaPart(url, 'image', o));
+        break;
+      }
+      case 'input_audio': parts.push(audioPart(c.input_audio)); break;
+      case 'file': parts.push(fileAttachmentPart(isObj(c.file) ? c.file : {}, o)); break;
+      default: parts.push(genericPart(c, o));
+    }
+  }
+  return parts;
+}
+
+/** Text of a content value that the API treats as one string (tool results). */
+function contentString(content: unknown): unknown {
+  if (!Array.isArray(content)) return content;
+  const texts: string[] = [];
+  for (const c of content) {
+    if (typeof c === 'string') texts.push(c);
+    else if (isObj(c) && typeof c.text === 'string') texts.push(c.text);
+  }
+  return texts.join('\n');
+}
+
+function toolCallParts(m: Record<string, any>, o: ContentOptions): Part[] {
+  const parts: Part[] = [];
+  if (Array.isArray(m.tool_calls)) {
+    for (const tc of m.tool_calls) {
+      if (!isObj(tc)) continue;
+      if (isObj(tc.function)) parts.push(toolCallPart(tc.id, tc.function.name, tc.function.arguments, o));
+      else if (isObj(tc.custom)) parts.push(toolCallPart(tc.id, tc.custom.name, tc.custom.input, o, false));
+      else parts.push(genericPart(tc, o));
+    }
+  }
+  if (isObj(m.function_call)) parts.push(toolCallPart(undefined, m.function_call.name, m.function_call.arguments, o));
+  return parts;
+}
+
+function hasToolCalls(m: Record<string, any>): boolean {
+  return (Array.isArray(m.tool_calls) && m.tool_calls.length > 0) || isObj(m.function_call);
+}
+
+function chatInputMessage(m: unknown, o: ContentOptions): InputMessage | undefined {
+  if (!isObj(m)) return undefined;
+  const role = str(m.role) ?? 'user';
+  if (role === 'tool') {
+    return { role: 'tool', parts: [toolResponsePart(m.tool_call_id, contentString(m.content), o)] };
+  }
+  if (role === 'function') {
+    // Legacy function result: the API names the function instead of a call id.
+    const msg: InputMessage = { role: 'tool', parts: [toolResponsePart(undefined, contentString(m.content), o)] };
+    if (typeof m.name === 'string') msg.name = m.name;
+    return msg;
+  }
+  const parts: Part[] = [];
+  if (role === 'assistant') {
+    if (!(m.content === '' && hasToolCalls(m))) parts.push(...chatContentParts(m.content, o));
+    if (typeof m.refusal === 'string' && m.refusal) parts.push(textPart(m.refusal, o));
+    if (isObj(m.audio) && typeof m.audio.id === 'string') parts.push({ type: 'audio', id: m.audio.id });
+    parts.push(...toolCallParts(m, o));
+  } else {
+    parts.push(...chatContentParts(m.content, o));
+  }
+  const msg: InputMessage = { role, parts };
+  if (typeof m.name === 'string') msg.name = m.name;
+  return msg;
+}
+
+/** Chat Completions request body → input messages and tool definitions. */
+export function chatRequestContent(body: any, o: ContentOptions): ChatContent {
+  const inputMessages: InputMessage[] = [];
+  const out: ChatContent = { inputMessages };
+  try {
+    const msgs = isObj(body) && Array.isArray(body.messages) ? body.messages : [];
+    for (const m of msgs) {
+      try {
+        const im = chatInputMessage(m, o);
+        if (im) inputMessages.push(im);
+      } catch { /* one unreadable message must not lose the others */ }
+    }
+    const tools = toolDefinitions(isObj(body) ? (Array.isArray(body.tools) ? body.tools : body.functions) : undefined, o);
+    if (tools) out.toolDefinitions = tools;
+  } catch { /* never throw into the app */ }
+  return out;
+}
+
+/** semconv finish_reason: OpenAI's `tool_calls`/`function_call` are `tool_call`; null → ''. */
+export function chatFinishReason(reason: unknown): string {
+  if (reason == null) return '';
+  const r = String(reason);
+  return r === 'tool_calls' || r === 'function_call' ? 'tool_call' : r;
+}
+
+function chatOutputMessage(choice: unknown, o: ContentOptions): OutputMessage {
+  const c = isObj(choice) ? choice : {};
+  // `delta` lets a caller pass an accumulated stream choice as is.
+  const m = isObj(c.message) ? c.message : isObj(c.delta) ? c.delta : {};
+  const parts: Part[] = [];
+  // Reasoning first, as generated (DeepSeek `reasoning_content`, OpenRouter/vLLM `reasoning`).
+  const reasoning = typeof m.reasoning_content === 'string' ? m.reasoning_content : m.reasoning;
+  if (typeof reasoning === 'string' && reasoning) parts.push(reasoningPart(reasoning, o));
+  if (!(m.content === '' && hasToolCalls(m))) parts.push(...chatContentParts(m.content, o));
+  if (typeof m.refusal === 'string' && m.refusal) parts.push(textPart(m.refusal, o));
+  if (isObj(m.audio)) {
+    if (typeof m.audio.transcript === 'string') parts.push(textPart(m.audio.transcript, o));
+    if (typeof m.audio.data === 'string' && m.audio.data) parts.push(audioPart({ data: m.audio.data }));
+  }
+  parts.push(...toolCallParts(m, o));
+  return { role: str(m.role) ?? 'assistant', parts, finish_reason: chatFinishReason(c.finish_reason) };
+}
+
+/** ChatCompletion `choices` → one output message per choice. */
+export function chatResponseOutput(choices: any[], o: ContentOptions): OutputMessage[] {
+  const out: OutputMessage[] = [];
+  if (!Array.isArray(choices)) return out;
+  for (const ch of choices) {
+    try { out.push(chatOutputMessage(ch, o)); } catch { /* skip an unreadable choice */ }
+  }
+  return out;
+}

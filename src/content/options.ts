@@ -1,0 +1,39 @@
+// What every converter needs: the redactor and the per-string length limit.
+import type { Redactor } from './redact.js';
+import { safeCut, truncationMarker } from './truncate.js';
+
+export interface ContentOptions { redact: Redactor; maxChars: number }
+
+/**
+ * Redaction looks this far past the cut. Longer than any built-in secret shape (emails ≤ ~330,
+ * cards ≤ 23, keys/JWTs typically < 2 KB), so a secret straddling the cut is matched whole, while
+ * the work on a huge string stays bounded by maxChars instead of the string's size.
+ */
+export const REDACT_LOOKAHEAD = 2048;
+
+/** Any value → text (never throws). */
+export function toText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v == null) return '';
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  try {
+    const s = JSON.stringify(v);
+    return typeof s === 'string' ? s : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Redact, then truncate. Redaction sees the text beyond the cut (REDACT_LOOKAHEAD) so a secret
+ * cut in half is still masked. The marker reports the length of the original (unredacted) text;
+ * text within the limit is never truncated, even if a mask made it a little longer.
+ */
+export function cleanText(s: string, o: ContentOptions): string {
+  const text = typeof s === 'string' ? s : toText(s);
+  const max = o.maxChars;
+  if (!(text.length > max) || !(max >= 0)) return o.redact(text);
+  const limit = Math.floor(max);
+  const head = o.redact(text.slice(0, safeCut(text, limit + REDACT_LOOKAHEAD)));
+  return head.slice(0, safeCut(head, limit)) + truncationMarker(text.length);
+}

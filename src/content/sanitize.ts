@@ -1,0 +1,85 @@
+// Deep copy of JSON-like values (tool arguments, tool outputs, unknown item types) with every
+// string leaf redacted and truncated and every base64 payload replaced by a placeholder.
+import { cleanText, type ContentOptions } from './options.js';
+import { dataUrlInfo, isDataUrl, looksLikeBase64, base64Placeholder } from './media.js';
+import { CREDENTIAL_KEY_RE } from './redact.js';
+import { truncateText } from './truncate.js';
+
+const MAX_DEPTH = 24;
+/** Opaque blobs that carry nothing readable (reasoning state). */
+const DROP_KEYS = new Set(['encrypted_content']);
+
+/** A string leaf: data URL / raw base64 → placeholder, else redact + truncate. */
+export function cleanLeaf(s: string, o: ContentOptions): string {
+  if (isDataUrl(s)) return dataUrlInfo(s).placeholder;
+  if (looksLikeBase64(s)) return base64Placeholder(s);
+  return cleanText(s, o);
+}
+
+/**
+ * A value under a credential-named key ({"api_key": "…"}). Parsed JSON has lost the `key: value`
+ * context the api_key masker looks for, so give it back and let the redactor decide (it keeps
+ * the value when that masker is off).
+ */
+function credentialLeaf(key: string, value: string, o: ContentOptions): string {
+  const prefix = `${key}: `;
+  const r = o.redact(prefix + value);
+  return r.startsWith(prefix) ? truncateText(r.slice(prefix.length), o.maxChars) : cleanLeaf(value, o);
+}
+
+export function sanitizeValue(v: unknown, o: ContentOptions, depth = 0): unknown {
+  switch (typeof v) {
+    case 'string': return cleanLeaf(v, o);
+    case 'number': return Number.isFinite(v) ? v : String(v);
+    case 'boolean': return v;
+    case 'bigint': return String(v);
+    case 'object': break;
+    default: return undefined; // functions, symbols, undefined
+  }
+  if (v === null) return null;
+  if (depth >= MAX_DEPTH) return '[…]';
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x = sanitizeValue(v[i], o, depth + 1);
+      out[i] = x === undefined ? null : x;
+    }
+    return out;
+  }
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v as object)) {
+    if (DROP_KEYS.has(k)) continue;
+    const raw = (v as Record<string, unknown>)[k];
+    const x = (typeof raw === 'string' || typeof raw === 'number') && CREDENTIAL_KEY_RE.test(k)
+      ? credentialLeaf(k, String(raw), o)
+      : sanitizeValue(raw, o, depth + 1);
+    if (x !== undefined) out[o.redact(k)] = x;
+  }
+  return out;
+}
+
+/**
+ * Tool-call arguments: a JSON object/array string is parsed and its leaves cleaned (semconv wants
+ * the structured value); anything else (partial stream JSON, free text) stays a cleaned string.
+ */
+export function toolArguments(args: unknown, o: ContentOptions): unknown {
+  if (args == null) return args === null ? null : undefined;
+  if (typeof args !== 'string') return sanitizeValue(args, o);
+  const parsed = parseJsonContainer(args);
+  return parsed === undefined ? cleanText(args, o) : sanitizeValue(parsed, o);
+}
+
+/** JSON.parse for objects and arrays only; undefined when the text is not one. */
+export function parseJsonContainer(s: string): object | undefined {
+  let i = 0;
+  while (i < s.length && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 10 || s.charCodeAt(i) === 13 || s.charCodeAt(i) === 9)) i++;
+  const c = s.charCodeAt(i);
+  if (c !== 123 /* { */ && c !== 91 /* [ */) return undefined;
+  try {
+    const v: unknown = JSON.parse(s);
+    return v !== null && typeof v === 'object' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

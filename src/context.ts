@@ -1,0 +1,104 @@
+// Who an LLM call runs for (session / user / agent …) and which llm-otel span caused it, carried on
+// the OpenTelemetry context (AsyncLocalStorage under `register`), so the values survive `await`,
+// timers, Promise.all, event emitters and streams consumed later, and never leak across requests.
+// Keys come from Symbol.for (via createContextKey) so the ESM and CJS copies of this package share
+// them in one process.
+
+import { context, createContextKey, propagation, type Context } from '@opentelemetry/api';
+
+export interface LlmContext {
+  sessionId?: string;
+  userId?: string;
+  agentName?: string;
+  conversationId?: string;
+  tags?: string[];
+  metadata?: Record<string, string | number | boolean>;
+}
+
+export interface WithLlmContextOptions extends LlmContext {
+  /** Also write session.id / user.id into W3C baggage so downstream services receive them. */
+  propagate?: boolean;
+}
+
+const LLM_CONTEXT_KEY = createContextKey('llm-otel.context');
+const PARENT_CALL_KEY = createContextKey('llm-otel.parent-call-id');
+
+function clean(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const s = String(v);
+  return s === '' ? undefined : s;
+}
+
+/**
+ * Merges `inner` over `outer`: inner wins per key; tags are united (outer first, no duplicates);
+ * metadata merges per key. Undefined values in `inner` never erase outer ones.
+ */
+export function mergeLlmContext(outer: LlmContext | undefined, inner: LlmContext): LlmContext {
+  const out: LlmContext = { ...(outer ?? {}) };
+  for (const k of ['sessionId', 'userId', 'agentName', 'conversationId'] as const) {
+    const v = clean(inner[k]);
+    if (v !== undefined) out[k] = v;
+  }
+  if (Array.isArray(inner.tags) && inner.tags.length > 0) {
+    const seen = new Set(out.tags ?? []);
+    const tags = [...(out.tags ?? [])];
+    for (const t of inner.tags) {
+      const s = clean(t);
+      if (s !== undefined && !seen.has(s)) { seen.add(s); tags.push(s); }
+    }
+    out.tags = tags;
+  }
+  if (inner.metadata && typeof inner.metadata === 'object') {
+    out.metadata = { ...(out.metadata ?? {}), ...inner.metadata };
+  }
+  return out;
+}
+
+/** The llm context visible in `ctx`, with upstream W3C baggage session.id / user.id as fallback. */
+export function getLlmContext(ctx: Context = context.active()): LlmContext {
+  const own = ctx.getValue(LLM_CONTEXT_KEY) as LlmContext | undefined;
+  const baggage = propagation.getBaggage(ctx);
+  if (!baggage) return own ?? {};
+  const fromBaggage: LlmContext = {};
+  const s = clean(baggage.getEntry('session.id')?.value);
+  const u = clean(baggage.getEntry('user.id')?.value);
+  if (s !== undefined) fromBaggage.sessionId = s;
+  if (u !== undefined) fromBaggage.userId = u;
+  return own ? mergeLlmContext(fromBaggage, own) : fromBaggage;
+}
+
+export function setLlmContext(ctx: Context, value: LlmContext): Context {
+  return ctx.setValue(LLM_CONTEXT_KEY, value);
+}
+
+/** Span id of the nearest enclosing llm-otel span (LLM call, agent, tool or workflow). */
+export function getParentCallId(ctx: Context = context.active()): string | undefined {
+  return ctx.getValue(PARENT_CALL_KEY) as string | undefined;
+}
+
+export function setParentCallId(ctx: Context, spanId: string): Context {
+  return ctx.setValue(PARENT_CALL_KEY, spanId);
+}
+
+/**
+ * Runs `fn` (sync or async) with `attrs` merged over the current llm context. Returns what `fn`
+ * returns (a promise stays a promise), and rethrows what it throws.
+ */
+export function withLlmContext<T>(attrs: WithLlmContextOptions, fn: () => T): T {
+  let ctx = context.active();
+  let merged: LlmContext;
+  try {
+    merged = mergeLlmContext(getLlmContext(ctx), attrs ?? {});
+    ctx = setLlmContext(ctx, merged);
+    if (attrs?.propagate) {
+      let bag = propagation.getBaggage(ctx) ?? propagation.createBaggage();
+      if (merged.sessionId !== undefined) bag = bag.setEntry('session.id', { value: merged.sessionId });
+      if (merged.userId !== undefined) bag = bag.setEntry('user.id', { value: merged.userId });
+      ctx = propagation.setBaggage(ctx, bag);
+    }
+  } catch {
+    // Bad attrs must never stop the user's function from running.
+    return fn();
+  }
+  return context.with(ctx, fn);
+}

@@ -1,0 +1,284 @@
+// One openai `create()` call from start to the single end of its span.
+//
+// We never call `.then()` on the SDK's APIPromise (that reads the body and breaks `.parse()`,
+// `.asResponse()`, `.withResponse()`). Instead we hook the instance's `parseResponse` (sees the
+// parsed object or the Stream), its `_thenUnwrap` (derived promises of helpers like `parse()`;
+// openai ≥ 7.5 builds those from closures that bypass `this.parseResponse`) and observe its
+// internal `responsePromise` (headers, HTTP errors, retries exhausted, timeouts, aborts).
+
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import * as S from '../semconv.js';
+import { getLlmContext, getParentCallId, setParentCallId } from '../context.js';
+import { cleanText, type ContentOptions } from '../content/index.js';
+import type { ApiAdapter, ResponseSummary, Usage } from './types.js';
+import type { InstrumentationRuntime } from './runtime.js';
+import { classifyError } from './errors.js';
+import { isAzureClient, providerFromBaseURL } from './provider.js';
+import { wrapStream, isSdkStream } from './stream.js';
+import { warnOnce } from '../util/warn.js';
+
+/** Context key under which the client's fetch wrapper finds the call to count attempts. */
+export const CALL_KEY = Symbol.for('llm-otel.call');
+
+const MAX_ERROR_MESSAGE = 1000;
+
+const streamRegistry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<LlmCall>((call) => call.abandon('stream garbage-collected before it was consumed'))
+  : undefined;
+
+export class LlmCall {
+  readonly span: Span;
+  readonly ctx: Context;
+  attempts = 0;
+  private ended = false;
+  private resultSeen = false;
+  private parseStarted = false;
+  private started = 0;
+  private firstChunkAt: number | undefined;
+  private httpStatus: number | undefined;
+  private requestId: string | undefined;
+  private readonly model: string | undefined;
+
+  constructor(
+    private readonly rt: InstrumentationRuntime,
+    private readonly adapter: ApiAdapter,
+    client: any,
+    private readonly body: Record<string, any>,
+  ) {
+    const parent = context.active();
+    const baseURL = typeof client?.baseURL === 'string' ? client.baseURL : undefined;
+    const server = providerFromBaseURL(baseURL, isAzureClient(client));
+    this.model = typeof body.model === 'string' ? body.model : undefined;
+
+    const attrs: Attributes = {
+      [S.GEN_AI_OPERATION_NAME]: adapter.operation,
+      [S.GEN_AI_PROVIDER_NAME]: server.provider,
+      [S.LLM_OTEL_API]: adapter.api,
+    };
+    if (this.model) attrs[S.GEN_AI_REQUEST_MODEL] = this.model;
+    if (server.address) attrs[S.SERVER_ADDRESS] = server.address;
+    if (server.port !== undefined) attrs[S.SERVER_PORT] = server.port;
+    if (adapter.apiType) attrs[S.OPENAI_API_TYPE] = adapter.apiType;
+    if (adapter.operation !== 'embeddings') attrs[S.GEN_AI_REQUEST_STREAM] = body.stream === true;
+    Object.assign(attrs, adapter.requestAttributes(body));
+
+    const llm = getLlmContext(parent);
+    if (llm.sessionId) attrs[S.SESSION_ID] = llm.sessionId;
+    if (llm.userId) attrs[S.USER_ID] = llm.userId;
+    if (llm.agentName) attrs[S.GEN_AI_AGENT_NAME] = llm.agentName;
+    const conv = llm.conversationId ?? conversationFromBody(body);
+    if (conv) attrs[S.GEN_AI_CONVERSATION_ID] = conv;
+    if (llm.tags?.length) attrs[S.LLM_OTEL_TAGS] = llm.tags;
+    if (llm.metadata) {
+      for (const [k, v] of Object.entries(llm.metadata)) {
+        if (v !== undefined && v !== null) attrs[S.LLM_OTEL_METADATA_PREFIX + k] = typeof v === 'object' ? JSON.stringify(v) : v;
+      }
+    }
+    const parentCallId = getParentCallId(parent);
+    if (parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = parentCallId;
+
+    if (rt.captureContent) {
+      try {
+        const c = adapter.requestContent(body, rt.content);
+        if (c.systemInstructions?.length) attrs[S.GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify(c.systemInstructions);
+        attrs[S.GEN_AI_INPUT_MESSAGES] = JSON.stringify(c.inputMessages);
+        if (c.toolDefinitions?.length) attrs[S.GEN_AI_TOOL_DEFINITIONS] = JSON.stringify(c.toolDefinitions);
+      } catch (e) {
+        warnOnce('content:input', `could not record request content (${(e as Error)?.message}); the call itself is unaffected`);
+      }
+    }
+
+    const name = this.model ? `${adapter.operation} ${this.model}` : adapter.operation;
+    this.span = rt.tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes: attrs }, parent);
+    this.started = performance.now(); // TTFT counts from the span's start, as its duration does
+    let ctx = trace.setSpan(parent, this.span);
+    ctx = setParentCallId(ctx, this.span.spanContext().spanId);
+    this.ctx = ctx.setValue(CALL_KEY, this);
+    rt.open.add(this);
+  }
+
+  /** Watches the SDK's APIPromise without consuming it. */
+  observe(p: any): void {
+    if (!p || typeof p !== 'object') {
+      this.finish(undefined);
+      return;
+    }
+    this.hookPromise(p);
+    const rp = p.responsePromise;
+    if (rp && typeof rp.then === 'function') {
+      // responsePromise is the SDK's internal plain promise of {response, ...}: safe to observe.
+      rp.then((props: any) => this.onHeaders(props), (err: unknown) => this.fail(err));
+    } else if (Object.getPrototypeOf(p) === Promise.prototype) {
+      p.then((v: unknown) => this.onResult(v), (err: unknown) => this.fail(err));
+    }
+  }
+
+  private hookPromise(p: any): void {
+    const call = this;
+    const parse = p.parseResponse;
+    if (typeof parse === 'function') {
+      p.parseResponse = function parseResponseObserved(this: unknown, ...args: unknown[]) {
+        call.parseStarted = true;
+        let r: any;
+        try {
+          r = parse.apply(this, args);
+        } catch (e) {
+          call.fail(e);
+          throw e;
+        }
+        if (r && typeof r.then === 'function') {
+          // `r` is the plain promise of an async parse function, not an APIPromise.
+          return r.then((v: unknown) => { call.onResult(v); return v; }, (e: unknown) => { call.fail(e); throw e; });
+        }
+        call.onResult(r);
+        return r;
+      };
+    }
+    const unwrap = p._thenUnwrap;
+    if (typeof unwrap === 'function') {
+      p._thenUnwrap = function thenUnwrapObserved(this: unknown, ...args: unknown[]) {
+        const derived = unwrap.apply(this, args);
+        try { call.hookPromise(derived); } catch { /* observation is best-effort */ }
+        return derived;
+      };
+    }
+  }
+
+  private onHeaders(props: any): void {
+    try {
+      const res = props?.response;
+      if (res && typeof res.status === 'number') this.httpStatus = res.status;
+      const id = res?.headers?.get?.('x-request-id');
+      if (typeof id === 'string' && id) this.requestId = id;
+    } catch { /* headers are optional */ }
+    // Nobody parsed the body (`.asResponse()` only): end at the headers.
+    setImmediate(() => {
+      if (!this.parseStarted && !this.resultSeen) this.finish(undefined);
+    });
+  }
+
+  private onResult(value: unknown): void {
+    if (this.resultSeen || this.ended) return;
+    this.resultSeen = true;
+    try {
+      if (value && typeof (value as any)._request_id === 'string' && !this.requestId) this.requestId = (value as any)._request_id;
+      if (isSdkStream(value)) {
+        wrapStream(value, this);
+        streamRegistry?.register(value as object, this);
+        return;
+      }
+      this.finish(this.adapter.summarize(value));
+    } catch (e) {
+      warnOnce('instrumentation:result', `could not read an openai result (${(e as Error)?.message}); the call itself is unaffected`);
+      this.finish(undefined);
+    }
+  }
+
+  // ---- stream callbacks (stream.ts) ----
+  private streamAccumulator: ReturnType<ApiAdapter['accumulator']> | undefined;
+  onChunk(chunk: unknown): void {
+    if (this.firstChunkAt === undefined) this.firstChunkAt = performance.now();
+    try { (this.streamAccumulator ??= this.adapter.accumulator()).onChunk(chunk); } catch { /* a malformed chunk never breaks the stream */ }
+  }
+  onStreamEnd(status: 'ok' | 'cancelled', err?: unknown): void {
+    if (this.ended) return;
+    let summary: ResponseSummary | undefined;
+    try { summary = (this.streamAccumulator ??= this.adapter.accumulator()).summary(); } catch { summary = undefined; }
+    if (err !== undefined) this.fail(err, summary);
+    else this.finish(summary, status);
+  }
+
+  /** Ends a span whose result will never come (shutdown, GC of an unread stream). */
+  abandon(reason: string): void {
+    if (this.ended) return;
+    if (this.resultSeen) this.onStreamEnd('cancelled');
+    else this.end('cancelled', undefined, undefined);
+    void reason;
+  }
+
+  fail(err: unknown, partial?: ResponseSummary): void {
+    if (this.ended) return;
+    const info = classifyError(err);
+    if (info.httpStatus !== undefined) this.httpStatus = info.httpStatus;
+    if (info.requestId) this.requestId = info.requestId;
+    this.end(info.status, partial, info);
+  }
+
+  finish(summary: ResponseSummary | undefined, status: 'ok' | 'cancelled' = 'ok'): void {
+    if (this.ended) return;
+    this.end(status, summary, undefined);
+  }
+
+  private end(status: S.LlmStatus, summary: ResponseSummary | undefined, error: ReturnType<typeof classifyError> | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.rt.open.delete(this);
+    const span = this.span;
+    try {
+      const attrs: Attributes = { ...(summary?.attributes ?? {}) };
+      let usage: Usage | undefined = summary?.usage;
+      let usageSource: 'provider' | 'estimated' | 'none' = usage ? 'provider' : 'none';
+      if (!usage && summary && status !== 'error' && status !== 'timeout' && this.rt.estimator) {
+        usage = this.estimate(summary);
+        if (usage) usageSource = 'estimated';
+      }
+      if (usage) {
+        if (usage.inputTokens !== undefined) attrs[S.GEN_AI_USAGE_INPUT_TOKENS] = usage.inputTokens;
+        if (usage.outputTokens !== undefined) attrs[S.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.outputTokens;
+        if (usage.cachedInputTokens !== undefined) attrs[S.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cachedInputTokens;
+        if (usage.reasoningTokens !== undefined) attrs[S.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoningTokens;
+      }
+      attrs[S.LLM_OTEL_USAGE_SOURCE] = usageSource;
+      if (this.firstChunkAt !== undefined) attrs[S.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
+      if (this.attempts > 1) attrs[S.HTTP_REQUEST_RESEND_COUNT] = this.attempts - 1;
+      if (this.requestId) attrs[S.LLM_OTEL_REQUEST_ID] = this.requestId;
+      if (this.httpStatus !== undefined) attrs[S.HTTP_RESPONSE_STATUS_CODE] = this.httpStatus;
+      attrs[S.LLM_OTEL_STATUS] = status;
+      if (this.rt.captureContent && summary?.output) {
+        try {
+          const out = summary.output(this.rt.content);
+          if (out.length) attrs[S.GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(out);
+        } catch (e) {
+          warnOnce('content:output', `could not record response content (${(e as Error)?.message}); the call itself is unaffected`);
+        }
+      }
+      if (error) {
+        attrs[S.ERROR_TYPE] = error.errorType;
+        if (status === 'error' || status === 'timeout') {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(error.message, this.rt.content) });
+        } else {
+          attrs[S.LLM_OTEL_ERROR_MESSAGE] = errorText(error.message, this.rt.content);
+        }
+      }
+      span.setAttributes(attrs);
+    } catch (e) {
+      warnOnce('instrumentation:end', `could not finish an LLM span cleanly (${(e as Error)?.message})`);
+    }
+    span.end();
+  }
+
+  private estimate(summary: ResponseSummary): Usage | undefined {
+    const est = this.rt.estimator!;
+    try {
+      const input = est.input(this.adapter, this.body, this.model);
+      const text = summary.outputText?.();
+      const output = this.adapter.operation === 'embeddings' ? undefined : text !== undefined ? est.output(text, this.model) : undefined;
+      if (input === undefined && output === undefined) return undefined;
+      return { inputTokens: input, outputTokens: output };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function conversationFromBody(body: Record<string, any>): string | undefined {
+  const c = body.conversation;
+  if (typeof c === 'string' && c) return c;
+  if (c && typeof c === 'object' && typeof c.id === 'string') return c.id;
+  return undefined;
+}
+
+function errorText(message: string, o: ContentOptions): string {
+  const cleaned = cleanText(message, { ...o, maxChars: Math.min(o.maxChars || MAX_ERROR_MESSAGE, MAX_ERROR_MESSAGE) });
+  return cleaned;
+}

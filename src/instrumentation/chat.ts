@@ -1,0 +1,135 @@
+// Chat Completions: `chat.completions.create` (and every helper that reaches it).
+
+import type { Attributes } from '@opentelemetry/api';
+import * as S from '../semconv.js';
+import { chatRequestContent, chatResponseOutput, type ContentOptions } from '../content/index.js';
+import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
+import { commonSamplingAttributes, finishReason, isNum, setNum, setStr } from './request.js';
+
+export function chatUsage(u: any): Usage | undefined {
+  if (!u || typeof u !== 'object') return undefined;
+  const usage: Usage = {};
+  if (isNum(u.prompt_tokens)) usage.inputTokens = u.prompt_tokens;
+  if (isNum(u.completion_tokens)) usage.outputTokens = u.completion_tokens;
+  if (isNum(u.prompt_tokens_details?.cached_tokens)) usage.cachedInputTokens = u.prompt_tokens_details.cached_tokens;
+  if (isNum(u.completion_tokens_details?.reasoning_tokens)) usage.reasoningTokens = u.completion_tokens_details.reasoning_tokens;
+  return usage.inputTokens === undefined && usage.outputTokens === undefined ? undefined : usage;
+}
+
+function outputType(format: any): string | undefined {
+  const t = format?.type;
+  if (t === 'json_object' || t === 'json_schema') return 'json';
+  if (t === 'text') return 'text';
+  return undefined;
+}
+
+function responseAttributes(r: any, attrs: Attributes): void {
+  setStr(attrs, S.GEN_AI_RESPONSE_ID, r?.id);
+  setStr(attrs, S.GEN_AI_RESPONSE_MODEL, r?.model);
+  setStr(attrs, S.OPENAI_RESPONSE_SERVICE_TIER, r?.service_tier);
+  setStr(attrs, S.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, r?.system_fingerprint);
+}
+
+function choicesText(choices: any[]): string {
+  let out = '';
+  for (const c of choices) {
+    const m = c?.message ?? {};
+    if (typeof m.content === 'string') out += m.content;
+    if (typeof m.refusal === 'string') out += m.refusal;
+    for (const tc of Array.isArray(m.tool_calls) ? m.tool_calls : []) {
+      out += (tc?.function?.name ?? '') + (tc?.function?.arguments ?? '');
+    }
+  }
+  return out;
+}
+
+function summarizeChoices(base: any, choices: any[], usage: Usage | undefined): ResponseSummary {
+  const attrs: Attributes = {};
+  responseAttributes(base, attrs);
+  attrs[S.GEN_AI_RESPONSE_FINISH_REASONS] = choices.map((c) => finishReason(c?.finish_reason));
+  return {
+    attributes: attrs,
+    usage,
+    output: (o: ContentOptions) => chatResponseOutput(choices, o),
+    outputText: () => choicesText(choices),
+  };
+}
+
+interface ToolCallAcc { id?: string; type?: string; name: string; arguments: string }
+interface ChoiceAcc { index: number; role?: string; content: string; refusal: string; hasContent: boolean; hasRefusal: boolean; toolCalls: ToolCallAcc[]; finish_reason: string | null }
+
+/** Rebuilds the choices of a streamed completion from its deltas. */
+class ChatStreamAccumulator implements StreamAccumulator {
+  private base: any = {};
+  private choices = new Map<number, ChoiceAcc>();
+  private usage: Usage | undefined;
+
+  onChunk(chunk: any): void {
+    if (!chunk || typeof chunk !== 'object') return;
+    if (chunk.id && !this.base.id) this.base.id = chunk.id;
+    if (chunk.model) this.base.model = chunk.model;
+    if (chunk.service_tier) this.base.service_tier = chunk.service_tier;
+    if (chunk.system_fingerprint) this.base.system_fingerprint = chunk.system_fingerprint;
+    if (chunk.usage) this.usage = chatUsage(chunk.usage) ?? this.usage;
+    // Some compatible servers omit `choices` on usage-only or keep-alive chunks.
+    if (!Array.isArray(chunk.choices)) return;
+    for (const c of chunk.choices) {
+      const index = isNum(c?.index) ? c.index : 0;
+      let acc = this.choices.get(index);
+      if (!acc) {
+        acc = { index, content: '', refusal: '', hasContent: false, hasRefusal: false, toolCalls: [], finish_reason: null };
+        this.choices.set(index, acc);
+      }
+      const d = c?.delta ?? {};
+      if (typeof d.role === 'string') acc.role = d.role;
+      if (typeof d.content === 'string') { acc.content += d.content; acc.hasContent = true; }
+      if (typeof d.refusal === 'string') { acc.refusal += d.refusal; acc.hasRefusal = true; }
+      if (Array.isArray(d.tool_calls)) {
+        for (const tc of d.tool_calls) {
+          const ti = isNum(tc?.index) ? tc.index : acc.toolCalls.length;
+          const t = (acc.toolCalls[ti] ??= { name: '', arguments: '' });
+          if (tc?.id) t.id = tc.id;
+          if (tc?.type) t.type = tc.type;
+          if (typeof tc?.function?.name === 'string') t.name += tc.function.name;
+          if (typeof tc?.function?.arguments === 'string') t.arguments += tc.function.arguments;
+        }
+      }
+      if (c?.finish_reason) acc.finish_reason = c.finish_reason;
+    }
+  }
+
+  summary(): ResponseSummary {
+    const choices = [...this.choices.values()].sort((a, b) => a.index - b.index).map((a) => ({
+      index: a.index,
+      finish_reason: a.finish_reason,
+      message: {
+        role: a.role ?? 'assistant',
+        content: a.hasContent ? a.content : null,
+        ...(a.hasRefusal ? { refusal: a.refusal } : {}),
+        ...(a.toolCalls.length
+          ? { tool_calls: a.toolCalls.filter(Boolean).map((t) => ({ id: t.id, type: t.type ?? 'function', function: { name: t.name, arguments: t.arguments } })) }
+          : {}),
+      },
+    }));
+    return summarizeChoices(this.base, choices, this.usage);
+  }
+}
+
+export const chatAdapter: ApiAdapter = {
+  api: 'chat.completions',
+  operation: 'chat',
+  apiType: 'chat_completions',
+  requestAttributes(body) {
+    const attrs: Attributes = {};
+    commonSamplingAttributes(body, attrs);
+    setNum(attrs, S.GEN_AI_REQUEST_MAX_TOKENS, body.max_completion_tokens ?? body.max_tokens);
+    const ot = outputType(body.response_format);
+    if (ot) attrs[S.GEN_AI_OUTPUT_TYPE] = ot;
+    return attrs;
+  },
+  requestContent: (body, o) => chatRequestContent(body, o),
+  summarize(result) {
+    return summarizeChoices(result, Array.isArray(result?.choices) ? result.choices : [], chatUsage(result?.usage));
+  },
+  accumulator: () => new ChatStreamAccumulator(),
+};

@@ -1,0 +1,87 @@
+// OpenAIInstrumentation: a standard OpenTelemetry instrumentation (usable in anyone's NodeSDK) that
+// hooks the `openai` module through require-in-the-middle (CJS) and import-in-the-middle (ESM;
+// needs the loader hook that `llm-otel/register` installs), plus instrumentOpenAI() for bundlers.
+
+import { trace, type Tracer } from '@opentelemetry/api';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition, type InstrumentationConfig } from '@opentelemetry/instrumentation';
+import { createRedactor, type RedactOptions } from '../content/index.js';
+import { INSTRUMENTATION_SCOPE } from '../semconv.js';
+import { VERSION } from '../version.js';
+import { patchOpenAIModule, unpatchOpenAIModule, openAIClass } from './patch.js';
+import { getRuntime, setRuntime, type InstrumentationRuntime, type TokenEstimator } from './runtime.js';
+
+export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
+  /** Put prompts/responses on spans (redacted, truncated). Default false: content is opt-in. */
+  captureContent?: boolean;
+  /** Longer message content is truncated (default 4096). */
+  maxContentChars?: number;
+  /** Redaction (default: all built-in maskers). */
+  redact?: RedactOptions;
+  /** 'inject' adds stream_options.include_usage to OpenAI streams that did not choose. */
+  streamUsage?: 'off' | 'inject';
+  /** Offline token estimation when the provider reports no usage. */
+  estimator?: TokenEstimator;
+}
+
+export function buildRuntime(config: OpenAIInstrumentationConfig, tracer: () => Tracer): InstrumentationRuntime {
+  const redact = createRedactor(config.redact ?? { mode: 'default' });
+  return {
+    enabled: true,
+    tracer,
+    captureContent: config.captureContent === true,
+    content: { redact, maxChars: config.maxContentChars ?? 4096 },
+    streamUsage: config.streamUsage ?? 'off',
+    estimator: config.estimator,
+    open: getRuntime()?.open ?? new Set(),
+  };
+}
+
+export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumentationConfig> {
+  constructor(config: OpenAIInstrumentationConfig = {}) {
+    super(INSTRUMENTATION_SCOPE, VERSION, config);
+  }
+
+  protected init() {
+    return [
+      new InstrumentationNodeModuleDefinition(
+        'openai',
+        ['>=4.0.0 <8'],
+        (mod) => { patchOpenAIModule(mod); return mod; },
+        (mod) => { if (mod) unpatchOpenAIModule(mod); },
+      ),
+    ];
+  }
+
+  override enable(): void {
+    super.enable();
+    setRuntime(buildRuntime(this.getConfig(), () => this.tracer));
+  }
+
+  override disable(): void {
+    super.disable();
+    const rt = getRuntime();
+    if (rt) rt.enabled = false;
+  }
+
+  override setConfig(config: OpenAIInstrumentationConfig = {}): void {
+    super.setConfig(config);
+    const rt = getRuntime();
+    if (rt) setRuntime({ ...buildRuntime(config, rt.tracer), enabled: rt.enabled });
+  }
+}
+
+/**
+ * Patches an openai module you hold (bundlers, or when the app imports openai before llm-otel
+ * starts), or the module behind a client instance. Safe to call more than once.
+ */
+export function instrumentOpenAI(moduleOrClient: unknown, config?: OpenAIInstrumentationConfig): void {
+  let mod: any = moduleOrClient;
+  if (mod && typeof mod === 'object' && !openAIClass(mod) && mod.chat?.completions) {
+    // A client instance: its class (or a superclass) carries the resource classes as statics.
+    for (let c = mod.constructor; c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+      if (c.Chat) { mod = c; break; }
+    }
+  }
+  patchOpenAIModule(mod);
+  if (!getRuntime()) setRuntime(buildRuntime(config ?? {}, () => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION)));
+}

@@ -1,0 +1,35 @@
+// Request attributes shared by the API families. 0 is a value, not absence (DESIGN §5).
+
+import type { Attributes } from '@opentelemetry/api';
+import * as S from '../semconv.js';
+
+export function isNum(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+export function setNum(attrs: Attributes, key: string, v: unknown): void {
+  if (isNum(v)) attrs[key] = v;
+}
+
+export function setStr(attrs: Attributes, key: string, v: unknown): void {
+  if (typeof v === 'string' && v !== '') attrs[key] = v;
+}
+
+export function commonSamplingAttributes(body: Record<string, any>, attrs: Attributes): void {
+  setNum(attrs, S.GEN_AI_REQUEST_TEMPERATURE, body.temperature);
+  setNum(attrs, S.GEN_AI_REQUEST_TOP_P, body.top_p);
+  setNum(attrs, S.GEN_AI_REQUEST_FREQUENCY_PENALTY, body.frequency_penalty);
+  setNum(attrs, S.GEN_AI_REQUEST_PRESENCE_PENALTY, body.presence_penalty);
+  setNum(attrs, S.GEN_AI_REQUEST_SEED, body.seed);
+  const stop = body.stop;
+  if (typeof stop === 'string') attrs[S.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop];
+  else if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) attrs[S.GEN_AI_REQUEST_STOP_SEQUENCES] = stop;
+  // Semconv: choice.count only when it is not 1.
+  if (isNum(body.n) && body.n !== 1) attrs[S.GEN_AI_REQUEST_CHOICE_COUNT] = body.n;
+  setStr(attrs, S.OPENAI_REQUEST_SERVICE_TIER, body.service_tier);
+}
+
+/** Finish reasons must be strings; null (still running) becomes ''. */
+export function finishReason(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}

@@ -1,0 +1,102 @@
+// Responses API: `responses.create` (and `responses.parse` / `responses.stream`, which reach it).
+
+import type { Attributes } from '@opentelemetry/api';
+import * as S from '../semconv.js';
+import { responsesRequestContent, responsesResponseOutput, type ContentOptions } from '../content/index.js';
+import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
+import { commonSamplingAttributes, isNum, setNum, setStr } from './request.js';
+
+export function responsesUsage(u: any): Usage | undefined {
+  if (!u || typeof u !== 'object') return undefined;
+  const usage: Usage = {};
+  if (isNum(u.input_tokens)) usage.inputTokens = u.input_tokens;
+  if (isNum(u.output_tokens)) usage.outputTokens = u.output_tokens;
+  if (isNum(u.input_tokens_details?.cached_tokens)) usage.cachedInputTokens = u.input_tokens_details.cached_tokens;
+  if (isNum(u.output_tokens_details?.reasoning_tokens)) usage.reasoningTokens = u.output_tokens_details.reasoning_tokens;
+  return usage.inputTokens === undefined && usage.outputTokens === undefined ? undefined : usage;
+}
+
+/** One finish reason per response: the incomplete reason, `tool_call`, `error`, or `stop`. */
+export function responsesFinishReason(r: any): string {
+  if (r?.status === 'incomplete') return String(r?.incomplete_details?.reason ?? 'incomplete');
+  if (r?.status === 'failed') return 'error';
+  if (Array.isArray(r?.output) && r.output.some((i: any) => i?.type === 'function_call' || i?.type === 'custom_tool_call')) return 'tool_call';
+  if (r?.status === 'completed') return 'stop';
+  return '';
+}
+
+function outputText(r: any): string {
+  let out = '';
+  for (const item of Array.isArray(r?.output) ? r.output : []) {
+    if (item?.type === 'message' && Array.isArray(item.content)) {
+      for (const c of item.content) if (typeof c?.text === 'string') out += c.text; else if (typeof c?.refusal === 'string') out += c.refusal;
+    } else if (item?.type === 'function_call') {
+      out += (item.name ?? '') + (item.arguments ?? '');
+    }
+  }
+  return out;
+}
+
+function summarizeResponse(r: any): ResponseSummary {
+  const attrs: Attributes = {};
+  setStr(attrs, S.GEN_AI_RESPONSE_ID, r?.id);
+  setStr(attrs, S.GEN_AI_RESPONSE_MODEL, r?.model);
+  setStr(attrs, S.OPENAI_RESPONSE_SERVICE_TIER, r?.service_tier);
+  const fr = responsesFinishReason(r);
+  if (fr) attrs[S.GEN_AI_RESPONSE_FINISH_REASONS] = [fr];
+  return {
+    attributes: attrs,
+    usage: responsesUsage(r?.usage),
+    output: (o: ContentOptions) => responsesResponseOutput(r, o),
+    outputText: () => outputText(r),
+  };
+}
+
+/** Streams carry typed events; the terminal event holds the whole response with its usage. */
+class ResponsesStreamAccumulator implements StreamAccumulator {
+  private final: any;
+  private partial: any = { output: [] };
+  private text = '';
+
+  onChunk(ev: any): void {
+    if (!ev || typeof ev !== 'object') return;
+    const t = ev.type;
+    if ((t === 'response.completed' || t === 'response.incomplete' || t === 'response.failed') && ev.response) {
+      this.final = ev.response;
+    } else if ((t === 'response.created' || t === 'response.in_progress') && ev.response) {
+      this.partial = { ...ev.response, output: [] };
+    } else if (t === 'response.output_text.delta' && typeof ev.delta === 'string') {
+      this.text += ev.delta;
+    }
+  }
+
+  summary(): ResponseSummary {
+    if (this.final) return summarizeResponse(this.final);
+    // Ended early: report what arrived so far as one partial assistant message.
+    const partial = {
+      ...this.partial,
+      status: this.partial.status === 'in_progress' ? undefined : this.partial.status,
+      output: this.text ? [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: this.text }] }] : [],
+    };
+    const s = summarizeResponse(partial);
+    return s;
+  }
+}
+
+export const responsesAdapter: ApiAdapter = {
+  api: 'responses',
+  operation: 'chat',
+  apiType: 'responses',
+  requestAttributes(body) {
+    const attrs: Attributes = {};
+    commonSamplingAttributes(body, attrs);
+    setNum(attrs, S.GEN_AI_REQUEST_MAX_TOKENS, body.max_output_tokens);
+    const t = body.text?.format?.type;
+    if (t === 'json_schema' || t === 'json_object') attrs[S.GEN_AI_OUTPUT_TYPE] = 'json';
+    else if (t === 'text') attrs[S.GEN_AI_OUTPUT_TYPE] = 'text';
+    return attrs;
+  },
+  requestContent: (body, o) => responsesRequestContent(body, o),
+  summarize: summarizeResponse,
+  accumulator: () => new ResponsesStreamAccumulator(),
+};

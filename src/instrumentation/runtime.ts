@@ -1,0 +1,47 @@
+// Settings the patched openai methods read on every call. Kept on a process-global slot
+// (Symbol.for) so that whichever copy of llm-otel (ESM or CJS build) patched a given openai module,
+// the wrappers all follow the one configuration that start()/OpenAIInstrumentation installed.
+
+import type { Tracer } from '@opentelemetry/api';
+import type { ContentOptions } from '../content/index.js';
+import type { ApiAdapter } from './types.js';
+
+export interface TokenEstimator {
+  /** Input tokens of a request body for this API family. */
+  input(adapter: ApiAdapter, body: Record<string, any>, model: string | undefined): number | undefined;
+  /** Tokens of generated text. */
+  output(text: string, model: string | undefined): number | undefined;
+}
+
+export interface InstrumentationRuntime {
+  enabled: boolean;
+  tracer(): Tracer;
+  /** Put content attributes on spans (stripping for OTLP happens in the exporter pipeline). */
+  captureContent: boolean;
+  content: ContentOptions;
+  /** Inject stream_options.include_usage for OpenAI streams that did not choose. */
+  streamUsage: 'off' | 'inject';
+  estimator?: TokenEstimator;
+  /** Calls whose span has not ended (streams not yet consumed, requests in flight). */
+  open: Set<{ abandon(reason: string): void }>;
+}
+
+const KEY = Symbol.for('llm-otel.runtime');
+const g = globalThis as unknown as Record<symbol, InstrumentationRuntime | undefined>;
+
+export function getRuntime(): InstrumentationRuntime | undefined {
+  return g[KEY];
+}
+
+export function setRuntime(rt: InstrumentationRuntime | undefined): void {
+  g[KEY] = rt;
+}
+
+/** Ends every span still open (at shutdown): a stream never consumed still leaves a record. */
+export function abandonOpenCalls(reason: string): void {
+  const rt = g[KEY];
+  if (!rt) return;
+  for (const c of [...rt.open]) {
+    try { c.abandon(reason); } catch { /* never throw at exit */ }
+  }
+}

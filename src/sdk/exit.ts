@@ -1,0 +1,70 @@
+// Flushing at the end of the process without changing how it ends.
+// - 'exit' (normal end, process.exit(), uncaught exception): synchronous work only — open spans are
+//   ended and the SQLite sink drains synchronously; OTLP cannot send from here.
+// - 'beforeExit' (the loop ran dry): an async OTLP flush, capped, only if spans ended since the last.
+// - SIGTERM/SIGINT: if the app has its own handler, we only flush and leave the decision to it;
+//   otherwise we flush (capped) and re-raise the signal so the exit code stays 128+signal.
+
+const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+
+export interface ExitHooks {
+  /** Synchronous: end spans still open (their call will never finish now). */
+  abandonOpen(): void;
+  /** Synchronous: write everything queued to the local sinks. */
+  drainSync(): void;
+  /** Async best-effort flush of everything (OTLP too). */
+  flush(): Promise<void>;
+  /** Whether spans ended since the last flush. */
+  dirty(): boolean;
+  capMs: number;
+}
+
+function capped(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    p.then(() => { clearTimeout(t); resolve(); }, () => { clearTimeout(t); resolve(); });
+  });
+}
+
+export function installExitHooks(h: ExitHooks): () => void {
+  let done = false;
+  const onExit = () => {
+    if (done) return;
+    done = true;
+    try { h.abandonOpen(); } catch { /* exit must proceed */ }
+    try { h.drainSync(); } catch { /* exit must proceed */ }
+  };
+  let flushing = false;
+  const onBeforeExit = () => {
+    if (flushing || done || !h.dirty()) return;
+    flushing = true;
+    void capped(h.flush(), h.capMs).finally(() => { flushing = false; });
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    const appHandlers = process.listeners(sig).filter((l) => l !== handlers[sig]);
+    if (appHandlers.length > 0) {
+      // The app owns this signal (it may keep running): flush, end nothing.
+      try { h.drainSync(); } catch { /* keep going */ }
+      void capped(h.flush(), h.capMs);
+      return;
+    }
+    try { h.abandonOpen(); h.drainSync(); } catch { /* keep going */ }
+    void capped(h.flush(), h.capMs).finally(() => {
+      process.removeListener(sig, handlers[sig]!);
+      process.kill(process.pid, sig); // default action: terminate with the signal
+    });
+  };
+  const handlers: Partial<Record<NodeJS.Signals, (...a: any[]) => void>> = {};
+  process.on('exit', onExit);
+  process.on('beforeExit', onBeforeExit);
+  for (const s of SIGNALS) {
+    handlers[s] = () => onSignal(s);
+    process.on(s, handlers[s]!);
+  }
+  return () => {
+    process.removeListener('exit', onExit);
+    process.removeListener('beforeExit', onBeforeExit);
+    for (const s of SIGNALS) process.removeListener(s, handlers[s]!);
+  };
+}

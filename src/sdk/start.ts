@@ -1,0 +1,137 @@
+// start(): the whole pipeline in one call — context manager, a private tracer provider for
+// llm-otel's spans (SQLite call log + OTLP), and the openai instrumentation.
+//
+// Why a private provider rather than the global one: an app that already registered its own
+// OpenTelemetry SDK keeps it untouched (OTel JS 2.x cannot add processors to a built provider), and
+// an app that registers one after us does not find its registration refused. Our spans still join
+// the app's traces: parents come from the global context, which both providers share.
+
+import { context, propagation, diag, type Context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { loadConfig, type LlmOtelConfig } from '../config.js';
+import { OpenAIInstrumentation } from '../instrumentation/index.js';
+import { abandonOpenCalls } from '../instrumentation/runtime.js';
+import { createOtlpExporter } from './otlp.js';
+import { installExitHooks } from './exit.js';
+import { warnOnce } from '../util/warn.js';
+import { CallLogSpanProcessor } from '../../exporter/index.js';
+
+export interface StartOptions {
+  /** Overrides of what the environment says (DESIGN §4). */
+  config?: Partial<LlmOtelConfig>;
+  /** Environment to read instead of process.env. */
+  env?: Record<string, string | undefined>;
+  /** More span processors for llm-otel's spans (they run after the built-in ones). */
+  spanProcessors?: SpanProcessor[];
+  /** Flush on exit/beforeExit/SIGTERM/SIGINT (default true). */
+  exitHooks?: boolean;
+}
+
+export interface LlmOtelHandle {
+  readonly config: LlmOtelConfig;
+  readonly enabled: boolean;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+const HANDLE_KEY = Symbol.for('llm-otel.handle');
+const g = globalThis as unknown as Record<symbol, LlmOtelHandle | undefined>;
+
+/** Counts span ends so beforeExit only flushes when there is something new. */
+class DirtyTracker implements SpanProcessor {
+  ended = 0;
+  onStart(_s: Span, _c: Context): void {}
+  onEnd(_s: ReadableSpan): void { this.ended++; }
+  forceFlush(): Promise<void> { return Promise.resolve(); }
+  shutdown(): Promise<void> { return Promise.resolve(); }
+}
+
+function noopHandle(config: LlmOtelConfig): LlmOtelHandle {
+  return { config, enabled: false, forceFlush: async () => {}, shutdown: async () => {} };
+}
+
+export function start(options: StartOptions = {}): LlmOtelHandle {
+  const existing = g[HANDLE_KEY];
+  if (existing) return existing; // one pipeline per process, whichever copy (ESM/CJS) started it
+  let config: LlmOtelConfig;
+  try {
+    config = { ...loadConfig(options.env ?? process.env), ...(options.config ?? {}) };
+  } catch (e) {
+    warnOnce('start:config', `could not read configuration (${(e as Error)?.message}); llm-otel is off`);
+    return noopHandle(loadConfig({}));
+  }
+  if (!config.enabled) return noopHandle(config);
+  try {
+    const handle = startPipeline(config, options);
+    g[HANDLE_KEY] = handle;
+    return handle;
+  } catch (e) {
+    warnOnce('start:pipeline', `could not start (${(e as Error)?.message}); the app runs without llm-otel`);
+    return noopHandle(config);
+  }
+}
+
+function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHandle {
+  // Without a context manager, context silently does nothing (a known failure of peers).
+  const cm = new AsyncLocalStorageContextManager().enable();
+  if (!context.setGlobalContextManager(cm)) cm.disable(); // the app's own manager stays in charge
+  propagation.setGlobalPropagator(new CompositePropagator({
+    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+  })); // refused (with a diag message) if the app registered one: theirs wins
+
+  const processors: SpanProcessor[] = [];
+  const dirty = new DirtyTracker();
+  processors.push(dirty);
+  let callLog: CallLogSpanProcessor | undefined;
+  if (config.db) {
+    callLog = new CallLogSpanProcessor({ path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined });
+    processors.push(callLog);
+  }
+  if (config.otlp) {
+    processors.push(new BatchSpanProcessor(createOtlpExporter(config.otlpProtocol, config.captureContent !== 'all')));
+  }
+  processors.push(...(options.spanProcessors ?? []));
+
+  const resource = defaultResource().merge(detectResources({ detectors: [envDetector] }));
+  const provider = new BasicTracerProvider({ resource, spanProcessors: processors });
+
+  const instrumentation = new OpenAIInstrumentation({
+    enabled: false,
+    captureContent: config.captureContent !== 'none',
+    maxContentChars: config.maxContentChars,
+    redact: { mode: config.redact, patterns: config.redactPatterns },
+    streamUsage: config.streamUsage,
+  });
+  instrumentation.setTracerProvider(provider);
+  instrumentation.enable();
+
+  let flushedAt = 0;
+  const capMs = 1000;
+  let shutDown: Promise<void> | undefined;
+  const removeHooks = options.exitHooks === false ? () => {} : installExitHooks({
+    abandonOpen: () => abandonOpenCalls('process exiting'),
+    drainSync: () => callLog?.flushSync(),
+    flush: () => { flushedAt = dirty.ended; return provider.forceFlush(); },
+    dirty: () => dirty.ended !== flushedAt,
+    capMs,
+  });
+
+  return {
+    config,
+    enabled: true,
+    forceFlush: () => provider.forceFlush(),
+    shutdown(): Promise<void> {
+      shutDown ??= (async () => {
+        abandonOpenCalls('shutdown');
+        instrumentation.disable();
+        removeHooks();
+        try { await provider.shutdown(); } catch (e) { diag.warn(`llm-otel shutdown: ${(e as Error)?.message}`); }
+        if (g[HANDLE_KEY]?.shutdown === this.shutdown) g[HANDLE_KEY] = undefined;
+      })();
+      return shutDown;
+    },
+  };
+}
