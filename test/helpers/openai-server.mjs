@@ -278,6 +278,7 @@ export async function startOpenAIServer(options = {}) {
 
   async function sendSse(req, res, record, status, headers, events, scenario) {
     record.status = status;
+    record.eventsSent = 0;
     record.requestId = headers['x-request-id'] ?? null;
     res.writeHead(status, { ...headers, 'content-type': headers['content-type'] ?? 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     res.flushHeaders();
@@ -289,10 +290,10 @@ export async function startOpenAIServer(options = {}) {
       if (res.destroyed || req.socket.destroyed) { record.outcome = 'client-closed'; return; }
       res.write(ev);
       sent += 1;
+      record.eventsSent = sent;
       // Yield between events so each leaves as its own chunk: streams must be truly incremental.
       if (gap > 0) await sleep(gap); else await tick();
     }
-    record.eventsSent = sent;
     if (scenario.dropAfter !== undefined && sent >= limit) {
       record.outcome = 'dropped';
       req.socket.destroy();

@@ -1,4 +1,4 @@
-// A loopback OTLP/HTTP trace receiver for tests: accepts POST /v1/traces as `application/json` or
+// A loopback OTLP/HTTP trace receiver for tests: accepts POST /v1/traces (any path, recorded) as `application/json` or
 // `application/x-protobuf` (optionally gzip), decodes both into the same plain span objects, and
 // keeps the raw bytes so tests can search them (e.g. "the API key never leaves the process").
 //
@@ -294,7 +294,8 @@ export async function startOtlpReceiver(options = {}) {
       const record = { method: req.method, path: req.url, contentType, encoding, headers: { ...req.headers }, wireBytes: wire, bytes: wire, body: null, spans: [], error: null };
       try {
         record.bytes = encoding === 'gzip' ? gunzipSync(wire) : wire;
-        if (req.method === 'POST' && req.url.split('?')[0] === '/v1/traces') {
+        // Any POST is decoded: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT may name another path.
+        if (req.method === 'POST') {
           record.body = contentType === 'application/x-protobuf'
             ? decodeTraceRequestProtobuf(record.bytes)
             : JSON.parse(record.bytes.toString('utf8'));
