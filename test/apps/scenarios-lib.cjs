@@ -312,6 +312,14 @@ function makeScenarios(mod) {
       });
       return { id: r.id, content: r.choices[0].message.content };
     },
+    // A user pasting secrets into a prompt: with capture=all the content is sent, masked.
+    async 'chat-secret-in-prompt'() {
+      const r = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: `My key is ${API_KEY}, write to jane.doe@example.com. ${BOUVET}` }],
+      }, fixture('chat-completions-adds-genai-conventions'));
+      return { id: r.id };
+    },
     async 'responses-instructions'() {
       const r = await client.responses.create({ model: 'gpt-4o-mini', input: 'Which ocean contains Bouvet Island?', instructions: 'Answer in up to 3 words.' });
       return { id: r.id, text: r.output_text };

@@ -176,6 +176,7 @@ export const EXPECTED = {
   'chat-system': (ctx) => [span('chat gpt-4o-mini', chatReq(ctx, {
     ...response('chatcmpl-BuB3yRx2oVTZLIFRKVmEQ9yC8RuCG'), ...usage(24, 3, 0, 0), ...ok('req_12b64a999af2cbe909602adc344dba39'),
   }))],
+  'chat-secret-in-prompt': (ctx) => [span('chat gpt-4o-mini', chatReq(ctx, CHAT_BOUVET))],
   'responses-instructions': (ctx) => [span('chat gpt-4o-mini', respReq(ctx, {
     ...response('resp_sys_instr_001', { tier: null }), ...usage(28, 3, 0, 0), ...ok('req_6b00f9219d233177f47f5433e9ca5102'),
   }))],
@@ -206,7 +207,7 @@ export const EXPECTED_CONTENT = {
         { type: 'tool_call', id: 'call_PXP2udMH0QECumyxuh4lpn3y', name: 'get_weather', arguments: { location: 'New York City' } },
         { type: 'tool_call', id: 'call_TKk9c7b7gvDqCQzv80Loc7fT', name: 'get_weather', arguments: { location: 'London' } },
       ],
-      finish_reason: 'tool_calls',
+      finish_reason: 'tool_call', // semconv's normalized value (the span's finish_reasons keeps the provider's 'tool_calls')
     }],
     'gen_ai.tool.definitions': [{
       type: 'function', name: 'get_weather',
