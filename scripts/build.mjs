@@ -3,13 +3,13 @@
 // is never blocked), but exits non-zero on any type error so `npm test` and CI stay strict.
 // `--no-check` skips the failure (for quick local iterations only).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
 const strict = !process.argv.includes('--no-check');
-rmSync('dist', { recursive: true, force: true });
+// No clean step: parallel builds (tests running while another build starts) must never see an empty dist.
 let failed = false;
 for (const project of ['tsconfig.json', 'tsconfig.cjs.json', 'tsconfig.types.json']) {
   const r = spawnSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit' });

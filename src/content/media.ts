@@ -62,14 +62,15 @@ export function modalityOf(mime: string | undefined, fallback = 'document'): str
   return 'document';
 }
 
-const EXT_MIME: Record<string, string> = {
+// Null prototype: a user-supplied 'constructor' must not find Object.prototype's.
+const EXT_MIME: Record<string, string> = Object.assign(Object.create(null), {
   png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
   bmp: 'image/bmp', svg: 'image/svg+xml', heic: 'image/heic',
   mp3: 'audio/mpeg', wav: 'audio/wav', flac: 'audio/flac', ogg: 'audio/ogg', m4a: 'audio/mp4',
   mp4: 'video/mp4', webm: 'video/webm', mov: 'video/quicktime',
   pdf: 'application/pdf', txt: 'text/plain', csv: 'text/csv', json: 'application/json',
   md: 'text/markdown', html: 'text/html', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-};
+});
 
 /** Mime type from a URL's or file name's extension, if it is a well-known one. */
 export function mimeFromName(name: unknown): string | undefined {
@@ -85,10 +86,10 @@ export function mimeFromName(name: unknown): string | undefined {
   return EXT_MIME[name.slice(dot + 1, end).toLowerCase()];
 }
 
-const AUDIO_MIME: Record<string, string> = {
+const AUDIO_MIME: Record<string, string> = Object.assign(Object.create(null), {
   wav: 'audio/wav', mp3: 'audio/mpeg', flac: 'audio/flac', opus: 'audio/opus', aac: 'audio/aac',
   pcm16: 'audio/pcm', pcm: 'audio/pcm', ogg: 'audio/ogg', m4a: 'audio/mp4',
-};
+});
 
 /** Mime type for an OpenAI audio `format` (wav, mp3, …). */
 export function audioMime(format: unknown): string | undefined {

@@ -3,7 +3,7 @@
 // and never keeps a reference into the caller's request/response (those belong to the user).
 import { cleanText, toText, type ContentOptions } from './options.js';
 import { audioMime, base64Placeholder, cleanMime, dataUrlInfo, isDataUrl, mimeFromName, modalityOf } from './media.js';
-import { sanitizeValue, toolArguments } from './sanitize.js';
+import { sanitizeValue, setKey, toolArguments } from './sanitize.js';
 
 export type Part = { type: string; [k: string]: unknown };
 export interface InputMessage { role: string; parts: Part[]; name?: string }
@@ -101,7 +101,8 @@ export function fileAttachmentPart(f: Record<string, any>, o: ContentOptions): P
 export function genericPart(v: unknown, o: ContentOptions): Part {
   if (!isObj(v)) return { type: 'unknown', content: cleanText(toText(v), o) };
   const s = sanitizeValue(v, o);
-  const out: Part = { ...(isObj(s) ? s : {}), type: typeof v.type === 'string' ? v.type : 'unknown' };
+  const out: Part = { type: typeof v.type === 'string' ? v.type : 'unknown' };
+  if (isObj(s)) for (const k of Object.keys(s)) if (k !== 'type') setKey(out, k, s[k]);
   return out;
 }
 

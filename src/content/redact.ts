@@ -16,27 +16,58 @@ export const CUSTOM_MASK = '[REDACTED]';
 type Mask = (text: string) => string;
 
 // ---------------------------------------------------------------------------------------------
-// email: local part capped at 64 chars (RFC 5321) so a long run without '@' cannot go quadratic.
-const EMAIL_RE = /[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
+// email: found from each '@' outwards. (A regex starting with the local-part class would try
+// every position of the text and backtrack through each word: ~50x slower on a 2 KB prompt.)
+const DOMAIN_RE = /(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/y;
+
+/** RFC 5322 atext subset used in practice: letters, digits, . _ % + - */
+function isLocalChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+}
 
 function maskEmail(text: string): string {
-  if (text.indexOf('@') === -1) return text;
-  EMAIL_RE.lastIndex = 0;
-  return text.replace(EMAIL_RE, EMAIL_MASK);
+  let at = text.indexOf('@');
+  if (at === -1) return text;
+  let out = '';
+  let last = 0;
+  while (at !== -1) {
+    let start = at;
+    while (start > last && at - start < 64 && isLocalChar(text.charCodeAt(start - 1))) start--;
+    if (start < at) {
+      DOMAIN_RE.lastIndex = at + 1;
+      const m = DOMAIN_RE.exec(text);
+      if (m) {
+        out += text.slice(last, start) + EMAIL_MASK;
+        last = at + 1 + m[0].length;
+        at = text.indexOf('@', last);
+        continue;
+      }
+    }
+    at = text.indexOf('@', at + 1);
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
 
 // ---------------------------------------------------------------------------------------------
-// api_key: three regexes, most specific last so an `Authorization: Bearer sk-…` header is masked
-// as a whole by the first one.
+// api_key. The full regexes are slow to scan (case-insensitive alternations), so each runs only
+// after a cheap scan found a place where it could match.
 // 1. credential-named fields: headers, JSON keys, `key=value` (quotes/escaped quotes allowed).
 const CREDENTIAL_NAMES = 'authorization|proxy-authorization|x-api-key|x-goog-api-key|api[-_]?key|access[-_]token|auth[-_]token|refresh[-_]token|id[-_]token|client[-_]secret|secret[-_]key|private[-_]key|password|passwd';
 const KEY_VALUE_RE = new RegExp(`\\b(${CREDENTIAL_NAMES})(\\\\?["']?[ \\t]*[:=][ \\t]*\\\\?["']?)((?:(?:bearer|basic|token|digest)[ \\t]+)?[^\\s"'\\\\&,;<>]+)`, 'gi');
 /** A JSON key / header name that holds a credential (used for parsed tool arguments). */
 export const CREDENTIAL_KEY_RE = new RegExp(`^(?:${CREDENTIAL_NAMES})$`, 'i');
+// The same names, normalised (lower case, '_' → '-'), for the pre-scan.
+const CREDENTIAL_SET = new Set([
+  'authorization', 'proxy-authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'apikey',
+  'access-token', 'auth-token', 'refresh-token', 'id-token', 'client-secret', 'secret-key',
+  'private-key', 'password', 'passwd',
+]);
 // 2. secrets in URL query strings (Azure SAS `sig=`, `?token=`, `?key=`).
 const QUERY_RE = /([?&](?:token|key|sig|signature|secret|code|auth)=)([^&#\s"'<>]{4,})/gi;
+const QUERY_SET = new Set(['token', 'key', 'sig', 'signature', 'secret', 'code', 'auth']);
 // 3. `Bearer <token>` anywhere.
 const BEARER_RE = /\b(bearer[ \t]+)([A-Za-z0-9\-._~+/]{8,}=*)/gi;
+const BEARER_HINT_RE = /[Bb]earer|BEARER/;
 // 4. provider key shapes (OpenAI/DeepSeek/Anthropic sk-, Google AIza, Groq gsk_, xAI, GitHub,
 //    Slack, AWS access key ids, Stripe, Hugging Face, Perplexity, Replicate, GitLab, JWTs).
 const PREFIXED_KEY_RE = new RegExp(
@@ -56,10 +87,63 @@ const PREFIXED_KEY_RE = new RegExp(
     'glpat-[A-Za-z0-9_-]{20,}',
     'eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}',
   ].join('|') + ')', 'g');
-// Cheap gate: every api_key pattern above needs one of these substrings.
-const API_KEY_HINT_RE = /sk-|sk_|rk_|AIza|gsk_|xai-|gh[pousr]_|github_pat_|xox|AKIA|ASIA|hf_|pplx-|r8_|glpat-|eyJ|bearer|authorization|api[-_]?key|token|secret|passw|private[-_]key|[?&](?:sig|key|code|auth)=/i;
+// Words that precede the first '-' or '_' of a prefixed key, and the keys without one.
+const KEY_PREFIX_SET = new Set([
+  'sk', 'rk', 'pk', 'gsk', 'xai', 'ghp', 'gho', 'ghu', 'ghs', 'ghr', 'github', 'xoxa', 'xoxb', 'xoxp',
+  'xoxo', 'xoxs', 'xoxr', 'hf', 'pplx', 'r8', 'glpat',
+]);
+const UNSEPARATED_KEY_HINT_RE = /A(?:Iza|[KS]IA)|eyJ/;
 
 const isMask = (v: string): boolean => v.charCodeAt(0) === 91 /* [ */ && v.endsWith(']');
+
+const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/** Does a '-' or '_' in the text follow one of the key prefixes (at a word start)? */
+function hasKeyPrefix(text: string, sep: string): boolean {
+  for (let i = text.indexOf(sep); i !== -1; i = text.indexOf(sep, i + 1)) {
+    let j = i;
+    while (j > 0 && i - j < 7 && isAlnum(text.charCodeAt(j - 1))) j--;
+    if (j === i || (j > 0 && isAlnum(text.charCodeAt(j - 1)))) continue;
+    const c = text.charCodeAt(j); // every prefix starts with g, h, p, r, s or x
+    if ((c === 103 || c === 104 || c === 112 || c === 114 || c === 115 || c === 120) && KEY_PREFIX_SET.has(text.slice(j, i))) return true;
+  }
+  return false;
+}
+
+/**
+ * Scan every ':' and '=' and look at the name before it. Bit 1: a credential name
+ * (KEY_VALUE_RE may match); bit 2: a `?key=` / `&sig=` query parameter (QUERY_RE may match).
+ */
+function credentialHints(text: string): number {
+  let hints = 0;
+  for (const sep of [':', '=']) {
+    for (let i = text.indexOf(sep); i !== -1; i = text.indexOf(sep, i + 1)) {
+      let end = i;
+      // skip `"`, `'`, `\` and blanks between the name and the separator
+      while (end > 0 && i - end < 4) {
+        const c = text.charCodeAt(end - 1);
+        if (c === 34 || c === 39 || c === 92 || c === 32 || c === 9) end--; else break;
+      }
+      let start = end;
+      while (start > 0 && end - start < 24) {
+        const c = text.charCodeAt(start - 1);
+        if (isAlnum(c) || c === 45 || c === 95) start--; else break;
+      }
+      if (end - start < 3) continue;
+      // Every name ends in one of d e g h n t y: skip "status=", "10:15" without allocating.
+      const last = text.charCodeAt(end - 1) | 0x20;
+      if (last !== 100 && last !== 101 && last !== 103 && last !== 104 && last !== 110 && last !== 116 && last !== 121) continue;
+      const name = text.slice(start, end).toLowerCase().replace(/_/g, '-');
+      if (sep === '=' && start > 0 && (text.charCodeAt(start - 1) === 63 || text.charCodeAt(start - 1) === 38) && QUERY_SET.has(name)) hints |= 2;
+      // "openai-api-key:" matches on its "api-key" suffix (KEY_VALUE_RE anchors at \b).
+      for (let k = 0; k !== -1; k = name.indexOf('-', k) + 1 || -1) {
+        if (CREDENTIAL_SET.has(k === 0 ? name : name.slice(k))) { hints |= 1; break; }
+      }
+      if (hints === 3) return hints;
+    }
+  }
+  return hints;
+}
 
 function keyValueReplacer(m: string, name: string, sep: string, value: string): string {
   // Keep values that are already masked or are empty-ish placeholders.
@@ -85,22 +169,49 @@ function prefixedReplacer(m: string): string {
 }
 
 function maskApiKey(text: string): string {
-  if (!API_KEY_HINT_RE.test(text)) return text;
   let t = text;
-  KEY_VALUE_RE.lastIndex = 0;
-  t = t.replace(KEY_VALUE_RE, keyValueReplacer);
-  if (t.indexOf('=') !== -1) { QUERY_RE.lastIndex = 0; t = t.replace(QUERY_RE, queryReplacer); }
-  BEARER_RE.lastIndex = 0;
-  t = t.replace(BEARER_RE, bearerReplacer);
-  PREFIXED_KEY_RE.lastIndex = 0;
-  return t.replace(PREFIXED_KEY_RE, prefixedReplacer);
+  if (t.indexOf(':') !== -1 || t.indexOf('=') !== -1) {
+    const hints = credentialHints(t);
+    if (hints & 1) { KEY_VALUE_RE.lastIndex = 0; t = t.replace(KEY_VALUE_RE, keyValueReplacer); }
+    if (hints & 2) { QUERY_RE.lastIndex = 0; t = t.replace(QUERY_RE, queryReplacer); }
+  }
+  if (BEARER_HINT_RE.test(t)) { BEARER_RE.lastIndex = 0; t = t.replace(BEARER_RE, bearerReplacer); }
+  if (hasKeyPrefix(t, '-') || hasKeyPrefix(t, '_') || UNSEPARATED_KEY_HINT_RE.test(t)) {
+    PREFIXED_KEY_RE.lastIndex = 0;
+    t = t.replace(PREFIXED_KEY_RE, prefixedReplacer);
+  }
+  return t;
 }
 
 // ---------------------------------------------------------------------------------------------
-// card: 13–19 digits, optionally grouped by one kind of separator, issuer prefix 2–6 (Visa,
-// Mastercard, Amex, Diners, JCB, Discover, UnionPay, Maestro; ms timestamps start with 1),
-// and a valid Luhn checksum.
-const CARD_RE = /(?<![\w.\-+])[2-6](?:[ -]?\d){12,18}(?![\w]|[.-]\d)/g;
+// card and phone share one scan (both are digit shapes); the regex is built for the enabled set.
+//
+// card: 13–19 digits, unseparated or grouped by one kind of separator (4-4-4-4, 4-6-5, 4-4-4-4-3),
+// issuer prefix 2–6 (Visa, Mastercard, Amex, Diners, JCB, Discover, UnionPay, Maestro; ms
+// timestamps start with 1), and a valid Luhn checksum.
+const CARD_ALT = '([2-6]\\d{12,18}|[2-6]\\d{3}([ \\-])\\d{3,6}(?:\\2\\d{3,6}){1,3})';
+
+// phone: explicit shapes rather than "any digit run", so years, counts, prices, dates, times,
+// versions, IPs and ids are left alone.
+//   intl       +44 20 7946 0958 · +1 (415) 555-0132 · +8613812345678 · 0044 20 7946 0958
+//   CN mobile  13812345678 · 138-1234-5678 · 138 1234 5678
+//   NANP       415-555-0132 · 415.555.0132 · (415) 555-0132   (bare "415 555 0132" is too close
+//              to a list of numbers such as "256 512 1024" and is not masked without +1)
+//   national   020 7946 0958 · 010-12345678 · 01 23 45 67 89
+const PHONE_ALTS = [
+  '(?:\\+|00)[1-9]\\d{0,2}(?:[ .\\-]?(?:\\(\\d{1,4}\\)|\\d{1,5})){1,6}',
+  '1[3-9]\\d(?:[ \\-]?\\d{4}){2}',
+  '(?:\\([2-9]\\d{2}\\)[ .\\-]?|[2-9]\\d{2}[.\\-])\\d{3}[ .\\-]\\d{4}',
+  '0[1-9]\\d{0,3}[ \\-]\\d{3,4}[ \\-]?\\d{3,4}',
+  '0[1-9](?:[ .\\-]\\d{2}){4}',
+].join('|');
+
+function digitShapesRe(card: boolean, phone: boolean): RegExp {
+  const alts = card && phone ? `${CARD_ALT}|${PHONE_ALTS}` : card ? CARD_ALT : `()()(?:${PHONE_ALTS})`;
+  // Not inside a word, a decimal, an id ("chatcmpl-123") or another number; not followed by more.
+  return new RegExp(`(?<![\\w+.\\-])(?:${alts})(?![\\w]|[.\\-]\\d)`, 'g');
+}
+const DIGIT_HINT_RE = /\d\d/;
 
 function luhn(digits: string): boolean {
   let sum = 0;
@@ -114,41 +225,11 @@ function luhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-function cardReplacer(m: string): string {
-  const sep = m.indexOf(' ') !== -1 ? ' ' : m.indexOf('-') !== -1 ? '-' : '';
-  let digits = m;
-  if (sep) {
-    const groups = m.split(sep);
-    // Grouped like a card (4-4-4-4, 4-6-5, 4-4-4-4-3), never mixed separators.
-    if (groups[0]!.length !== 4) return m;
-    for (const g of groups) if (g.length < 3 || g.length > 6 || !/^\d+$/.test(g)) return m;
-    digits = groups.join('');
-  }
+function maskCardMatch(m: string, sep: string | undefined): string {
+  const digits = sep ? m.split(sep).join('') : m;
+  if (digits.length < 13 || digits.length > 19) return m;
   return luhn(digits) ? CARD_MASK : m;
 }
-
-function maskCard(text: string): string {
-  CARD_RE.lastIndex = 0;
-  return text.replace(CARD_RE, cardReplacer);
-}
-
-// ---------------------------------------------------------------------------------------------
-// phone: explicit shapes rather than "any digit run", so years, counts, prices, dates, times,
-// versions, IPs and ids are left alone.
-//   intl       +44 20 7946 0958 · +1 (415) 555-0132 · +8613812345678 · 0044 20 7946 0958
-//   CN mobile  13812345678 · 138-1234-5678 · 138 1234 5678
-//   NANP       415-555-0132 · 415.555.0132 · (415) 555-0132   (bare "415 555 0132" is too close
-//              to a list of numbers such as "256 512 1024" and is not masked without +1)
-//   national   020 7946 0958 · 010-12345678 · 01 23 45 67 89
-const PHONE_RE = new RegExp(
-  '(?<![\\w+.\\-])(?:' + [
-    '(?:\\+|00)[1-9]\\d{0,2}(?:[ .\\-]?(?:\\(\\d{1,4}\\)|\\d{1,5})){1,6}',
-    '1[3-9]\\d(?:[ \\-]?\\d{4}){2}',
-    '(?:\\([2-9]\\d{2}\\)[ .\\-]?|[2-9]\\d{2}[.\\-])\\d{3}[ .\\-]\\d{4}',
-    '0[1-9]\\d{0,3}[ \\-]\\d{3,4}[ \\-]?\\d{3,4}',
-    '0[1-9](?:[ .\\-]\\d{2}){4}',
-  ].join('|') + ')(?![\\w]|[.\\-]\\d)', 'g');
-const PHONE_HINT_RE = /\d\d/;
 
 function countDigits(s: string): number {
   let n = 0;
@@ -156,7 +237,7 @@ function countDigits(s: string): number {
   return n;
 }
 
-function phoneReplacer(m: string): string {
+function maskPhoneMatch(m: string): string {
   const c0 = m.charCodeAt(0);
   if (c0 === 43 /* + */ || (c0 === 48 && m.charCodeAt(1) === 48) /* 00 */) {
     // International: E.164 allows at most 15 digits; a greedy match may have eaten a following
@@ -175,27 +256,27 @@ function phoneReplacer(m: string): string {
     if (n < (separated ? 8 : 10)) return m;
     return PHONE_MASK + rest;
   }
-  const n = countDigits(m);
-  if (c0 === 48 /* 0: national trunk prefix */) return n >= 9 && n <= 12 ? PHONE_MASK : m;
+  if (c0 === 48 /* 0: national trunk prefix */) {
+    const n = countDigits(m);
+    return n >= 9 && n <= 12 ? PHONE_MASK : m;
+  }
   return PHONE_MASK;
 }
 
-function maskPhone(text: string): string {
-  if (!PHONE_HINT_RE.test(text)) return text;
-  PHONE_RE.lastIndex = 0;
-  return text.replace(PHONE_RE, phoneReplacer);
+function digitShapesMasker(card: boolean, phone: boolean): Mask {
+  const re = digitShapesRe(card, phone);
+  // Phone-only regexes start with two empty groups so the arguments line up; '' is never a card.
+  const replacer = (m: string, cardMatch: string | undefined, sep: string | undefined): string =>
+    cardMatch ? maskCardMatch(m, sep) : maskPhoneMatch(m);
+  return (text) => {
+    if (!DIGIT_HINT_RE.test(text)) return text;
+    re.lastIndex = 0;
+    return text.replace(re, replacer);
+  };
 }
 
-// ---------------------------------------------------------------------------------------------
-const MASKERS: Record<MaskerName, Mask> = {
-  api_key: maskApiKey,
-  email: maskEmail,
-  card: maskCard,
-  phone: maskPhone,
-};
-// Order matters: credentials before emails (user:pass@host), cards before phones (a card's
-// digit groups must not be half-eaten as a phone number).
-const ORDER: readonly MaskerName[] = ['api_key', 'email', 'card', 'phone'];
+// Order matters: credentials before emails (user:pass@host); cards before phones (same scan, the
+// card alternative comes first).
 // Nothing a built-in masker matches is shorter than this ("a@b.co").
 const MIN_BUILTIN_LEN = 6;
 
@@ -214,10 +295,11 @@ function toGlobal(re: RegExp): RegExp | undefined {
  */
 export function createRedactor(opts: RedactOptions): Redactor {
   const mode = opts?.mode ?? 'default';
+  const on = (name: MaskerName): boolean => mode === 'default' || (Array.isArray(mode) && mode.includes(name));
   const enabled: Mask[] = [];
-  for (const name of ORDER) {
-    if (mode === 'default' || (Array.isArray(mode) && mode.includes(name))) enabled.push(MASKERS[name]);
-  }
+  if (on('api_key')) enabled.push(maskApiKey);
+  if (on('email')) enabled.push(maskEmail);
+  if (on('card') || on('phone')) enabled.push(digitShapesMasker(on('card'), on('phone')));
   const custom: RegExp[] = [];
   for (const p of opts?.patterns ?? []) {
     if (!(p instanceof RegExp)) continue;

@@ -20,10 +20,10 @@ import { sanitizeValue, toolArguments } from './sanitize.js';
 import { toolDefinitions } from './tools.js';
 
 /** Client-executed call item types → tool name when the item has none. */
-const CLIENT_CALLS: Record<string, string> = {
-  function_call: '', custom_tool_call: '', computer_call: 'computer', local_shell_call: 'local_shell',
-  shell_call: 'shell', apply_patch_call: 'apply_patch',
-};
+const CLIENT_CALLS = new Map<unknown, string>([
+  ['function_call', ''], ['custom_tool_call', ''], ['computer_call', 'computer'],
+  ['local_shell_call', 'local_shell'], ['shell_call', 'shell'], ['apply_patch_call', 'apply_patch'],
+]);
 const CALL_OUTPUTS = new Set([
   'function_call_output', 'custom_tool_call_output', 'computer_call_output', 'local_shell_call_output',
   'shell_call_output', 'apply_patch_call_output',
@@ -83,7 +83,7 @@ function clientCallPart(item: Record<string, any>, o: ContentOptions): Part {
     case 'custom_tool_call': return toolCallPart(id, item.name, item.input, o, false);
     case 'apply_patch_call': return toolCallPart(id, 'apply_patch', item.operation, o);
     case 'computer_call': return toolCallPart(id, 'computer', item.action ?? item.actions, o);
-    default: return toolCallPart(id, str(item.name) ?? CLIENT_CALLS[item.type], item.action, o);
+    default: return toolCallPart(id, str(item.name) ?? CLIENT_CALLS.get(item.type) ?? '', item.action, o);
   }
 }
 
@@ -178,7 +178,7 @@ function modelItemParts(item: Record<string, any>, o: ContentOptions): Part[] {
   const type = item.type;
   if (type === 'message' || (type === undefined && item.role !== undefined)) return responsesContentParts(item.content, o);
   if (type === 'reasoning') return reasoningParts(item, o);
-  if (typeof type === 'string' && type in CLIENT_CALLS) return [clientCallPart(item, o)];
+  if (CLIENT_CALLS.has(type)) return [clientCallPart(item, o)];
   return serverToolParts(item, o) ?? [genericPart(item, o)];
 }
 
@@ -239,22 +239,22 @@ export function responsesRequestContent(body: any, o: ContentOptions): ChatConte
 }
 
 /**
- * semconv finish_reason of a Response: incomplete → its reason (`max_output_tokens` is
- * `length`), failed → `error`, a client tool call pending → `tool_call`, else `stop`.
+ * finish_reason of a Response (the API has none): incomplete → its `incomplete_details.reason`
+ * (`max_output_tokens`, `content_filter`), failed → `error`, a client-executed tool call waiting
+ * for the app → `tool_call`, completed → `stop`, anything else (in progress, cut short) → ''.
  */
 export function responsesFinishReason(response: any): string {
   try {
     if (!isObj(response)) return '';
     if (response.status === 'incomplete') {
       const reason = isObj(response.incomplete_details) ? response.incomplete_details.reason : undefined;
-      if (reason === 'max_output_tokens' || reason == null) return 'length';
-      return String(reason);
+      return reason == null ? 'incomplete' : String(reason);
     }
     if (response.status === 'failed') return 'error';
     if (Array.isArray(response.output)) {
-      for (const item of response.output) if (isObj(item) && typeof item.type === 'string' && item.type in CLIENT_CALLS) return 'tool_call';
+      for (const item of response.output) if (isObj(item) && CLIENT_CALLS.has(item.type)) return 'tool_call';
     }
-    return 'stop';
+    return response.status === 'completed' ? 'stop' : '';
   } catch {
     return '';
   }

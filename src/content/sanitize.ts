@@ -9,6 +9,12 @@ const MAX_DEPTH = 24;
 /** Opaque blobs that carry nothing readable (reasoning state). */
 const DROP_KEYS = new Set(['encrypted_content']);
 
+/** obj[k] = v, also for k === '__proto__' (JSON.parse makes it an own key; assigning would not). */
+export function setKey(obj: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else obj[k] = v;
+}
+
 /** A string leaf: data URL / raw base64 → placeholder, else redact + truncate. */
 export function cleanLeaf(s: string, o: ContentOptions): string {
   if (isDataUrl(s)) return dataUrlInfo(s).placeholder;
@@ -54,7 +60,7 @@ export function sanitizeValue(v: unknown, o: ContentOptions, depth = 0): unknown
     const x = (typeof raw === 'string' || typeof raw === 'number') && CREDENTIAL_KEY_RE.test(k)
       ? credentialLeaf(k, String(raw), o)
       : sanitizeValue(raw, o, depth + 1);
-    if (x !== undefined) out[o.redact(k)] = x;
+    if (x !== undefined) setKey(out, o.redact(k), x);
   }
   return out;
 }

@@ -59,7 +59,8 @@ export class LlmCall {
     if (server.address) attrs[S.SERVER_ADDRESS] = server.address;
     if (server.port !== undefined) attrs[S.SERVER_PORT] = server.port;
     if (adapter.apiType) attrs[S.OPENAI_API_TYPE] = adapter.apiType;
-    if (adapter.operation !== 'embeddings') attrs[S.GEN_AI_REQUEST_STREAM] = body.stream === true;
+    // Like every gen_ai.request.* attribute: set only when the request says it.
+    if (adapter.operation !== 'embeddings' && typeof body.stream === 'boolean') attrs[S.GEN_AI_REQUEST_STREAM] = body.stream;
     Object.assign(attrs, adapter.requestAttributes(body));
 
     const llm = getLlmContext(parent);
@@ -244,10 +245,9 @@ export class LlmCall {
       }
       if (error) {
         attrs[S.ERROR_TYPE] = error.errorType;
+        // A cancellation is the app's choice, not a failure: the span status stays UNSET.
         if (status === 'error' || status === 'timeout') {
           span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(error.message, this.rt.content) });
-        } else {
-          attrs[S.LLM_OTEL_ERROR_MESSAGE] = errorText(error.message, this.rt.content);
         }
       }
       span.setAttributes(attrs);

@@ -4,7 +4,7 @@ import type { Attributes } from '@opentelemetry/api';
 import * as S from '../semconv.js';
 import { chatRequestContent, chatResponseOutput, type ContentOptions } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
-import { commonSamplingAttributes, finishReason, isNum, setNum, setStr } from './request.js';
+import { commonSamplingAttributes, finishReasons, isNum, setNum, setStr } from './request.js';
 
 export function chatUsage(u: any): Usage | undefined {
   if (!u || typeof u !== 'object') return undefined;
@@ -46,7 +46,8 @@ function choicesText(choices: any[]): string {
 function summarizeChoices(base: any, choices: any[], usage: Usage | undefined): ResponseSummary {
   const attrs: Attributes = {};
   responseAttributes(base, attrs);
-  attrs[S.GEN_AI_RESPONSE_FINISH_REASONS] = choices.map((c) => finishReason(c?.finish_reason));
+  const reasons = finishReasons(choices);
+  if (reasons) attrs[S.GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
   return {
     attributes: attrs,
     usage,

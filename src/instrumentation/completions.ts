@@ -4,7 +4,7 @@ import type { Attributes } from '@opentelemetry/api';
 import * as S from '../semconv.js';
 import { completionsRequestContent, completionsResponseOutput, type ContentOptions } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
-import { commonSamplingAttributes, finishReason, isNum, setNum, setStr } from './request.js';
+import { commonSamplingAttributes, finishReasons, isNum, setNum, setStr } from './request.js';
 import { chatUsage } from './chat.js';
 
 function summarize(base: any, choices: any[], usage: Usage | undefined): ResponseSummary {
@@ -12,7 +12,8 @@ function summarize(base: any, choices: any[], usage: Usage | undefined): Respons
   setStr(attrs, S.GEN_AI_RESPONSE_ID, base?.id);
   setStr(attrs, S.GEN_AI_RESPONSE_MODEL, base?.model);
   setStr(attrs, S.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, base?.system_fingerprint);
-  attrs[S.GEN_AI_RESPONSE_FINISH_REASONS] = choices.map((c) => finishReason(c?.finish_reason));
+  const reasons = finishReasons(choices);
+  if (reasons) attrs[S.GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
   return {
     attributes: attrs,
     usage,

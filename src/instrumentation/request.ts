@@ -33,3 +33,9 @@ export function commonSamplingAttributes(body: Record<string, any>, attrs: Attri
 export function finishReason(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
+
+/** Per-choice finish reasons, or undefined when no choice finished (a stream cut short). */
+export function finishReasons(choices: any[]): string[] | undefined {
+  const reasons = choices.map((c) => finishReason(c?.finish_reason));
+  return reasons.some((r) => r !== '') ? reasons : undefined;
+}

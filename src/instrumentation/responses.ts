@@ -62,7 +62,8 @@ class ResponsesStreamAccumulator implements StreamAccumulator {
     if (!ev || typeof ev !== 'object') return;
     const t = ev.type;
     if ((t === 'response.completed' || t === 'response.incomplete' || t === 'response.failed') && ev.response) {
-      this.final = ev.response;
+      // The event type is the status, even when a compatible server leaves `status` out.
+      this.final = ev.response.status ? ev.response : { ...ev.response, status: t.slice('response.'.length) };
     } else if ((t === 'response.created' || t === 'response.in_progress') && ev.response) {
       this.partial = { ...ev.response, output: [] };
     } else if (t === 'response.output_text.delta' && typeof ev.delta === 'string') {

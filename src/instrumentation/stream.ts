@@ -15,21 +15,24 @@ export function wrapStream(stream: any, call: LlmCall): void {
   stream.iterator = function iteratorObserved(this: unknown, ...args: unknown[]) {
     // Throws synchronously on a second iteration, exactly like the original.
     const it = original.apply(this, args);
-    return observeIterator(it, call);
+    return observeIterator(it, call, signal);
   };
   const signal: AbortSignal | undefined = stream.controller?.signal;
   if (signal && typeof signal.addEventListener === 'function') {
-    // An abort before or between reads; after a completed read the SDK does not abort.
-    signal.addEventListener('abort', () => call.onStreamEnd('cancelled'), { once: true });
+    // An abort before or between reads. The SDK also aborts its controller itself when a read
+    // fails or the consumer stops; that error reaches our next() handler a few microtasks later,
+    // so decide only after it had its chance (an error beats the cancellation it caused).
+    signal.addEventListener('abort', () => setImmediate(() => call.onStreamEnd('cancelled')), { once: true });
   }
 }
 
-function observeIterator(it: AsyncIterator<unknown>, call: LlmCall): AsyncIterableIterator<unknown> {
+function observeIterator(it: AsyncIterator<unknown>, call: LlmCall, signal: AbortSignal | undefined): AsyncIterableIterator<unknown> {
   const wrapped: AsyncIterableIterator<unknown> = {
     next(...args: [] | [unknown]) {
       return it.next(...args).then(
         (r) => {
-          if (r.done) call.onStreamEnd('ok');
+          // The SDK ends an aborted stream quietly (done, no error): the abort makes it cancelled.
+          if (r.done) call.onStreamEnd(signal?.aborted ? 'cancelled' : 'ok');
           else call.onChunk(r.value);
           return r;
         },

@@ -1,7 +1,8 @@
 // Flushing at the end of the process without changing how it ends.
 // - 'exit' (normal end, process.exit(), uncaught exception): synchronous work only — open spans are
 //   ended and the SQLite sink drains synchronously; OTLP cannot send from here.
-// - 'beforeExit' (the loop ran dry): an async OTLP flush, capped, only if spans ended since the last.
+// - 'beforeExit' (the loop ran dry): open calls are ended, then an async OTLP flush, capped, only
+//   if spans ended since the last one.
 // - SIGTERM/SIGINT: if the app has its own handler, we only flush and leave the decision to it;
 //   otherwise we flush (capped) and re-raise the signal so the exit code stays 128+signal.
 
@@ -37,7 +38,11 @@ export function installExitHooks(h: ExitHooks): () => void {
   };
   let flushing = false;
   const onBeforeExit = () => {
-    if (flushing || done || !h.dirty()) return;
+    if (flushing || done) return;
+    // The loop ran dry: nothing in flight can still finish (a pending request would keep it
+    // alive), so calls still open — streams never read — end now and still reach OTLP.
+    try { h.abandonOpen(); } catch { /* best effort */ }
+    if (!h.dirty()) return;
     flushing = true;
     void capped(h.flush(), h.capMs).finally(() => { flushing = false; });
   };
