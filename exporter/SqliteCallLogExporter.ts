@@ -1,24 +1,25 @@
 // SqliteCallLogExporter: a standard OTel SpanExporter for any pipeline
 // (`new BatchSpanProcessor(new SqliteCallLogExporter({ path }))`). GenAI spans become call-log rows;
-// every other span is ignored. export() writes synchronously and reports through the callback; it
-// never throws. Spans it cannot write yet (DB locked, full, missing) stay queued and are retried
-// on an unref'd timer; the callback says FAILED only for spans that were dropped.
+// every other span is ignored. export() hands the spans to the writer (thread) and reports through
+// the callback; it never throws. Spans that cannot be written yet (DB locked, full, missing) stay
+// queued and are retried on an unref'd timer; the callback says FAILED only for dropped spans.
 // Note: a BatchSpanProcessor in front of it keeps its own queue that is lost on process.exit();
 // llm-otel's `register` uses CallLogSpanProcessor, which drains on exit.
 
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { CallLogSink, type CallLogSinkOptions } from './sink.js';
-import { spanToItem } from './rows.js';
+import type { SpanSink } from './sink.js';
+import { createSpanSink, type SinkChoice } from './worker-sink.js';
+import { toSpanData } from './rows.js';
 import { errorMessage } from '../src/util/warn.js';
 
-export type SqliteCallLogExporterOptions = CallLogSinkOptions;
+export type SqliteCallLogExporterOptions = SinkChoice;
 
 export class SqliteCallLogExporter implements SpanExporter {
-  readonly sink: CallLogSink;
+  readonly sink: SpanSink;
 
   constructor(opts: SqliteCallLogExporterOptions) {
-    this.sink = new CallLogSink(opts);
+    this.sink = createSpanSink(opts);
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -29,10 +30,9 @@ export class SqliteCallLogExporter implements SpanExporter {
       } else {
         let dropped = 0;
         for (const span of spans) {
-          const item = spanToItem(span);
-          if (item && !this.sink.push(item)) dropped++;
+          const data = toSpanData(span);
+          if (data && !this.sink.push(data)) dropped++;
         }
-        this.sink.flushSync();
         if (dropped > 0) {
           result = { code: ExportResultCode.FAILED, error: new Error(`call-log queue full: ${dropped} spans dropped`) };
         }
@@ -45,18 +45,18 @@ export class SqliteCallLogExporter implements SpanExporter {
 
   /** Writes everything still queued (ignoring the retry backoff). */
   forceFlush(): Promise<void> {
-    this.sink.flushSync(true);
+    this.flushSync();
     return Promise.resolve();
   }
 
-  /** Same as forceFlush, synchronously. */
+  /** Same as forceFlush, synchronously; true when nothing is left unwritten. */
   flushSync(): boolean {
-    return this.sink.flushSync(true);
+    try { return this.sink.flushSync(); } catch { return false; }
   }
 
   /** Flushes and closes the DB. Idempotent; never rejects. */
   shutdown(): Promise<void> {
-    this.sink.shutdown();
+    try { this.sink.shutdown(); } catch { /* never into the app */ }
     return Promise.resolve();
   }
 }

@@ -1,14 +1,15 @@
 // `llm-otel/exporter`: the call log for any OpenTelemetry pipeline.
 export { SqliteCallLogExporter, type SqliteCallLogExporterOptions } from './SqliteCallLogExporter.js';
 export { CallLogSpanProcessor, type CallLogSpanProcessorOptions } from './processor.js';
-export { CallLogSink, type CallLogSinkOptions } from './sink.js';
+export { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
+export { WorkerSink, createSpanSink, type WorkerSinkOptions, type SinkChoice } from './worker-sink.js';
 export {
-  CallLogWriter,
-  type CallLogWriterOptions, type WriteOptions, type PriceHook, type PriceResult, type EstimateTokens, type WarnFn,
+  CallLogWriter, defaultWarner,
+  type CallLogWriterOptions, type WriteOptions, type PriceHook, type PriceResult, type EstimateTokens, type Warner,
 } from './writer.js';
 export {
-  spanToItem, isGenAiSpan, contentLength, CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS,
-  type CallRow, type MessageRow, type RunRow, type CallItem, type RunItem, type CallLogItem,
+  spanToItem, toSpanData, itemFromSpanData, isGenAiSpan, contentLength, CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS,
+  type SpanData, type CallRow, type MessageRow, type RunRow, type CallItem, type RunItem, type CallLogItem,
 } from './rows.js';
 export {
   migrate, checkDatabase, schemaVersion, MIGRATIONS, SCHEMA_VERSION, APPLICATION_ID,

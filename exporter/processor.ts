@@ -1,40 +1,24 @@
-// CallLogSpanProcessor: what `register` installs. onEnd only maps the span to rows and queues them
-// (the hot path does no I/O); an unref'd timer writes every flushIntervalMs, a full batch is written
-// on the next turn of the event loop, and process 'exit' drains synchronously — so a call that
-// finished is on disk after a normal exit, process.exit(), or an uncaught exception. Signal
-// handlers (installed by the SDK) call flushSync()/shutdown() before re-raising.
+// CallLogSpanProcessor: what `register` installs. onEnd only takes the span's data and hands it to
+// the writer thread (no I/O, no mapping on the app's thread); the writer batches transactions
+// every flushIntervalMs. process 'exit' drains synchronously — so a call that finished is on disk
+// after a normal exit, process.exit(), or an uncaught exception. Signal handlers (installed by the
+// SDK) call flushSync()/shutdown() before re-raising.
 
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { CallLogSink, type CallLogSinkOptions } from './sink.js';
-import { spanToItem } from './rows.js';
+import type { SpanSink } from './sink.js';
+import { createSpanSink, type SinkChoice } from './worker-sink.js';
+import { toSpanData } from './rows.js';
 import { errorMessage, warnOnce } from '../src/util/warn.js';
 
-export interface CallLogSpanProcessorOptions extends CallLogSinkOptions {
-  /** How often queued calls are written (ms, default 200). */
-  flushIntervalMs?: number;
-}
+export type CallLogSpanProcessorOptions = SinkChoice;
 
 export class CallLogSpanProcessor implements SpanProcessor {
-  readonly sink: CallLogSink;
-  private readonly maxBatch: number;
-  private timer: NodeJS.Timeout | null = null;
-  private immediate: NodeJS.Immediate | null = null;
+  readonly sink: SpanSink;
   private shutdownDone = false;
 
   constructor(opts: CallLogSpanProcessorOptions) {
-    this.sink = new CallLogSink(opts);
-    this.maxBatch = Math.max(1, opts.maxBatchSize ?? 512);
-    const every = Math.max(1, opts.flushIntervalMs ?? 200);
-    // The timer holds the processor only weakly: a forgotten processor can still be collected.
-    const ref = new WeakRef(this);
-    const timer = setInterval(() => {
-      const self = ref.deref();
-      if (!self) { clearInterval(timer); return; }
-      self.sink.flushSync();
-    }, every);
-    timer.unref();
-    this.timer = timer;
+    this.sink = createSpanSink(opts);
   }
 
   onStart(_span: Span, _parentContext: Context): void { /* nothing to do at start */ }
@@ -42,41 +26,31 @@ export class CallLogSpanProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     if (this.shutdownDone) return;
     try {
-      const item = spanToItem(span);
-      if (!item) return; // not a GenAI span
-      this.sink.push(item);
-      if (this.sink.pending >= this.maxBatch && !this.immediate) {
-        // A full batch: write soon, but not inside the app's span.end() call.
-        this.immediate = setImmediate(() => {
-          this.immediate = null;
-          this.sink.flushSync();
-        });
-        this.immediate.unref();
-      }
+      const data = toSpanData(span);
+      if (data) this.sink.push(data); // null: not a GenAI span
     } catch (e) {
       warnOnce('calllog:onEnd', `call log: could not record a span (${errorMessage(e)})`);
     }
   }
 
-  /** Writes everything queued now, synchronously (for signal handlers and tests). Never throws. */
+  /**
+   * Writes everything queued now and waits for it (synchronously) — for signal handlers and
+   * tests. True when nothing is left unwritten. Never throws.
+   */
   flushSync(): boolean {
-    return this.sink.flushSync(true);
+    try { return this.sink.flushSync(); } catch { return false; }
   }
 
   forceFlush(): Promise<void> {
-    this.sink.flushSync(true);
+    this.flushSync();
     return Promise.resolve();
   }
 
-  /** Flushes, closes the DB and stops the timer. Idempotent; the returned promise never rejects. */
+  /** Flushes, closes the DB and stops the writer. Idempotent; never rejects. */
   shutdown(): Promise<void> {
     if (!this.shutdownDone) {
       this.shutdownDone = true;
-      if (this.timer) clearInterval(this.timer);
-      if (this.immediate) clearImmediate(this.immediate);
-      this.timer = null;
-      this.immediate = null;
-      this.sink.shutdown();
+      try { this.sink.shutdown(); } catch { /* never into the app */ }
     }
     return Promise.resolve();
   }

@@ -120,18 +120,66 @@ const RUN_KINDS: Record<string, RunRow['kind']> = {
   invoke_workflow: 'workflow',
 };
 
+/**
+ * What the call log needs from a span, as plain data: cheap to take on the app's thread and
+ * structured-cloneable, so the mapping and the writes can run on the writer thread.
+ */
+export interface SpanData {
+  name: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  serviceName: string | null;
+  attributes: Attributes;
+  /** SpanStatusCode (0 unset, 1 ok, 2 error). */
+  statusCode: number;
+  statusMessage: string | null;
+  /** Epoch milliseconds (fractional). */
+  startMs: number;
+  endMs: number | null;
+  durationMs: number | null;
+}
+
 /** True for spans the call log stores: anything carrying `gen_ai.operation.name`. */
-export function isGenAiSpan(span: ReadableSpan): boolean {
+export function isGenAiSpan(span: Pick<ReadableSpan, 'attributes'>): boolean {
   const op = span.attributes[S.GEN_AI_OPERATION_NAME];
   return typeof op === 'string' && op !== '';
 }
 
+/** The call-log view of a finished span; null for non-GenAI spans. Does not copy attributes. */
+export function toSpanData(span: ReadableSpan): SpanData | null {
+  if (!isGenAiSpan(span)) return null;
+  const ctx = span.spanContext();
+  const ended = span.ended !== false && isHr(span.endTime);
+  const startMs = hrMs(span.startTime);
+  const endMs = ended ? hrMs(span.endTime) : null;
+  return {
+    name: span.name,
+    traceId: ctx.traceId,
+    spanId: ctx.spanId,
+    parentSpanId: span.parentSpanContext?.spanId ?? null,
+    serviceName: str(span.resource?.attributes?.['service.name']),
+    attributes: span.attributes,
+    statusCode: span.status?.code ?? 0,
+    statusMessage: span.status?.message || null,
+    startMs,
+    endMs,
+    durationMs: ended && isHr(span.duration) ? hrMs(span.duration) : endMs === null ? null : endMs - startMs,
+  };
+}
+
 /** Maps a GenAI span to its rows; null for non-GenAI spans. Never throws on odd attribute values. */
 export function spanToItem(span: ReadableSpan): CallLogItem | null {
-  const op = span.attributes[S.GEN_AI_OPERATION_NAME];
+  const d = toSpanData(span);
+  return d ? itemFromSpanData(d) : null;
+}
+
+/** Maps span data (see toSpanData) to its rows; null when it is not a GenAI span. */
+export function itemFromSpanData(d: SpanData): CallLogItem | null {
+  const op = d.attributes[S.GEN_AI_OPERATION_NAME];
   if (typeof op !== 'string' || op === '') return null;
-  const runKind = RUN_KINDS[op] ?? runKindAttr(span.attributes[S.LLM_OTEL_RUN_KIND]);
-  return runKind ? { kind: 'run', run: toRun(span, runKind) } : toCall(span, op);
+  const runKind = RUN_KINDS[op] ?? runKindAttr(d.attributes[S.LLM_OTEL_RUN_KIND]);
+  return runKind ? { kind: 'run', run: toRun(d, runKind) } : toCall(d, op);
 }
 
 // ── calls ────────────────────────────────────────────────────────────────────────────────────────
@@ -151,19 +199,18 @@ const CALL_MAPPED = new Set<string>([
   S.GEN_AI_SYSTEM_INSTRUCTIONS, S.GEN_AI_INPUT_MESSAGES, S.GEN_AI_OUTPUT_MESSAGES,
 ]);
 
-function toCall(span: ReadableSpan, operation: string): CallItem {
+function toCall(span: SpanData, operation: string): CallItem {
   const a = span.attributes;
-  const ctx = span.spanContext();
   const input = int(a[S.GEN_AI_USAGE_INPUT_TOKENS]);
   const output = int(a[S.GEN_AI_USAGE_OUTPUT_TOKENS]);
   const ttftSec = num(a[S.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]);
   const times = spanTimes(span);
   const call: CallRow = {
-    span_id: ctx.spanId,
-    trace_id: ctx.traceId,
-    parent_span_id: span.parentSpanContext?.spanId ?? null,
+    span_id: span.spanId,
+    trace_id: span.traceId,
+    parent_span_id: span.parentSpanId,
     parent_call_id: str(a[S.LLM_OTEL_PARENT_CALL_ID]),
-    service_name: str(span.resource?.attributes?.['service.name']),
+    service_name: span.serviceName,
     session_id: str(a[S.SESSION_ID]),
     user_id: str(a[S.USER_ID]),
     agent_name: str(a[S.GEN_AI_AGENT_NAME]),
@@ -344,16 +391,15 @@ const RUN_MAPPED = new Set<string>([
   S.GEN_AI_TOOL_CALL_ID, S.LLM_OTEL_STATUS, S.LLM_OTEL_ERROR_MESSAGE,
 ]);
 
-function toRun(span: ReadableSpan, kind: RunRow['kind']): RunRow {
+function toRun(span: SpanData, kind: RunRow['kind']): RunRow {
   const a = span.attributes;
-  const ctx = span.spanContext();
   const nameAttr = kind === 'agent' ? S.GEN_AI_AGENT_NAME : kind === 'tool' ? S.GEN_AI_TOOL_NAME : S.GEN_AI_WORKFLOW_NAME;
   const sp = span.name.indexOf(' ');
   const times = spanTimes(span);
   return {
-    span_id: ctx.spanId,
-    trace_id: ctx.traceId,
-    parent_span_id: span.parentSpanContext?.spanId ?? null,
+    span_id: span.spanId,
+    trace_id: span.traceId,
+    parent_span_id: span.parentSpanId,
     parent_call_id: str(a[S.LLM_OTEL_PARENT_CALL_ID]),
     kind,
     name: str(a[nameAttr]) ?? (sp > 0 ? span.name.slice(sp + 1) : span.name || null),
@@ -381,26 +427,22 @@ function runKindAttr(v: AttributeValue | undefined): RunRow['kind'] | undefined 
 const SPAN_STATUS_ERROR = 2; // SpanStatusCode.ERROR (a const enum value, inlined to stay type-only)
 const STATUSES = new Set(['ok', 'error', 'timeout', 'cancelled']);
 
-function statusOf(span: ReadableSpan): string {
+function statusOf(span: SpanData): string {
   const s = span.attributes[S.LLM_OTEL_STATUS];
   if (typeof s === 'string' && STATUSES.has(s)) return s;
-  return span.status?.code === SPAN_STATUS_ERROR ? 'error' : 'ok';
+  return span.statusCode === SPAN_STATUS_ERROR ? 'error' : 'ok';
 }
 
-function errorMessageOf(span: ReadableSpan): string | null {
-  const fromStatus = span.status?.code === SPAN_STATUS_ERROR ? span.status.message : undefined;
+function errorMessageOf(span: SpanData): string | null {
+  const fromStatus = span.statusCode === SPAN_STATUS_ERROR ? span.statusMessage : null;
   return fromStatus ? fromStatus : str(span.attributes[S.LLM_OTEL_ERROR_MESSAGE]);
 }
 
-function spanTimes(span: ReadableSpan): { started_at: string; ended_at: string | null; duration_ms: number | null } {
-  const start = hrMs(span.startTime);
-  const ended = span.ended !== false && isHr(span.endTime);
-  const end = ended ? hrMs(span.endTime) : null;
-  const dur = ended && isHr(span.duration) ? hrMs(span.duration) : end === null ? null : end - start;
+function spanTimes(span: SpanData): { started_at: string; ended_at: string | null; duration_ms: number | null } {
   return {
-    started_at: iso(start),
-    ended_at: end === null ? null : iso(end),
-    duration_ms: dur === null ? null : round3(dur),
+    started_at: iso(span.startMs),
+    ended_at: span.endMs === null ? null : iso(span.endMs),
+    duration_ms: span.durationMs === null ? null : round3(span.durationMs),
   };
 }
 

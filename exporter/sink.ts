@@ -1,31 +1,48 @@
-// CallLogSink: the bounded queue in front of a CallLogWriter, shared by the span processor and the
-// SpanExporter. Items wait here while the DB is busy or unavailable; a full queue drops new items,
-// counts them, warns once and says how many when it recovers. Flushes are synchronous
-// (better-sqlite3 is), so the process 'exit' drain can write everything that is left.
+// CallLogSink: the bounded queue in front of a CallLogWriter, on the thread that writes (the
+// writer worker, or the app's thread when the worker is off). Items wait here while the DB is busy
+// or unavailable; a full queue drops new items, counts them, warns once and says how many when it
+// recovers. Flushes are synchronous (better-sqlite3 is), so an exit drain can write what is left.
 
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { CallLogWriter, type CallLogWriterOptions, type WarnFn } from './writer.js';
-import type { CallLogItem } from './rows.js';
+import { CallLogWriter, defaultWarner, type CallLogWriterOptions, type Warner } from './writer.js';
+import { itemFromSpanData, type CallLogItem, type SpanData } from './rows.js';
 import { drainOnExit } from './exit.js';
-import { warnOnce, resetWarning } from '../src/util/warn.js';
+import { errorMessage } from '../src/util/warn.js';
+
+/** What the span processor and the SpanExporter feed: the inline sink or the worker sink. */
+export interface SpanSink {
+  /** Queues a finished GenAI span; false when it was dropped (queue full, or shut down). */
+  push(span: SpanData): boolean;
+  /** Writes everything queued now, waiting for it. True when nothing is left. Never throws. */
+  flushSync(): boolean;
+  /** Process 'exit': write everything left, synchronously. */
+  drainOnExit(): void;
+  /** Final flush and close. Idempotent. */
+  shutdown(): void;
+  readonly pending: number;
+  readonly dropped: number;
+  readonly isShutdown: boolean;
+}
 
 export interface CallLogSinkOptions extends CallLogWriterOptions {
-  /** Most items held while waiting for the DB (default 8192); beyond that new items are dropped. */
+  /** Most calls held while waiting for the DB (default 8192); beyond that new ones are dropped. */
   maxQueueSize?: number;
-  /** Most items per transaction (default 512). */
+  /** Most items per transaction (default 512); a full batch is written on the next tick. */
   maxBatchSize?: number;
-  /** Lock wait of the exit drain (ms, default 2000): at exit there is nothing left to block. */
+  /** Write queued items this often (ms, default 200). */
+  flushIntervalMs?: number;
+  /** Lock wait of the exit drain and of flushSync (ms, default 2000). */
   exitBusyTimeoutMs?: number;
   /** Drain synchronously on process 'exit' (default true). */
   drainOnExit?: boolean;
-  /** Use this writer instead of creating one from the options (tests, custom setups). */
-  writer?: CallLogWriter;
 }
 
-export class CallLogSink {
+const INTERNAL_KEY = 'calllog:internal';
+
+export class CallLogSink implements SpanSink {
   readonly writer: CallLogWriter;
-  private readonly warn: WarnFn;
+  private readonly warner: Warner;
   private readonly maxQueue: number;
   private readonly maxBatch: number;
   private readonly exitBusyMs: number;
@@ -33,58 +50,89 @@ export class CallLogSink {
   private head = 0; // queue[head..] are pending; compacted lazily so dequeueing is O(1)
   private droppedTotal = 0;
   private droppedSinceWarn = 0;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private cancelExit: (() => void) | null = null;
   private closed = false;
 
-  constructor(opts: CallLogSinkOptions) {
-    this.writer = opts.writer ?? new CallLogWriter(opts);
-    this.warn = opts.warn ?? warnOnce;
+  constructor(opts: CallLogSinkOptions, writer?: CallLogWriter) {
+    this.writer = writer ?? new CallLogWriter(opts);
+    this.warner = opts.warner ?? defaultWarner;
     this.maxQueue = Math.max(1, opts.maxQueueSize ?? 8192);
     this.maxBatch = Math.max(1, opts.maxBatchSize ?? 512);
     this.exitBusyMs = opts.exitBusyTimeoutMs ?? 2000;
     if (opts.drainOnExit !== false) this.cancelExit = drainOnExit(this);
+    // The timer holds the sink only weakly: a forgotten sink can still be collected.
+    const ref = new WeakRef(this);
+    const timer = setInterval(() => {
+      const self = ref.deref();
+      if (!self) { clearInterval(timer); return; }
+      if (self.pending > 0) self.flush(false);
+    }, Math.max(1, opts.flushIntervalMs ?? 200));
+    timer.unref();
+    this.timer = timer;
   }
 
-  /** Items waiting to be written. */
   get pending(): number { return this.queue.length - this.head; }
-  /** Items dropped because the queue was full, since start. */
   get dropped(): number { return this.droppedTotal; }
   get isShutdown(): boolean { return this.closed; }
 
-  /** Queues an item; false when it was dropped (queue full or sink shut down). */
-  push(item: CallLogItem): boolean {
+  push(span: SpanData): boolean {
+    if (this.closed) return false;
+    let item: CallLogItem | null;
+    try {
+      item = itemFromSpanData(span);
+    } catch (e) {
+      this.warner.warn(INTERNAL_KEY, `call log: could not map a span to rows (${errorMessage(e)})`);
+      return false;
+    }
+    return item ? this.pushItem(item) : true;
+  }
+
+  /** Queues already-mapped rows. */
+  pushItem(item: CallLogItem): boolean {
     if (this.closed) return false;
     if (this.pending >= this.maxQueue) {
       this.droppedTotal++;
       this.droppedSinceWarn++;
       // While the writer already warned about the DB itself, that warning explains the drops.
       if (!this.writer.failing) {
-        this.warn(this.queueKey(), `call-log queue is full (${this.maxQueue} calls waiting for ${this.writer.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
+        this.warner.warn(this.queueKey(), `call-log queue is full (${this.maxQueue} calls waiting for ${this.writer.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
       }
       return false;
     }
     this.queue.push(item);
+    if (this.pending >= this.maxBatch && !this.immediate) {
+      // A full batch: write soon, but not inside the caller's span.end().
+      this.immediate = setImmediate(() => {
+        this.immediate = null;
+        this.flush(false);
+      });
+      this.immediate.unref();
+    }
     return true;
   }
 
+  flushSync(): boolean {
+    return this.flush(true, this.exitBusyMs);
+  }
+
   /**
-   * Writes what can be written now, synchronously, in transactions of at most maxBatchSize.
-   * Returns true when nothing is left pending. Never throws.
+   * Writes what can be written now, in transactions of at most maxBatchSize. `force` ignores the
+   * retry backoff. Returns true when nothing is left pending. Never throws.
    */
-  flushSync(force = false, busyTimeoutMs?: number): boolean {
+  flush(force: boolean, busyTimeoutMs?: number): boolean {
     if (this.pending === 0) return true;
     // Our own writes must never become spans (an app may instrument its SQLite use too).
     return context.with(suppressTracing(context.active()), () => this.flushNow(force, busyTimeoutMs));
   }
 
-  /** Called on process 'exit': everything that finished goes to disk, waiting longer for locks. */
   drainOnExit(): void {
     if (this.pending > 0) {
-      this.flushSync(true, this.exitBusyMs);
+      this.flush(true, this.exitBusyMs);
       const left = this.pending;
       if (left > 0 && !this.writer.failing) {
-        this.warn(`calllog:exit-lost:${this.writer.path}`, `${left} finished calls could not be written to ${this.writer.path} before exit`);
+        this.warner.warn(`calllog:exit-lost:${this.writer.path}`, `${left} finished calls could not be written to ${this.writer.path} before exit`);
       }
     }
     // Closing checkpoints the WAL so the .db file is complete on its own. The writer stays usable:
@@ -92,13 +140,14 @@ export class CallLogSink {
     this.writer.release();
   }
 
-  /** Final flush (forced) and close. Idempotent. */
   shutdown(): void {
     if (this.closed) return;
-    this.flushSync(true, this.exitBusyMs);
+    this.flush(true, this.exitBusyMs);
     this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    if (this.timer) clearInterval(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
     this.cancelExit?.();
     this.cancelExit = null;
     this.writer.close();
@@ -116,14 +165,11 @@ export class CallLogSink {
       }
     } catch (e) {
       // writeBatch does not throw; this guards against a bug costing the app anything.
-      this.warn('calllog:internal', `call log: unexpected error ${String(e)}`);
+      this.warner.warn(INTERNAL_KEY, `call log: unexpected error (${errorMessage(e)})`);
     }
-    if (this.pending === 0) {
-      this.reportRecovery();
-      return true;
-    }
-    this.scheduleRetry();
-    return false;
+    if (this.pending > 0) return false;
+    this.reportRecovery();
+    return true;
   }
 
   private compact(): void {
@@ -140,23 +186,10 @@ export class CallLogSink {
     if (this.droppedSinceWarn === 0) return;
     const n = this.droppedSinceWarn;
     this.droppedSinceWarn = 0;
-    resetWarning(this.queueKey());
+    this.warner.reset(this.queueKey());
     const key = `calllog:queue-recovered:${this.writer.path}`;
-    resetWarning(key);
-    this.warn(key, `call-log queue drained; ${n} calls were dropped while it was full (${this.droppedTotal} since start)`);
-  }
-
-  /** Retries a stuck queue later from an unref'd timer, so a standalone exporter recovers too. */
-  private scheduleRetry(): void {
-    if (this.retryTimer || this.closed) return;
-    const ref = new WeakRef(this);
-    this.retryTimer = setTimeout(() => {
-      const self = ref.deref();
-      if (!self) return;
-      self.retryTimer = null;
-      self.flushSync();
-    }, 1000);
-    this.retryTimer.unref();
+    this.warner.reset(key);
+    this.warner.warn(key, `call-log queue drained; ${n} calls were dropped while it was full (${this.droppedTotal} since start)`);
   }
 
   private queueKey(): string { return `calllog:queue-full:${this.writer.path}`; }

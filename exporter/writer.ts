@@ -18,7 +18,9 @@ export interface PriceResult { cost: number | null; currency: string | null; pri
 export type PriceHook = (call: Readonly<CallRow>, db: Db | null) => PriceResult | null;
 /** Token count estimate of one message's content (the cli helper supplies a tokenizer-based one). */
 export type EstimateTokens = (text: string, model?: string) => number;
-export type WarnFn = (key: string, message: string) => void;
+/** Where warnings go: `warn` prints once per key, `reset` re-arms a key after recovery. */
+export interface Warner { warn(key: string, message: string): void; reset(key: string): void }
+export const defaultWarner: Warner = { warn: warnOnce, reset: resetWarning };
 
 export interface CallLogWriterOptions {
   /** SQLite file of the call log; null writes no DB (e.g. JSONL only). */
@@ -40,8 +42,8 @@ export interface CallLogWriterOptions {
   /** Backoff after a failure: first retry after retryMinMs, doubling up to retryMaxMs. */
   retryMinMs?: number;
   retryMaxMs?: number;
-  /** Warning sink (default: warnOnce from src/util/warn). */
-  warn?: WarnFn;
+  /** Warning sink (default: warnOnce / resetWarning from src/util/warn). */
+  warner?: Warner;
 }
 
 export interface WriteOptions {
@@ -91,7 +93,7 @@ function fnv1a(s: string): number {
 export class CallLogWriter {
   readonly path: string | null;
   private readonly opts: CallLogWriterOptions;
-  private readonly warn: WarnFn;
+  private readonly warner: Warner;
   private readonly sampleThreshold: number;
   private _db: Db | null = null;
   private stmts: {
@@ -109,7 +111,7 @@ export class CallLogWriter {
   constructor(opts: CallLogWriterOptions) {
     this.opts = opts;
     this.path = opts.path;
-    this.warn = opts.warn ?? warnOnce;
+    this.warner = opts.warner ?? defaultWarner;
     const rate = opts.sampleRate ?? 1;
     this.sampleThreshold = !(rate >= 0) ? 1 : rate >= 1 ? 1 : rate; // NaN → keep everything
   }
@@ -135,10 +137,10 @@ export class CallLogWriter {
   writeBatch(items: readonly CallLogItem[], wo: WriteOptions = {}): boolean {
     if (this.closed) return true;
     if (items.length === 0) return true;
-    this.prepareItems(items);
+    // Open first so the price hook can read model_prices; during a backoff the DB is not retried.
+    const db = this.path !== null && (wo.force || Date.now() >= this.nextAttemptAt) ? this.open() : null;
+    this.prepareItems(items); // JSONL does not wait for the DB
     if (this.path === null) return true;
-    if (!wo.force && Date.now() < this.nextAttemptAt) return false;
-    const db = this.open();
     if (!db || !this.stmts) return false;
     try {
       this.setBusyTimeout(wo.busyTimeoutMs ?? this.opts.busyTimeoutMs ?? 50);
@@ -203,7 +205,7 @@ export class CallLogWriter {
         call.price_id = r.priceId;
       }
     } catch (e) {
-      this.warn('price-hook', `pricing a call failed (${errorMessage(e)}); calls are stored without cost`);
+      this.warner.warn('price-hook', `pricing a call failed (${errorMessage(e)}); calls are stored without cost`);
     }
   }
 
@@ -217,7 +219,7 @@ export class CallLogWriter {
         const n = fn(m.content, model);
         m.token_estimate = Number.isFinite(n) ? Math.round(n) : null;
       } catch (e) {
-        this.warn('token-estimate', `estimating tokens failed (${errorMessage(e)}); token_estimate left empty`);
+        this.warner.warn('token-estimate', `estimating tokens failed (${errorMessage(e)}); token_estimate left empty`);
         return;
       }
     }
@@ -230,7 +232,7 @@ export class CallLogWriter {
       writeSync(this.jsonlFd, lines);
     } catch (e) {
       this.jsonlFailed = true;
-      this.warn(`jsonl:${this.opts.jsonl}`, `cannot append to the JSONL call log ${this.opts.jsonl} (${errorMessage(e)}); JSONL output is off`);
+      this.warner.warn(`jsonl:${this.opts.jsonl}`, `cannot append to the JSONL call log ${this.opts.jsonl} (${errorMessage(e)}); JSONL output is off`);
     }
   }
 
@@ -276,7 +278,7 @@ export class CallLogWriter {
           return false; // I/O again: keep everything (rows already written are ignored on retry)
         }
         const id = item.kind === 'call' ? item.call.span_id : item.run.span_id;
-        this.warn(`bad-row:${this.path}`, `a call-log row could not be stored and was skipped (span ${id}: ${errorMessage(e)})`);
+        this.warner.warn(`bad-row:${this.path}`, `a call-log row could not be stored and was skipped (span ${id}: ${errorMessage(e)})`);
       }
     }
     this.recovered();
@@ -331,14 +333,14 @@ export class CallLogWriter {
     this.backoffMs = this.backoffMs === 0 ? min : Math.min(max, this.backoffMs * 2);
     this.nextAttemptAt = Date.now() + this.backoffMs;
     if (this.fault !== fault) {
-      if (this.fault) resetWarning(this.warnKey(this.fault));
+      if (this.fault) this.warner.reset(this.warnKey(this.fault));
       this.fault = fault;
     }
-    this.warn(this.warnKey(fault), describe(fault, this.path!, e));
+    this.warner.warn(this.warnKey(fault), describe(fault, this.path!, e));
   }
 
   private recovered(): void {
-    if (this.fault) resetWarning(this.warnKey(this.fault));
+    if (this.fault) this.warner.reset(this.warnKey(this.fault));
     this.fault = null;
     this.backoffMs = 0;
     this.nextAttemptAt = 0;

@@ -1,0 +1,246 @@
+// WorkerSink: the app-thread half of the writer thread. push() costs one structured clone
+// (a few µs); mapping, transactions, lock waits and disk I/O all happen in exporter/worker.ts.
+// Synchronous guarantees are kept with shared memory: flushSync()/drainOnExit() post a flush and
+// Atomics.wait for the worker's acknowledgement (the pino thread-stream idea), so a call that
+// finished before process.exit() is still written. If the worker cannot run (bundled app, crash),
+// the sink falls back to writing on this thread, re-queuing whatever the worker had not taken.
+
+import { existsSync } from 'node:fs';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
+import { defaultWarner, type Warner } from './writer.js';
+import type { SpanData } from './rows.js';
+import { drainOnExit } from './exit.js';
+import { exporterFile } from './locate.js';
+import { WORKER_MARK, CONSUMED, DONE, PENDING, type Control, type WorkerEvent, type WorkerInit } from './worker.js';
+import { errorMessage } from '../src/util/warn.js';
+
+export interface WorkerSinkOptions extends CallLogSinkOptions {
+  /** How long flushSync / the exit drain wait for the writer thread (ms, default exitBusyTimeoutMs + 3000). */
+  flushTimeoutMs?: number;
+}
+
+/** Options the worker can receive (functions cannot cross threads). */
+function cloneableOptions(o: CallLogSinkOptions): CallLogSinkOptions {
+  const out: CallLogSinkOptions = { path: o.path };
+  const keys = ['sampleRate', 'jsonl', 'busyTimeoutMs', 'pragmas', 'retryMinMs', 'retryMaxMs', 'maxQueueSize',
+    'maxBatchSize', 'flushIntervalMs', 'exitBusyTimeoutMs'] as const;
+  for (const k of keys) if (o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k];
+  return out;
+}
+
+export class WorkerSink implements SpanSink {
+  private readonly opts: WorkerSinkOptions;
+  private readonly warner: Warner;
+  private readonly maxQueue: number;
+  private readonly flushTimeoutMs: number;
+  private readonly counters: Int32Array;
+  private readonly events: MessagePort;
+  private worker: Worker | null;
+  private fallback: CallLogSink | null = null;
+  /** Spans posted but maybe not yet taken in by the worker: kept for a fallback. */
+  private retained: SpanData[] = [];
+  private retainedHead = 0;
+  private posted = 0; // int32 wrap-around, like the worker's CONSUMED counter
+  private gen = 0;
+  private droppedTotal = 0;
+  private droppedSinceWarn = 0;
+  private cancelExit: (() => void) | null = null;
+  private closed = false;
+
+  constructor(opts: WorkerSinkOptions, workerFile: string) {
+    this.opts = opts;
+    this.warner = opts.warner ?? defaultWarner;
+    this.maxQueue = Math.max(1, opts.maxQueueSize ?? 8192);
+    this.flushTimeoutMs = opts.flushTimeoutMs ?? (opts.exitBusyTimeoutMs ?? 2000) + 3000;
+    const shared = new SharedArrayBuffer(12);
+    this.counters = new Int32Array(shared);
+    const { port1, port2 } = new MessageChannel();
+    this.events = port1;
+    port1.on('message', (e: WorkerEvent) => this.onEvent(e));
+    port1.unref();
+    const init: WorkerInit = { [WORKER_MARK]: true, options: cloneableOptions(opts), shared, events: port2 };
+    // execArgv []: the app's `--import llm-otel/register` must not start a second SDK in the worker.
+    this.worker = new Worker(workerFile, { workerData: init, transferList: [port2], execArgv: [], stdout: false, stderr: false });
+    this.worker.unref();
+    this.worker.on('error', (e) => this.fallBack(`writer thread failed: ${errorMessage(e)}`));
+    this.worker.on('exit', (code) => { if (!this.closed) this.fallBack(`writer thread exited with code ${code}`); });
+    if (opts.drainOnExit !== false) this.cancelExit = drainOnExit(this);
+  }
+
+  get pending(): number {
+    return this.fallback ? this.fallback.pending : this.inFlight();
+  }
+  get dropped(): number { return this.droppedTotal + (this.fallback?.dropped ?? 0); }
+  get isShutdown(): boolean { return this.closed; }
+  /** True while writes run on the writer thread (false after a fallback). */
+  get threaded(): boolean { return this.fallback === null; }
+
+  push(span: SpanData): boolean {
+    if (this.closed) return false;
+    if (this.fallback) return this.fallback.push(span);
+    this.trimRetained();
+    if (this.inFlight() >= this.maxQueue) {
+      this.droppedTotal++;
+      this.droppedSinceWarn++;
+      this.warner.warn(this.queueKey(), `call-log queue is full (${this.maxQueue} calls waiting for ${this.opts.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
+      return false;
+    }
+    try {
+      this.worker!.postMessage(span);
+    } catch (e) {
+      this.warner.warn('calllog:clone', `call log: a span could not be handed to the writer thread (${errorMessage(e)}); it was skipped`);
+      return false;
+    }
+    this.retained.push(span);
+    this.posted = (this.posted + 1) | 0;
+    if (this.droppedSinceWarn > 0 && this.inFlight() < this.maxQueue / 2) this.reportRecovery();
+    return true;
+  }
+
+  flushSync(): boolean {
+    if (this.fallback) return this.fallback.flushSync();
+    if (this.closed) return true;
+    const ok = this.request({ ctl: 'flush', gen: this.nextGen(), exit: false });
+    return ok && this.fallback === null && Atomics.load(this.counters, PENDING) === 0 && this.inFlight() === 0;
+  }
+
+  drainOnExit(): void {
+    if (this.fallback) { this.fallback.drainOnExit(); return; }
+    if (this.closed) return;
+    if (!this.request({ ctl: 'flush', gen: this.nextGen(), exit: true })) this.rescue();
+  }
+
+  shutdown(): void {
+    if (this.closed) return;
+    this.cancelExit?.();
+    this.cancelExit = null;
+    if (this.fallback) {
+      this.closed = true;
+      this.fallback.shutdown();
+      return;
+    }
+    const ok = this.request({ ctl: 'close', gen: this.nextGen() });
+    this.closed = true;
+    if (!ok) this.rescue();
+    void this.worker?.terminate().catch(() => undefined);
+    this.worker = null;
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────────────────────────
+
+  private inFlight(): number {
+    return (this.posted - Atomics.load(this.counters, CONSUMED)) | 0;
+  }
+
+  private nextGen(): number {
+    this.gen = (this.gen + 1) | 0;
+    return this.gen;
+  }
+
+  /** Drops retained spans the worker has already taken in. */
+  private trimRetained(): void {
+    const keep = this.inFlight();
+    const drop = this.retained.length - this.retainedHead - keep;
+    if (drop <= 0) return;
+    this.retainedHead += drop;
+    if (this.retainedHead === this.retained.length) {
+      this.retained = [];
+      this.retainedHead = 0;
+    } else if (this.retainedHead > 1024 && this.retainedHead * 2 > this.retained.length) {
+      this.retained = this.retained.slice(this.retainedHead);
+      this.retainedHead = 0;
+    }
+  }
+
+  /** Posts a control message and waits (blocking) for the worker to acknowledge it. */
+  private request(msg: Control): boolean {
+    try {
+      this.worker!.postMessage(msg);
+    } catch {
+      return false;
+    }
+    const deadline = Date.now() + this.flushTimeoutMs;
+    let ok = false;
+    for (;;) {
+      const cur = Atomics.load(this.counters, DONE);
+      if (((cur - msg.gen) | 0) >= 0) { ok = true; break; }
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      Atomics.wait(this.counters, DONE, cur, left);
+    }
+    this.pumpEvents();
+    this.trimRetained();
+    return ok;
+  }
+
+  /** Delivers the worker's warnings now (our event loop may never run again). */
+  private pumpEvents(): void {
+    for (let m = receiveMessageOnPort(this.events); m; m = receiveMessageOnPort(this.events)) {
+      this.onEvent(m.message as WorkerEvent);
+    }
+  }
+
+  private onEvent(e: WorkerEvent): void {
+    try {
+      if (e.w === 'warn') this.warner.warn(e.key, e.message);
+      else this.warner.reset(e.key);
+    } catch { /* a warning must never cost the app anything */ }
+  }
+
+  /** The writer thread did not answer in time: write what it had not taken in from here. */
+  private rescue(): void {
+    this.trimRetained();
+    const left = this.retained.slice(this.retainedHead);
+    if (left.length === 0) return;
+    const inline = new CallLogSink({ ...this.opts, drainOnExit: false });
+    for (const s of left) inline.push(s);
+    inline.drainOnExit();
+    inline.shutdown();
+  }
+
+  private fallBack(reason: string): void {
+    if (this.fallback || this.closed) return;
+    this.pumpEvents();
+    this.trimRetained();
+    const left = this.retained.slice(this.retainedHead);
+    this.retained = [];
+    this.retainedHead = 0;
+    this.worker = null;
+    this.fallback = new CallLogSink({ ...this.opts, drainOnExit: false });
+    this.warner.warn('calllog:worker', `call log: ${reason}; writing on the main thread instead`);
+    for (const s of left) this.fallback.push(s);
+  }
+
+  private reportRecovery(): void {
+    const n = this.droppedSinceWarn;
+    this.droppedSinceWarn = 0;
+    this.warner.reset(this.queueKey());
+    const key = `calllog:queue-recovered:${this.opts.path}`;
+    this.warner.reset(key);
+    this.warner.warn(key, `call-log queue drained; ${n} calls were dropped while it was full (${this.droppedTotal} since start)`);
+  }
+
+  private queueKey(): string { return `calllog:queue-full:${this.opts.path}`; }
+}
+
+export interface SinkChoice extends WorkerSinkOptions {
+  /** Write on a worker thread (default true). Function hooks (price, estimateTokens) need false. */
+  worker?: boolean;
+}
+
+/** The writer-thread sink when possible, else the inline one. */
+export function createSpanSink(opts: SinkChoice): SpanSink {
+  const wantsWorker = opts.worker !== false && !opts.price && !opts.estimateTokens;
+  if (wantsWorker) {
+    const file = exporterFile('worker.js');
+    if (file && existsSync(file)) {
+      try {
+        return new WorkerSink(opts, file);
+      } catch (e) {
+        (opts.warner ?? defaultWarner).warn('calllog:worker', `call log: cannot start the writer thread (${errorMessage(e)}); writing on the main thread instead`);
+      }
+    }
+  }
+  return new CallLogSink(opts);
+}

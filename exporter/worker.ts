@@ -1,0 +1,68 @@
+// The writer thread. It owns the SQLite connection, so the app's event loop never waits on a
+// transaction, a lock, or the disk. Spans arrive one message each (already plain data); control
+// messages ask for a flush and are acknowledged through shared memory, so the app's thread can
+// wait for them synchronously (process 'exit', signal handlers).
+
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { CallLogSink, type CallLogSinkOptions } from './sink.js';
+import type { Warner } from './writer.js';
+import type { SpanData } from './rows.js';
+
+export const WORKER_MARK = 'llmOtelCallLogWriter';
+/** Int32 slots of the shared counters. */
+export const CONSUMED = 0; // spans taken in by the worker (wraps around; compare differences)
+export const DONE = 1; // generation of the last finished flush / close
+export const PENDING = 2; // items left unwritten in the worker after that flush
+
+export interface WorkerInit {
+  [WORKER_MARK]: true;
+  options: CallLogSinkOptions;
+  shared: SharedArrayBuffer;
+  events: MessagePort;
+}
+
+export type Control = { ctl: 'flush'; gen: number; exit: boolean } | { ctl: 'close'; gen: number };
+export type WorkerEvent = { w: 'warn'; key: string; message: string } | { w: 'reset'; key: string };
+
+function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
+  const counters = new Int32Array(init.shared);
+  const events = init.events;
+  // Dedupe here as well so a flood of identical warnings never crosses the thread boundary.
+  const sent = new Set<string>();
+  const warner: Warner = {
+    warn(key, message) {
+      if (sent.has(key)) return;
+      sent.add(key);
+      events.postMessage({ w: 'warn', key, message } satisfies WorkerEvent);
+    },
+    reset(key) {
+      sent.delete(key);
+      events.postMessage({ w: 'reset', key } satisfies WorkerEvent);
+    },
+  };
+  const sink = new CallLogSink({ ...init.options, warner, drainOnExit: false });
+  const done = (gen: number): void => {
+    Atomics.store(counters, PENDING, sink.pending);
+    Atomics.store(counters, DONE, gen);
+    Atomics.notify(counters, DONE);
+  };
+  port.on('message', (msg: SpanData | Control) => {
+    if ('ctl' in msg) {
+      if (msg.ctl === 'flush') {
+        if (msg.exit) sink.drainOnExit(); else sink.flushSync();
+        done(msg.gen);
+      } else {
+        sink.shutdown();
+        done(msg.gen);
+        port.close();
+        events.close();
+      }
+      return;
+    }
+    sink.push(msg);
+    Atomics.add(counters, CONSUMED, 1);
+  });
+}
+
+const init = workerData as WorkerInit | undefined;
+if (!isMainThread && parentPort && init && init[WORKER_MARK] === true) run(init, parentPort);
