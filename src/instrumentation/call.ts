@@ -16,6 +16,7 @@ import { classifyError } from './errors.js';
 import { isAzureClient, providerFromBaseURL } from './provider.js';
 import { wrapStream, isSdkStream } from './stream.js';
 import { warnOnce } from '../util/warn.js';
+import { defer } from './deferred.js';
 
 /** Context key under which the client's fetch wrapper finds the call to count attempts. */
 export const CALL_KEY = Symbol.for('llm-otel.call');
@@ -214,6 +215,12 @@ export class LlmCall {
     if (this.ended) return;
     this.ended = true;
     this.rt.open.delete(this);
+    // The end time is taken now; building the attributes waits until after the app's continuation.
+    const endTime = performance.now();
+    defer(() => this.complete(status, summary, error, endTime));
+  }
+
+  private complete(status: S.LlmStatus, summary: ResponseSummary | undefined, error: ReturnType<typeof classifyError> | undefined, endTime: number): void {
     const span = this.span;
     try {
       const attrs: Attributes = { ...(summary?.attributes ?? {}) };
@@ -254,7 +261,7 @@ export class LlmCall {
     } catch (e) {
       warnOnce('instrumentation:end', `could not finish an LLM span cleanly (${(e as Error)?.message})`);
     }
-    span.end();
+    span.end(endTime);
   }
 
   private estimate(summary: ResponseSummary): Usage | undefined {

@@ -5,6 +5,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { ContentOptions } from '../content/index.js';
 import type { ApiAdapter } from './types.js';
+import { flushDeferred } from './deferred.js';
 
 export interface TokenEstimator {
   /** Input tokens of a request body for this API family. */
@@ -40,8 +41,10 @@ export function setRuntime(rt: InstrumentationRuntime | undefined): void {
 /** Ends every span still open (at shutdown): a stream never consumed still leaves a record. */
 export function abandonOpenCalls(reason: string): void {
   const rt = g[KEY];
-  if (!rt) return;
-  for (const c of [...rt.open]) {
-    try { c.abandon(reason); } catch { /* never throw at exit */ }
+  if (rt) {
+    for (const c of [...rt.open]) {
+      try { c.abandon(reason); } catch { /* never throw at exit */ }
+    }
   }
+  flushDeferred();
 }

@@ -13,6 +13,7 @@ import { defaultResource, detectResources, envDetector } from '@opentelemetry/re
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { loadConfig, type LlmOtelConfig } from '../config.js';
 import { OpenAIInstrumentation } from '../instrumentation/index.js';
+import { tokenEstimator } from '../instrumentation/estimate.js';
 import { abandonOpenCalls } from '../instrumentation/runtime.js';
 import { createOtlpExporter } from './otlp.js';
 import { installExitHooks } from './exit.js';
@@ -104,6 +105,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     maxContentChars: config.maxContentChars,
     redact: { mode: config.redact, patterns: config.redactPatterns },
     streamUsage: config.streamUsage,
+    estimator: tokenEstimator,
   });
   instrumentation.setTracerProvider(provider);
   instrumentation.enable();

@@ -1,0 +1,135 @@
+// Flags shared by the verbs (DESIGN §8) and their parsers. Parsers throw commander's
+// InvalidArgumentError, so a bad value is reported like any other usage error (one line, exit 2).
+
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { loadConfig } from '../config.js';
+
+export interface CommonOptions {
+  db?: string;
+  since?: string;
+  until?: string;
+  session?: string;
+  user?: string;
+  agent?: string;
+  model?: string;
+  status?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `15m`, `2h`, `7d`, `90s`, `1w` → milliseconds; null if not a duration. */
+export function durationMs(v: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/i.exec(v.trim());
+  if (!m) return null;
+  const n = Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
+  return Number.isFinite(n) ? n : null;
+}
+
+/** A point in time: a duration ago (`15m`, `7d`) or an ISO date/timestamp. → ISO string (UTC). */
+export function parseTime(v: string, now: number = Date.now()): string {
+  const d = durationMs(v);
+  if (d !== null) return new Date(now - d).toISOString();
+  const s = v.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
+    const t = Date.parse(s + 'T00:00:00.000Z');
+    if (!Number.isNaN(t)) return new Date(t).toISOString();
+  } else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(s)) {
+    // A timestamp without zone is taken as UTC, like every time the call log stores.
+    const iso = s.replace(' ', 'T');
+    const t = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(iso) ? iso : iso + 'Z');
+    if (!Number.isNaN(t)) return new Date(t).toISOString();
+  }
+  throw new InvalidArgumentError(`expected a duration such as 15m, 2h, 7d or an ISO date such as 2026-11-01; got ${JSON.stringify(v)}`);
+}
+
+export function parseLimit(v: string): number {
+  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`expected a positive whole number; got ${JSON.stringify(v)}`);
+  const n = Number(v);
+  if (n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a positive whole number; got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+export function parseSize(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?$/i.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`expected a size such as 500MB or 2GB; got ${JSON.stringify(v)}`);
+  const n = Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]!;
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a size such as 500MB or 2GB; got ${JSON.stringify(v)}`);
+  return Math.floor(n);
+}
+
+export const STATUSES = ['ok', 'error', 'timeout', 'cancelled', 'failed'] as const;
+
+export function parseStatus(v: string): string {
+  const s = v.trim().toLowerCase();
+  if (!(STATUSES as readonly string[]).includes(s)) {
+    throw new InvalidArgumentError(`expected one of ${STATUSES.join(', ')} (failed = anything but ok); got ${JSON.stringify(v)}`);
+  }
+  return s;
+}
+
+function nonEmpty(v: string): string {
+  if (v.trim() === '') throw new InvalidArgumentError('expected a value');
+  return v;
+}
+
+/** `--db` default: LLM_OTEL_DB (read through config.ts), else ./llm-otel.db. */
+export function defaultDbPath(): string {
+  try { return loadConfig().db ?? './llm-otel.db'; } catch { return './llm-otel.db'; }
+}
+
+export function dbOption(cmd: Command): Command {
+  return cmd.addOption(new Option('--db <file>', 'call log (default: $LLM_OTEL_DB or ./llm-otel.db)').argParser(nonEmpty));
+}
+
+export interface CommonSpec {
+  filters?: boolean;
+  limit?: number | false;
+  json?: boolean;
+}
+
+/** Adds --db and, as asked, the filter flags, --limit (with its default) and --json. */
+export function addCommon(cmd: Command, spec: CommonSpec = {}): Command {
+  dbOption(cmd);
+  if (spec.filters !== false) {
+    cmd
+      .addOption(new Option('--since <when>', 'from this time: 15m, 2h, 7d or an ISO date').argParser((v: string) => parseTime(v)))
+      .addOption(new Option('--until <when>', 'before this time: 15m (ago), 2h, 7d or an ISO date').argParser((v: string) => parseTime(v)))
+      .addOption(new Option('--session <id>', 'only this session').argParser(nonEmpty))
+      .addOption(new Option('--user <id>', 'only this user').argParser(nonEmpty))
+      .addOption(new Option('--agent <name>', 'only this agent').argParser(nonEmpty))
+      .addOption(new Option('--model <name>', 'only this requested model (* wildcards allowed)').argParser(nonEmpty))
+      .addOption(new Option('--status <status>', `only this status: ${STATUSES.join('|')}`).argParser(parseStatus));
+  }
+  if (spec.limit !== false && spec.limit !== undefined) {
+    cmd.addOption(new Option('--limit <n>', `at most n rows (default ${spec.limit})`).argParser(parseLimit));
+  } else if (spec.limit === undefined) {
+    cmd.addOption(new Option('--limit <n>', 'at most n rows').argParser(parseLimit));
+  }
+  if (spec.json !== false) cmd.option('--json', 'machine-readable JSON output (see README for the shape)');
+  return cmd;
+}
+
+/** SQL conditions for the filter flags on llm_calls (alias `c`). */
+export function callFilters(o: CommonOptions, alias = 'c'): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const a = alias ? `${alias}.` : '';
+  if (o.since) { where.push(`${a}started_at >= ?`); params.push(o.since); }
+  if (o.until) { where.push(`${a}started_at < ?`); params.push(o.until); }
+  if (o.session) { where.push(`${a}session_id = ?`); params.push(o.session); }
+  if (o.user) { where.push(`${a}user_id = ?`); params.push(o.user); }
+  if (o.agent) { where.push(`${a}agent_name = ?`); params.push(o.agent); }
+  if (o.model) {
+    if (o.model.includes('*')) { where.push(`${a}request_model GLOB ?`); params.push(o.model); }
+    else { where.push(`${a}request_model = ?`); params.push(o.model); }
+  }
+  if (o.status) {
+    if (o.status === 'failed') where.push(`${a}status <> 'ok'`);
+    else { where.push(`${a}status = ?`); params.push(o.status); }
+  }
+  return { sql: where.length ? where.join(' AND ') : '1', params };
+}

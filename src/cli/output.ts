@@ -1,0 +1,100 @@
+// Human output: aligned, borderless tables (cli-table3, no colours) and compact number formats.
+// Machine output: JSON with stable field names (README "CLI --json shapes").
+
+import Table from 'cli-table3';
+
+export type Align = 'left' | 'right';
+
+/** An aligned table: header row, then rows; numbers right-aligned where `align` says so. */
+export function table(head: string[], rows: Array<Array<string | number | null | undefined>>, align: Align[] = []): string {
+  const t = new Table({
+    head,
+    chars: {
+      top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
+      'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
+    },
+    style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [], compact: true },
+    colAligns: head.map((_, i) => align[i] ?? 'left'),
+  });
+  for (const r of rows) t.push(r.map((v) => (v === null || v === undefined ? '' : String(v))));
+  // cli-table3 pads the last column; trailing blanks are noise in a terminal and in diffs.
+  return t.toString().split('\n').map((l) => l.replace(/\s+$/, '')).join('\n');
+}
+
+export function write(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+export function writeJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+export function fmtInt(n: number | null | undefined): string {
+  return n === null || n === undefined ? '-' : int.format(n);
+}
+
+export function fmtMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+}
+
+const SYMBOLS: Record<string, string> = { USD: '$', EUR: '€', GBP: '£', CNY: '¥', JPY: '¥' };
+
+/** `$0.000390`, `¥1.2000`; unknown cost → `-` (never 0). */
+export function fmtCost(cost: number | null | undefined, currency?: string | null): string {
+  if (cost === null || cost === undefined || !Number.isFinite(cost)) return '-';
+  const digits = cost === 0 ? 2 : Math.abs(cost) < 0.01 ? 6 : Math.abs(cost) < 100 ? 4 : 2;
+  const num = cost.toFixed(digits);
+  const cur = currency ?? 'USD';
+  if (cur === 'mixed') return `${num} (mixed)`;
+  const sym = SYMBOLS[cur];
+  return sym && cur !== 'JPY' ? `${sym}${num}` : `${num} ${cur}`;
+}
+
+/** Costs in several currencies: `$0.12 + ¥3.00`. */
+export function fmtCosts(byCurrency: Record<string, number>): string {
+  const parts = Object.entries(byCurrency).map(([c, v]) => fmtCost(v, c));
+  return parts.length === 0 ? '-' : parts.join(' + ');
+}
+
+export function fmtPct(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '-';
+  return `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)}%`;
+}
+
+/** `2026-11-20 10:00:00.100` (UTC, as stored). */
+export function fmtTime(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  return iso.replace('T', ' ').replace(/Z$/, '');
+}
+
+export function fmtTokens(input: number | null | undefined, output: number | null | undefined): string {
+  if ((input === null || input === undefined) && (output === null || output === undefined)) return '-';
+  return `${fmtInt(input ?? 0)} → ${fmtInt(output ?? 0)}`;
+}
+
+/** Shortens to n characters with an ellipsis, on one line. */
+export function clip(s: string | null | undefined, n: number): string {
+  if (!s) return '';
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > n ? one.slice(0, n - 1) + '…' : one;
+}
+
+const JSON_COLUMNS = new Set(['tags', 'metadata', 'finish_reasons', 'attributes', 'tool_calls']);
+
+/** A DB row with its JSON text columns parsed (the --json / JSONL form). */
+export function parseJsonColumns<T extends Record<string, unknown>>(row: T): T {
+  const out: Record<string, unknown> = { ...row };
+  for (const k of Object.keys(out)) {
+    const v = out[k];
+    if (JSON_COLUMNS.has(k) && typeof v === 'string') {
+      try { out[k] = JSON.parse(v); } catch { /* keep the text */ }
+    }
+  }
+  return out as T;
+}
