@@ -26,6 +26,8 @@ function cloneableOptions(o: CallLogSinkOptions): CallLogSinkOptions {
   const keys = ['sampleRate', 'jsonl', 'busyTimeoutMs', 'pragmas', 'retryMinMs', 'retryMaxMs', 'maxQueueSize',
     'maxBatchSize', 'flushIntervalMs', 'exitBusyTimeoutMs'] as const;
   for (const k of keys) if (o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k];
+  // On its own thread a lock wait blocks nobody, so wait longer before calling the DB "locked".
+  out.busyTimeoutMs ??= 1000;
   return out;
 }
 

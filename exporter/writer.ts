@@ -35,7 +35,10 @@ export interface CallLogWriterOptions {
   jsonl?: string | null;
   price?: PriceHook;
   estimateTokens?: EstimateTokens;
-  /** Lock wait of ordinary flushes (ms, default 50): short, because it blocks the app's thread. */
+  /**
+   * Lock wait of ordinary flushes (ms). Default 50 on the app's thread (it blocks the app) and
+   * 1000 on the writer thread.
+   */
   busyTimeoutMs?: number;
   /** Extra pragmas applied on open (e.g. `{ cache_size: -8000 }`). */
   pragmas?: Readonly<Record<string, string | number>>;

@@ -23,6 +23,7 @@ async function main() {
     ...(env.CALLLOG_EXIT_BUSY_MS ? { exitBusyTimeoutMs: Number(env.CALLLOG_EXIT_BUSY_MS) } : {}),
     ...(env.CALLLOG_SAMPLE ? { sampleRate: Number(env.CALLLOG_SAMPLE) } : {}),
     ...(env.CALLLOG_JSONL ? { jsonl: env.CALLLOG_JSONL } : {}),
+    ...(env.CALLLOG_NO_DRAIN ? { drainOnExit: false } : {}),
     retryMinMs: 50,
     retryMaxMs: 200,
   });
