@@ -27,13 +27,17 @@ export function toText(v: unknown): string {
 /**
  * Redact, then truncate. Redaction sees the text beyond the cut (REDACT_LOOKAHEAD) so a secret
  * cut in half is still masked. The marker reports the length of the original (unredacted) text;
- * text within the limit is never truncated, even if a mask made it a little longer.
+ * a text whose redacted form fits the limit is not truncated (a mask may make a text a few
+ * chars longer than the limit, or a long text short enough).
  */
 export function cleanText(s: string, o: ContentOptions): string {
   const text = typeof s === 'string' ? s : toText(s);
   const max = o.maxChars;
   if (!(text.length > max) || !(max >= 0)) return o.redact(text);
   const limit = Math.floor(max);
-  const head = o.redact(text.slice(0, safeCut(text, limit + REDACT_LOOKAHEAD)));
+  const end = safeCut(text, limit + REDACT_LOOKAHEAD);
+  const head = o.redact(text.slice(0, end));
+  // Masks can shorten a text below the limit: then nothing was cut and there is no marker.
+  if (end === text.length && head.length <= limit) return head;
   return head.slice(0, safeCut(head, limit)) + truncationMarker(text.length);
 }

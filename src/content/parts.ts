@@ -26,7 +26,8 @@ export function toolCallPart(id: unknown, name: unknown, args: unknown, o: Conte
   const p: Part = { type: 'tool_call' };
   if (typeof id === 'string') p.id = id;
   p.name = typeof name === 'string' ? name : '';
-  p.arguments = parseArgs ? toolArguments(args, o) : cleanText(toText(args), o);
+  const a = parseArgs ? toolArguments(args, o) : args === undefined ? undefined : cleanText(toText(args), o);
+  if (a !== undefined) p.arguments = a;
   return p;
 }
 
