@@ -47,6 +47,6 @@ bench('redact 2 KB, with secrets', () => { sink += redact(secret2k).length; });
 bench('cleanText 2 KB, no secrets (max 4096)', () => { sink += cleanText(clean2k, o).length; });
 bench('cleanText 400 KB document (max 4096)', () => { sink += cleanText(big, o).length; });
 bench('chatRequestContent 4 messages (~2.7 KB)', () => { sink += chatRequestContent(chatBody, o).inputMessages.length; });
-bench('JSON.stringify of that content (reference)', () => { sink += JSON.stringify(chatRequestContent(chatBody, o).inputMessages).length; });
+bench('chatRequestContent + JSON.stringify', () => { sink += JSON.stringify(chatRequestContent(chatBody, o).inputMessages).length; });
 if (sink === 42) console.log('');
 console.log(`(redacted sample: ${JSON.stringify(redact(SECRETS))})`);

@@ -183,6 +183,12 @@ test('custom patterns: empty matches, sticky flag and non-RegExp entries are har
   assert.equal(original.lastIndex, 0, 'the caller\'s RegExp is not used (its lastIndex is untouched)');
 });
 
+test('createRedactor tolerates bad options', () => {
+  assert.equal(createRedactor({ mode: 'default', patterns: /x/ })('x bob@example.com'), 'x [EMAIL]');
+  assert.equal(createRedactor(undefined)('bob@example.com'), '[EMAIL]');
+  assert.equal(createRedactor({})('bob@example.com'), '[EMAIL]');
+});
+
 test('redactor accepts non-strings without throwing', () => {
   assert.equal(redact(undefined), '');
   assert.equal(redact(null), '');

@@ -445,6 +445,17 @@ test('responses: replayed history merges model items; outputs become tool messag
   });
 });
 
+test('responses: a stored prompt template is recorded with the instructions, variables cleaned', () => {
+  const body = { prompt: { id: 'pmpt_123', version: '2', variables: { customer: 'Jane', email: 'jane@example.com' } }, input: 'Hi' };
+  assert.deepEqual(responsesRequestContent(body, o), {
+    inputMessages: [user('Hi')],
+    systemInstructions: [{ type: 'prompt_template', id: 'pmpt_123', version: '2', variables: { customer: 'Jane', email: '[EMAIL]' } }],
+  });
+  assert.deepEqual(responsesRequestContent({ instructions: 'Be kind.', prompt: { id: 'p' } }, o).systemInstructions, [
+    text('Be kind.'), { type: 'prompt_template', id: 'p' },
+  ]);
+});
+
 test('responses: finish reasons', () => {
   assert.equal(responsesFinishReason({ status: 'completed', output: [] }), 'stop');
   assert.equal(responsesFinishReason({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, output: [] }), 'max_output_tokens');

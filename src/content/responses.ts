@@ -204,8 +204,10 @@ export function responsesRequestContent(body: any, o: ContentOptions): ChatConte
   const out: ChatContent = { inputMessages };
   try {
     if (!isObj(body)) return out;
-    const sys = instructionParts(body.instructions, o);
-    if (sys) out.systemInstructions = sys;
+    const sys = instructionParts(body.instructions, o) ?? [];
+    // A stored prompt template acts as instructions; its variables are user data like any input.
+    if (isObj(body.prompt)) sys.push(genericPart({ ...body.prompt, type: 'prompt_template' }, o));
+    if (sys.length) out.systemInstructions = sys;
     const input = body.input;
     if (typeof input === 'string') {
       inputMessages.push({ role: 'user', parts: [textPart(input, o)] });
