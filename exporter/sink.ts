@@ -92,6 +92,8 @@ export class CallLogSink implements SpanSink {
   /** Queues already-mapped rows. */
   pushItem(item: CallLogItem): boolean {
     if (this.closed) return false;
+    // Full: try to make room first (this also tells whether the DB itself is the problem).
+    if (this.pending >= this.maxQueue) this.flush(false);
     if (this.pending >= this.maxQueue) {
       this.droppedTotal++;
       this.droppedSinceWarn++;
@@ -131,7 +133,7 @@ export class CallLogSink implements SpanSink {
     if (this.pending > 0) {
       this.flush(true, this.exitBusyMs);
       const left = this.pending;
-      if (left > 0 && !this.writer.failing) {
+      if (left > 0 && !this.writer.warnedFailure) {
         this.warner.warn(`calllog:exit-lost:${this.writer.path}`, `${left} finished calls could not be written to ${this.writer.path} before exit`);
       }
     }

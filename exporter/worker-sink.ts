@@ -12,7 +12,7 @@ import { defaultWarner, type Warner } from './writer.js';
 import type { SpanData } from './rows.js';
 import { drainOnExit } from './exit.js';
 import { exporterFile } from './locate.js';
-import { WORKER_MARK, CONSUMED, DONE, PENDING, type Control, type WorkerEvent, type WorkerInit } from './worker.js';
+import { WORKER_MARK, CONSUMED, DONE, PENDING, DROPPED, type Control, type WorkerEvent, type WorkerInit } from './worker.js';
 import { errorMessage } from '../src/util/warn.js';
 
 export interface WorkerSinkOptions extends CallLogSinkOptions {
@@ -24,7 +24,7 @@ export interface WorkerSinkOptions extends CallLogSinkOptions {
 function cloneableOptions(o: CallLogSinkOptions): CallLogSinkOptions {
   const out: CallLogSinkOptions = { path: o.path };
   const keys = ['sampleRate', 'jsonl', 'busyTimeoutMs', 'pragmas', 'retryMinMs', 'retryMaxMs', 'maxQueueSize',
-    'maxBatchSize', 'flushIntervalMs', 'exitBusyTimeoutMs'] as const;
+    'maxBatchSize', 'flushIntervalMs', 'exitBusyTimeoutMs', 'lockWarnAfterMs'] as const;
   for (const k of keys) if (o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k];
   // On its own thread a lock wait blocks nobody, so wait longer before calling the DB "locked".
   out.busyTimeoutMs ??= 1000;
@@ -53,9 +53,11 @@ export class WorkerSink implements SpanSink {
   constructor(opts: WorkerSinkOptions, workerFile: string) {
     this.opts = opts;
     this.warner = opts.warner ?? defaultWarner;
-    this.maxQueue = Math.max(1, opts.maxQueueSize ?? 8192);
+    // The writer thread bounds its own queue at maxQueueSize; this bound only covers spans in
+    // transit (a writer still starting up, or stuck), so it is allowed as much again.
+    this.maxQueue = 2 * Math.max(1, opts.maxQueueSize ?? 8192);
     this.flushTimeoutMs = opts.flushTimeoutMs ?? (opts.exitBusyTimeoutMs ?? 2000) + 3000;
-    const shared = new SharedArrayBuffer(12);
+    const shared = new SharedArrayBuffer(16);
     this.counters = new Int32Array(shared);
     const { port1, port2 } = new MessageChannel();
     this.events = port1;
@@ -73,7 +75,10 @@ export class WorkerSink implements SpanSink {
   get pending(): number {
     return this.fallback ? this.fallback.pending : this.inFlight();
   }
-  get dropped(): number { return this.droppedTotal + (this.fallback?.dropped ?? 0); }
+  /** Spans dropped because a queue was full (here or in the writer thread), since start. */
+  get dropped(): number {
+    return this.droppedTotal + Atomics.load(this.counters, DROPPED) + (this.fallback?.dropped ?? 0);
+  }
   get isShutdown(): boolean { return this.closed; }
   /** True while writes run on the writer thread (false after a fallback). */
   get threaded(): boolean { return this.fallback === null; }
@@ -85,7 +90,7 @@ export class WorkerSink implements SpanSink {
     if (this.inFlight() >= this.maxQueue) {
       this.droppedTotal++;
       this.droppedSinceWarn++;
-      this.warner.warn(this.queueKey(), `call-log queue is full (${this.maxQueue} calls waiting for ${this.opts.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
+      this.warner.warn(this.queueKey(), `call-log queue is full (${this.maxQueue} calls in transit to the writer for ${this.opts.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
       return false;
     }
     try {

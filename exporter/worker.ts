@@ -13,6 +13,7 @@ export const WORKER_MARK = 'llmOtelCallLogWriter';
 export const CONSUMED = 0; // spans taken in by the worker (wraps around; compare differences)
 export const DONE = 1; // generation of the last finished flush / close
 export const PENDING = 2; // items left unwritten in the worker after that flush
+export const DROPPED = 3; // items the worker's queue dropped (full), since start
 
 export interface WorkerInit {
   [WORKER_MARK]: true;
@@ -59,7 +60,7 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
       }
       return;
     }
-    sink.push(msg);
+    if (!sink.push(msg)) Atomics.store(counters, DROPPED, sink.dropped);
     Atomics.add(counters, CONSUMED, 1);
   });
 }

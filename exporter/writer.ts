@@ -42,6 +42,8 @@ export interface CallLogWriterOptions {
   busyTimeoutMs?: number;
   /** Extra pragmas applied on open (e.g. `{ cache_size: -8000 }`). */
   pragmas?: Readonly<Record<string, string | number>>;
+  /** A lock held by someone else is reported only once it lasts this long (ms, default 3000). */
+  lockWarnAfterMs?: number;
   /** Backoff after a failure: first retry after retryMinMs, doubling up to retryMaxMs. */
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -106,6 +108,8 @@ export class CallLogWriter {
   private nextAttemptAt = 0;
   private backoffMs = 0;
   private fault: Fault | null = null;
+  private faultSince = 0;
+  private faultWarned = false;
   private jsonlFd: number | null = null;
   private jsonlFailed = false;
   private readonly jsonlDone = new WeakSet<object>();
@@ -124,6 +128,8 @@ export class CallLogWriter {
 
   /** The current problem (null when writing works). */
   get failing(): Fault | null { return this.fault; }
+  /** Whether the current problem has been reported to the user. */
+  get warnedFailure(): boolean { return this.faultWarned; }
 
   /** Whether a successful ("ok") call is kept by sampling. */
   keeps(call: Pick<CallRow, 'status' | 'trace_id'>): boolean {
@@ -141,24 +147,25 @@ export class CallLogWriter {
     if (this.closed) return true;
     if (items.length === 0) return true;
     // Open first so the price hook can read model_prices; during a backoff the DB is not retried.
-    const db = this.path !== null && (wo.force || Date.now() >= this.nextAttemptAt) ? this.open() : null;
+    const busyMs = wo.busyTimeoutMs ?? this.opts.busyTimeoutMs ?? 50;
+    const db = this.path !== null && (wo.force || Date.now() >= this.nextAttemptAt) ? this.open(busyMs, wo.force === true) : null;
     this.prepareItems(items); // JSONL does not wait for the DB
     if (this.path === null) return true;
     if (!db || !this.stmts) return false;
     try {
-      this.setBusyTimeout(wo.busyTimeoutMs ?? this.opts.busyTimeoutMs ?? 50);
+      this.setBusyTimeout(busyMs);
       this.commit(items);
       this.recovered();
       return true;
     } catch (e) {
       const fault = classify(e);
       if (fault !== 'other') {
-        this.failed(fault, e);
+        this.failed(fault, e, wo.force === true);
         return false;
       }
       // Not an I/O problem: some row itself is bad. Write item by item so one bad row cannot block
       // the rest forever; the bad ones are dropped with a warning.
-      return this.writeOneByOne(items);
+      return this.writeOneByOne(items, wo.force === true);
     }
   }
 
@@ -270,14 +277,14 @@ export class CallLogWriter {
     tx.immediate();
   }
 
-  private writeOneByOne(items: readonly CallLogItem[]): boolean {
+  private writeOneByOne(items: readonly CallLogItem[], force: boolean): boolean {
     for (const item of items) {
       try {
         this.commit([item]);
       } catch (e) {
         const fault = classify(e);
         if (fault !== 'other') {
-          this.failed(fault, e);
+          this.failed(fault, e, force);
           return false; // I/O again: keep everything (rows already written are ignored on retry)
         }
         const id = item.kind === 'call' ? item.call.span_id : item.run.span_id;
@@ -290,15 +297,15 @@ export class CallLogWriter {
 
   // ── connection life cycle and faults ───────────────────────────────────────────────────────────
 
-  private open(): Db | null {
+  private open(busyMs: number, force: boolean): Db | null {
     if (this._db) return this._db;
     try {
       const db = openForWriting(this.path!, {
-        busyTimeoutMs: this.opts.busyTimeoutMs ?? 50,
+        busyTimeoutMs: busyMs,
         ...(this.opts.pragmas ? { pragmas: this.opts.pragmas } : {}),
       });
       this._db = db;
-      this.busyTimeoutNow = this.opts.busyTimeoutMs ?? 50;
+      this.busyTimeoutNow = busyMs;
       this.stmts = {
         call: db.prepare(insertSql('llm_calls', CALL_COLUMNS, true)),
         message: db.prepare(insertSql('llm_messages', ['call_id', ...MESSAGE_COLUMNS], false)),
@@ -308,7 +315,7 @@ export class CallLogWriter {
       return db;
     } catch (e) {
       this.closeDb();
-      this.failed(classify(e, true), e);
+      this.failed(classify(e, true), e, force);
       return null;
     }
   }
@@ -328,23 +335,31 @@ export class CallLogWriter {
     }
   }
 
-  private failed(fault: Fault, e: unknown): void {
+  private failed(fault: Fault, e: unknown, force: boolean): void {
     // Transient faults keep the connection; the others reopen from scratch on the next attempt.
     if (fault !== 'busy' && fault !== 'full') this.closeDb();
     const min = this.opts.retryMinMs ?? 250;
     const max = this.opts.retryMaxMs ?? 30_000;
     this.backoffMs = this.backoffMs === 0 ? min : Math.min(max, this.backoffMs * 2);
-    this.nextAttemptAt = Date.now() + this.backoffMs;
+    const now = Date.now();
+    this.nextAttemptAt = now + this.backoffMs;
     if (this.fault !== fault) {
       if (this.fault) this.warner.reset(this.warnKey(this.fault));
       this.fault = fault;
+      this.faultSince = now;
+      this.faultWarned = false;
     }
+    // Writers of one file take turns: a short wait for a lock is normal, not worth a warning.
+    // Only a lock that outlasts the grace period (or the exit drain) is reported.
+    if (fault === 'busy' && !force && now - this.faultSince < (this.opts.lockWarnAfterMs ?? 3000)) return;
+    this.faultWarned = true;
     this.warner.warn(this.warnKey(fault), describe(fault, this.path!, e));
   }
 
   private recovered(): void {
     if (this.fault) this.warner.reset(this.warnKey(this.fault));
     this.fault = null;
+    this.faultWarned = false;
     this.backoffMs = 0;
     this.nextAttemptAt = 0;
   }
