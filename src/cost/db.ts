@@ -70,15 +70,18 @@ export interface UserPriceResult { id: number; closed: number; replaced: number 
  * Adds a user price row. A price change is a new row: the open-ended user row for the same
  * provider and pattern is closed at the new row's valid_from (default: now), so calls costed
  * before keep their price and their `price_id`. Same-start user rows that no call uses are replaced.
+ * The first user row for a model, without valid_from, applies at all times.
  */
 export function addUserPrice(db: Db, row: PriceRow, now: Date = new Date()): UserPriceResult {
-  const from = row.valid_from ?? now.toISOString();
   const out: UserPriceResult = { id: 0, closed: 0, replaced: 0 };
   const run = db.transaction(() => {
     const same = db.prepare(
       `SELECT id, valid_from, valid_to FROM model_prices WHERE source = 'user' AND lower(model_pattern) = lower(?) AND coalesce(provider, '') = coalesce(?, '')`,
     ).all(row.model_pattern, row.provider) as { id: number; valid_from: string | null; valid_to: string | null }[];
+    // The first user price of a model applies to all times; a later one starts now (or --from).
+    const from = row.valid_from ?? (same.length === 0 ? null : now.toISOString());
     for (const r of same) {
+      if (from === null) break;
       if (r.valid_from !== null && r.valid_from >= from) {
         const used = db.prepare('SELECT 1 FROM llm_calls WHERE price_id = ? LIMIT 1').get(r.id);
         if (used) throw new Error(`a price for ${row.model_pattern} starting ${r.valid_from} (id ${r.id}) already costed calls; give a later --from`);

@@ -1,0 +1,88 @@
+// `llm-otel` command line (DESIGN §8): one file per verb, commander for parsing. Every failure the
+// user can cause ends as ONE line on stderr and exit code 2 (1 when the DB file or the thing asked
+// for does not exist); no stack traces.
+
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { CliError, EXIT_USAGE } from './errors.js';
+import { registerCalls } from './calls.js';
+import { registerShow } from './show.js';
+import { registerTrace } from './trace.js';
+import { registerSession } from './session.js';
+import { registerStats } from './stats.js';
+import { registerLatency } from './latency.js';
+import { registerRuns } from './runs.js';
+import { registerExport } from './export.js';
+import { registerTail } from './tail.js';
+import { registerSql } from './sql.js';
+import { registerPrune } from './prune.js';
+import { registerPrices } from './prices.js';
+import { registerUi } from './ui.js';
+import { registerDemo } from './demo.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('llm-otel')
+    .description('Query the llm-otel call log: calls, costs, traces, latency.')
+    .version(VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    // Set before the verbs are added: subcommands inherit both.
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(s),
+      outputError: () => { /* main() prints one line itself */ },
+    });
+  registerCalls(program);
+  registerShow(program);
+  registerTrace(program);
+  registerSession(program);
+  registerStats(program);
+  registerLatency(program);
+  registerRuns(program);
+  registerExport(program);
+  registerTail(program);
+  registerSql(program);
+  registerPrune(program);
+  registerPrices(program);
+  registerUi(program);
+  registerDemo(program);
+  return program;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Runs the CLI; resolves to the exit code (never rejects, never prints a stack trace). */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const onPipeError = (e: NodeJS.ErrnoException): void => {
+    // `llm-otel export … | head`: the reader left; stop quietly.
+    if (e.code === 'EPIPE') process.exit(0);
+  };
+  process.stdout.on('error', onPipeError);
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
+      process.stderr.write(`llm-otel: ${oneLine(e.message)}\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof CliError) {
+      process.stderr.write(`llm-otel: ${oneLine(e.message)}\n`);
+      return e.exitCode;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`llm-otel: ${oneLine(msg)}\n`);
+    return EXIT_USAGE;
+  }
+}
+
+/** Entry used by bin/llm-otel.js. */
+export function run(): void {
+  main().then((code) => { process.exitCode = code; }, () => { process.exitCode = EXIT_USAGE; });
+}

@@ -1,0 +1,56 @@
+// `llm-otel runs`: recent agent / tool / workflow runs with the totals of the calls beneath them.
+
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { dbPath, openRead } from './db.js';
+import { usage } from './errors.js';
+import { addCommon, type CommonOptions } from './options.js';
+import { fmtCost, fmtInt, fmtMs, fmtTime, table, write, writeJson } from './output.js';
+import { runTotals, type RunTotals } from './runtotals.js';
+
+interface RunsOptions extends CommonOptions { kind?: string; name?: string }
+
+const KINDS = ['agent', 'tool', 'workflow'];
+
+export function registerRuns(program: Command): void {
+  const cmd = program.command('runs').description('agent, tool and workflow runs with their call totals, newest first')
+    .addOption(new Option('--kind <kind>', 'agent|tool|workflow').argParser((v: string) => {
+      if (!KINDS.includes(v)) throw new InvalidArgumentError(`expected one of ${KINDS.join(', ')}; got ${JSON.stringify(v)}`);
+      return v;
+    }))
+    .option('--name <name>', 'only runs with this name');
+  addCommon(cmd, { limit: 50 });
+  cmd.action((o: RunsOptions) => {
+    if (o.model) throw usage('runs: --model does not apply to runs (see `llm-otel calls --model`)');
+    const db = openRead(dbPath(o));
+    try {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (o.since) { where.push('started_at >= ?'); params.push(o.since); }
+      if (o.until) { where.push('started_at < ?'); params.push(o.until); }
+      if (o.session) { where.push('session_id = ?'); params.push(o.session); }
+      if (o.user) { where.push('user_id = ?'); params.push(o.user); }
+      if (o.agent) { where.push("(agent_name = ? OR (kind = 'agent' AND name = ?))"); params.push(o.agent, o.agent); }
+      if (o.kind) { where.push('kind = ?'); params.push(o.kind); }
+      if (o.name) { where.push('name = ?'); params.push(o.name); }
+      if (o.status) {
+        if (o.status === 'failed') where.push("status <> 'ok'");
+        else { where.push('status = ?'); params.push(o.status); }
+      }
+      const runs = db.prepare(`SELECT id, span_id, trace_id, parent_call_id, kind, name, session_id, user_id, agent_name, tool_call_id,
+          started_at, ended_at, duration_ms, status, error_message
+        FROM llm_runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY started_at DESC, id DESC LIMIT ?`)
+        .all(...params, o.limit ?? 50) as Array<Record<string, unknown> & { span_id: string }>;
+      const totals = runTotals(db, runs.map((r) => r.span_id));
+      const empty: RunTotals = { calls: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost: null, avg_duration_ms: null, models: null };
+      const rows: Array<Record<string, unknown> & RunTotals> = runs.map((r) => ({ ...r, ...(totals.get(r.span_id) ?? empty) }));
+      if (o.json) { writeJson({ runs: rows }); return; }
+      if (rows.length === 0) { write('no runs'); return; }
+      write(table(['id', 'started (UTC)', 'kind', 'name', 'duration', 'status', 'calls', 'errors', 'in tok', 'out tok', 'cost', 'models'],
+        rows.map((r) => [String(r.id), fmtTime(r.started_at as string), String(r.kind), String(r.name ?? ''), fmtMs(r.duration_ms as number | null),
+          String(r.status), fmtInt(r.calls), fmtInt(r.errors), fmtInt(r.input_tokens), fmtInt(r.output_tokens), fmtCost(r.cost), String(r.models ?? '')]),
+        ['right', 'left', 'left', 'left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'left']));
+    } finally {
+      db.close();
+    }
+  });
+}

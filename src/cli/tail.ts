@@ -1,0 +1,79 @@
+// `llm-otel tail`: the last few calls, then every new one as it is written (polls id > last seen).
+// Stops on Ctrl-C. With --json, one JSON object per line.
+
+import { Option, type Command } from 'commander';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CALL_SUMMARY_COLUMNS, callCells, CALL_HEAD, CALL_ALIGN, type CallSummary } from './calls.js';
+import { dbPath, openRead } from './db.js';
+import { addCommon, callFilters, durationMs, type CommonOptions } from './options.js';
+import { InvalidArgumentError } from 'commander';
+
+interface TailOptions extends CommonOptions { interval: number }
+
+function parseInterval(v: string): number {
+  const d = durationMs(v) ?? (/^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : null);
+  if (d === null || d < 50 || d > 3_600_000) throw new InvalidArgumentError(`expected an interval such as 1s or 500ms (50ms..1h); got ${JSON.stringify(v)}`);
+  return d;
+}
+
+/** Fixed column widths, so lines printed at different times still line up. */
+const WIDTHS = [7, 23, 22, 14, 9, 8, 8, 10, 14, 12, 12];
+
+function line(c: CallSummary): string {
+  return callCells(c).map((cell, i) => {
+    const w = WIDTHS[i]!;
+    const s = cell.length > w ? cell.slice(0, w - 1) + '…' : cell;
+    return CALL_ALIGN[i] === 'right' ? s.padStart(w) : s.padEnd(w);
+  }).join('  ').trimEnd();
+}
+
+function header(): string {
+  return CALL_HEAD.map((h, i) => (CALL_ALIGN[i] === 'right' ? h.padStart(WIDTHS[i]!) : h.padEnd(WIDTHS[i]!))).join('  ').trimEnd();
+}
+
+export function registerTail(program: Command): void {
+  const cmd = program.command('tail').description('follow new calls as they are written (Ctrl-C to stop)')
+    .addOption(new Option('--interval <duration>', 'how often to look for new calls').argParser(parseInterval).default(1000, '1s'));
+  addCommon(cmd, { limit: 10 });
+  cmd.action(async (o: TailOptions) => {
+    const db = openRead(dbPath(o));
+    let stop = false;
+    const onSignal = (): void => { stop = true; };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const f = callFilters(o);
+      const cols = CALL_SUMMARY_COLUMNS.map((c) => 'c.' + c).join(', ');
+      const initial = db.prepare(`SELECT ${cols} FROM llm_calls c WHERE ${f.sql} ORDER BY c.id DESC LIMIT ?`).all(...f.params, o.limit ?? 10) as CallSummary[];
+      initial.reverse();
+      let last = (db.prepare('SELECT coalesce(max(id), 0) AS m FROM llm_calls').get() as { m: number }).m;
+      const emit = (calls: CallSummary[]): void => {
+        if (calls.length === 0) return;
+        process.stdout.write(calls.map((c) => (o.json ? JSON.stringify(c) : line(c))).join('\n') + '\n');
+      };
+      if (!o.json) process.stdout.write(header() + '\n');
+      emit(initial);
+      const next = db.prepare(`SELECT ${cols} FROM llm_calls c WHERE c.id > ? AND c.id <= ? AND ${f.sql} ORDER BY c.id LIMIT 1000`);
+      const maxId = db.prepare('SELECT coalesce(max(id), 0) AS m FROM llm_calls');
+      while (!stop) {
+        await sleep(o.interval, undefined, { ref: true });
+        if (stop) break;
+        // Read up to the max id seen now: calls filtered out still move the cursor past them, and
+        // a call committed meanwhile is picked up by the next poll.
+        const upTo = (maxId.get() as { m: number }).m;
+        let from = last;
+        while (upTo > from) {
+          const rows = next.all(from, upTo, ...f.params) as CallSummary[];
+          emit(rows);
+          if (rows.length < 1000) break;
+          from = rows[rows.length - 1]!.id;
+        }
+        last = Math.max(last, upTo);
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      db.close();
+    }
+  });
+}
