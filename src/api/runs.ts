@@ -83,7 +83,14 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
         (e) => { endWithError(span, e); throw e; },
       ) as T;
     }
-    // A promise subclass or thenable (e.g. an openai APIPromise): keep the object the user gets.
+    // A promise subclass or thenable: keep the object the user gets. An openai APIPromise must not
+    // be `.then()`-ed (that reads the body and breaks `.asResponse()`): the run ends when its HTTP
+    // response arrives or fails (its internal responsePromise is a plain promise, safe to observe).
+    const rp = (result as any).responsePromise;
+    if (rp && typeof rp.then === 'function' && typeof (result as any).asResponse === 'function') {
+      rp.then(() => endOk(span), (e: unknown) => endWithError(span, e));
+      return result;
+    }
     (result as any).then(() => endOk(span), (e: unknown) => endWithError(span, e));
     return result;
   }
