@@ -88,18 +88,21 @@ const FN = 'llm_otel_group_stats';
  */
 export function groupStats(db: Db, keyExpr: string, where: string, params: unknown[], valueExpr = 'duration_ms'): GroupStats[] {
   let groups = new Map<string | null, GroupStats>();
+  let last: GroupStats | undefined;
   db.aggregate(FN, {
-    varargs: true,
-    start: () => { groups = new Map(); return 0; },
-    step: (_acc: number, ...[key, status, duration, input, output, cost, currency]: unknown[]) => {
-      const k = key === null || key === undefined ? null : String(key);
-      let g = groups.get(k);
-      if (!g) {
+    start: () => { groups = new Map(); last = undefined; return 0; },
+    // Fixed parameters (no rest array) and the error flag computed in SQL: this runs once per call.
+    step: ((acc: number, key: unknown, failed: unknown, duration: unknown, input: unknown, output: unknown, cost: unknown, currency: unknown): number => {
+      const k = key === null || key === undefined ? null : typeof key === 'string' ? key : String(key);
+      // Rows arrive in index order, so consecutive rows often share a group: skip the Map lookup.
+      let g = last !== undefined && last.key === k ? last : groups.get(k);
+      if (g === undefined) {
         g = { key: k, calls: 0, errors: 0, input_tokens: 0, output_tokens: 0, priced: 0, costs: {}, latency: new Quantiles() };
         groups.set(k, g);
       }
+      last = g;
       g.calls++;
-      if (status !== 'ok') g.errors++;
+      if (failed) g.errors++;
       if (typeof input === 'number') g.input_tokens += input;
       else if (typeof input === 'bigint') g.input_tokens += Number(input);
       if (typeof output === 'number') g.output_tokens += output;
@@ -110,11 +113,11 @@ export function groupStats(db: Db, keyExpr: string, where: string, params: unkno
         g.costs[cur] = (g.costs[cur] ?? 0) + cost;
       }
       if (typeof duration === 'number') g.latency.add(duration);
-      return 0;
-    },
+      return acc;
+    }) as unknown as (total: number, next: number) => number, // typings know one argument only
     result: () => 0,
   });
-  db.prepare(`SELECT ${FN}(${keyExpr}, status, ${valueExpr}, input_tokens, output_tokens, cost, currency) FROM llm_calls c WHERE ${where}`).get(...params);
+  db.prepare(`SELECT ${FN}(${keyExpr}, c.status <> 'ok', ${valueExpr}, c.input_tokens, c.output_tokens, c.cost, c.currency) FROM llm_calls c WHERE ${where}`).get(...params);
   return [...groups.values()];
 }
 

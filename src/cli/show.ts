@@ -46,7 +46,7 @@ export function registerShow(program: Command): void {
         }
         throw notFound(`no call ${'id' in r ? `with id ${r.id}` : `with span id ${r.spanId}`} in ${dbPath(o)}`);
       }
-      const messages = db.prepare('SELECT direction, position, role, content, content_chars, truncated, tool_calls, tool_call_id, name, token_estimate FROM llm_messages WHERE call_id = ? ORDER BY direction = 'output', position').all(call.id) as Record<string, unknown>[];
+      const messages = db.prepare("SELECT direction, position, role, content, content_chars, truncated, tool_calls, tool_call_id, name, token_estimate FROM llm_messages WHERE call_id = ? ORDER BY direction = 'output', position").all(call.id) as Record<string, unknown>[];
       const price = typeof call.price_id === 'number'
         ? db.prepare('SELECT * FROM model_prices WHERE id = ?').get(call.price_id) as Record<string, unknown> | undefined ?? null
         : null;
