@@ -1,0 +1,180 @@
+// Per-call overhead of instrumenting the openai SDK (issue 2 benchmark): uninstrumented vs llm-otel
+// vs the official @opentelemetry/instrumentation-openai, for non-streaming and streaming chat, in ONE
+// process with paired alternating blocks (A, B, C, A, B, C, …) so drift (JIT, GC, CPU frequency)
+// hits every variant alike.
+//
+//   npm run build && node bench/openai-overhead.bench.mjs [--rounds 40] [--block 25] [--warmup 200]
+//
+// Patches are global per module instance, so three separate copies of openai 6 are loaded
+// (bench/.tmp/{a,b,c}/node_modules/openai): A stays plain, B is patched by llm-otel, C by the
+// official instrumentation. Both instrumentations get the same kind of pipeline: a
+// BasicTracerProvider with a SimpleSpanProcessor into an in-memory exporter. llm-otel runs with the
+// configuration `register` uses by default (content captured for the local call log, redacted and
+// truncated; the SQLite sink itself is not part of this measurement). The loopback OpenAI server
+// runs as a child process so process.cpuUsage() counts the client side only.
+
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { metrics } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OpenAIInstrumentation as OfficialInstrumentation } from '@opentelemetry/instrumentation-openai';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const ROUNDS = arg('rounds', 40);
+const BLOCK = arg('block', 25);
+const WARMUP = arg('warmup', 200);
+
+// ---- three module instances of openai 6 ----
+function loadCopy(name) {
+  const dir = join(here, '.tmp', name);
+  const target = join(dir, 'node_modules', 'openai');
+  const source = join(root, 'node_modules', 'openai-v6');
+  const want = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')).version;
+  const have = existsSync(join(target, 'package.json')) ? JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')).version : null;
+  if (have !== want) {
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(source, target, { recursive: true });
+  }
+  return createRequire(join(dir, 'bench.cjs'))('openai');
+}
+const modA = loadCopy('a');
+const modB = loadCopy('b');
+const modC = loadCopy('c');
+if (modA === modB || modB === modC) throw new Error('openai copies are the same module instance');
+
+// ---- instrument B with llm-otel, C with the official instrumentation ----
+let llmOtel;
+try {
+  llmOtel = await import('../dist/esm/src/index.js');
+} catch (e) {
+  console.error(`llm-otel is not built (${e.message}); run \`npm run build\` first`);
+  process.exit(1);
+}
+const exporterB = new InMemorySpanExporter();
+const providerB = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporterB)] });
+const exporterC = new InMemorySpanExporter();
+const providerC = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporterC)] });
+
+// All copies are loaded before either instrumentation is enabled: their require hooks only act
+// on later requires, so each copy is patched exactly by whom we patch it with below.
+const ours = new llmOtel.OpenAIInstrumentation({ enabled: false, captureContent: true, maxContentChars: 4096 });
+ours.setTracerProvider(providerB);
+ours.enable();
+llmOtel.instrumentOpenAI(modB);
+
+const official = new OfficialInstrumentation({ enabled: false });
+official.setTracerProvider(providerC);
+official.setMeterProvider(metrics.getMeterProvider()); // creates its histograms (no-op meter: what an app without metrics pays)
+official.enable();
+for (const def of official.getModuleDefinitions()) def.patch(modC, JSON.parse(readFileSync(join(here, '.tmp', 'c', 'node_modules', 'openai', 'package.json'), 'utf8')).version);
+
+// ---- the loopback OpenAI server, in its own process ----
+const serverProc = spawn(process.execPath, [join(root, 'test', 'helpers', 'openai-server.mjs')], { stdio: ['ignore', 'pipe', 'ignore'] });
+process.on('exit', () => serverProc.kill('SIGTERM')); // also when the benchmark itself fails
+const baseURL = await new Promise((resolve, reject) => {
+  let out = '';
+  serverProc.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(out.trim()); });
+  serverProc.on('exit', (c) => reject(new Error(`server exited with ${c}`)));
+});
+
+const OpenAIof = (m) => m.OpenAI ?? m.default ?? m;
+const clients = {
+  uninstrumented: new (OpenAIof(modA))({ baseURL, apiKey: 'sk-bench', maxRetries: 0 }),
+  'llm-otel': new (OpenAIof(modB))({ baseURL, apiKey: 'sk-bench', maxRetries: 0 }),
+  official: new (OpenAIof(modC))({ baseURL, apiKey: 'sk-bench', maxRetries: 0 }),
+};
+const VARIANTS = Object.keys(clients);
+const messages = [{ role: 'user', content: 'Answer in up to 3 words: Which ocean contains Bouvet Island?' }];
+
+const MODES = {
+  'chat (non-streaming)': async (client) => {
+    const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    if (r.choices[0].message.content !== 'Atlantic Ocean.') throw new Error('unexpected response');
+  },
+  'chat (streaming, include_usage)': async (client) => {
+    const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
+    let n = 0;
+    for await (const chunk of s) { void chunk; n += 1; }
+    if (n !== 7) throw new Error(`unexpected chunk count ${n}`);
+  },
+};
+
+async function block(fn, client, n) {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await fn(client);
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1e3 / n;
+  const c = process.cpuUsage(c0);
+  return { wallUs, cpuUs: (c.user + c.system) / n };
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+
+const rows = [];
+for (const [mode, fn] of Object.entries(MODES)) {
+  for (const v of VARIANTS) for (let i = 0; i < WARMUP; i++) await fn(clients[v]);
+  exporterB.reset();
+  exporterC.reset();
+  const samples = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    // Rotate the starting variant each round so no variant always follows the same one.
+    for (let k = 0; k < VARIANTS.length; k++) {
+      const v = VARIANTS[(r + k) % VARIANTS.length];
+      samples[v].push(await block(fn, clients[v], BLOCK));
+    }
+  }
+  const spansB = exporterB.getFinishedSpans().length;
+  const spansC = exporterC.getFinishedSpans().length;
+  const calls = ROUNDS * BLOCK;
+  if (spansB !== calls || spansC !== calls) {
+    console.error(`warning: ${mode}: expected ${calls} spans per instrumented variant, got llm-otel ${spansB}, official ${spansC}`);
+  }
+  const base = samples.uninstrumented;
+  for (const v of VARIANTS) {
+    const s = samples[v];
+    // Paired: each block against the baseline block of the same round.
+    const addedWall = s.map((x, i) => x.wallUs - base[i].wallUs);
+    const addedCpu = s.map((x, i) => x.cpuUs - base[i].cpuUs);
+    rows.push({
+      mode, variant: v,
+      wallMean: mean(s.map((x) => x.wallUs)), wallMedian: median(s.map((x) => x.wallUs)),
+      cpuMean: mean(s.map((x) => x.cpuUs)), cpuMedian: median(s.map((x) => x.cpuUs)),
+      addedWall: median(addedWall), addedCpu: median(addedCpu), addedWallMean: mean(addedWall), addedCpuMean: mean(addedCpu),
+      spans: v === 'llm-otel' ? spansB : v === 'official' ? spansC : 0,
+    });
+  }
+}
+
+serverProc.kill('SIGTERM');
+await providerB.shutdown();
+await providerC.shutdown();
+
+const header = ['mode', 'variant', 'wall µs/call mean', 'median', 'CPU µs/call mean', 'median', 'added wall (median, mean)', 'added CPU (median, mean)', 'spans'];
+const table = rows.map((r) => [
+  r.mode, r.variant, f1(r.wallMean), f1(r.wallMedian), f1(r.cpuMean), f1(r.cpuMedian),
+  r.variant === 'uninstrumented' ? '—' : `${f1(r.addedWall)}, ${f1(r.addedWallMean)}`,
+  r.variant === 'uninstrumented' ? '—' : `${f1(r.addedCpu)}, ${f1(r.addedCpuMean)}`,
+  String(r.spans),
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+console.log(`openai ${JSON.parse(readFileSync(join(here, '.tmp', 'a', 'node_modules', 'openai', 'package.json'), 'utf8')).version}, node ${process.version}, ${ROUNDS} rounds × ${BLOCK} calls per variant and mode (after ${WARMUP} warm-up calls each)`);
+console.log(line(header));
+for (const row of table) console.log(line(row));
+console.log('');
+for (const mode of Object.keys(MODES)) {
+  const ours = rows.find((r) => r.mode === mode && r.variant === 'llm-otel');
+  const off = rows.find((r) => r.mode === mode && r.variant === 'official');
+  const ratio = (a, b) => (b > 0 ? a / b : NaN);
+  console.log(`${mode}: llm-otel added / official added — wall ${f1(ratio(ours.addedWall, off.addedWall) * 100)}% (medians), CPU ${f1(ratio(ours.addedCpu, off.addedCpu) * 100)}%; target ≤ 50%`);
+}
