@@ -39,8 +39,32 @@ function endOk(span: Span): void {
   span.end();
 }
 
+interface OpenRun { ok(): void; fail(err: unknown): void }
+
+/**
+ * Ends the run's span exactly once. While open, the run sits in the runtime's open set, so a
+ * process that exits inside it (`process.exit()` in an agent, a signal, a promise that never
+ * settles) still records the run — as `cancelled` — and its calls' parent_call_id is not dangling.
+ */
+function track(span: Span): OpenRun {
+  const open = getRuntime()?.open;
+  let ended = false;
+  const once = (end: () => void): void => {
+    if (ended) return;
+    ended = true;
+    open?.delete(entry);
+    end();
+  };
+  const entry = {
+    abandon: () => once(() => { span.setAttribute(S.LLM_OTEL_STATUS, 'cancelled'); span.end(); }),
+  };
+  open?.add(entry);
+  return { ok: () => once(() => endOk(span)), fail: (e) => once(() => endWithError(span, e)) };
+}
+
 function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T {
   let span: Span;
+  let open: OpenRun;
   let ctx;
   try {
     const parent = context.active();
@@ -66,6 +90,7 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
     Object.assign(attrs, opts.attributes ?? {});
     span = tracer().startSpan(`${OPERATION[kind]} ${name}`, { kind: SpanKind.INTERNAL, attributes: attrs }, parent);
     ctx = setParentCallId(setLlmContext(trace.setSpan(parent, span), llm), span.spanContext().spanId);
+    open = track(span);
   } catch {
     return fn(); // tracing trouble never stops the user's function
   }
@@ -73,14 +98,14 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
   try {
     result = context.with(ctx, fn);
   } catch (e) {
-    endWithError(span, e);
+    open.fail(e);
     throw e;
   }
   if (result && typeof (result as any).then === 'function') {
     if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) {
       return result.then(
-        (v) => { endOk(span); return v; },
-        (e) => { endWithError(span, e); throw e; },
+        (v) => { open.ok(); return v; },
+        (e) => { open.fail(e); throw e; },
       ) as T;
     }
     // A promise subclass or thenable: keep the object the user gets. An openai APIPromise must not
@@ -88,13 +113,13 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
     // response arrives or fails (its internal responsePromise is a plain promise, safe to observe).
     const rp = (result as any).responsePromise;
     if (rp && typeof rp.then === 'function' && typeof (result as any).asResponse === 'function') {
-      rp.then(() => endOk(span), (e: unknown) => endWithError(span, e));
+      rp.then(() => open.ok(), (e: unknown) => open.fail(e));
       return result;
     }
-    (result as any).then(() => endOk(span), (e: unknown) => endWithError(span, e));
+    (result as any).then(() => open.ok(), (e: unknown) => open.fail(e));
     return result;
   }
-  endOk(span);
+  open.ok();
   return result;
 }
 

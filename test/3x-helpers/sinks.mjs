@@ -50,9 +50,10 @@ export function jsonLines(stdout) {
 /**
  * Runs `app` (path relative to test/apps or absolute) with llm-otel preloaded, a temp DB and an
  * OTLP/JSON receiver; resolves to the run, the DB rows and the OTLP spans. The temp directory stays
- * until `cleanup()`. Options: preload, env, args, nodeArgs, openaiUrl (required), timeoutMs.
+ * until `cleanup()`. Options: preload, env, args, nodeArgs, openaiUrl (required), timeoutMs,
+ * signalWhen (as runApp's).
  */
-export async function runWithSinks(app, { preload = 'import', env = {}, args = [], nodeArgs = [], openaiUrl, timeoutMs = 30_000 } = {}) {
+export async function runWithSinks(app, { preload = 'import', env = {}, args = [], nodeArgs = [], openaiUrl, timeoutMs = 30_000, signalWhen = null } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'llm-otel-ctx-'));
   const dbPath = join(dir, 'calls.db');
   const rx = await startOtlpReceiver();
@@ -62,6 +63,7 @@ export async function runWithSinks(app, { preload = 'import', env = {}, args = [
       args,
       nodeArgs,
       timeoutMs,
+      signalWhen,
       env: {
         TEST_OPENAI_URL: openaiUrl,
         LLM_OTEL_DB: dbPath,
