@@ -68,6 +68,7 @@ describe('openai wire server', () => {
     const r3 = await client.chat.completions.create({ model: 'anything', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
     assert.equal(r3.status, 404, 'queue consumed: no body match → 404');
     assert.match(r3.message, /no fixture matches POST \/v1\/chat\/completions/);
+    assert.match(server.requests.at(-1).requestId, /^req_[0-9a-f]{32}$/, 'even a 404 carries an x-request-id');
   });
 
   test('multi-interaction fixtures pick the turn with the same message count', async () => {

@@ -211,7 +211,8 @@ export async function startOpenAIServer(options = {}) {
       if (fixtureWanted) interaction = pickInteraction(findFixture(String(fixtureWanted)), method, path, body);
       else interaction = matchByBody(method, path, body);
     } catch (e) {
-      return sendJson(res, record, 400, { error: { message: `llm-otel test server: ${e.message}`, type: 'invalid_request_error', param: null, code: 'test_server_misuse' } }, {});
+      return sendJson(res, record, 400, { error: { message: `llm-otel test server: ${e.message}`, type: 'invalid_request_error', param: null, code: 'test_server_misuse' } },
+        { 'x-request-id': syntheticRequestId('misuse', path) });
     }
     record.fixture = interaction?.name ?? null;
 
@@ -232,7 +233,7 @@ export async function startOpenAIServer(options = {}) {
     if (!interaction) {
       return sendJson(res, record, 404, {
         error: { message: `llm-otel test server: no fixture matches ${method} ${path} ${rawBody.slice(0, 200)}`, type: 'invalid_request_error', param: null, code: 'fixture_not_found' },
-      }, {});
+      }, scenario.noRequestId ? {} : { 'x-request-id': syntheticRequestId('unmatched', method, path) });
     }
 
     const headers = {};
