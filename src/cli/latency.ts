@@ -26,7 +26,7 @@ export function registerLatency(program: Command): void {
           p50_ms: r3(g.latency.q(0.5)), p90_ms: r3(g.latency.q(0.9)), p95_ms: r3(g.latency.q(0.95)), p99_ms: r3(g.latency.q(0.99)),
           max_ms: g.latency.n ? r3(g.latency.max) : null, avg_ms: r3(g.latency.avg),
         }))
-        .sort((a, b) => b.calls - a.calls || String(a.model).localeCompare(String(b.model)));
+        .sort((a, b) => b.calls - a.calls || Number(a.model === null) - Number(b.model === null) || String(a.model).localeCompare(String(b.model)));
       if (o.limit) rows = rows.slice(0, o.limit);
       if (o.json) { writeJson({ metric: o.ttft ? 'ttft_ms' : 'duration_ms', rows }); return; }
       if (rows.length === 0) { write('no calls'); return; }

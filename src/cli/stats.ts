@@ -74,7 +74,8 @@ function ms(v: number | null): number | null {
 
 function sortRows(rows: StatsRow[], by: By): StatsRow[] {
   if (by === 'hour' || by === 'day') return rows.sort((a, b) => String(a.key).localeCompare(String(b.key)));
-  return rows.sort((a, b) => b.calls - a.calls || String(a.key).localeCompare(String(b.key)));
+  // Most calls first; "(none)" after named groups with as many calls.
+  return rows.sort((a, b) => b.calls - a.calls || Number(a.key === null) - Number(b.key === null) || String(a.key).localeCompare(String(b.key)));
 }
 
 export function statsFromCalls(db: Db, o: StatsOptions): StatsRow[] {
