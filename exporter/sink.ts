@@ -28,8 +28,13 @@ export interface SpanSink {
 export interface CallLogSinkOptions extends CallLogWriterOptions {
   /** Most calls held while waiting for the DB (default 8192); beyond that new ones are dropped. */
   maxQueueSize?: number;
-  /** Most items per transaction (default 512); a full batch is written on the next tick. */
+  /** Queued items that trigger a write on the next tick (default 512). */
   maxBatchSize?: number;
+  /**
+   * Most items per transaction (default: maxBatchSize on the app's thread, 4096 on the writer
+   * thread, where a backlog is best cleared in few large transactions).
+   */
+  maxTransactionSize?: number;
   /** Write queued items this often (ms, default 200). */
   flushIntervalMs?: number;
   /** Lock wait of the exit drain and of flushSync (ms, default 2000). */
@@ -45,6 +50,7 @@ export class CallLogSink implements SpanSink {
   private readonly warner: Warner;
   private readonly maxQueue: number;
   private readonly maxBatch: number;
+  private readonly maxTx: number;
   private readonly exitBusyMs: number;
   private queue: CallLogItem[] = [];
   private head = 0; // queue[head..] are pending; compacted lazily so dequeueing is O(1)
@@ -60,6 +66,7 @@ export class CallLogSink implements SpanSink {
     this.warner = opts.warner ?? defaultWarner;
     this.maxQueue = Math.max(1, opts.maxQueueSize ?? 8192);
     this.maxBatch = Math.max(1, opts.maxBatchSize ?? 512);
+    this.maxTx = Math.max(1, opts.maxTransactionSize ?? this.maxBatch);
     this.exitBusyMs = opts.exitBusyTimeoutMs ?? 2000;
     if (opts.drainOnExit !== false) this.cancelExit = drainOnExit(this);
     // The timer holds the sink only weakly: a forgotten sink can still be collected.
@@ -120,7 +127,7 @@ export class CallLogSink implements SpanSink {
   }
 
   /**
-   * Writes what can be written now, in transactions of at most maxBatchSize. `force` ignores the
+   * Writes what can be written now, in transactions of at most maxTransactionSize. `force` ignores the
    * retry backoff. Returns true when nothing is left pending. Never throws.
    */
   flush(force: boolean, busyTimeoutMs?: number): boolean {
@@ -158,7 +165,7 @@ export class CallLogSink implements SpanSink {
   private flushNow(force: boolean, busyTimeoutMs: number | undefined): boolean {
     try {
       while (this.pending > 0) {
-        const end = Math.min(this.queue.length, this.head + this.maxBatch);
+        const end = Math.min(this.queue.length, this.head + this.maxTx);
         const batch = this.queue.slice(this.head, end);
         const wo = busyTimeoutMs === undefined ? { force } : { force, busyTimeoutMs };
         if (!this.writer.writeBatch(batch, wo)) break;

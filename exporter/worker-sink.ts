@@ -24,12 +24,16 @@ export interface WorkerSinkOptions extends CallLogSinkOptions {
 function cloneableOptions(o: CallLogSinkOptions): CallLogSinkOptions {
   const out: CallLogSinkOptions = { path: o.path };
   const keys = ['sampleRate', 'jsonl', 'busyTimeoutMs', 'pragmas', 'retryMinMs', 'retryMaxMs', 'maxQueueSize',
-    'maxBatchSize', 'flushIntervalMs', 'exitBusyTimeoutMs', 'lockWarnAfterMs'] as const;
+    'maxBatchSize', 'flushIntervalMs', 'exitBusyTimeoutMs', 'lockWarnAfterMs', 'checkpointIntervalMs'] as const;
   for (const k of keys) if (o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k];
-  // On its own thread a lock wait blocks nobody, so wait longer before calling the DB "locked".
+  // On its own thread a lock wait blocks nobody, so wait longer before calling the DB "locked",
+  // and clear a backlog in large transactions.
   out.busyTimeoutMs ??= 1000;
+  out.maxTransactionSize = o.maxTransactionSize ?? Math.max(4096, o.maxBatchSize ?? 0);
   return out;
 }
+
+const OUTBOX_MAX = 256;
 
 export class WorkerSink implements SpanSink {
   private readonly opts: WorkerSinkOptions;
@@ -44,6 +48,9 @@ export class WorkerSink implements SpanSink {
   private retained: SpanData[] = [];
   private retainedHead = 0;
   private posted = 0; // int32 wrap-around, like the worker's CONSUMED counter
+  /** Spans not yet posted: sent together at the end of this turn of the event loop. */
+  private outbox: SpanData[] = [];
+  private sendScheduled: NodeJS.Immediate | null = null;
   private gen = 0;
   private droppedTotal = 0;
   private droppedSinceWarn = 0;
@@ -73,7 +80,7 @@ export class WorkerSink implements SpanSink {
   }
 
   get pending(): number {
-    return this.fallback ? this.fallback.pending : this.inFlight();
+    return this.fallback ? this.fallback.pending : this.inFlight() + this.outbox.length;
   }
   /** Spans dropped because a queue was full (here or in the writer thread), since start. */
   get dropped(): number {
@@ -87,22 +94,46 @@ export class WorkerSink implements SpanSink {
     if (this.closed) return false;
     if (this.fallback) return this.fallback.push(span);
     this.trimRetained();
-    if (this.inFlight() >= this.maxQueue) {
+    if (this.inFlight() + this.outbox.length >= this.maxQueue) {
       this.droppedTotal++;
       this.droppedSinceWarn++;
       this.warner.warn(this.queueKey(), `call-log queue is full (${this.maxQueue} calls in transit to the writer for ${this.opts.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
       return false;
     }
-    try {
-      this.worker!.postMessage(span);
-    } catch (e) {
-      this.warner.warn('calllog:clone', `call log: a span could not be handed to the writer thread (${errorMessage(e)}); it was skipped`);
-      return false;
+    this.outbox.push(span);
+    if (this.outbox.length >= OUTBOX_MAX) this.send();
+    else if (!this.sendScheduled) {
+      // One message per turn of the event loop (or per OUTBOX_MAX spans), not one per span.
+      this.sendScheduled = setImmediate(() => { this.sendScheduled = null; this.send(); });
+      this.sendScheduled.unref();
     }
-    this.retained.push(span);
-    this.posted = (this.posted + 1) | 0;
     if (this.droppedSinceWarn > 0 && this.inFlight() < this.maxQueue / 2) this.reportRecovery();
     return true;
+  }
+
+  /** Posts the outbox to the writer thread. */
+  private send(): void {
+    if (this.outbox.length === 0 || !this.worker) return;
+    const batch = this.outbox;
+    this.outbox = [];
+    try {
+      this.worker.postMessage(batch);
+    } catch {
+      // Some attribute value could not be cloned: send one by one and skip only the bad ones.
+      for (const span of batch) {
+        try {
+          this.worker.postMessage([span]);
+        } catch (e) {
+          this.warner.warn('calllog:clone', `call log: a span could not be handed to the writer thread (${errorMessage(e)}); it was skipped`);
+          continue;
+        }
+        this.retained.push(span);
+        this.posted = (this.posted + 1) | 0;
+      }
+      return;
+    }
+    for (const span of batch) this.retained.push(span);
+    this.posted = (this.posted + batch.length) | 0;
   }
 
   flushSync(): boolean {
@@ -162,6 +193,7 @@ export class WorkerSink implements SpanSink {
 
   /** Posts a control message and waits (blocking) for the worker to acknowledge it. */
   private request(msg: Control): boolean {
+    this.send();
     try {
       this.worker!.postMessage(msg);
     } catch {
@@ -198,7 +230,8 @@ export class WorkerSink implements SpanSink {
   /** The writer thread did not answer in time: write what it had not taken in from here. */
   private rescue(): void {
     this.trimRetained();
-    const left = this.retained.slice(this.retainedHead);
+    const left = [...this.retained.slice(this.retainedHead), ...this.outbox];
+    this.outbox = [];
     if (left.length === 0) return;
     const inline = new CallLogSink({ ...this.opts, drainOnExit: false });
     for (const s of left) inline.push(s);
@@ -210,7 +243,8 @@ export class WorkerSink implements SpanSink {
     if (this.fallback || this.closed) return;
     this.pumpEvents();
     this.trimRetained();
-    const left = this.retained.slice(this.retainedHead);
+    const left = [...this.retained.slice(this.retainedHead), ...this.outbox];
+    this.outbox = [];
     this.retained = [];
     this.retainedHead = 0;
     this.worker = null;

