@@ -2,6 +2,7 @@
 // options, so tests construct classes directly and never fight import-time env reads.
 // Bad values produce one warning naming the variable and the value, then the default.
 
+import { readFileSync } from 'node:fs';
 import { warnOnce } from './util/warn.js';
 
 export type CaptureMode = 'none' | 'local' | 'all';
@@ -23,6 +24,8 @@ export interface LlmOtelConfig {
   /** 'http/protobuf' (OTel default) or 'http/json'. */
   otlpProtocol: 'http/protobuf' | 'http/json';
   streamUsage: 'off' | 'inject';
+  /** TLS files for an https OTLP endpoint (OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE / CLIENT_CERTIFICATE / CLIENT_KEY). */
+  otlpTls: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 type Env = Record<string, string | undefined>;
@@ -121,8 +124,18 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     else if (su.toLowerCase() !== 'off') warnOnce('config:LLM_OTEL_STREAM_USAGE', `LLM_OTEL_STREAM_USAGE=${JSON.stringify(su)} is not one of off|inject; using off`);
   }
 
+  const otlpTls: LlmOtelConfig['otlpTls'] = {};
+  for (const [field, suffix] of [['ca', 'CERTIFICATE'], ['cert', 'CLIENT_CERTIFICATE'], ['key', 'CLIENT_KEY']] as const) {
+    const name = env[`OTEL_EXPORTER_OTLP_TRACES_${suffix}`] !== undefined ? `OTEL_EXPORTER_OTLP_TRACES_${suffix}` : `OTEL_EXPORTER_OTLP_${suffix}`;
+    const file = str(env, name);
+    if (file === null) continue;
+    try { otlpTls[field] = readFileSync(file); }
+    catch { warnOnce(`config:${name}`, `${name}=${JSON.stringify(file)} cannot be read; ignored`); }
+  }
+
   return {
     enabled,
+    otlpTls,
     db,
     captureContent,
     maxContentChars,

@@ -23,7 +23,7 @@ export function registerSql(program: Command): void {
       } catch (e) {
         throw usage(`sql: ${(e as Error).message}`);
       }
-      if (!stmt.reader || /^\s*(attach|detach|vacuum|reindex|analyze)\b/i.test(query)) {
+      if (!stmt.reader || /^\s*(attach|detach|vacuum|reindex|analyze)\b/i.test(query) || /^\s*pragma\b[^;]*=/i.test(query)) {
         throw usage('sql: only queries that read are allowed (the connection is read-only; nothing was changed)');
       }
       let rows: unknown[][];

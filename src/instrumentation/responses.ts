@@ -2,7 +2,8 @@
 
 import type { Attributes } from '@opentelemetry/api';
 import * as S from '../semconv.js';
-import { responsesRequestContent, responsesResponseOutput, type ContentOptions } from '../content/index.js';
+// One rule for the span's finish reason and the output message's (content/responses.ts).
+import { responsesFinishReason, responsesRequestContent, responsesResponseOutput, type ContentOptions } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
 import { commonSamplingAttributes, isNum, setNum, setStr } from './request.js';
 
@@ -14,15 +15,6 @@ export function responsesUsage(u: any): Usage | undefined {
   if (isNum(u.input_tokens_details?.cached_tokens)) usage.cachedInputTokens = u.input_tokens_details.cached_tokens;
   if (isNum(u.output_tokens_details?.reasoning_tokens)) usage.reasoningTokens = u.output_tokens_details.reasoning_tokens;
   return usage.inputTokens === undefined && usage.outputTokens === undefined ? undefined : usage;
-}
-
-/** One finish reason per response: the incomplete reason, `tool_call`, `error`, or `stop`. */
-export function responsesFinishReason(r: any): string {
-  if (r?.status === 'incomplete') return String(r?.incomplete_details?.reason ?? 'incomplete');
-  if (r?.status === 'failed') return 'error';
-  if (Array.isArray(r?.output) && r.output.some((i: any) => i?.type === 'function_call' || i?.type === 'custom_tool_call')) return 'tool_call';
-  if (r?.status === 'completed') return 'stop';
-  return '';
 }
 
 function outputText(r: any): string {

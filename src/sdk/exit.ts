@@ -20,11 +20,14 @@ export interface ExitHooks {
   capMs: number;
 }
 
-function capped(p: Promise<unknown>, ms: number): Promise<void> {
+/**
+ * Waits for `p` at most `ms`; resolves true when it settled in time. The timer is deliberately
+ * ref'd: it is what keeps the process alive while the flush runs over unref'd sockets.
+ */
+function capped(p: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref();
-    p.then(() => { clearTimeout(t); resolve(); }, () => { clearTimeout(t); resolve(); });
+    const t = setTimeout(() => resolve(false), ms);
+    p.then(() => { clearTimeout(t); resolve(true); }, () => { clearTimeout(t); resolve(true); });
   });
 }
 
@@ -44,7 +47,13 @@ export function installExitHooks(h: ExitHooks): () => void {
     try { h.abandonOpen(); } catch { /* best effort */ }
     if (!h.dirty()) return;
     flushing = true;
-    void capped(h.flush(), h.capMs).finally(() => { flushing = false; });
+    void capped(h.flush(), h.capMs).then((settled) => {
+      flushing = false;
+      // A dead or slow collector: its exporter's retry timers would hold the finished app for up to
+      // the export timeout. The app had nothing left to do (that is what beforeExit means), so end
+      // now, exactly as the natural exit would have: same exit code, same 'exit' listeners.
+      if (!settled) process.exit();
+    });
   };
   const onSignal = (sig: NodeJS.Signals) => {
     const appHandlers = process.listeners(sig).filter((l) => l !== handlers[sig]);

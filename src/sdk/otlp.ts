@@ -6,6 +6,8 @@ import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter as OTLPHttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPHttpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { CONTENT_ATTRIBUTES } from '../semconv.js';
 
 const CONTENT = new Set(CONTENT_ATTRIBUTES);
@@ -33,8 +35,28 @@ export class StripContentExporter implements SpanExporter {
   }
 }
 
+export interface OtlpTls { ca?: Buffer; cert?: Buffer; key?: Buffer }
+
+/**
+ * An http(s) agent whose sockets do not keep the process alive: an export in flight to a slow or
+ * dead collector must never hold an app that has finished (exit paths flush explicitly, capped).
+ */
+export function unrefAgentFactory(tls: OtlpTls): (protocol: string) => Promise<http.Agent> {
+  return async (protocol: string) => {
+    const agent = protocol === 'http:' ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, ...tls });
+    const create = (agent as any).createConnection.bind(agent);
+    (agent as any).createConnection = (opts: unknown, cb: unknown) => {
+      const socket = create(opts, cb);
+      socket?.unref?.();
+      return socket;
+    };
+    return agent;
+  };
+}
+
 /** The OTLP exporter for the configured protocol; endpoint, headers and timeout come from OTEL_* env. */
-export function createOtlpExporter(protocol: 'http/protobuf' | 'http/json', stripContent: boolean): SpanExporter {
-  const exporter: SpanExporter = protocol === 'http/json' ? new OTLPHttpJsonExporter() : new OTLPHttpProtoExporter();
+export function createOtlpExporter(protocol: 'http/protobuf' | 'http/json', stripContent: boolean, tls: OtlpTls = {}): SpanExporter {
+  const options = { httpAgentOptions: unrefAgentFactory(tls) } as any;
+  const exporter: SpanExporter = protocol === 'http/json' ? new OTLPHttpJsonExporter(options) : new OTLPHttpProtoExporter(options);
   return stripContent ? new StripContentExporter(exporter) : exporter;
 }

@@ -92,7 +92,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     processors.push(callLog);
   }
   if (config.otlp) {
-    processors.push(new BatchSpanProcessor(createOtlpExporter(config.otlpProtocol, config.captureContent !== 'all')));
+    processors.push(new BatchSpanProcessor(createOtlpExporter(config.otlpProtocol, config.captureContent !== 'all', config.otlpTls)));
   }
   processors.push(...(options.spanProcessors ?? []));
 
