@@ -19,6 +19,7 @@ import { createOtlpExporter } from './otlp.js';
 import { installExitHooks } from './exit.js';
 import { warnOnce } from '../util/warn.js';
 import { CallLogSpanProcessor } from '../../exporter/index.js';
+import { CostSpanProcessor, createPriceSource, readPriceFile, type PriceFile } from '../cost/index.js';
 
 export interface StartOptions {
   /** Overrides of what the environment says (DESIGN §4). */
@@ -86,6 +87,14 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   const processors: SpanProcessor[] = [];
   const dirty = new DirtyTracker();
   processors.push(dirty);
+  // Cost goes on the span while it ends, so the DB row and the OTLP span carry the same price.
+  let overrides: PriceFile | null = null;
+  if (config.pricesFile) {
+    try { overrides = readPriceFile(config.pricesFile); }
+    catch (e) { warnOnce('config:LLM_OTEL_PRICES', `LLM_OTEL_PRICES: ${(e as Error)?.message}; using the built-in prices`); }
+  }
+  const prices = createPriceSource({ path: config.db, overrides });
+  processors.push(new CostSpanProcessor({ book: () => prices.book() }));
   let callLog: CallLogSpanProcessor | undefined;
   if (config.db) {
     callLog = new CallLogSpanProcessor({ path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined });
@@ -131,6 +140,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
         instrumentation.disable();
         removeHooks();
         try { await provider.shutdown(); } catch (e) { diag.warn(`llm-otel shutdown: ${(e as Error)?.message}`); }
+        prices.close();
         if (g[HANDLE_KEY]?.shutdown === this.shutdown) g[HANDLE_KEY] = undefined;
       })();
       return shutDown;
