@@ -17,8 +17,21 @@ export interface ServerInfo {
   port?: number;
 }
 
+// Clients keep one baseURL for their lifetime: parse each distinct one once (bounded).
+const cache = new Map<string, ServerInfo>();
+
 /** Provider and server from a base URL; `azure` forces azure.ai.openai (AzureOpenAI clients). */
 export function providerFromBaseURL(baseURL: string | undefined, azure = false): ServerInfo {
+  const key = `${azure ? 1 : 0}${baseURL ?? ''}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const info = parseBaseURL(baseURL, azure);
+  if (cache.size >= 256) cache.clear();
+  cache.set(key, info);
+  return info;
+}
+
+function parseBaseURL(baseURL: string | undefined, azure: boolean): ServerInfo {
   let address: string | undefined;
   let port: number | undefined;
   try {
