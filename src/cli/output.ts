@@ -48,7 +48,9 @@ const SYMBOLS: Record<string, string> = { USD: '$', EUR: '€', GBP: '£', CNY: 
 /** `$0.000390`, `¥1.2000`; unknown cost → `-` (never 0). */
 export function fmtCost(cost: number | null | undefined, currency?: string | null): string {
   if (cost === null || cost === undefined || !Number.isFinite(cost)) return '-';
-  const digits = cost === 0 ? 2 : Math.abs(cost) < 0.01 ? 6 : Math.abs(cost) < 100 ? 4 : 2;
+  const abs = Math.abs(cost);
+  // Small costs keep two significant digits: $0.000093, $0.00000018.
+  const digits = cost === 0 ? 2 : abs < 0.01 ? Math.min(12, Math.max(6, 1 - Math.floor(Math.log10(abs)))) : abs < 100 ? 4 : 2;
   const num = cost.toFixed(digits);
   const cur = currency ?? 'USD';
   if (cur === 'mixed') return `${num} (mixed)`;
