@@ -22,6 +22,7 @@ const SERVICE = 'llm-otel-matrix-app';
 const SCENARIOS = [
   'version',
   'chat', 'chat-options', 'chat-n2', 'chat-tools', 'chat-cached-reasoning', 'chat-stream', 'chat-stream-usage',
+  'chat-stream-n2', 'chat-stream-tools', 'chat-stream-no-choices',
   'responses', 'responses-stream', 'responses-stream-cached', 'embeddings', 'completions',
   'chat-parse', 'chat-stream-helper', 'chat-run-tools', 'responses-parse', 'responses-stream-helper',
   'with-response', 'as-response', 'stream-tee', 'stream-readable', 'azure',

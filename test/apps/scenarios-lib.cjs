@@ -97,6 +97,34 @@ function makeScenarios(mod) {
       const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: USER_BOUVET, stream: true, stream_options: { include_usage: true } });
       return chatText(s);
     },
+    async 'chat-stream-n2'() {
+      const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: USER_BOUVET, n: 2, stream: true });
+      return chatText(s);
+    },
+    async 'chat-stream-tools'() {
+      const s = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'system', content: WEATHER.system }, { role: 'user', content: WEATHER.user }],
+        tools: [{ type: 'function', function: { name: 'get_weather', strict: true, parameters: WEATHER.parameters } }],
+        stream: true,
+      });
+      const calls = [];
+      for await (const chunk of s) {
+        for (const tc of (chunk.choices[0] && chunk.choices[0].delta.tool_calls) || []) {
+          calls[tc.index] = calls[tc.index] || { id: '', name: '', arguments: '' };
+          if (tc.id) calls[tc.index].id = tc.id;
+          if (tc.function && tc.function.name) calls[tc.index].name += tc.function.name;
+          if (tc.function && tc.function.arguments) calls[tc.index].arguments += tc.function.arguments;
+        }
+      }
+      return { calls };
+    },
+    // A compatible server sending a chunk without `choices` (regression fixture).
+    async 'chat-stream-no-choices'() {
+      const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: USER_BOUVET, stream: true },
+        fixture('streaming-chat-completions-copes-with-chunks-missing-a-choices-array'));
+      return chatText(s);
+    },
     async responses() {
       const r = await client.responses.create({ model: 'gpt-4o-mini', input: BOUVET });
       return { id: r.id, text: r.output_text, total: r.usage.total_tokens };

@@ -96,6 +96,16 @@ export const EXPECTED = {
     ...STREAM, ...response('chatcmpl-BuDJt3XpbTrkrYBUooP67fAFPTDDa'), ...TTFT, [UNREPORTED_USAGE]: true, ...ok('req_24119fc6cbdf89dfadb4c34bd78fad3b'),
   }))],
   'chat-stream-usage': (ctx) => [span('chat gpt-4o-mini', chatStreamUsage(ctx))],
+  'chat-stream-n2': (ctx) => [span('chat gpt-4o-mini', chatReq(ctx, {
+    ...STREAM, 'gen_ai.request.choice.count': 2,
+    ...response('chatcmpl-BuDPruvXvy1cTouU79MhRWdmZWMqk', { finish: ['stop', 'stop'] }), ...TTFT, [UNREPORTED_USAGE]: true, ...ok('req_fa9c7a16b29cca45d28032fdb0d910b6'),
+  }))],
+  'chat-stream-tools': (ctx) => [span('chat gpt-4o-mini', chatReq(ctx, {
+    ...STREAM, ...response('chatcmpl-BuDpRr8h0kwBLc53wzb0GeYXsWCcX', { finish: ['tool_calls'] }), ...TTFT, [UNREPORTED_USAGE]: true, ...ok('req_222b8015f2cab35df65c97bfd8e226f0'),
+  }))],
+  'chat-stream-no-choices': (ctx) => [span('chat gpt-4o-mini', chatReq(ctx, {
+    ...STREAM, ...response('chatcmpl-empty-choices-regression'), ...TTFT, [UNREPORTED_USAGE]: true, ...ok('req_emptychoicesregression0000000000'),
+  }))],
   responses: (ctx) => [span('chat gpt-4o-mini', respReq(ctx, {
     ...response('resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b', { tier: null }), ...usage(22, 3, 0, 0), ...ok('req_802a3f33a174604930b978de8f0a86e5'),
   }))],
@@ -208,6 +218,25 @@ export const EXPECTED_CONTENT = {
         { type: 'tool_call', id: 'call_TKk9c7b7gvDqCQzv80Loc7fT', name: 'get_weather', arguments: { location: 'London' } },
       ],
       finish_reason: 'tool_call', // semconv's normalized value (the span's finish_reasons keeps the provider's 'tool_calls')
+    }],
+    'gen_ai.tool.definitions': [{
+      type: 'function', name: 'get_weather',
+      parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'], additionalProperties: false },
+    }],
+  },
+  // Tool calls assembled from stream deltas.
+  'chat-stream-tools': {
+    'gen_ai.input.messages': [
+      { role: 'system', parts: [{ type: 'text', content: 'You are a helpful assistant providing weather updates.' }] },
+      { role: 'user', parts: [{ type: 'text', content: 'What is the weather in New York City and London?' }] },
+    ],
+    'gen_ai.output.messages': [{
+      role: 'assistant',
+      parts: [
+        { type: 'tool_call', id: 'call_9ujI2ZExKzIGa57dsFCuwSXI', name: 'get_weather', arguments: { location: 'New York City' } },
+        { type: 'tool_call', id: 'call_M5Jmiz7Y7ZUiASk3ShRROpUr', name: 'get_weather', arguments: { location: 'London' } },
+      ],
+      finish_reason: 'tool_call',
     }],
     'gen_ai.tool.definitions': [{
       type: 'function', name: 'get_weather',
