@@ -3,6 +3,7 @@ export { SqliteCallLogExporter, type SqliteCallLogExporterOptions } from './Sqli
 export { CallLogSpanProcessor, type CallLogSpanProcessorOptions } from './processor.js';
 export { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
 export { WorkerSink, createSpanSink, type WorkerSinkOptions, type SinkChoice } from './worker-sink.js';
+export { isCallLogWriterThread } from './worker.js';
 export {
   CallLogWriter, defaultWarner,
   type CallLogWriterOptions, type WriteOptions, type PriceHook, type PriceResult, type EstimateTokens, type Warner,

@@ -71,8 +71,11 @@ export class WorkerSink implements SpanSink {
     port1.on('message', (e: WorkerEvent) => this.onEvent(e));
     port1.unref();
     const init: WorkerInit = { [WORKER_MARK]: true, options: cloneableOptions(opts), shared, events: port2 };
-    // execArgv []: the app's `--import llm-otel/register` must not start a second SDK in the worker.
-    this.worker = new Worker(workerFile, { workerData: init, transferList: [port2], execArgv: [], stdout: false, stderr: false });
+    // No execArgv and no NODE_OPTIONS: the app's `--import llm-otel/register` (either way) must not
+    // start a second SDK — and a second writer thread — inside the writer thread.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_OPTIONS;
+    this.worker = new Worker(workerFile, { workerData: init, transferList: [port2], execArgv: [], env, stdout: false, stderr: false });
     this.worker.unref();
     this.worker.on('error', (e) => this.fallBack(`writer thread failed: ${errorMessage(e)}`));
     this.worker.on('exit', (code) => { if (!this.closed) this.fallBack(`writer thread exited with code ${code}`); });

@@ -4,6 +4,7 @@
 // wait for them synchronously (process 'exit', signal handlers).
 
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { getPriority, setPriority } from 'node:os';
 import { CallLogSink, type CallLogSinkOptions } from './sink.js';
 import type { Warner } from './writer.js';
 import type { SpanData } from './rows.js';
@@ -26,6 +27,7 @@ export type Control = { ctl: 'flush'; gen: number; exit: boolean } | { ctl: 'clo
 export type WorkerEvent = { w: 'warn'; key: string; message: string } | { w: 'reset'; key: string };
 
 function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
+  lowerOwnPriority();
   const counters = new Int32Array(init.shared);
   const events = init.events;
   // Dedupe here as well so a flood of identical warnings never crosses the thread boundary.
@@ -65,6 +67,22 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
       events.close();
     }
   });
+}
+
+/**
+ * On Linux, nice values are per thread and setpriority(PRIO_PROCESS, 0) means "this thread", so
+ * the writer yields the CPU to the app's thread when they compete (elsewhere it would renice the
+ * whole process, so we do not).
+ */
+function lowerOwnPriority(): void {
+  if (process.platform !== 'linux') return;
+  try { setPriority(0, Math.min(19, getPriority(0) + 5)); } catch { /* not allowed: keep the default */ }
+}
+
+/** True inside llm-otel's call-log writer thread (where `register` must do nothing). */
+export function isCallLogWriterThread(): boolean {
+  const d = workerData as Partial<WorkerInit> | null | undefined;
+  return !isMainThread && typeof d === 'object' && d !== null && d[WORKER_MARK] === true;
 }
 
 const init = workerData as WorkerInit | undefined;

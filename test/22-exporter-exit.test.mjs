@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
 import { scratch } from './2x-helpers/spans.mjs';
 import { runApp } from './2x-helpers/run.mjs';
 
@@ -49,3 +50,16 @@ for (const worker of [true, false]) {
     });
   }
 }
+
+test('NODE_OPTIONS=--import preloads run in the app only, never inside the writer thread', async () => {
+  const s = scratch('node-options');
+  const path = `${s.dir}/calls.db`;
+  const preload = `${s.dir}/preload.mjs`;
+  writeFileSync(preload, "import { isMainThread } from 'node:worker_threads';\nprocess._rawDebug(`preload main=${isMainThread}`);\n");
+  try {
+    const r = await runApp({ CALLLOG_DB: path, CALLLOG_N: '20', NODE_OPTIONS: `--import ${preload}` });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stderr.match(/preload main=\w+/g), ['preload main=true']);
+    assert.equal(count(path).calls, 20);
+  } finally { s.cleanup(); }
+});

@@ -14,7 +14,7 @@ export function runApp(env, opts = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [APP], {
       cwd: ROOT,
-      env: { ...process.env, ...env, CALLLOG_APP: '1', NODE_OPTIONS: '' },
+      env: { ...process.env, NODE_OPTIONS: '', ...env, CALLLOG_APP: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(opts.spawn ?? {}),
     });
