@@ -158,7 +158,10 @@ describe('openai wire server', () => {
   });
 
   test('runs standalone and prints its base URL', async () => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'helpers', 'openai-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // Without NODE_TEST_CONTEXT: inside the test runner the file deliberately does not serve.
+    const { NODE_TEST_CONTEXT, ...env } = process.env;
+    void NODE_TEST_CONTEXT;
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'helpers', 'openai-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], env });
     try {
       const url = await new Promise((resolve, reject) => {
         let out = '';

@@ -378,7 +378,9 @@ function cliArg(name, dflt) {
   return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : dflt;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// `node --test test/` on Node 20 also runs every .mjs under a `test/` directory as a test file:
+// never start the standalone server (which would run forever) inside the test runner.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && !process.env.NODE_TEST_CONTEXT) {
   const server = await startOpenAIServer({ port: cliArg('--port', 0), eventDelayMs: cliArg('--event-delay-ms', 0) });
   process.stdout.write(`${server.baseURL}\n`);
   const stop = () => { server.close().then(() => process.exit(0)); };
