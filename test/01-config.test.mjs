@@ -1,0 +1,85 @@
+// src/config.ts: every variable of DESIGN §4, defaults, and bad values → one warning + default.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../dist/esm/src/config.js';
+import { setWarnSink } from '../dist/esm/src/util/warn.js';
+
+function withWarnings(fn) {
+  const seen = [];
+  setWarnSink((m) => seen.push(m));
+  try { return { value: fn(), seen }; } finally { setWarnSink((m) => process.stderr.write(`[llm-otel] ${m}\n`)); }
+}
+
+test('defaults with an empty environment', () => {
+  const { value: c, seen } = withWarnings(() => loadConfig({}));
+  assert.deepEqual(seen, []);
+  assert.equal(c.enabled, true);
+  assert.equal(c.db, './llm-otel.db');
+  assert.equal(c.captureContent, 'local');
+  assert.equal(c.maxContentChars, 4096);
+  assert.equal(c.redact, 'default');
+  assert.deepEqual(c.redactPatterns, []);
+  assert.equal(c.sampleRate, 1);
+  assert.equal(c.pricesFile, null);
+  assert.equal(c.jsonl, null);
+  assert.equal(c.otlp, true);
+  assert.equal(c.otlpProtocol, 'http/protobuf');
+  assert.equal(c.streamUsage, 'off');
+});
+
+test('every variable is read', () => {
+  const c = loadConfig({
+    LLM_OTEL_DB: '/tmp/x.db', LLM_OTEL_CAPTURE_CONTENT: 'all', LLM_OTEL_MAX_CONTENT_CHARS: '100',
+    LLM_OTEL_REDACT: 'email,phone', LLM_OTEL_REDACT_PATTERNS: '["ACME-\\\\d+"]', LLM_OTEL_SAMPLE_RATE: '0.25',
+    LLM_OTEL_PRICES: 'p.json', LLM_OTEL_JSONL: 'calls.jsonl', OTEL_TRACES_EXPORTER: 'none',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', LLM_OTEL_STREAM_USAGE: 'inject',
+  });
+  assert.equal(c.db, '/tmp/x.db');
+  assert.equal(c.captureContent, 'all');
+  assert.equal(c.maxContentChars, 100);
+  assert.deepEqual(c.redact, ['email', 'phone']);
+  assert.equal(c.redactPatterns.length, 1);
+  assert.equal('ACME-123'.replace(c.redactPatterns[0], 'X'), 'X');
+  assert.equal(c.sampleRate, 0.25);
+  assert.equal(c.pricesFile, 'p.json');
+  assert.equal(c.jsonl, 'calls.jsonl');
+  assert.equal(c.otlp, false);
+  assert.equal(c.otlpProtocol, 'http/json');
+  assert.equal(c.streamUsage, 'inject');
+});
+
+test('switches: off DB, disabled SDK, semconv capture flag', () => {
+  assert.equal(loadConfig({ LLM_OTEL_DB: 'off' }).db, null);
+  assert.equal(loadConfig({ LLM_OTEL_ENABLED: 'false' }).enabled, false);
+  assert.equal(loadConfig({ OTEL_SDK_DISABLED: 'true' }).enabled, false);
+  assert.equal(loadConfig({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' }).captureContent, 'all');
+  // An explicit LLM_OTEL_CAPTURE_CONTENT wins over the semconv flag.
+  assert.equal(loadConfig({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true', LLM_OTEL_CAPTURE_CONTENT: 'none' }).captureContent, 'none');
+});
+
+test('bad values: one warning naming the variable and the value, then the default', () => {
+  const cases = [
+    ['LLM_OTEL_SAMPLE_RATE', '2', 'sampleRate', 1],
+    ['LLM_OTEL_MAX_CONTENT_CHARS', 'lots', 'maxContentChars', 4096],
+    ['LLM_OTEL_CAPTURE_CONTENT', 'everything', 'captureContent', 'local'],
+    ['LLM_OTEL_REDACT', 'emails', 'redact', 'default'],
+    ['LLM_OTEL_ENABLED', 'perhaps', 'enabled', true],
+    ['LLM_OTEL_STREAM_USAGE', 'always', 'streamUsage', 'off'],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'otlpProtocol', 'http/protobuf'],
+  ];
+  for (const [name, value, field, dflt] of cases) {
+    const { value: c, seen } = withWarnings(() => loadConfig({ [name]: value }));
+    assert.equal(c[field], dflt, name);
+    // warnOnce is process-wide; each variable is bad only once in this file, so exactly one warning.
+    assert.equal(seen.length, 1, `${name}: ${seen}`);
+    assert.match(seen[0], new RegExp(name));
+    assert.match(seen[0], new RegExp(value));
+  }
+});
+
+test('an invalid extra redaction pattern is ignored with a warning, valid ones kept', () => {
+  const { value: c, seen } = withWarnings(() => loadConfig({ LLM_OTEL_REDACT_PATTERNS: '["(unclosed", "ok\\\\d"]' }));
+  assert.equal(c.redactPatterns.length, 1);
+  assert.equal(seen.length, 1);
+  assert.match(seen[0], /LLM_OTEL_REDACT_PATTERNS/);
+});
