@@ -125,5 +125,16 @@ for (const args of cases) {
   if (target && ms >= 1000) ok = false;
   console.log(`llm-otel ${args.join(' ').padEnd(32)} ${ms.toFixed(0).padStart(6)} ms  (${lines} lines)${target ? (ms < 1000 ? '  < 1 s ✓' : '  ≥ 1 s ✗') : ''}`);
 }
+// export: the whole log as JSON Lines and as CSV to /dev/null; peak memory must stay flat.
+for (const format of ['jsonl', 'csv']) {
+  const wrapper = `process.on('exit', () => process.stderr.write('MAXRSS ' + process.resourceUsage().maxRSS + '\\n'));
+    process.argv.splice(1, 0, 'llm-otel'); require(${JSON.stringify(BIN)});`;
+  const t = performance.now();
+  const r = spawnSync(process.execPath, ['-e', wrapper, 'export', '--format', format, '--db', path], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`export failed: ${r.stderr}`);
+  const rss = Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024;
+  console.log(`llm-otel export --format ${format.padEnd(5)} (all ${N} calls)  ${(ms / 1000).toFixed(1).padStart(5)} s, peak RSS ${rss.toFixed(0)} MB`);
+}
 if (!keep) rmSync(path, { force: true }), rmSync(path + '-wal', { force: true }), rmSync(path + '-shm', { force: true });
 console.log(ok ? 'all targets met' : 'some targets missed');

@@ -149,6 +149,7 @@ test('syncPricesToDb: mirrors the built-in table, idempotent, user rows untouche
     const first = syncPricesToDb(db);
     assert.equal(first.inserted, builtinRows().length);
     assert.deepEqual(syncPricesToDb(db), { inserted: 0, deleted: 0, retired: 0 });
+    assert.deepEqual(syncPricesToDb(db, PriceBook.builtin()), { inserted: 0, deleted: 0, retired: 0 }, 'a book syncs its built-in rows');
     const count = () => db.prepare("SELECT source, count(*) n FROM model_prices GROUP BY source ORDER BY source").all().map((r) => `${r.source}:${r.n}`);
     assert.deepEqual(count(), [`builtin:${builtinRows().length}`, 'user:1']);
     // a new table version: one row changed its price, one disappeared (and had costed a call)

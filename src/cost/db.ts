@@ -23,7 +23,9 @@ export interface SyncResult { inserted: number; deleted: number; retired: number
  * deleted, unless a call was costed with them: those stay (history keeps its price) with
  * `valid_to` set to now, so they no longer price new calls.
  */
-export function syncPricesToDb(db: Db, rows: readonly PriceRow[] = builtinRows(), now: Date = new Date()): SyncResult {
+export function syncPricesToDb(db: Db, table: readonly PriceRow[] | PriceBook = builtinRows(), now: Date = new Date()): SyncResult {
+  // A book contributes its built-in rows (user rows are written by `prices set`, never synced).
+  const rows = table instanceof PriceBook ? table.rows().filter((r) => r.source === 'builtin').map(({ id: _id, ...r }) => r) : table;
   const result: SyncResult = { inserted: 0, deleted: 0, retired: 0 };
   const run = db.transaction(() => {
     const existing = db.prepare(`SELECT id, ${COLS} FROM model_prices WHERE source = 'builtin'`).all() as (PriceRow & { id: number })[];
