@@ -87,7 +87,7 @@ before(async () => {
       }
     });
   }
-  await pool(tasks, 3);
+  await pool(tasks, 2);
   for (const r of RUNS) results.get(r.label).baseline = baselines.get(`${r.major}/${r.app}`);
 });
 
