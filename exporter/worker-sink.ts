@@ -25,6 +25,7 @@ function cloneableOptions(o: CallLogSinkOptions): CallLogSinkOptions {
   const out: CallLogSinkOptions = { path: o.path };
   const keys = ['sampleRate', 'jsonl', 'busyTimeoutMs', 'pragmas', 'retryMinMs', 'retryMaxMs', 'maxQueueSize',
     'maxBatchSize', 'flushIntervalMs', 'exitBusyTimeoutMs', 'lockWarnAfterMs', 'checkpointIntervalMs'] as const;
+  if (o.estimateTokens === 'builtin') out.estimateTokens = 'builtin';
   for (const k of keys) if (o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k];
   // On its own thread a lock wait blocks nobody, so wait longer before calling the DB "locked",
   // and clear a backlog in large transactions.
@@ -51,6 +52,7 @@ export class WorkerSink implements SpanSink {
   /** Spans not yet posted: sent together at the end of this turn of the event loop. */
   private outbox: SpanData[] = [];
   private sendScheduled: NodeJS.Immediate | null = null;
+  private sentAny = false;
   private gen = 0;
   private droppedTotal = 0;
   private droppedSinceWarn = 0;
@@ -132,11 +134,13 @@ export class WorkerSink implements SpanSink {
         }
         this.retained.push(span);
         this.posted = (this.posted + 1) | 0;
+        this.sentAny = true;
       }
       return;
     }
     for (const span of batch) this.retained.push(span);
     this.posted = (this.posted + batch.length) | 0;
+    this.sentAny = true;
   }
 
   flushSync(): boolean {
@@ -148,7 +152,8 @@ export class WorkerSink implements SpanSink {
 
   drainOnExit(): void {
     if (this.fallback) { this.fallback.drainOnExit(); return; }
-    if (this.closed) return;
+    // Nothing ever sent: do not make the exit wait for a writer thread that has nothing to do.
+    if (this.closed || (!this.sentAny && this.outbox.length === 0)) return;
     if (!this.request({ ctl: 'flush', gen: this.nextGen(), exit: true })) this.rescue();
   }
 
@@ -269,13 +274,16 @@ export class WorkerSink implements SpanSink {
 }
 
 export interface SinkChoice extends WorkerSinkOptions {
-  /** Write on a worker thread (default true). Function hooks (price, estimateTokens) need false. */
+  /**
+   * Write on a worker thread (default true). Function hooks (`price`, an `estimateTokens`
+   * function) cannot cross threads: with them the writes happen on the app's thread.
+   */
   worker?: boolean;
 }
 
 /** The writer-thread sink when possible, else the inline one. */
 export function createSpanSink(opts: SinkChoice): SpanSink {
-  const wantsWorker = opts.worker !== false && !opts.price && !opts.estimateTokens;
+  const wantsWorker = opts.worker !== false && !opts.price && typeof opts.estimateTokens !== 'function';
   if (wantsWorker) {
     const file = exporterFile('worker.js');
     if (file && existsSync(file)) {

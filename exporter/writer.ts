@@ -12,6 +12,7 @@ import {
 } from './rows.js';
 import { SchemaVersionError, ForeignDatabaseError } from './schema.js';
 import { warnOnce, resetWarning, errorMessage } from '../src/util/warn.js';
+import { estimateTextTokens } from '../src/tokens/index.js';
 
 export interface PriceResult { cost: number | null; currency: string | null; priceId: number | null }
 /** Prices a call that arrived without `llm_otel.cost`. `db` is the open call log (null if none). */
@@ -34,7 +35,11 @@ export interface CallLogWriterOptions {
   /** Also append one JSON object per kept call (the call row plus `messages`) to this file. */
   jsonl?: string | null;
   price?: PriceHook;
-  estimateTokens?: EstimateTokens;
+  /**
+   * Fills `llm_messages.token_estimate`: a function, or 'builtin' for llm-otel's gpt-tokenizer
+   * estimate (works on the writer thread; costs roughly 50–100 µs per message there). Default: none.
+   */
+  estimateTokens?: EstimateTokens | 'builtin';
   /**
    * Lock wait of ordinary flushes (ms). Default 50 on the app's thread (it blocks the app) and
    * 1000 on the writer thread.
@@ -227,8 +232,9 @@ export class CallLogWriter {
   }
 
   private estimate(item: CallItem): void {
-    const fn = this.opts.estimateTokens;
-    if (!fn) return;
+    const opt = this.opts.estimateTokens;
+    if (!opt) return;
+    const fn: EstimateTokens = opt === 'builtin' ? estimateTextTokens : opt;
     const model = item.call.response_model ?? item.call.request_model ?? undefined;
     for (const m of item.messages) {
       if (m.content === null || m.token_estimate !== null) continue;

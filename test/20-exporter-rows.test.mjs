@@ -386,6 +386,18 @@ test('hooks: price applies only without llm_otel.cost, estimateTokens fills toke
   } finally { t2.done(); }
 });
 
+test("estimateTokens: 'builtin' uses llm-otel's tokenizer on the writer thread", async () => {
+  const t = await withDb('builtin-tokens', (tracer) => {
+    emit(tracer, { attrs: chatAttrs({ 'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: 'hello world, hello world, hello world' }] }]) }) });
+  }, { estimateTokens: 'builtin' });
+  try {
+    const est = msgs(t.db, 1).map((m) => m.token_estimate);
+    assert.equal(est.length, 3);
+    assert.ok(est.every((n) => Number.isInteger(n) && n > 0), JSON.stringify(est));
+    assert.ok(est[1] >= 6 && est[1] <= 12, `"hello world" ×3 is about 8 tokens, got ${est[1]}`);
+  } finally { t.done(); }
+});
+
 test('CallLogSpanProcessor writes through the writer thread and flushSync waits for it', async () => {
   const s = scratch('proc');
   const path = `${s.dir}/p.db`;
