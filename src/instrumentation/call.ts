@@ -40,12 +40,16 @@ export class LlmCall {
   private requestId: string | undefined;
   private readonly model: string | undefined;
 
+  /** The request as it was sent (see snapshot()): read after the call, off the hot path. */
+  private readonly body: Record<string, any>;
+
   constructor(
     private readonly rt: InstrumentationRuntime,
     private readonly adapter: ApiAdapter,
     client: any,
-    private readonly body: Record<string, any>,
+    body: Record<string, any>,
   ) {
+    this.body = snapshot(body);
     const parent = context.active();
     const baseURL = typeof client?.baseURL === 'string' ? client.baseURL : undefined;
     const server = providerFromBaseURL(baseURL, isAzureClient(client));
@@ -78,17 +82,6 @@ export class LlmCall {
     }
     const parentCallId = getParentCallId(parent);
     if (parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = parentCallId;
-
-    if (rt.captureContent) {
-      try {
-        const c = adapter.requestContent(body, rt.content);
-        if (c.systemInstructions?.length) attrs[S.GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify(c.systemInstructions);
-        attrs[S.GEN_AI_INPUT_MESSAGES] = JSON.stringify(c.inputMessages);
-        if (c.toolDefinitions?.length) attrs[S.GEN_AI_TOOL_DEFINITIONS] = JSON.stringify(c.toolDefinitions);
-      } catch (e) {
-        warnOnce('content:input', `could not record request content (${(e as Error)?.message}); the call itself is unaffected`);
-      }
-    }
 
     const name = this.model ? `${adapter.operation} ${this.model}` : adapter.operation;
     this.span = rt.tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes: attrs }, parent);
@@ -257,11 +250,23 @@ export class LlmCall {
           span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(error.message, this.rt.content) });
         }
       }
+      if (this.rt.captureContent) this.requestContent(attrs);
       span.setAttributes(attrs);
     } catch (e) {
       warnOnce('instrumentation:end', `could not finish an LLM span cleanly (${(e as Error)?.message})`);
     }
     span.end(endTime);
+  }
+
+  private requestContent(attrs: Attributes): void {
+    try {
+      const c = this.adapter.requestContent(this.body, this.rt.content);
+      if (c.systemInstructions?.length) attrs[S.GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify(c.systemInstructions);
+      attrs[S.GEN_AI_INPUT_MESSAGES] = JSON.stringify(c.inputMessages);
+      if (c.toolDefinitions?.length) attrs[S.GEN_AI_TOOL_DEFINITIONS] = JSON.stringify(c.toolDefinitions);
+    } catch (e) {
+      warnOnce('content:input', `could not record request content (${(e as Error)?.message}); the call itself is unaffected`);
+    }
   }
 
   private estimate(summary: ResponseSummary): Usage | undefined {
@@ -276,6 +281,17 @@ export class LlmCall {
       return undefined;
     }
   }
+}
+
+/**
+ * The request content is converted after the call; apps commonly append to the same `messages`
+ * array for the next turn meanwhile, so keep the arrays as they were sent (a shallow copy: the
+ * message objects themselves are not copied).
+ */
+function snapshot(body: Record<string, any>): Record<string, any> {
+  const copy = { ...body };
+  for (const k of ['messages', 'input', 'tools', 'prompt']) if (Array.isArray(copy[k])) copy[k] = copy[k].slice();
+  return copy;
 }
 
 function conversationFromBody(body: Record<string, any>): string | undefined {
