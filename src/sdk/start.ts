@@ -97,7 +97,8 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   processors.push(new CostSpanProcessor({ book: () => prices.book() }));
   let callLog: CallLogSpanProcessor | undefined;
   if (config.db) {
-    callLog = new CallLogSpanProcessor({ path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined });
+    // token_estimate per message row is computed on the writer thread, never on the app's.
+    callLog = new CallLogSpanProcessor({ path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined, estimateTokens: 'builtin' });
     processors.push(callLog);
   }
   if (config.otlp) {
