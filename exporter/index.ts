@@ -9,7 +9,7 @@ export {
   type CallLogWriterOptions, type WriteOptions, type PriceHook, type PriceResult, type EstimateTokens, type Warner,
 } from './writer.js';
 export {
-  spanToItem, toSpanData, itemFromSpanData, isGenAiSpan, contentLength, CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS,
+  spanToItem, toSpanData, itemFromSpanData, spanDataSize, isGenAiSpan, contentLength, CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS,
   type SpanData, type CallRow, type MessageRow, type RunRow, type CallItem, type RunItem, type CallLogItem,
 } from './rows.js';
 export {

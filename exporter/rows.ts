@@ -168,6 +168,20 @@ export function toSpanData(span: ReadableSpan): SpanData | null {
   };
 }
 
+/** Rough memory a queued span costs (bytes): its strings dominate (message content). */
+export function spanDataSize(d: SpanData): number {
+  let n = 512;
+  const a = d.attributes;
+  for (const key in a) {
+    const v = a[key];
+    if (typeof v === 'string') n += 2 * v.length + key.length;
+    else if (Array.isArray(v)) {
+      for (const x of v) n += typeof x === 'string' ? 2 * x.length : 8;
+    } else n += 16;
+  }
+  return n;
+}
+
 /** Maps a GenAI span to its rows; null for non-GenAI spans. Never throws on odd attribute values. */
 export function spanToItem(span: ReadableSpan): CallLogItem | null {
   const d = toSpanData(span);

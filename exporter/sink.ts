@@ -6,7 +6,7 @@
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { CallLogWriter, defaultWarner, type CallLogWriterOptions, type Warner } from './writer.js';
-import { itemFromSpanData, type CallLogItem, type SpanData } from './rows.js';
+import { itemFromSpanData, spanDataSize, type CallLogItem, type SpanData } from './rows.js';
 import { drainOnExit } from './exit.js';
 import { errorMessage } from '../src/util/warn.js';
 
@@ -28,6 +28,11 @@ export interface SpanSink {
 export interface CallLogSinkOptions extends CallLogWriterOptions {
   /** Most calls held while waiting for the DB (default 8192); beyond that new ones are dropped. */
   maxQueueSize?: number;
+  /**
+   * Most memory those calls may take (bytes, estimated from their content; default 64 MiB): an
+   * agent whose every call carries a long history fills memory long before 8192 calls.
+   */
+  maxQueueBytes?: number;
   /** Queued items that trigger a write on the next tick (default 512). */
   maxBatchSize?: number;
   /**
@@ -49,6 +54,9 @@ export class CallLogSink implements SpanSink {
   readonly writer: CallLogWriter;
   private readonly warner: Warner;
   private readonly maxQueue: number;
+  private readonly maxBytes: number;
+  private sizes: number[] = []; // parallel to queue
+  private queuedBytes = 0;
   private readonly maxBatch: number;
   private readonly maxTx: number;
   private readonly exitBusyMs: number;
@@ -65,6 +73,7 @@ export class CallLogSink implements SpanSink {
     this.writer = writer ?? new CallLogWriter(opts);
     this.warner = opts.warner ?? defaultWarner;
     this.maxQueue = Math.max(1, opts.maxQueueSize ?? 8192);
+    this.maxBytes = Math.max(1, opts.maxQueueBytes ?? 64 * 1024 * 1024);
     this.maxBatch = Math.max(1, opts.maxBatchSize ?? 512);
     this.maxTx = Math.max(1, opts.maxTransactionSize ?? this.maxBatch);
     this.exitBusyMs = opts.exitBusyTimeoutMs ?? 2000;
@@ -93,24 +102,27 @@ export class CallLogSink implements SpanSink {
       this.warner.warn(INTERNAL_KEY, `call log: could not map a span to rows (${errorMessage(e)})`);
       return false;
     }
-    return item ? this.pushItem(item) : true;
+    return item ? this.pushItem(item, spanDataSize(span)) : true;
   }
 
-  /** Queues already-mapped rows. */
-  pushItem(item: CallLogItem): boolean {
+  /** Queues already-mapped rows; `size` is their estimated memory (bytes). */
+  pushItem(item: CallLogItem, size = 4096): boolean {
     if (this.closed) return false;
+    const full = (): boolean => this.pending >= this.maxQueue || (this.pending > 0 && this.queuedBytes + size > this.maxBytes);
     // Full: try to make room first (this also tells whether the DB itself is the problem).
-    if (this.pending >= this.maxQueue) this.flush(false);
-    if (this.pending >= this.maxQueue) {
+    if (full()) this.flush(false);
+    if (full()) {
       this.droppedTotal++;
       this.droppedSinceWarn++;
       // While the writer already warned about the DB itself, that warning explains the drops.
       if (!this.writer.failing) {
-        this.warner.warn(this.queueKey(), `call-log queue is full (${this.maxQueue} calls waiting for ${this.writer.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
+        this.warner.warn(this.queueKey(), `call-log queue is full (${this.pending} calls, ${Math.round(this.queuedBytes / 1048576)} MB waiting for ${this.writer.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
       }
       return false;
     }
     this.queue.push(item);
+    this.sizes.push(size);
+    this.queuedBytes += size;
     if (this.pending >= this.maxBatch && !this.immediate) {
       // A full batch: write soon, but not inside the caller's span.end().
       this.immediate = setImmediate(() => {
@@ -169,6 +181,7 @@ export class CallLogSink implements SpanSink {
         const batch = this.queue.slice(this.head, end);
         const wo = busyTimeoutMs === undefined ? { force } : { force, busyTimeoutMs };
         if (!this.writer.writeBatch(batch, wo)) break;
+        for (let i = this.head; i < end; i++) this.queuedBytes -= this.sizes[i]!;
         this.head = end;
         this.compact();
       }
@@ -184,9 +197,12 @@ export class CallLogSink implements SpanSink {
   private compact(): void {
     if (this.head === this.queue.length) {
       this.queue = [];
+      this.sizes = [];
+      this.queuedBytes = 0;
       this.head = 0;
     } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
+      this.sizes = this.sizes.slice(this.head);
       this.head = 0;
     }
   }

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
 import { defaultWarner, type Warner } from './writer.js';
-import type { SpanData } from './rows.js';
+import { spanDataSize, type SpanData } from './rows.js';
 import { drainOnExit } from './exit.js';
 import { exporterFile } from './locate.js';
 import { WORKER_MARK, CONSUMED, DONE, PENDING, DROPPED, type Control, type WorkerEvent, type WorkerInit } from './worker.js';
@@ -24,7 +24,7 @@ export interface WorkerSinkOptions extends CallLogSinkOptions {
 function cloneableOptions(o: CallLogSinkOptions): CallLogSinkOptions {
   const out: CallLogSinkOptions = { path: o.path };
   const keys = ['sampleRate', 'jsonl', 'busyTimeoutMs', 'pragmas', 'retryMinMs', 'retryMaxMs', 'maxQueueSize',
-    'maxBatchSize', 'flushIntervalMs', 'exitBusyTimeoutMs', 'lockWarnAfterMs', 'checkpointIntervalMs'] as const;
+    'maxQueueBytes', 'maxBatchSize', 'flushIntervalMs', 'exitBusyTimeoutMs', 'lockWarnAfterMs', 'checkpointIntervalMs'] as const;
   if (o.estimateTokens === 'builtin') out.estimateTokens = 'builtin';
   for (const k of keys) if (o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k];
   // On its own thread a lock wait blocks nobody, so wait longer before calling the DB "locked",
@@ -40,6 +40,11 @@ export class WorkerSink implements SpanSink {
   private readonly opts: WorkerSinkOptions;
   private readonly warner: Warner;
   private readonly maxQueue: number;
+  private readonly maxBytes: number;
+  /** Estimated bytes of retained + outbox spans, and the sizes parallel to `retained`. */
+  private transitBytes = 0;
+  private retainedSizes: number[] = [];
+  private outboxSizes: number[] = [];
   private readonly flushTimeoutMs: number;
   private readonly counters: Int32Array;
   private readonly events: MessagePort;
@@ -65,6 +70,7 @@ export class WorkerSink implements SpanSink {
     // The writer thread bounds its own queue at maxQueueSize; this bound only covers spans in
     // transit (a writer still starting up, or stuck), so it is allowed as much again.
     this.maxQueue = 2 * Math.max(1, opts.maxQueueSize ?? 8192);
+    this.maxBytes = 2 * Math.max(1, opts.maxQueueBytes ?? 64 * 1024 * 1024);
     this.flushTimeoutMs = opts.flushTimeoutMs ?? (opts.exitBusyTimeoutMs ?? 2000) + 3000;
     const shared = new SharedArrayBuffer(16);
     this.counters = new Int32Array(shared);
@@ -99,13 +105,17 @@ export class WorkerSink implements SpanSink {
     if (this.closed) return false;
     if (this.fallback) return this.fallback.push(span);
     this.trimRetained();
-    if (this.inFlight() + this.outbox.length >= this.maxQueue) {
+    const size = spanDataSize(span);
+    const waiting = this.inFlight() + this.outbox.length;
+    if (waiting >= this.maxQueue || (waiting > 0 && this.transitBytes + size > this.maxBytes)) {
       this.droppedTotal++;
       this.droppedSinceWarn++;
-      this.warner.warn(this.queueKey(), `call-log queue is full (${this.maxQueue} calls in transit to the writer for ${this.opts.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
+      this.warner.warn(this.queueKey(), `call-log queue is full (${waiting} calls, ${Math.round(this.transitBytes / 1048576)} MB in transit to the writer for ${this.opts.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
       return false;
     }
     this.outbox.push(span);
+    this.outboxSizes.push(size);
+    this.transitBytes += size;
     if (this.outbox.length >= OUTBOX_MAX) this.send();
     else if (!this.sendScheduled) {
       // One message per turn of the event loop (or per OUTBOX_MAX spans), not one per span.
@@ -120,25 +130,32 @@ export class WorkerSink implements SpanSink {
   private send(): void {
     if (this.outbox.length === 0 || !this.worker) return;
     const batch = this.outbox;
+    const sizes = this.outboxSizes;
     this.outbox = [];
+    this.outboxSizes = [];
     try {
       this.worker.postMessage(batch);
     } catch {
       // Some attribute value could not be cloned: send one by one and skip only the bad ones.
-      for (const span of batch) {
+      for (let i = 0; i < batch.length; i++) {
         try {
-          this.worker.postMessage([span]);
+          this.worker.postMessage([batch[i]]);
         } catch (e) {
+          this.transitBytes -= sizes[i]!;
           this.warner.warn('calllog:clone', `call log: a span could not be handed to the writer thread (${errorMessage(e)}); it was skipped`);
           continue;
         }
-        this.retained.push(span);
+        this.retained.push(batch[i]!);
+        this.retainedSizes.push(sizes[i]!);
         this.posted = (this.posted + 1) | 0;
         this.sentAny = true;
       }
       return;
     }
-    for (const span of batch) this.retained.push(span);
+    for (let i = 0; i < batch.length; i++) {
+      this.retained.push(batch[i]!);
+      this.retainedSizes.push(sizes[i]!);
+    }
     this.posted = (this.posted + batch.length) | 0;
     this.sentAny = true;
   }
@@ -189,12 +206,15 @@ export class WorkerSink implements SpanSink {
     const keep = this.inFlight();
     const drop = this.retained.length - this.retainedHead - keep;
     if (drop <= 0) return;
+    for (let i = this.retainedHead; i < this.retainedHead + drop; i++) this.transitBytes -= this.retainedSizes[i]!;
     this.retainedHead += drop;
     if (this.retainedHead === this.retained.length) {
       this.retained = [];
+      this.retainedSizes = [];
       this.retainedHead = 0;
     } else if (this.retainedHead > 1024 && this.retainedHead * 2 > this.retained.length) {
       this.retained = this.retained.slice(this.retainedHead);
+      this.retainedSizes = this.retainedSizes.slice(this.retainedHead);
       this.retainedHead = 0;
     }
   }
@@ -240,6 +260,7 @@ export class WorkerSink implements SpanSink {
     this.trimRetained();
     const left = [...this.retained.slice(this.retainedHead), ...this.outbox];
     this.outbox = [];
+    this.outboxSizes = [];
     if (left.length === 0) return;
     const inline = new CallLogSink({ ...this.opts, drainOnExit: false });
     for (const s of left) inline.push(s);
@@ -253,8 +274,11 @@ export class WorkerSink implements SpanSink {
     this.trimRetained();
     const left = [...this.retained.slice(this.retainedHead), ...this.outbox];
     this.outbox = [];
+    this.outboxSizes = [];
     this.retained = [];
+    this.retainedSizes = [];
     this.retainedHead = 0;
+    this.transitBytes = 0;
     this.worker = null;
     this.fallback = new CallLogSink({ ...this.opts, drainOnExit: false });
     this.warner.warn('calllog:worker', `call log: ${reason}; writing on the main thread instead`);

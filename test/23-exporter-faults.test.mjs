@@ -246,3 +246,21 @@ test('logging resumes when an unusable path becomes usable; the queue is bounded
     s.cleanup();
   }
 });
+
+test('the queue is bounded by memory too: big calls are dropped once maxQueueBytes is reached', async () => {
+  const { CallLogSink, toSpanData } = await import(EXPORTER);
+  const { InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const mem = new InMemorySpanExporter();
+  const { tracer } = makeProvider({ processor: new SimpleSpanProcessor(mem) });
+  const big = JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: 'x'.repeat(50_000) }] }]);
+  for (let i = 0; i < 20; i++) emit(tracer, { attrs: chatAttrs({ 'gen_ai.input.messages': big }) });
+  const cap = capture();
+  const sink = new CallLogSink({ path: '/dev/null/calls.db', maxQueueBytes: 500_000, warner: cap.warner, drainOnExit: false });
+  try {
+    const accepted = mem.getFinishedSpans().map((s) => sink.push(toSpanData(s))).filter(Boolean).length;
+    assert.ok(accepted >= 3 && accepted <= 5, `about 500 kB / 100 kB per call accepted, got ${accepted}`);
+    assert.equal(sink.pending, accepted);
+    assert.equal(sink.dropped, 20 - accepted);
+    assert.equal(cap.lines.length, 1, 'the unusable path explains the drops: one warning');
+  } finally { sink.shutdown(); }
+});
