@@ -71,13 +71,26 @@ export function setLlmContext(ctx: Context, value: LlmContext): Context {
   return ctx.setValue(LLM_CONTEXT_KEY, value);
 }
 
-/** Span id of the nearest enclosing llm-otel span (LLM call, agent, tool or workflow). */
-export function getParentCallId(ctx: Context = context.active()): string | undefined {
-  return ctx.getValue(PARENT_CALL_KEY) as string | undefined;
+/**
+ * The nearest enclosing llm-otel span (LLM call, agent, tool or workflow). One context entry per
+ * scope: an LLM call stores itself here, so its fetch hook finds it without a second entry
+ * (every context entry copies the context's map).
+ */
+export interface LlmScope {
+  readonly spanId: string;
 }
 
-export function setParentCallId(ctx: Context, spanId: string): Context {
-  return ctx.setValue(PARENT_CALL_KEY, spanId);
+export function getLlmScope(ctx: Context = context.active()): LlmScope | undefined {
+  return ctx.getValue(PARENT_CALL_KEY) as LlmScope | undefined;
+}
+
+/** Span id of the nearest enclosing llm-otel span. */
+export function getParentCallId(ctx: Context = context.active()): string | undefined {
+  return (ctx.getValue(PARENT_CALL_KEY) as LlmScope | undefined)?.spanId;
+}
+
+export function setLlmScope(ctx: Context, scope: LlmScope): Context {
+  return ctx.setValue(PARENT_CALL_KEY, scope);
 }
 
 /**

@@ -3,7 +3,7 @@
 
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import * as S from '../semconv.js';
-import { getLlmContext, getParentCallId, mergeLlmContext, setLlmContext, setParentCallId, type LlmContext } from '../context.js';
+import { getLlmContext, getParentCallId, mergeLlmContext, setLlmContext, setLlmScope, type LlmContext } from '../context.js';
 import { getRuntime } from '../instrumentation/runtime.js';
 import { errorClassName } from '../instrumentation/errors.js';
 import { cleanText } from '../content/index.js';
@@ -89,7 +89,7 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
     if (parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = parentCallId;
     Object.assign(attrs, opts.attributes ?? {});
     span = tracer().startSpan(`${OPERATION[kind]} ${name}`, { kind: SpanKind.INTERNAL, attributes: attrs }, parent);
-    ctx = setParentCallId(setLlmContext(trace.setSpan(parent, span), llm), span.spanContext().spanId);
+    ctx = setLlmScope(setLlmContext(trace.setSpan(parent, span), llm), { spanId: span.spanContext().spanId });
     open = track(span);
   } catch {
     return fn(); // tracing trouble never stops the user's function

@@ -8,7 +8,7 @@
 
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import * as S from '../semconv.js';
-import { getLlmContext, getParentCallId, setParentCallId } from '../context.js';
+import { getLlmContext, getParentCallId, setLlmScope, type LlmScope } from '../context.js';
 import { cleanText, type ContentOptions } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary, Usage } from './types.js';
 import type { InstrumentationRuntime } from './runtime.js';
@@ -18,8 +18,6 @@ import { wrapStream, isSdkStream } from './stream.js';
 import { warnOnce } from '../util/warn.js';
 import { defer } from './deferred.js';
 
-/** Context key under which the client's fetch wrapper finds the call to count attempts. */
-export const CALL_KEY = Symbol.for('llm-otel.call');
 
 const MAX_ERROR_MESSAGE = 1000;
 
@@ -27,7 +25,8 @@ const streamRegistry = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry<LlmCall>((call) => call.abandon('stream garbage-collected before it was consumed'))
   : undefined;
 
-export class LlmCall {
+export class LlmCall implements LlmScope {
+  readonly spanId: string;
   readonly span: Span;
   readonly ctx: Context;
   attempts = 0;
@@ -86,9 +85,10 @@ export class LlmCall {
     const name = this.model ? `${adapter.operation} ${this.model}` : adapter.operation;
     this.span = rt.tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes: attrs }, parent);
     this.started = performance.now(); // TTFT counts from the span's start, as its duration does
-    let ctx = trace.setSpan(parent, this.span);
-    ctx = setParentCallId(ctx, this.span.spanContext().spanId);
-    this.ctx = ctx.setValue(CALL_KEY, this);
+    this.spanId = this.span.spanContext().spanId;
+    // The call is the llm scope of its own request: nested spans get it as parent call, and the
+    // client's fetch hook finds it there to count attempts.
+    this.ctx = setLlmScope(trace.setSpan(parent, this.span), this);
     rt.open.add(this);
   }
 
@@ -146,8 +146,9 @@ export class LlmCall {
       const id = res?.headers?.get?.('x-request-id');
       if (typeof id === 'string' && id) this.requestId = id;
     } catch { /* headers are optional */ }
-    // Nobody parsed the body (`.asResponse()` only): end at the headers.
-    setImmediate(() => {
+    // Nobody parsed the body (`.asResponse()` only): end at the headers. Checked in the next
+    // deferred batch, after the parse an awaiting app starts in this same turn.
+    defer(() => {
       if (!this.parseStarted && !this.resultSeen) this.finish(undefined);
     });
   }

@@ -4,7 +4,8 @@
 
 import { context } from '@opentelemetry/api';
 import { warnOnce } from '../util/warn.js';
-import { CALL_KEY, LlmCall } from './call.js';
+import { LlmCall } from './call.js';
+import { getLlmScope } from '../context.js';
 import { getRuntime } from './runtime.js';
 import type { ApiAdapter } from './types.js';
 import { chatAdapter } from './chat.js';
@@ -74,8 +75,9 @@ function unpatchMethod(proto: any, name: string): void {
 /** Every attempt of a request goes through fetchWithTimeout: counting them gives the retries. */
 function wrapFetch(original: AnyFn): AnyFn {
   const patched: AnyFn = function fetchWithTimeoutObserved(this: unknown, ...args: unknown[]) {
-    const call = context.active().getValue(CALL_KEY) as LlmCall | undefined;
-    if (call) call.attempts++;
+    // Duck-typed: the call may come from the other (ESM/CJS) copy of llm-otel.
+    const scope = getLlmScope(context.active()) as { attempts?: number } | undefined;
+    if (scope && typeof scope.attempts === 'number') scope.attempts++;
     return original.apply(this, args);
   };
   patched[ORIGINAL] = original;

@@ -5,6 +5,7 @@
 // stream never read — at shutdown or when the stream is garbage-collected (see call.ts).
 
 import type { LlmCall } from './call.js';
+import { defer } from './deferred.js';
 
 export function isSdkStream(v: unknown): boolean {
   return !!v && typeof v === 'object' && typeof (v as any).iterator === 'function' && typeof (v as any)[Symbol.asyncIterator] === 'function';
@@ -22,7 +23,7 @@ export function wrapStream(stream: any, call: LlmCall): void {
     // An abort before or between reads. The SDK also aborts its controller itself when a read
     // fails or the consumer stops; that error reaches our next() handler a few microtasks later,
     // so decide only after it had its chance (an error beats the cancellation it caused).
-    signal.addEventListener('abort', () => setImmediate(() => call.onStreamEnd('cancelled')), { once: true });
+    signal.addEventListener('abort', () => defer(() => call.onStreamEnd('cancelled')), { once: true });
   }
 }
 
