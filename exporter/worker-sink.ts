@@ -30,7 +30,8 @@ function cloneableOptions(o: CallLogSinkOptions): CallLogSinkOptions {
   // On its own thread a lock wait blocks nobody, so wait longer before calling the DB "locked",
   // and clear a backlog in large transactions.
   out.busyTimeoutMs ??= 1000;
-  out.maxTransactionSize = o.maxTransactionSize ?? Math.max(4096, o.maxBatchSize ?? 0);
+  out.maxBatchSize ??= 2048;
+  out.maxTransactionSize = o.maxTransactionSize ?? Math.max(4096, out.maxBatchSize);
   return out;
 }
 
