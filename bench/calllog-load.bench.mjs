@@ -39,7 +39,7 @@ try {
   await provider.shutdown();
   const mb = (b) => (b / 1048576).toFixed(0);
   if (!processor) {
-    console.log(`load baseline (SDK only, no call log): ${n} calls in ${((performance.now() - start) / 1000).toFixed(1)} s; RSS ${mb(rss0)} MB at start, peak ${mb(peak)} MB`);
+    console.log(`load baseline (SDK only, no call log): ${n} calls in ${((performance.now() - start) / 1000).toFixed(1)} s; RSS ${mb(rss0)} MB at start, peak ${mb(peak)} MB (app-thread heap ${mb(peakMem?.heapTotal ?? 0)} MB)`);
     process.exit(0);
   }
   const db = new Database(path, { readonly: true });

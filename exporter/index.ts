@@ -4,6 +4,7 @@ export { CallLogSpanProcessor, type CallLogSpanProcessorOptions } from './proces
 export { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
 export { WorkerSink, createSpanSink, type WorkerSinkOptions, type SinkChoice } from './worker-sink.js';
 export { isCallLogWriterThread } from './worker.js';
+export { DropReporter } from './drops.js';
 export {
   CallLogWriter, defaultWarner,
   type CallLogWriterOptions, type WriteOptions, type PriceHook, type PriceResult, type EstimateTokens, type Warner,

@@ -8,6 +8,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import { CallLogWriter, defaultWarner, type CallLogWriterOptions, type Warner } from './writer.js';
 import { itemFromSpanData, spanDataSize, type CallLogItem, type SpanData } from './rows.js';
 import { drainOnExit } from './exit.js';
+import { DropReporter } from './drops.js';
 import { errorMessage } from '../src/util/warn.js';
 
 /** What the span processor and the SpanExporter feed: the inline sink or the worker sink. */
@@ -46,6 +47,8 @@ export interface CallLogSinkOptions extends CallLogWriterOptions {
   exitBusyTimeoutMs?: number;
   /** Drain synchronously on process 'exit' (default true). */
   drainOnExit?: boolean;
+  /** Told how many items are still pending after every flush (the writer thread publishes it). */
+  onFlushed?: (pending: number) => void;
 }
 
 const INTERNAL_KEY = 'calllog:internal';
@@ -62,8 +65,8 @@ export class CallLogSink implements SpanSink {
   private readonly exitBusyMs: number;
   private queue: CallLogItem[] = [];
   private head = 0; // queue[head..] are pending; compacted lazily so dequeueing is O(1)
-  private droppedTotal = 0;
-  private droppedSinceWarn = 0;
+  private readonly drops: DropReporter;
+  private readonly onFlushed: ((pending: number) => void) | undefined;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private cancelExit: (() => void) | null = null;
@@ -77,6 +80,8 @@ export class CallLogSink implements SpanSink {
     this.maxBatch = Math.max(1, opts.maxBatchSize ?? 512);
     this.maxTx = Math.max(1, opts.maxTransactionSize ?? this.maxBatch);
     this.exitBusyMs = opts.exitBusyTimeoutMs ?? 2000;
+    this.onFlushed = opts.onFlushed;
+    this.drops = new DropReporter(this.warner, String(this.writer.path ?? opts.jsonl ?? ''));
     if (opts.drainOnExit !== false) this.cancelExit = drainOnExit(this);
     // The timer holds the sink only weakly: a forgotten sink can still be collected.
     const ref = new WeakRef(this);
@@ -90,7 +95,7 @@ export class CallLogSink implements SpanSink {
   }
 
   get pending(): number { return this.queue.length - this.head; }
-  get dropped(): number { return this.droppedTotal; }
+  get dropped(): number { return this.drops.count; }
   get isShutdown(): boolean { return this.closed; }
 
   push(span: SpanData): boolean {
@@ -112,12 +117,8 @@ export class CallLogSink implements SpanSink {
     // Full: try to make room first (this also tells whether the DB itself is the problem).
     if (full()) this.flush(false);
     if (full()) {
-      this.droppedTotal++;
-      this.droppedSinceWarn++;
-      // While the writer already warned about the DB itself, that warning explains the drops.
-      if (!this.writer.failing) {
-        this.warner.warn(this.queueKey(), `call-log queue is full (${this.pending} calls, ${Math.round(this.queuedBytes / 1048576)} MB waiting for ${this.writer.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
-      }
+      // While the DB itself is failing, that (or its coming) warning explains the drops.
+      this.drops.dropped(() => `call-log queue is full (${this.pending} calls, ${Math.round(this.queuedBytes / 1048576)} MB waiting for ${this.writer.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`, this.writer.failing !== null);
       return false;
     }
     this.queue.push(item);
@@ -189,8 +190,9 @@ export class CallLogSink implements SpanSink {
       // writeBatch does not throw; this guards against a bug costing the app anything.
       this.warner.warn(INTERNAL_KEY, `call log: unexpected error (${errorMessage(e)})`);
     }
+    this.onFlushed?.(this.pending);
     if (this.pending > 0) return false;
-    this.reportRecovery();
+    this.drops.recovered();
     return true;
   }
 
@@ -207,15 +209,4 @@ export class CallLogSink implements SpanSink {
     }
   }
 
-  private reportRecovery(): void {
-    if (this.droppedSinceWarn === 0) return;
-    const n = this.droppedSinceWarn;
-    this.droppedSinceWarn = 0;
-    this.warner.reset(this.queueKey());
-    const key = `calllog:queue-recovered:${this.writer.path}`;
-    this.warner.reset(key);
-    this.warner.warn(key, `call-log queue drained; ${n} calls were dropped while it was full (${this.droppedTotal} since start)`);
-  }
-
-  private queueKey(): string { return `calllog:queue-full:${this.writer.path}`; }
 }

@@ -3,7 +3,7 @@
 // Synchronous guarantees are kept with shared memory: flushSync()/drainOnExit() post a flush and
 // Atomics.wait for the worker's acknowledgement (the pino thread-stream idea), so a call that
 // finished before process.exit() is still written. If the worker cannot run (bundled app, crash),
-// the sink falls back to writing on this thread, re-queuing whatever the worker had not taken.
+// the sink falls back to writing on this thread.
 
 import { existsSync } from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
@@ -12,7 +12,8 @@ import { defaultWarner, type Warner } from './writer.js';
 import { spanDataSize, type SpanData } from './rows.js';
 import { drainOnExit } from './exit.js';
 import { exporterFile } from './locate.js';
-import { WORKER_MARK, CONSUMED, DONE, PENDING, DROPPED, type Control, type WorkerEvent, type WorkerInit } from './worker.js';
+import { WORKER_MARK, CONSUMED, CONSUMED_UNITS, DONE, PENDING, DROPPED, COUNTER_SLOTS, type Control, type WorkerEvent, type WorkerInit } from './worker.js';
+import { DropReporter } from './drops.js';
 import { errorMessage } from '../src/util/warn.js';
 
 export interface WorkerSinkOptions extends CallLogSinkOptions {
@@ -41,39 +42,37 @@ export class WorkerSink implements SpanSink {
   private readonly opts: WorkerSinkOptions;
   private readonly warner: Warner;
   private readonly maxQueue: number;
-  private readonly maxBytes: number;
-  /** Estimated bytes of retained + outbox spans, and the sizes parallel to `retained`. */
-  private transitBytes = 0;
-  private retainedSizes: number[] = [];
-  private outboxSizes: number[] = [];
+  private readonly maxUnits: number;
   private readonly flushTimeoutMs: number;
   private readonly counters: Int32Array;
   private readonly events: MessagePort;
+  private readonly drops: DropReporter;
   private worker: Worker | null;
   private fallback: CallLogSink | null = null;
-  /** Spans posted but maybe not yet taken in by the worker: kept for a fallback. */
-  private retained: SpanData[] = [];
-  private retainedHead = 0;
-  private posted = 0; // int32 wrap-around, like the worker's CONSUMED counter
   /** Spans not yet posted: sent together at the end of this turn of the event loop. */
   private outbox: SpanData[] = [];
+  private outboxUnits = 0;
   private sendScheduled: NodeJS.Immediate | null = null;
+  // Sent totals (int32, wrapping like the worker's CONSUMED / CONSUMED_UNITS counters). Spans are
+  // not kept after posting: holding them until the worker takes them would age them into the old
+  // generation and double the app's heap under load.
+  private posted = 0;
+  private postedUnits = 0;
   private sentAny = false;
   private gen = 0;
-  private droppedTotal = 0;
-  private droppedSinceWarn = 0;
   private cancelExit: (() => void) | null = null;
   private closed = false;
 
   constructor(opts: WorkerSinkOptions, workerFile: string) {
     this.opts = opts;
     this.warner = opts.warner ?? defaultWarner;
-    // The writer thread bounds its own queue at maxQueueSize; this bound only covers spans in
-    // transit (a writer still starting up, or stuck), so it is allowed as much again.
+    // The writer thread bounds its own queue at maxQueueSize / maxQueueBytes; this bound only
+    // covers spans in transit (a writer still starting up, or stuck), so it is allowed as much again.
     this.maxQueue = 2 * Math.max(1, opts.maxQueueSize ?? 8192);
-    this.maxBytes = 2 * Math.max(1, opts.maxQueueBytes ?? 64 * 1024 * 1024);
+    this.maxUnits = Math.ceil(2 * Math.max(1, opts.maxQueueBytes ?? 64 * 1024 * 1024) / SIZE_UNIT);
     this.flushTimeoutMs = opts.flushTimeoutMs ?? (opts.exitBusyTimeoutMs ?? 2000) + 3000;
-    const shared = new SharedArrayBuffer(16);
+    this.drops = new DropReporter(this.warner, `${opts.path ?? opts.jsonl ?? ''}:transit`);
+    const shared = new SharedArrayBuffer(4 * COUNTER_SLOTS);
     this.counters = new Int32Array(shared);
     const { port1, port2 } = new MessageChannel();
     this.events = port1;
@@ -92,11 +91,11 @@ export class WorkerSink implements SpanSink {
   }
 
   get pending(): number {
-    return this.fallback ? this.fallback.pending : this.inFlight() + this.outbox.length;
+    return this.fallback ? this.fallback.pending : this.inFlight() + this.outbox.length + Atomics.load(this.counters, PENDING);
   }
   /** Spans dropped because a queue was full (here or in the writer thread), since start. */
   get dropped(): number {
-    return this.droppedTotal + Atomics.load(this.counters, DROPPED) + (this.fallback?.dropped ?? 0);
+    return this.drops.count + Atomics.load(this.counters, DROPPED) + (this.fallback?.dropped ?? 0);
   }
   get isShutdown(): boolean { return this.closed; }
   /** True while writes run on the writer thread (false after a fallback). */
@@ -105,67 +104,30 @@ export class WorkerSink implements SpanSink {
   push(span: SpanData): boolean {
     if (this.closed) return false;
     if (this.fallback) return this.fallback.push(span);
-    this.trimRetained();
-    const size = spanDataSize(span);
+    const units = sizeUnits(span);
     const waiting = this.inFlight() + this.outbox.length;
-    if (waiting >= this.maxQueue || (waiting > 0 && this.transitBytes + size > this.maxBytes)) {
-      this.droppedTotal++;
-      this.droppedSinceWarn++;
-      this.warner.warn(this.queueKey(), `call-log queue is full (${waiting} calls, ${Math.round(this.transitBytes / 1048576)} MB in transit to the writer for ${this.opts.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
+    const transit = this.transitUnits() + this.outboxUnits;
+    if (waiting >= this.maxQueue || (waiting > 0 && transit + units > this.maxUnits)) {
+      this.drops.dropped(() => `call-log queue is full (${waiting} calls, ${Math.round(transit * SIZE_UNIT / 1048576)} MB in transit to the writer for ${this.opts.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`);
       return false;
     }
     this.outbox.push(span);
-    this.outboxSizes.push(size);
-    this.transitBytes += size;
+    this.outboxUnits += units;
     if (this.outbox.length >= OUTBOX_MAX) this.send();
     else if (!this.sendScheduled) {
       // One message per turn of the event loop (or per OUTBOX_MAX spans), not one per span.
       this.sendScheduled = setImmediate(() => { this.sendScheduled = null; this.send(); });
       this.sendScheduled.unref();
     }
-    if (this.droppedSinceWarn > 0 && this.inFlight() < this.maxQueue / 2) this.reportRecovery();
+    if (waiting < this.maxQueue / 2) this.drops.recovered();
     return true;
-  }
-
-  /** Posts the outbox to the writer thread. */
-  private send(): void {
-    if (this.outbox.length === 0 || !this.worker) return;
-    const batch = this.outbox;
-    const sizes = this.outboxSizes;
-    this.outbox = [];
-    this.outboxSizes = [];
-    try {
-      this.worker.postMessage(batch);
-    } catch {
-      // Some attribute value could not be cloned: send one by one and skip only the bad ones.
-      for (let i = 0; i < batch.length; i++) {
-        try {
-          this.worker.postMessage([batch[i]]);
-        } catch (e) {
-          this.transitBytes -= sizes[i]!;
-          this.warner.warn('calllog:clone', `call log: a span could not be handed to the writer thread (${errorMessage(e)}); it was skipped`);
-          continue;
-        }
-        this.retained.push(batch[i]!);
-        this.retainedSizes.push(sizes[i]!);
-        this.posted = (this.posted + 1) | 0;
-        this.sentAny = true;
-      }
-      return;
-    }
-    for (let i = 0; i < batch.length; i++) {
-      this.retained.push(batch[i]!);
-      this.retainedSizes.push(sizes[i]!);
-    }
-    this.posted = (this.posted + batch.length) | 0;
-    this.sentAny = true;
   }
 
   flushSync(): boolean {
     if (this.fallback) return this.fallback.flushSync();
     if (this.closed) return true;
     const ok = this.request({ ctl: 'flush', gen: this.nextGen(), exit: false });
-    return ok && this.fallback === null && Atomics.load(this.counters, PENDING) === 0 && this.inFlight() === 0;
+    return ok && this.fallback === null && this.pending === 0;
   }
 
   drainOnExit(): void {
@@ -197,27 +159,40 @@ export class WorkerSink implements SpanSink {
     return (this.posted - Atomics.load(this.counters, CONSUMED)) | 0;
   }
 
+  private transitUnits(): number {
+    return (this.postedUnits - Atomics.load(this.counters, CONSUMED_UNITS)) | 0;
+  }
+
   private nextGen(): number {
     this.gen = (this.gen + 1) | 0;
     return this.gen;
   }
 
-  /** Drops retained spans the worker has already taken in. */
-  private trimRetained(): void {
-    const keep = this.inFlight();
-    const drop = this.retained.length - this.retainedHead - keep;
-    if (drop <= 0) return;
-    for (let i = this.retainedHead; i < this.retainedHead + drop; i++) this.transitBytes -= this.retainedSizes[i]!;
-    this.retainedHead += drop;
-    if (this.retainedHead === this.retained.length) {
-      this.retained = [];
-      this.retainedSizes = [];
-      this.retainedHead = 0;
-    } else if (this.retainedHead > 1024 && this.retainedHead * 2 > this.retained.length) {
-      this.retained = this.retained.slice(this.retainedHead);
-      this.retainedSizes = this.retainedSizes.slice(this.retainedHead);
-      this.retainedHead = 0;
+  /** Posts the outbox to the writer thread. */
+  private send(): void {
+    if (this.outbox.length === 0 || !this.worker) return;
+    const batch = this.outbox;
+    const units = this.outboxUnits;
+    this.outbox = [];
+    this.outboxUnits = 0;
+    try {
+      this.worker.postMessage(batch);
+      this.posted = (this.posted + batch.length) | 0;
+      this.postedUnits = (this.postedUnits + units) | 0;
+    } catch {
+      // Some attribute value could not be cloned: send one by one and skip only the bad ones.
+      for (const span of batch) {
+        try {
+          this.worker.postMessage([span]);
+        } catch (e) {
+          this.warner.warn('calllog:clone', `call log: a span could not be handed to the writer thread (${errorMessage(e)}); it was skipped`);
+          continue;
+        }
+        this.posted = (this.posted + 1) | 0;
+        this.postedUnits = (this.postedUnits + sizeUnits(span)) | 0;
+      }
     }
+    this.sentAny = true;
   }
 
   /** Posts a control message and waits (blocking) for the worker to acknowledge it. */
@@ -238,7 +213,6 @@ export class WorkerSink implements SpanSink {
       Atomics.wait(this.counters, DONE, cur, left);
     }
     this.pumpEvents();
-    this.trimRetained();
     return ok;
   }
 
@@ -256,46 +230,44 @@ export class WorkerSink implements SpanSink {
     } catch { /* a warning must never cost the app anything */ }
   }
 
-  /** The writer thread did not answer in time: write what it had not taken in from here. */
+  /**
+   * The writer thread did not answer in time (stuck on a lock, or gone). What it holds is out of
+   * reach; write what never reached it from here, and say how many calls are lost.
+   */
   private rescue(): void {
-    this.trimRetained();
-    const left = [...this.retained.slice(this.retainedHead), ...this.outbox];
+    const lost = this.inFlight() + Atomics.load(this.counters, PENDING);
+    const left = this.outbox;
     this.outbox = [];
-    this.outboxSizes = [];
-    if (left.length === 0) return;
-    const inline = new CallLogSink({ ...this.opts, drainOnExit: false });
-    for (const s of left) inline.push(s);
-    inline.drainOnExit();
-    inline.shutdown();
+    this.outboxUnits = 0;
+    if (left.length > 0) {
+      const inline = new CallLogSink({ ...this.opts, drainOnExit: false });
+      for (const s of left) inline.push(s);
+      inline.drainOnExit();
+      inline.shutdown();
+    }
+    if (lost > 0) {
+      this.warner.warn(`calllog:exit-lost:${this.opts.path}`, `the call-log writer thread did not finish in time; up to ${lost} finished calls were not written to ${this.opts.path}`);
+    }
   }
 
   private fallBack(reason: string): void {
     if (this.fallback || this.closed) return;
     this.pumpEvents();
-    this.trimRetained();
-    const left = [...this.retained.slice(this.retainedHead), ...this.outbox];
+    const lost = this.inFlight() + Atomics.load(this.counters, PENDING);
+    const left = this.outbox;
     this.outbox = [];
-    this.outboxSizes = [];
-    this.retained = [];
-    this.retainedSizes = [];
-    this.retainedHead = 0;
-    this.transitBytes = 0;
+    this.outboxUnits = 0;
     this.worker = null;
     this.fallback = new CallLogSink({ ...this.opts, drainOnExit: false });
-    this.warner.warn('calllog:worker', `call log: ${reason}; writing on the main thread instead`);
+    this.warner.warn('calllog:worker', `call log: ${reason}${lost > 0 ? ` (${lost} calls it held were lost)` : ''}; writing on the main thread instead`);
     for (const s of left) this.fallback.push(s);
   }
+}
 
-  private reportRecovery(): void {
-    const n = this.droppedSinceWarn;
-    this.droppedSinceWarn = 0;
-    this.warner.reset(this.queueKey());
-    const key = `calllog:queue-recovered:${this.opts.path}`;
-    this.warner.reset(key);
-    this.warner.warn(key, `call-log queue drained; ${n} calls were dropped while it was full (${this.droppedTotal} since start)`);
-  }
-
-  private queueKey(): string { return `calllog:queue-full:${this.opts.path}`; }
+/** Queue memory is counted in units of 64 bytes so int32 counters cover 128 GiB before wrapping. */
+const SIZE_UNIT = 64;
+function sizeUnits(span: SpanData): number {
+  return Math.ceil(spanDataSize(span) / SIZE_UNIT);
 }
 
 export interface SinkChoice extends WorkerSinkOptions {

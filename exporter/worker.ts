@@ -7,14 +7,16 @@ import { isMainThread, parentPort, workerData, type MessagePort } from 'node:wor
 import { getPriority, setPriority } from 'node:os';
 import { CallLogSink, type CallLogSinkOptions } from './sink.js';
 import type { Warner } from './writer.js';
-import type { SpanData } from './rows.js';
+import { spanDataSize, type SpanData } from './rows.js';
 
 export const WORKER_MARK = 'llmOtelCallLogWriter';
 /** Int32 slots of the shared counters. */
 export const CONSUMED = 0; // spans taken in by the worker (wraps around; compare differences)
 export const DONE = 1; // generation of the last finished flush / close
-export const PENDING = 2; // items left unwritten in the worker after that flush
+export const PENDING = 2; // items queued in the worker, as of its last message or flush
 export const DROPPED = 3; // items the worker's queue dropped (full), since start
+export const CONSUMED_UNITS = 4; // estimated size (64-byte units) of the spans taken in; wraps
+export const COUNTER_SLOTS = 5;
 
 export interface WorkerInit {
   [WORKER_MARK]: true;
@@ -43,7 +45,10 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
       events.postMessage({ w: 'reset', key } satisfies WorkerEvent);
     },
   };
-  const sink = new CallLogSink({ ...init.options, warner, drainOnExit: false });
+  const sink = new CallLogSink({
+    ...init.options, warner, drainOnExit: false,
+    onFlushed: (pending) => Atomics.store(counters, PENDING, pending),
+  });
   const done = (gen: number): void => {
     Atomics.store(counters, PENDING, sink.pending);
     Atomics.store(counters, DONE, gen);
@@ -51,10 +56,14 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
   };
   port.on('message', (msg: SpanData[] | Control) => {
     if (Array.isArray(msg)) {
+      let units = 0;
       for (const span of msg) {
+        units += sizeUnits(span);
         if (!sink.push(span)) Atomics.store(counters, DROPPED, sink.dropped);
       }
+      Atomics.add(counters, CONSUMED_UNITS, units);
       Atomics.add(counters, CONSUMED, msg.length);
+      Atomics.store(counters, PENDING, sink.pending);
       return;
     }
     if (msg.ctl === 'flush') {
@@ -77,6 +86,10 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
 function lowerOwnPriority(): void {
   if (process.platform !== 'linux') return;
   try { setPriority(0, Math.min(19, getPriority(0) + 5)); } catch { /* not allowed: keep the default */ }
+}
+
+function sizeUnits(span: SpanData): number {
+  return Math.ceil(spanDataSize(span) / 64); // keep in step with worker-sink.ts SIZE_UNIT
 }
 
 /** True inside llm-otel's call-log writer thread (where `register` must do nothing). */

@@ -264,3 +264,21 @@ test('the queue is bounded by memory too: big calls are dropped once maxQueueByt
     assert.equal(cap.lines.length, 1, 'the unusable path explains the drops: one warning');
   } finally { sink.shutdown(); }
 });
+
+test('a queue flapping at its limit cannot flood stderr: drop warnings are rate-limited', async () => {
+  const { DropReporter } = await import(EXPORTER);
+  const cap = capture();
+  const r = new DropReporter(cap.warner, 'x', 60_000);
+  for (let cycle = 0; cycle < 50; cycle++) {
+    for (let i = 0; i < 10; i++) r.dropped(() => 'queue full');
+    r.recovered();
+  }
+  assert.equal(r.count, 500);
+  // Drops start (1 line), room again (1 line), drops again (1 line) — then silence for quietMs.
+  assert.deepEqual(cap.lines, ['queue full', 'call-log queue has room again; 10 calls were dropped while it was full (10 since start)', 'queue full']);
+  const quiet = new DropReporter(cap.warner, 'y', 0);
+  quiet.dropped(() => 'never shown', true);
+  quiet.recovered();
+  assert.equal(cap.lines.length, 4, 'a quiet drop is still reported when the queue recovers');
+  assert.match(cap.lines[3], /1 calls were dropped/);
+});
