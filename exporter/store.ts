@@ -22,7 +22,8 @@ export interface ReadOnlyOptions {
 /**
  * Opens a call log read-only. Throws CallLogMissingError (no such file), SchemaVersionError
  * (written by a newer llm-otel), ForeignDatabaseError (not a call log), or SqliteError (corrupt).
- * An older llm-otel file is first migrated forward (one short read-write open), then reopened.
+ * An older llm-otel file is first migrated forward (one short read-write open), then reopened; an
+ * empty file reads as an empty call log (in memory, query-only) and is not modified.
  */
 export function openReadOnly(path: string, opts: ReadOnlyOptions = {}): Db {
   if (path !== ':memory:' && !existsSync(path)) throw new CallLogMissingError(path);
@@ -31,13 +32,20 @@ export function openReadOnly(path: string, opts: ReadOnlyOptions = {}): Db {
   try {
     db.pragma(`busy_timeout = ${busy}`);
     const version = checkDatabase(db, path);
-    if (version < SCHEMA_VERSION) {
+    if (version === 0) {
+      // An empty file (created, nothing written yet): answer from an empty in-memory call log
+      // rather than writing the schema into a file we were asked only to read.
+      db.close();
+      db = new Database(':memory:');
+      migrate(db, path);
+      db.pragma('query_only = 1');
+    } else if (version < SCHEMA_VERSION) {
+      // Written by an older llm-otel: bring it forward once (the next writer would do the same).
       db.close();
       const rw = new Database(path, { fileMustExist: true });
       try {
         rw.pragma(`busy_timeout = ${busy}`);
-        if (version > 0) migrate(rw, path); // an empty file (0) stays empty: nothing to upgrade
-        else if (checkDatabase(rw, path) === 0) migrate(rw, path);
+        migrate(rw, path);
       } finally {
         rw.close();
       }

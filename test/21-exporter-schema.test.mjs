@@ -157,6 +157,8 @@ test('openReadOnly: missing file, read-only connection, current version', () => 
   writeFileSync(empty, '');
   const e = openReadOnly(empty);
   assert.equal(e.prepare('SELECT count(*) n FROM llm_calls').get().n, 0);
+  assert.throws(() => e.exec("INSERT INTO llm_runs (span_id, trace_id, kind, started_at, status) VALUES ('a','b','tool','x','ok')"), /readonly|query_only|attempt to write/i);
   e.close();
+  assert.equal(readFileSync(empty).length, 0, 'the empty file was not written');
   s.cleanup();
 });
