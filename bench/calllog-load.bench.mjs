@@ -40,16 +40,19 @@ try {
   const mb = (b) => (b / 1048576).toFixed(0);
   if (!processor) {
     console.log(`load baseline (SDK only, no call log): ${n} calls in ${((performance.now() - start) / 1000).toFixed(1)} s; RSS ${mb(rss0)} MB at start, peak ${mb(peak)} MB (app-thread heap ${mb(peakMem?.heapTotal ?? 0)} MB)`);
-    process.exit(0);
+  } else {
+    report();
   }
-  const db = new Database(path, { readonly: true });
-  const rows = db.prepare('SELECT count(*) n FROM llm_calls').get().n;
-  const msgs = db.prepare('SELECT count(*) n FROM llm_messages').get().n;
-  const rollup = db.prepare('SELECT sum(calls) n FROM llm_usage_hourly').get().n;
-  db.close();
-  console.log(`load (${variant}): ${n} calls offered in ${offeredFor.toFixed(1)} s (${Math.round(n / offeredFor)} calls/s) through BasicTracerProvider + CallLogSpanProcessor`);
-  console.log(`  rows: ${rows} calls, ${msgs} messages, rollup ${rollup}; lost ${n - rows}; dropped ${dropped}; final flush ${flushed ? 'complete' : 'INCOMPLETE'} in ${flushMs.toFixed(0)} ms`);
-  console.log(`  most spans waiting at once: ${maxPending}; RSS ${mb(rss0)} MB at start, peak ${mb(peak)} MB (app-thread heap ${mb(peakMem?.heapTotal ?? 0)} MB, external ${mb(peakMem?.external ?? 0)} MB)`);
+  function report() {
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare('SELECT count(*) n FROM llm_calls').get().n;
+    const msgs = db.prepare('SELECT count(*) n FROM llm_messages').get().n;
+    const rollup = db.prepare('SELECT sum(calls) n FROM llm_usage_hourly').get().n;
+    db.close();
+    console.log(`load (${variant}): ${n} calls offered in ${offeredFor.toFixed(1)} s (${Math.round(n / offeredFor)} calls/s) through BasicTracerProvider + CallLogSpanProcessor`);
+    console.log(`  rows: ${rows} calls, ${msgs} messages, rollup ${rollup}; lost ${n - rows}; dropped ${dropped}; final flush ${flushed ? 'complete' : 'INCOMPLETE'} in ${flushMs.toFixed(0)} ms`);
+    console.log(`  most spans waiting at once: ${maxPending}; RSS ${mb(rss0)} MB at start, peak ${mb(peak)} MB (app-thread heap ${mb(peakMem?.heapTotal ?? 0)} MB, external ${mb(peakMem?.external ?? 0)} MB)`);
+  }
 } finally {
   cleanup();
 }
