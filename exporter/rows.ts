@@ -32,7 +32,7 @@ export interface CallRow {
   temperature: number | null;
   top_p: number | null;
   max_tokens: number | null;
-  stream: 0 | 1 | null;
+  stream: 0 | 1;
   finish_reasons: string | null;
   input_tokens: number | null;
   output_tokens: number | null;
@@ -244,7 +244,8 @@ function toCall(span: SpanData, operation: string): CallItem {
     temperature: num(a[S.GEN_AI_REQUEST_TEMPERATURE]),
     top_p: num(a[S.GEN_AI_REQUEST_TOP_P]),
     max_tokens: int(a[S.GEN_AI_REQUEST_MAX_TOKENS]),
-    stream: bool01(a[S.GEN_AI_REQUEST_STREAM]),
+    // DESIGN §7: 0/1. A request that did not ask to stream was not streamed.
+    stream: a[S.GEN_AI_REQUEST_STREAM] === true ? 1 : 0,
     finish_reasons: jsonArray(a[S.GEN_AI_RESPONSE_FINISH_REASONS]),
     input_tokens: input,
     output_tokens: output,
@@ -508,12 +509,6 @@ function int(v: unknown): number | null {
   return n === null ? null : Math.trunc(n);
 }
 
-function bool01(v: unknown): 0 | 1 | null {
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (v === 'true' || v === 1) return 1;
-  if (v === 'false' || v === 0) return 0;
-  return null;
-}
 
 function jsonArray(v: AttributeValue | undefined): string | null {
   if (Array.isArray(v)) return JSON.stringify(v);

@@ -24,6 +24,8 @@ export interface LlmOtelConfig {
   /** 'http/protobuf' (OTel default) or 'http/json'. */
   otlpProtocol: 'http/protobuf' | 'http/json';
   streamUsage: 'off' | 'inject';
+  /** OTEL_TRACES_SAMPLER as given (lower case), or 'parentbased_always_on' (the OTel default). */
+  tracesSampler: string;
   /** TLS files for an https OTLP endpoint (OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE / CLIENT_CERTIFICATE / CLIENT_KEY). */
   otlpTls: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
@@ -136,6 +138,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
   return {
     enabled,
     otlpTls,
+    tracesSampler: (str(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase(),
     db,
     captureContent,
     maxContentChars,

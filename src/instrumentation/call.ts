@@ -6,7 +6,8 @@
 // openai ≥ 7.5 builds those from closures that bypass `this.parseResponse`) and observe its
 // internal `responsePromise` (headers, HTTP errors, retries exhausted, timeouts, aborts).
 
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import * as S from '../semconv.js';
 import { getLlmContext, getParentCallId, setLlmScope, type LlmScope } from '../context.js';
 import { cleanText, type ContentOptions } from '../content/index.js';
@@ -27,8 +28,11 @@ const streamRegistry = typeof FinalizationRegistry === 'function'
 
 export class LlmCall implements LlmScope {
   readonly spanId: string;
-  readonly span: Span;
   readonly ctx: Context;
+  /** The OTel span: created at the start (eager mode) or when the call has finished (lazy mode). */
+  private span: Span | undefined;
+  /** Lazy mode: what the span will be created with. */
+  private pending: { name: string; attributes: Attributes; parent: Context; traceId: string } | undefined;
   attempts = 0;
   private ended = false;
   private resultSeen = false;
@@ -83,12 +87,27 @@ export class LlmCall implements LlmScope {
     if (parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = parentCallId;
 
     const name = this.model ? `${adapter.operation} ${this.model}` : adapter.operation;
-    this.span = rt.tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes: attrs }, parent);
+    let current: Span;
+    const ids = rt.reservedIds;
+    if (ids && !isTracingSuppressed(parent)) {
+      // Lazy: a placeholder with the span's future ids carries the context now; the real span is
+      // built after the call (complete()), off the app's await path.
+      const up = trace.getSpanContext(parent);
+      const valid = up !== undefined && trace.isSpanContextValid(up);
+      const traceId = valid ? up.traceId : ids.newTraceId();
+      this.spanId = ids.newSpanId();
+      // Only with the default parent-based always-on sampler: sampled unless the parent is not.
+      const traceFlags = valid ? up.traceFlags & TraceFlags.SAMPLED : TraceFlags.SAMPLED;
+      current = trace.wrapSpanContext({ traceId, spanId: this.spanId, traceFlags });
+      this.pending = { name, attributes: attrs, parent, traceId };
+    } else {
+      current = this.span = rt.tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes: attrs }, parent);
+      this.spanId = current.spanContext().spanId;
+    }
     this.started = performance.now(); // TTFT counts from the span's start, as its duration does
-    this.spanId = this.span.spanContext().spanId;
     // The call is the llm scope of its own request: nested spans get it as parent call, and the
     // client's fetch hook finds it there to count attempts.
-    this.ctx = setLlmScope(trace.setSpan(parent, this.span), this);
+    this.ctx = setLlmScope(trace.setSpan(parent, current), this);
     rt.open.add(this);
   }
 
@@ -215,7 +234,13 @@ export class LlmCall implements LlmScope {
   }
 
   private complete(status: S.LlmStatus, summary: ResponseSummary | undefined, error: ReturnType<typeof classifyError> | undefined, endTime: number): void {
-    const span = this.span;
+    let span: Span;
+    try {
+      span = this.span ?? this.createSpan();
+    } catch (e) {
+      warnOnce('instrumentation:span', `could not create an LLM span (${(e as Error)?.message})`);
+      return;
+    }
     try {
       const attrs: Attributes = { ...(summary?.attributes ?? {}) };
       let usage: Usage | undefined = summary?.usage;
@@ -257,6 +282,18 @@ export class LlmCall implements LlmScope {
       warnOnce('instrumentation:end', `could not finish an LLM span cleanly (${(e as Error)?.message})`);
     }
     span.end(endTime);
+  }
+
+  /** Lazy mode: the span, with its reserved ids and the time the call started. */
+  private createSpan(): Span {
+    const p = this.pending!;
+    const ids = this.rt.reservedIds!;
+    ids.reserve(p.traceId, this.spanId);
+    try {
+      return this.rt.tracer().startSpan(p.name, { kind: SpanKind.CLIENT, attributes: p.attributes, startTime: this.started }, p.parent);
+    } finally {
+      ids.release();
+    }
   }
 
   private requestContent(attrs: Attributes): void {

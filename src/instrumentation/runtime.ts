@@ -6,6 +6,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { ContentOptions } from '../content/index.js';
 import type { ApiAdapter } from './types.js';
 import { flushDeferred } from './deferred.js';
+import type { ReservedIdGenerator } from './ids.js';
 
 export interface TokenEstimator {
   /** Input tokens of a request body for this API family. */
@@ -23,6 +24,11 @@ export interface InstrumentationRuntime {
   /** Inject stream_options.include_usage for OpenAI streams that did not choose. */
   streamUsage: 'off' | 'inject';
   estimator?: TokenEstimator;
+  /**
+   * Set only by start() on llm-otel's own provider (default sampler): LLM spans are then created
+   * after the call, with ids reserved up front.
+   */
+  reservedIds?: ReservedIdGenerator;
   /** Calls whose span has not ended (streams not yet consumed, requests in flight). */
   open: Set<{ abandon(reason: string): void }>;
 }

@@ -18,7 +18,9 @@ import { abandonOpenCalls } from '../instrumentation/runtime.js';
 import { createOtlpExporter } from './otlp.js';
 import { installExitHooks } from './exit.js';
 import { warnOnce } from '../util/warn.js';
-import { CallLogSpanProcessor } from '../../exporter/index.js';
+import { CallLogSpanProcessor, isCallLogWriterThread } from '../../exporter/index.js';
+import { ReservedIdGenerator } from '../instrumentation/ids.js';
+import { getRuntime } from '../instrumentation/runtime.js';
 import { CostSpanProcessor, createPriceSource, readPriceFile, type PriceFile } from '../cost/index.js';
 
 export interface StartOptions {
@@ -56,6 +58,8 @@ function noopHandle(config: LlmOtelConfig): LlmOtelHandle {
 }
 
 export function start(options: StartOptions = {}): LlmOtelHandle {
+  // The call log's writer thread inherits nothing, but never start a second pipeline inside it.
+  if (isCallLogWriterThread()) return noopHandle(loadConfig({}));
   const existing = g[HANDLE_KEY];
   if (existing) return existing; // one pipeline per process, whichever copy (ESM/CJS) started it
   let config: LlmOtelConfig;
@@ -107,7 +111,8 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   processors.push(...(options.spanProcessors ?? []));
 
   const resource = defaultResource().merge(detectResources({ detectors: [envDetector] }));
-  const provider = new BasicTracerProvider({ resource, spanProcessors: processors });
+  const ids = new ReservedIdGenerator();
+  const provider = new BasicTracerProvider({ resource, spanProcessors: processors, idGenerator: ids });
 
   const instrumentation = new OpenAIInstrumentation({
     enabled: false,
@@ -119,6 +124,10 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   });
   instrumentation.setTracerProvider(provider);
   instrumentation.enable();
+  // With the default sampler the sampling decision is known up front (parent's flag, or sampled at
+  // the root), so LLM spans can be built after the call: see instrumentation/ids.ts.
+  const rt = getRuntime();
+  if (rt && ['parentbased_always_on', 'always_on'].includes(config.tracesSampler)) rt.reservedIds = ids;
 
   let flushedAt = 0;
   const capMs = 1000;
