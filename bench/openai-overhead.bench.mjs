@@ -7,9 +7,9 @@
 //
 // Patches are global per module instance, so three separate copies of openai 6 are loaded
 // (bench/.tmp/{a,b,c}/node_modules/openai): A stays plain, B is patched by llm-otel, C by the
-// official instrumentation. Both instrumentations get the same kind of pipeline: a
-// BasicTracerProvider with a SimpleSpanProcessor into an in-memory exporter. llm-otel runs with the
-// configuration `register` uses by default (content captured for the local call log, redacted and
+// official instrumentation. Both instrumentations end in the same kind of exporter: a
+// SimpleSpanProcessor into an in-memory exporter. llm-otel runs through start(), as `register` does
+// (its own tracer provider, cost processor), with the configuration `register` uses by default (content captured for the local call log, redacted and
 // truncated; the SQLite sink itself is not part of this measurement). The loopback OpenAI server
 // runs as a child process so process.cpuUsage() counts the client side only.
 
@@ -62,15 +62,18 @@ try {
   process.exit(1);
 }
 const exporterB = new InMemorySpanExporter();
-const providerB = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporterB)] });
 const exporterC = new InMemorySpanExporter();
 const providerC = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporterC)] });
 
 // All copies are loaded before either instrumentation is enabled: their require hooks only act
 // on later requires, so each copy is patched exactly by whom we patch it with below.
-const ours = new llmOtel.OpenAIInstrumentation({ enabled: false, captureContent: CONTENT, maxContentChars: 4096 });
-ours.setTracerProvider(providerB);
-ours.enable();
+// llm-otel exactly as `register` runs it (its own provider: lazy span creation, cost processor),
+// minus the two sinks, replaced by the same in-memory exporter the official one gets.
+const handleB = llmOtel.start({
+  config: { db: null, otlp: false, captureContent: CONTENT ? 'local' : 'none' },
+  spanProcessors: [new SimpleSpanProcessor(exporterB)],
+  exitHooks: false,
+});
 llmOtel.instrumentOpenAI(modB);
 
 const official = new OfficialInstrumentation({ enabled: false });
@@ -161,7 +164,7 @@ for (const [mode, fn] of Object.entries(MODES)) {
 }
 
 serverProc.kill('SIGTERM');
-await providerB.shutdown();
+await handleB.shutdown();
 await providerC.shutdown();
 
 const header = ['mode', 'variant', 'wall µs/call mean', 'median', 'CPU µs/call mean', 'median', 'added wall (median, mean)', 'added CPU (median, mean)', 'spans'];

@@ -234,15 +234,12 @@ export class LlmCall implements LlmScope {
   }
 
   private complete(status: S.LlmStatus, summary: ResponseSummary | undefined, error: ReturnType<typeof classifyError> | undefined, endTime: number): void {
-    let span: Span;
+    // Lazy mode adds the end attributes to the start attributes and creates the span once with all
+    // of them; eager mode sets them on the existing span.
+    const attrs: Attributes = this.pending ? this.pending.attributes : {};
+    let errorMessage: string | undefined;
     try {
-      span = this.span ?? this.createSpan();
-    } catch (e) {
-      warnOnce('instrumentation:span', `could not create an LLM span (${(e as Error)?.message})`);
-      return;
-    }
-    try {
-      const attrs: Attributes = { ...(summary?.attributes ?? {}) };
+      if (summary) for (const k in summary.attributes) attrs[k] = summary.attributes[k];
       let usage: Usage | undefined = summary?.usage;
       let usageSource: 'provider' | 'estimated' | 'none' = usage ? 'provider' : 'none';
       if (!usage && summary && status !== 'error' && status !== 'timeout' && this.rt.estimator) {
@@ -261,25 +258,37 @@ export class LlmCall implements LlmScope {
       if (this.requestId) attrs[S.LLM_OTEL_REQUEST_ID] = this.requestId;
       if (this.httpStatus !== undefined) attrs[S.HTTP_RESPONSE_STATUS_CODE] = this.httpStatus;
       attrs[S.LLM_OTEL_STATUS] = status;
-      if (this.rt.captureContent && summary?.output) {
-        try {
-          const out = summary.output(this.rt.content);
-          if (out.length) attrs[S.GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(out);
-        } catch (e) {
-          warnOnce('content:output', `could not record response content (${(e as Error)?.message}); the call itself is unaffected`);
+      if (this.rt.captureContent) {
+        this.requestContent(attrs);
+        if (summary?.output) {
+          try {
+            const out = summary.output(this.rt.content);
+            if (out.length) attrs[S.GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(out);
+          } catch (e) {
+            warnOnce('content:output', `could not record response content (${(e as Error)?.message}); the call itself is unaffected`);
+          }
         }
       }
       if (error) {
         attrs[S.ERROR_TYPE] = error.errorType;
         // A cancellation is the app's choice, not a failure: the span status stays UNSET.
-        if (status === 'error' || status === 'timeout') {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(error.message, this.rt.content) });
-        }
+        if (status === 'error' || status === 'timeout') errorMessage = errorText(error.message, this.rt.content);
       }
-      if (this.rt.captureContent) this.requestContent(attrs);
-      span.setAttributes(attrs);
     } catch (e) {
       warnOnce('instrumentation:end', `could not finish an LLM span cleanly (${(e as Error)?.message})`);
+    }
+    let span: Span;
+    try {
+      if (this.span) {
+        span = this.span;
+        span.setAttributes(attrs);
+      } else {
+        span = this.createSpan();
+      }
+      if (errorMessage !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage });
+    } catch (e) {
+      warnOnce('instrumentation:span', `could not create an LLM span (${(e as Error)?.message})`);
+      return;
     }
     span.end(endTime);
   }
