@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark once, at sizes that finish in a few minutes on 2 cores.
+// Each prints its own numbers; run a file alone (see its header) for the full-size version.
+import { spawnSync } from 'node:child_process';
+
+const runs = [
+  ['openai-overhead.bench.mjs', ['--rounds', '40']],
+  ['openai-overhead.bench.mjs', ['--rounds', '40', '--no-content']],
+  ['redact.bench.mjs', []],
+  ['calllog-sink.bench.mjs', ['30000', '3']],
+  ['calllog-eventloop.bench.mjs', ['10', '1000', '3']],
+  ['calllog-load.bench.mjs', ['30', '5000']],
+  ['cli-1m.bench.mjs', ['--calls', '200000']],
+];
+let failed = 0;
+for (const [file, args] of runs) {
+  console.log(`\n### node bench/${file} ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [`bench/${file}`, ...args], { stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
