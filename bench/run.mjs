@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 const runs = [
   ['openai-overhead.bench.mjs', ['--rounds', '40']],
   ['openai-overhead.bench.mjs', ['--rounds', '40', '--no-content']],
+  ['openai-inprocess.bench.mjs', ['--runs', '3', '--calls', '10000']],
   ['redact.bench.mjs', []],
   ['calllog-sink.bench.mjs', ['30000', '3']],
   ['calllog-eventloop.bench.mjs', ['10', '1000', '3']],

@@ -1,0 +1,86 @@
+// Per-call CPU cost of the instrumentation without any network: the real openai 6 SDK with an
+// in-memory `fetch` that answers a recorded-shape response, so nothing but the client's own work is
+// measured. Each variant runs in its own process (patches and the context manager are global), and
+// each (variant, mode) is run several times; the minimum CPU µs/call is reported, the statistic least
+// disturbed by other load on the machine. Complements openai-overhead.bench.mjs (loopback HTTP).
+//
+//   npm run build && node bench/openai-inprocess.bench.mjs [--runs 4] [--calls 15000]
+//
+// Variants: plain SDK; llm-otel through start() exactly as `register` runs it minus the two sinks
+// (content on / off); the official @opentelemetry/instrumentation-openai with the AsyncLocalStorage
+// context manager a NodeSDK would install. All spans end in an in-memory exporter.
+
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? Number(process.argv[i + 1]) : dflt; };
+
+async function child(variant, mode, calls) {
+  const { metrics, context } = await import('@opentelemetry/api');
+  const { SimpleSpanProcessor, InMemorySpanExporter, BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base');
+  const dir = join(here, '.tmp', 'inproc');
+  const target = join(dir, 'node_modules', 'openai');
+  if (!existsSync(join(target, 'package.json'))) { mkdirSync(dirname(target), { recursive: true }); cpSync(join(here, '..', 'node_modules', 'openai-v6'), target, { recursive: true }); }
+  const mod = createRequire(join(dir, 'x.cjs'))('openai');
+  const exp = new InMemorySpanExporter();
+  if (variant.startsWith('llm-otel')) {
+    const llm = await import('../dist/esm/src/index.js');
+    llm.start({ config: { db: null, otlp: false, captureContent: variant === 'llm-otel' ? 'local' : 'none' }, spanProcessors: [new SimpleSpanProcessor(exp)], exitHooks: false });
+    llm.instrumentOpenAI(mod);
+  } else if (variant === 'official') {
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const { OpenAIInstrumentation } = await import('@opentelemetry/instrumentation-openai');
+    const i = new OpenAIInstrumentation({ enabled: false });
+    i.setTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exp)] }));
+    i.setMeterProvider(metrics.getMeterProvider());
+    i.enable();
+    for (const d of i.getModuleDefinitions()) d.patch(mod, '6');
+  }
+  const json = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini-2024-07-18', choices: [{ index: 0, message: { role: 'assistant', content: 'Atlantic Ocean.', refusal: null }, finish_reason: 'stop' }], usage: { prompt_tokens: 22, completion_tokens: 3, total_tokens: 25 }, service_tier: 'default', system_fingerprint: 'fp_1' });
+  const chunk = (delta, fr, extra = '') => `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":${delta},"finish_reason":${fr}}]${extra}}\n\n`;
+  const sse = chunk('{"role":"assistant","content":""}', 'null') + ['Atlantic', ' Ocean', '.'].map((t) => chunk(`{"content":"${t}"}`, 'null')).join('') + chunk('{}', '"stop"')
+    + 'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":22,"completion_tokens":3,"total_tokens":25}}\n\ndata: [DONE]\n\n';
+  const fetch = async () => new Response(mode === 'stream' ? sse : json, { status: 200, headers: { 'content-type': mode === 'stream' ? 'text/event-stream' : 'application/json', 'x-request-id': 'req_1' } });
+  const client = new mod.OpenAI({ apiKey: 'sk-bench', baseURL: 'http://127.0.0.1:9/v1', fetch, maxRetries: 0 });
+  const messages = [{ role: 'user', content: 'Answer in up to 3 words: Which ocean contains Bouvet Island?' }];
+  const one = mode === 'stream'
+    ? async () => { const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } }); for await (const x of s) void x; }
+    : async () => { await client.chat.completions.create({ model: 'gpt-4o-mini', messages }); };
+  const tick = () => new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 3000; i++) { await one(); if (i % 500 === 0) exp.reset(); }
+  await tick();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < calls; i++) { await one(); if (i % 500 === 0) exp.reset(); }
+  await tick(); // work deferred to setImmediate belongs to the measurement
+  const cu = process.cpuUsage(c0);
+  console.log(JSON.stringify({ wall: ((performance.now() - t0) * 1000) / calls, cpu: (cu.user + cu.system) / calls }));
+}
+
+if (process.argv[2] === '--child') {
+  await child(process.argv[3], process.argv[4], Number(process.argv[5]));
+} else {
+  const runs = arg('runs', 4);
+  const calls = arg('calls', 15000);
+  const variants = ['plain', 'llm-otel', 'llm-otel-no-content', 'official'];
+  for (const mode of ['chat', 'stream']) {
+    const best = {};
+    for (let r = 0; r < runs; r++) {
+      for (const v of variants) {
+        const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', v, mode, String(calls)], { encoding: 'utf8' });
+        if (out.status !== 0) { console.error(out.stderr); process.exit(1); }
+        const { cpu, wall } = JSON.parse(out.stdout.trim().split('\n').pop());
+        best[v] = { cpu: Math.min(best[v]?.cpu ?? Infinity, cpu), wall: Math.min(best[v]?.wall ?? Infinity, wall) };
+      }
+    }
+    const base = best.plain;
+    console.log(`${mode}: min over ${runs} runs × ${calls} calls (µs/call; added over plain)`);
+    for (const v of variants) console.log(`  ${v.padEnd(20)} CPU ${best[v].cpu.toFixed(1).padStart(7)} (+${(best[v].cpu - base.cpu).toFixed(1)})   wall ${best[v].wall.toFixed(1).padStart(7)} (+${(best[v].wall - base.wall).toFixed(1)})`);
+    console.log(`  llm-otel added / official added: CPU ${(((best['llm-otel'].cpu - base.cpu) / (best.official.cpu - base.cpu)) * 100).toFixed(0)} %`);
+  }
+}
