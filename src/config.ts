@@ -24,6 +24,8 @@ export interface LlmOtelConfig {
   /** 'http/protobuf' (OTel default) or 'http/json'. */
   otlpProtocol: 'http/protobuf' | 'http/json';
   streamUsage: 'off' | 'inject';
+  /** The user chose where or whether spans go (an OTLP endpoint or OTEL_TRACES_EXPORTER is set). */
+  otlpChosen: boolean;
   /** OTEL_TRACES_SAMPLER as given (lower case), or 'parentbased_always_on' (the OTel default). */
   tracesSampler: string;
   /** TLS files for an https OTLP endpoint (OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE / CLIENT_CERTIFICATE / CLIENT_KEY). */
@@ -138,6 +140,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
   return {
     enabled,
     otlpTls,
+    otlpChosen: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'].some((n) => str(env, n) !== null),
     tracesSampler: (str(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase(),
     db,
     captureContent,

@@ -3,6 +3,7 @@
 // log — then prints `stats --by model` and the agent's `trace` for the calls it just made.
 
 import { spawn } from 'node:child_process';
+import { loadConfig } from '../config.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -69,7 +70,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, LLM_OTEL_DB: db, LLM_OTEL_ENABLED: 'true', LLM_OTEL_SAMPLE_RATE: '1' };
   env.OTEL_SERVICE_NAME ??= 'llm-otel-demo';
   // No collector running is the common first-run case: only forward over OTLP when asked to.
-  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT && !env.OTEL_TRACES_EXPORTER) env.OTEL_TRACES_EXPORTER = 'none';
+  if (!loadConfig(env).otlpChosen) env.OTEL_TRACES_EXPORTER = 'none';
   let code: number | null;
   try {
     code = await new Promise<number | null>((resolveExit, reject) => {
