@@ -9,7 +9,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS } from '../../exporter/rows.js';
 import { dbPath, openRead } from './db.js';
 import { usage } from './errors.js';
-import { addCommon, callFilters, type CommonOptions } from './options.js';
+import { addCommon, callFilters, runFilters, type CommonOptions } from './options.js';
 import { parseJsonColumns } from './output.js';
 
 interface ExportOptions extends CommonOptions { format: 'csv' | 'jsonl'; out?: string; table: 'calls' | 'messages' | 'runs' }
@@ -37,16 +37,9 @@ function query(o: ExportOptions): { sql: string; params: unknown[]; columns: str
     };
   }
   if (o.model) throw usage('export --table runs: --model does not apply to runs');
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (o.since) { where.push('started_at >= ?'); params.push(o.since); }
-  if (o.until) { where.push('started_at < ?'); params.push(o.until); }
-  if (o.session) { where.push('session_id = ?'); params.push(o.session); }
-  if (o.user) { where.push('user_id = ?'); params.push(o.user); }
-  if (o.agent) { where.push('agent_name = ?'); params.push(o.agent); }
-  if (o.status) { if (o.status === 'failed') where.push("status <> 'ok'"); else { where.push('status = ?'); params.push(o.status); } }
+  const r = runFilters(o);
   const columns = ['id', ...RUN_COLUMNS];
-  return { sql: `SELECT ${columns.join(', ')} FROM llm_runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id${limit}`, params, columns };
+  return { sql: `SELECT ${columns.join(', ')} FROM llm_runs WHERE ${r.sql} ORDER BY id${limit}`, params: r.params, columns };
 }
 
 async function writeChunk(dest: Writable, chunk: string): Promise<void> {

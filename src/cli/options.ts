@@ -127,9 +127,31 @@ export function callFilters(o: CommonOptions, alias = 'c'): { sql: string; param
     if (o.model.includes('*')) { where.push(`${a}request_model GLOB ?`); params.push(o.model); }
     else { where.push(`${a}request_model = ?`); params.push(o.model); }
   }
-  if (o.status) {
-    if (o.status === 'failed') where.push(`${a}status <> 'ok'`);
-    else { where.push(`${a}status = ?`); params.push(o.status); }
-  }
+  statusFilter(o, a, where, params);
+  return { sql: where.length ? where.join(' AND ') : '1', params };
+}
+
+/** `--status`: one status, or `failed` for everything that did not end ok. */
+function statusFilter(o: CommonOptions, a: string, where: string[], params: unknown[]): void {
+  if (!o.status) return;
+  if (o.status === 'failed') where.push(`${a}status <> 'ok'`);
+  else { where.push(`${a}status = ?`); params.push(o.status); }
+}
+
+/**
+ * SQL conditions for the filter flags on llm_runs (no alias). `--agent` also matches the agent run
+ * itself by its name; `kind` / `name` narrow further (`runs --kind/--name`).
+ */
+export function runFilters(o: CommonOptions & { kind?: string; name?: string }): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (o.since) { where.push('started_at >= ?'); params.push(o.since); }
+  if (o.until) { where.push('started_at < ?'); params.push(o.until); }
+  if (o.session) { where.push('session_id = ?'); params.push(o.session); }
+  if (o.user) { where.push('user_id = ?'); params.push(o.user); }
+  if (o.agent) { where.push("(agent_name = ? OR (kind = 'agent' AND name = ?))"); params.push(o.agent, o.agent); }
+  if (o.kind) { where.push('kind = ?'); params.push(o.kind); }
+  if (o.name) { where.push('name = ?'); params.push(o.name); }
+  statusFilter(o, '', where, params);
   return { sql: where.length ? where.join(' AND ') : '1', params };
 }

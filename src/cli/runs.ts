@@ -3,7 +3,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { dbPath, openRead } from './db.js';
 import { usage } from './errors.js';
-import { addCommon, type CommonOptions } from './options.js';
+import { addCommon, runFilters, type CommonOptions } from './options.js';
 import { fmtCost, fmtInt, fmtMs, fmtTime, table, write, writeJson } from './output.js';
 import { runTotals, type RunTotals } from './runtotals.js';
 
@@ -23,23 +23,11 @@ export function registerRuns(program: Command): void {
     if (o.model) throw usage('runs: --model does not apply to runs (see `llm-otel calls --model`)');
     const db = openRead(dbPath(o));
     try {
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (o.since) { where.push('started_at >= ?'); params.push(o.since); }
-      if (o.until) { where.push('started_at < ?'); params.push(o.until); }
-      if (o.session) { where.push('session_id = ?'); params.push(o.session); }
-      if (o.user) { where.push('user_id = ?'); params.push(o.user); }
-      if (o.agent) { where.push("(agent_name = ? OR (kind = 'agent' AND name = ?))"); params.push(o.agent, o.agent); }
-      if (o.kind) { where.push('kind = ?'); params.push(o.kind); }
-      if (o.name) { where.push('name = ?'); params.push(o.name); }
-      if (o.status) {
-        if (o.status === 'failed') where.push("status <> 'ok'");
-        else { where.push('status = ?'); params.push(o.status); }
-      }
+      const f = runFilters(o);
       const runs = db.prepare(`SELECT id, span_id, trace_id, parent_call_id, kind, name, session_id, user_id, agent_name, tool_call_id,
           started_at, ended_at, duration_ms, status, error_message
-        FROM llm_runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY started_at DESC, id DESC LIMIT ?`)
-        .all(...params, o.limit ?? 50) as Array<Record<string, unknown> & { span_id: string }>;
+        FROM llm_runs WHERE ${f.sql} ORDER BY started_at DESC, id DESC LIMIT ?`)
+        .all(...f.params, o.limit ?? 50) as Array<Record<string, unknown> & { span_id: string }>;
       const totals = runTotals(db, runs.map((r) => r.span_id));
       const empty: RunTotals = { calls: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost: null, avg_duration_ms: null, models: null };
       const rows: Array<Record<string, unknown> & RunTotals> = runs.map((r) => ({ ...r, ...(totals.get(r.span_id) ?? empty) }));
