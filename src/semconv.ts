@@ -59,8 +59,6 @@ export const LLM_OTEL_METADATA_PREFIX = 'llm_otel.metadata.';
 export const LLM_OTEL_API = 'llm_otel.api';
 export const LLM_OTEL_ERROR_MESSAGE = 'llm_otel.error.message';
 export const LLM_OTEL_RUN_KIND = 'llm_otel.run.kind';
-/** Original length (chars) of every message content string, JSON: {"input":[..],"output":[..]}. */
-export const LLM_OTEL_CONTENT_CHARS = 'llm_otel.content_chars';
 
 /** Content attributes: stripped from OTLP unless capture = all. */
 export const CONTENT_ATTRIBUTES: readonly string[] = [

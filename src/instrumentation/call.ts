@@ -349,6 +349,5 @@ function conversationFromBody(body: Record<string, any>): string | undefined {
 }
 
 function errorText(message: string, o: ContentOptions): string {
-  const cleaned = cleanText(message, { ...o, maxChars: Math.min(o.maxChars || MAX_ERROR_MESSAGE, MAX_ERROR_MESSAGE) });
-  return cleaned;
+  return cleanText(message, { ...o, maxChars: Math.min(o.maxChars || MAX_ERROR_MESSAGE, MAX_ERROR_MESSAGE) });
 }

@@ -4,7 +4,7 @@ import type { Attributes } from '@opentelemetry/api';
 import * as S from '../semconv.js';
 import { chatRequestContent, chatResponseOutput, type ContentOptions } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
-import { commonSamplingAttributes, finishReasons, isNum, setNum, setStr } from './request.js';
+import { commonSamplingAttributes, finishReasons, isNum, outputType, setNum, setStr } from './request.js';
 
 export function chatUsage(u: any): Usage | undefined {
   if (!u || typeof u !== 'object') return undefined;
@@ -14,13 +14,6 @@ export function chatUsage(u: any): Usage | undefined {
   if (isNum(u.prompt_tokens_details?.cached_tokens)) usage.cachedInputTokens = u.prompt_tokens_details.cached_tokens;
   if (isNum(u.completion_tokens_details?.reasoning_tokens)) usage.reasoningTokens = u.completion_tokens_details.reasoning_tokens;
   return usage.inputTokens === undefined && usage.outputTokens === undefined ? undefined : usage;
-}
-
-function outputType(format: any): string | undefined {
-  const t = format?.type;
-  if (t === 'json_object' || t === 'json_schema') return 'json';
-  if (t === 'text') return 'text';
-  return undefined;
 }
 
 function responseAttributes(r: any, attrs: Attributes): void {

@@ -39,3 +39,11 @@ export function finishReasons(choices: any[]): string[] | undefined {
   const reasons = choices.map((c) => finishReason(c?.finish_reason));
   return reasons.some((r) => r !== '') ? reasons : undefined;
 }
+
+/** gen_ai.output.type from a requested format (chat `response_format`, Responses `text.format`). */
+export function outputType(format: any): string | undefined {
+  const t = format?.type;
+  if (t === 'json_object' || t === 'json_schema') return 'json';
+  if (t === 'text') return 'text';
+  return undefined;
+}

@@ -5,7 +5,7 @@ import * as S from '../semconv.js';
 // One rule for the span's finish reason and the output message's (content/responses.ts).
 import { responsesFinishReason, responsesRequestContent, responsesResponseOutput, type ContentOptions } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
-import { commonSamplingAttributes, isNum, setNum, setStr } from './request.js';
+import { commonSamplingAttributes, isNum, setNum, setStr, outputType } from './request.js';
 
 export function responsesUsage(u: any): Usage | undefined {
   if (!u || typeof u !== 'object') return undefined;
@@ -71,8 +71,7 @@ class ResponsesStreamAccumulator implements StreamAccumulator {
       status: this.partial.status === 'in_progress' ? undefined : this.partial.status,
       output: this.text ? [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: this.text }] }] : [],
     };
-    const s = summarizeResponse(partial);
-    return s;
+    return summarizeResponse(partial);
   }
 }
 
@@ -84,9 +83,8 @@ export const responsesAdapter: ApiAdapter = {
     const attrs: Attributes = {};
     commonSamplingAttributes(body, attrs);
     setNum(attrs, S.GEN_AI_REQUEST_MAX_TOKENS, body.max_output_tokens);
-    const t = body.text?.format?.type;
-    if (t === 'json_schema' || t === 'json_object') attrs[S.GEN_AI_OUTPUT_TYPE] = 'json';
-    else if (t === 'text') attrs[S.GEN_AI_OUTPUT_TYPE] = 'text';
+    const ot = outputType(body.text?.format);
+    if (ot) attrs[S.GEN_AI_OUTPUT_TYPE] = ot;
     return attrs;
   },
   requestContent: (body, o) => responsesRequestContent(body, o),
