@@ -124,10 +124,11 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   });
   instrumentation.setTracerProvider(provider);
   instrumentation.enable();
-  // With the default sampler the sampling decision is known up front (parent's flag, or sampled at
-  // the root), so LLM spans can be built after the call: see instrumentation/ids.ts.
+  // With the default sampler (parent-based always-on) the sampling decision is known up front —
+  // the parent's flag, or sampled at the root — which is what the placeholder context carries, so
+  // LLM spans can be built after the call (instrumentation/ids.ts). Any other sampler: eager spans.
   const rt = getRuntime();
-  if (rt && ['parentbased_always_on', 'always_on'].includes(config.tracesSampler)) rt.reservedIds = ids;
+  if (rt && config.tracesSampler === 'parentbased_always_on') rt.reservedIds = ids;
 
   let flushedAt = 0;
   const capMs = 1000;
