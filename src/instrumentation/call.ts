@@ -6,21 +6,19 @@
 // openai ≥ 7.5 builds those from closures that bypass `this.parseResponse`) and observe its
 // internal `responsePromise` (headers, HTTP errors, retries exhausted, timeouts, aborts).
 
-import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
-import { isTracingSuppressed } from '@opentelemetry/core';
+import { context, SpanKind, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { isAttributeValue, isTracingSuppressed } from '@opentelemetry/core';
 import * as S from '../semconv.js';
 import { getLlmContext, getParentCallId, setLlmScope, type LlmScope } from '../context.js';
-import { cleanText, type ContentOptions } from '../content/index.js';
-import type { ApiAdapter, ResponseSummary, Usage } from './types.js';
+import type { ApiAdapter } from './types.js';
 import type { InstrumentationRuntime } from './runtime.js';
-import { classifyError } from './errors.js';
+import { classifyError, type ErrorInfo } from './errors.js';
+import { emitSpan, endSpan, parentRef, type CallRecord } from './finish.js';
 import { isAzureClient, providerFromBaseURL } from './provider.js';
 import { wrapStream, isSdkStream } from './stream.js';
 import { warnOnce } from '../util/warn.js';
 import { defer } from './deferred.js';
 
-
-const MAX_ERROR_MESSAGE = 1000;
 
 const streamRegistry = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry<LlmCall>((call) => call.abandon('stream garbage-collected before it was consumed'))
@@ -32,7 +30,7 @@ export class LlmCall implements LlmScope {
   /** The OTel span: created at the start (eager mode) or when the call has finished (lazy mode). */
   private span: Span | undefined;
   /** Lazy mode: what the span will be created with. */
-  private pending: { name: string; attributes: Attributes; parent: Context; traceId: string } | undefined;
+  private pending: { name: string; attributes: Attributes; parent: Context; traceId: string; sampled: boolean } | undefined;
   attempts = 0;
   private ended = false;
   private resultSeen = false;
@@ -80,7 +78,10 @@ export class LlmCall implements LlmScope {
     if (llm.tags?.length) attrs[S.LLM_OTEL_TAGS] = llm.tags;
     if (llm.metadata) {
       for (const [k, v] of Object.entries(llm.metadata)) {
-        if (v !== undefined && v !== null) attrs[S.LLM_OTEL_METADATA_PREFIX + k] = typeof v === 'object' ? JSON.stringify(v) : v;
+        if (v === undefined || v === null) continue;
+        const value = typeof v === 'object' ? JSON.stringify(v) : v;
+        // Only values a span can hold (a function or a symbol would also not cross to the writer thread).
+        if (isAttributeValue(value)) attrs[S.LLM_OTEL_METADATA_PREFIX + k] = value;
       }
     }
     const parentCallId = getParentCallId(parent);
@@ -99,7 +100,7 @@ export class LlmCall implements LlmScope {
       // Only with the default parent-based always-on sampler: sampled unless the parent is not.
       const traceFlags = valid ? up.traceFlags & TraceFlags.SAMPLED : TraceFlags.SAMPLED;
       current = trace.wrapSpanContext({ traceId, spanId: this.spanId, traceFlags });
-      this.pending = { name, attributes: attrs, parent, traceId };
+      this.pending = { name, attributes: attrs, parent, traceId, sampled: (traceFlags & TraceFlags.SAMPLED) !== 0 };
     } else {
       current = this.span = rt.tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes: attrs }, parent);
       this.spanId = current.spanContext().spanId;
@@ -182,11 +183,13 @@ export class LlmCall implements LlmScope {
         streamRegistry?.register(value as object, this);
         return;
       }
-      this.finish(this.adapter.summarize(value));
     } catch (e) {
       warnOnce('instrumentation:result', `could not read an openai result (${(e as Error)?.message}); the call itself is unaffected`);
       this.finish(undefined);
+      return;
     }
+    // Read (summarized) when the call is finished, after the app's continuation.
+    this.end('ok', { value }, undefined);
   }
 
   // ---- stream callbacks (stream.ts) ----
@@ -197,10 +200,10 @@ export class LlmCall implements LlmScope {
   }
   onStreamEnd(status: 'ok' | 'cancelled', err?: unknown): void {
     if (this.ended) return;
-    let summary: ResponseSummary | undefined;
-    try { summary = (this.streamAccumulator ??= this.adapter.accumulator()).summary(); } catch { summary = undefined; }
-    if (err !== undefined) this.fail(err, summary);
-    else this.finish(summary, status);
+    let result: { value: unknown } | undefined;
+    try { result = { value: (this.streamAccumulator ??= this.adapter.accumulator()).result() }; } catch { result = undefined; }
+    if (err !== undefined) this.fail(err, result);
+    else this.end(status, result, undefined);
   }
 
   /** Ends a span whose result will never come (shutdown, GC of an unread stream). */
@@ -211,7 +214,7 @@ export class LlmCall implements LlmScope {
     void reason;
   }
 
-  fail(err: unknown, partial?: ResponseSummary): void {
+  fail(err: unknown, partial?: { value: unknown }): void {
     if (this.ended) return;
     const info = classifyError(err);
     if (info.httpStatus !== undefined) this.httpStatus = info.httpStatus;
@@ -219,113 +222,51 @@ export class LlmCall implements LlmScope {
     this.end(info.status, partial, info);
   }
 
-  finish(summary: ResponseSummary | undefined, status: 'ok' | 'cancelled' = 'ok'): void {
+  /** Ends without a result to read (`.asResponse()`, an unknown result shape). */
+  finish(_none: undefined, status: 'ok' | 'cancelled' = 'ok'): void {
     if (this.ended) return;
-    this.end(status, summary, undefined);
+    this.end(status, undefined, undefined);
   }
 
-  private end(status: S.LlmStatus, summary: ResponseSummary | undefined, error: ReturnType<typeof classifyError> | undefined): void {
+  private end(status: S.LlmStatus, result: { value: unknown } | undefined, error: ErrorInfo | undefined): void {
     if (this.ended) return;
     this.ended = true;
     this.rt.open.delete(this);
-    // The end time is taken now; building the attributes waits until after the app's continuation.
-    const endTime = performance.now();
-    defer(() => this.complete(status, summary, error, endTime));
-  }
-
-  private complete(status: S.LlmStatus, summary: ResponseSummary | undefined, error: ReturnType<typeof classifyError> | undefined, endTime: number): void {
-    // Lazy mode adds the end attributes to the start attributes and creates the span once with all
-    // of them; eager mode sets them on the existing span.
-    const attrs: Attributes = this.pending ? this.pending.attributes : {};
-    let errorMessage: string | undefined;
-    try {
-      if (summary) for (const k in summary.attributes) attrs[k] = summary.attributes[k];
-      let usage: Usage | undefined = summary?.usage;
-      let usageSource: 'provider' | 'estimated' | 'none' = usage ? 'provider' : 'none';
-      if (!usage && summary && status !== 'error' && status !== 'timeout' && this.rt.estimator) {
-        usage = this.estimate(summary);
-        if (usage) usageSource = 'estimated';
-      }
-      if (usage) {
-        if (usage.inputTokens !== undefined) attrs[S.GEN_AI_USAGE_INPUT_TOKENS] = usage.inputTokens;
-        if (usage.outputTokens !== undefined) attrs[S.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.outputTokens;
-        if (usage.cachedInputTokens !== undefined) attrs[S.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cachedInputTokens;
-        if (usage.reasoningTokens !== undefined) attrs[S.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoningTokens;
-      }
-      attrs[S.LLM_OTEL_USAGE_SOURCE] = usageSource;
-      if (this.firstChunkAt !== undefined) attrs[S.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
-      if (this.attempts > 1) attrs[S.HTTP_REQUEST_RESEND_COUNT] = this.attempts - 1;
-      if (this.requestId) attrs[S.LLM_OTEL_REQUEST_ID] = this.requestId;
-      if (this.httpStatus !== undefined) attrs[S.HTTP_RESPONSE_STATUS_CODE] = this.httpStatus;
-      attrs[S.LLM_OTEL_STATUS] = status;
-      if (this.rt.captureContent) {
-        this.requestContent(attrs);
-        if (summary?.output) {
-          try {
-            const out = summary.output(this.rt.content);
-            if (out.length) attrs[S.GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(out);
-          } catch (e) {
-            warnOnce('content:output', `could not record response content (${(e as Error)?.message}); the call itself is unaffected`);
-          }
-        }
-      }
-      if (error) {
-        attrs[S.ERROR_TYPE] = error.errorType;
-        // A cancellation is the app's choice, not a failure: the span status stays UNSET.
-        if (status === 'error' || status === 'timeout') errorMessage = errorText(error.message, this.rt.content);
-      }
-    } catch (e) {
-      warnOnce('instrumentation:end', `could not finish an LLM span cleanly (${(e as Error)?.message})`);
-    }
-    let span: Span;
-    try {
-      if (this.span) {
-        span = this.span;
-        span.setAttributes(attrs);
-      } else {
-        span = this.createSpan();
-      }
-      if (errorMessage !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage });
-    } catch (e) {
-      warnOnce('instrumentation:span', `could not create an LLM span (${(e as Error)?.message})`);
-      return;
-    }
-    span.end(endTime);
-  }
-
-  /** Lazy mode: the span, with its reserved ids and the time the call started. */
-  private createSpan(): Span {
-    const p = this.pending!;
-    const ids = this.rt.reservedIds!;
-    ids.reserve(p.traceId, this.spanId);
-    try {
-      return this.rt.tracer().startSpan(p.name, { kind: SpanKind.CLIENT, attributes: p.attributes, startTime: this.started }, p.parent);
-    } finally {
-      ids.release();
-    }
-  }
-
-  private requestContent(attrs: Attributes): void {
-    try {
-      const c = this.adapter.requestContent(this.body, this.rt.content);
-      if (c.systemInstructions?.length) attrs[S.GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify(c.systemInstructions);
-      attrs[S.GEN_AI_INPUT_MESSAGES] = JSON.stringify(c.inputMessages);
-      if (c.toolDefinitions?.length) attrs[S.GEN_AI_TOOL_DEFINITIONS] = JSON.stringify(c.toolDefinitions);
-    } catch (e) {
-      warnOnce('content:input', `could not record request content (${(e as Error)?.message}); the call itself is unaffected`);
-    }
-  }
-
-  private estimate(summary: ResponseSummary): Usage | undefined {
-    const est = this.rt.estimator!;
-    try {
-      const input = est.input(this.adapter, this.body, this.model);
-      const text = summary.outputText?.();
-      const output = this.adapter.operation === 'embeddings' ? undefined : text !== undefined ? est.output(text, this.model) : undefined;
-      if (input === undefined && output === undefined) return undefined;
-      return { inputTokens: input, outputTokens: output };
-    } catch {
-      return undefined;
+    // Times are taken now; everything else (summary, content, estimates, cost, the span itself)
+    // happens after the app's continuation — on the writer thread when start() set one up.
+    const now = performance.now();
+    const offset = Date.now() - now; // OTel's own epoch conversion (SpanImpl) does the same
+    const p = this.pending;
+    const rec: CallRecord = {
+      rec: 1,
+      api: this.adapter.api,
+      name: p?.name ?? '',
+      attributes: p ? p.attributes : {},
+      traceId: p?.traceId ?? '',
+      spanId: this.spanId,
+      started: this.started + offset,
+      ended: now + offset,
+      status,
+      hasResult: result !== undefined,
+      attempts: this.attempts,
+      body: this.body,
+    };
+    if (result !== undefined) rec.result = result.value;
+    if (this.firstChunkAt !== undefined) rec.firstChunkAt = this.firstChunkAt + offset;
+    if (error) rec.error = error;
+    if (this.requestId) rec.requestId = this.requestId;
+    if (this.httpStatus !== undefined) rec.httpStatus = this.httpStatus;
+    if (this.model !== undefined) rec.model = this.model;
+    const rt = this.rt;
+    if (p) {
+      // Not sampled (the parent said so): there is no span to build.
+      if (!p.sampled) return;
+      rec.parent = parentRef(p.parent);
+      if (rt.offload && rt.offload(rec)) return;
+      defer(() => emitSpan(rec, rt, p.parent));
+    } else {
+      const span = this.span!;
+      defer(() => endSpan(span, rec, rt));
     }
   }
 }
@@ -346,8 +287,4 @@ function conversationFromBody(body: Record<string, any>): string | undefined {
   if (typeof c === 'string' && c) return c;
   if (c && typeof c === 'object' && typeof c.id === 'string') return c.id;
   return undefined;
-}
-
-function errorText(message: string, o: ContentOptions): string {
-  return cleanText(message, { ...o, maxChars: Math.min(o.maxChars || MAX_ERROR_MESSAGE, MAX_ERROR_MESSAGE) });
 }

@@ -56,7 +56,8 @@ interface ChoiceAcc { index: number; role?: string; content: string; refusal: st
 class ChatStreamAccumulator implements StreamAccumulator {
   private base: any = {};
   private choices = new Map<number, ChoiceAcc>();
-  private usage: Usage | undefined;
+  /** The provider's usage object as sent (the last one that carried token counts). */
+  private usage: unknown;
 
   onChunk(chunk: any): void {
     if (!chunk || typeof chunk !== 'object') return;
@@ -64,7 +65,7 @@ class ChatStreamAccumulator implements StreamAccumulator {
     if (chunk.model) this.base.model = chunk.model;
     if (chunk.service_tier) this.base.service_tier = chunk.service_tier;
     if (chunk.system_fingerprint) this.base.system_fingerprint = chunk.system_fingerprint;
-    if (chunk.usage) this.usage = chatUsage(chunk.usage) ?? this.usage;
+    if (chunk.usage && chatUsage(chunk.usage)) this.usage = chunk.usage;
     // Some compatible servers omit `choices` on usage-only or keep-alive chunks.
     if (!Array.isArray(chunk.choices)) return;
     for (const c of chunk.choices) {
@@ -92,7 +93,7 @@ class ChatStreamAccumulator implements StreamAccumulator {
     }
   }
 
-  summary(): ResponseSummary {
+  result(): unknown {
     const choices = [...this.choices.values()].sort((a, b) => a.index - b.index).map((a) => ({
       index: a.index,
       finish_reason: a.finish_reason,
@@ -105,7 +106,7 @@ class ChatStreamAccumulator implements StreamAccumulator {
           : {}),
       },
     }));
-    return summarizeChoices(this.base, choices, this.usage);
+    return { ...this.base, choices, usage: this.usage };
   }
 }
 

@@ -25,13 +25,13 @@ function summarize(base: any, choices: any[], usage: Usage | undefined): Respons
 class CompletionsStreamAccumulator implements StreamAccumulator {
   private base: any = {};
   private choices = new Map<number, { index: number; text: string; finish_reason: string | null }>();
-  private usage: Usage | undefined;
+  private usage: unknown;
   onChunk(chunk: any): void {
     if (!chunk || typeof chunk !== 'object') return;
     if (chunk.id && !this.base.id) this.base.id = chunk.id;
     if (chunk.model) this.base.model = chunk.model;
     if (chunk.system_fingerprint) this.base.system_fingerprint = chunk.system_fingerprint;
-    if (chunk.usage) this.usage = chatUsage(chunk.usage) ?? this.usage;
+    if (chunk.usage && chatUsage(chunk.usage)) this.usage = chunk.usage;
     if (!Array.isArray(chunk.choices)) return;
     for (const c of chunk.choices) {
       const index = isNum(c?.index) ? c.index : 0;
@@ -41,8 +41,8 @@ class CompletionsStreamAccumulator implements StreamAccumulator {
       if (c?.finish_reason) acc.finish_reason = c.finish_reason;
     }
   }
-  summary(): ResponseSummary {
-    return summarize(this.base, [...this.choices.values()].sort((a, b) => a.index - b.index), this.usage);
+  result(): unknown {
+    return { ...this.base, choices: [...this.choices.values()].sort((a, b) => a.index - b.index), usage: this.usage };
   }
 }
 

@@ -25,5 +25,5 @@ export const embeddingsAdapter: ApiAdapter = {
   requestContent: (body, o) => embeddingsRequestContent(body, o),
   summarize,
   // Embeddings never stream; a stream result would be a protocol we do not know.
-  accumulator: () => ({ onChunk() {}, summary: () => ({ attributes: {} }) }),
+  accumulator: () => ({ onChunk() {}, result: () => ({}) }),
 };

@@ -63,15 +63,15 @@ class ResponsesStreamAccumulator implements StreamAccumulator {
     }
   }
 
-  summary(): ResponseSummary {
-    if (this.final) return summarizeResponse(this.final);
+  result(): unknown {
+    if (this.final) return this.final;
     // Ended early: report what arrived so far as one partial assistant message.
     const partial = {
       ...this.partial,
       status: this.partial.status === 'in_progress' ? undefined : this.partial.status,
       output: this.text ? [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: this.text }] }] : [],
     };
-    return summarizeResponse(partial);
+    return partial;
   }
 }
 

@@ -7,6 +7,7 @@ import type { ContentOptions } from '../content/index.js';
 import type { ApiAdapter } from './types.js';
 import { flushDeferred } from './deferred.js';
 import type { ReservedIdGenerator } from './ids.js';
+import type { CallRecord } from './finish.js';
 
 export interface TokenEstimator {
   /** Input tokens of a request body for this API family. */
@@ -29,6 +30,11 @@ export interface InstrumentationRuntime {
    * after the call, with ids reserved up front.
    */
   reservedIds?: ReservedIdGenerator;
+  /**
+   * Set by start() when the writer thread can finish calls: takes a finished call's record (false:
+   * not taken, finish it here).
+   */
+  offload?: (rec: CallRecord) => boolean;
   /** Calls whose span has not ended (streams not yet consumed, requests in flight). */
   open: Set<{ abandon(reason: string): void }>;
 }

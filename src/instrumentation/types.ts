@@ -23,7 +23,11 @@ export interface ResponseSummary {
 
 export interface StreamAccumulator {
   onChunk(chunk: unknown): void;
-  summary(): ResponseSummary;
+  /**
+   * The stream so far as a plain response-shaped object: `summarize(result())` describes it, so a
+   * stream and a non-streamed response are finished by the same code (on either thread).
+   */
+  result(): unknown;
 }
 
 export interface ApiAdapter {

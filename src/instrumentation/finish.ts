@@ -1,0 +1,200 @@
+// Finishing an LLM call: from what was captured while it ran (a CallRecord: plain, cloneable data)
+// to its end attributes and its span. The same code runs on the app's thread (after the app's
+// continuation, see deferred.ts) or on llm-otel's writer thread (exporter/worker.ts), so both ways
+// give identical spans and rows.
+
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
+import * as S from '../semconv.js';
+import { cleanText, type ContentOptions } from '../content/index.js';
+import { warnOnce } from '../util/warn.js';
+import type { ErrorInfo } from './errors.js';
+import type { ApiAdapter, ResponseSummary, Usage } from './types.js';
+import type { TokenEstimator } from './runtime.js';
+import type { ReservedIdGenerator } from './ids.js';
+import { chatAdapter } from './chat.js';
+import { responsesAdapter } from './responses.js';
+import { completionsAdapter } from './completions.js';
+import { embeddingsAdapter } from './embeddings.js';
+
+const MAX_ERROR_MESSAGE = 1000;
+
+export const ADAPTERS: Record<ApiAdapter['api'], ApiAdapter> = {
+  'chat.completions': chatAdapter,
+  responses: responsesAdapter,
+  completions: completionsAdapter,
+  embeddings: embeddingsAdapter,
+};
+
+/** The parent span as plain data (a TraceState object cannot cross threads; its header form can). */
+export interface ParentRef { traceId: string; spanId: string; traceFlags: number; isRemote?: boolean; traceState?: string }
+
+/** Everything a finished call needs for its span. Times are epoch milliseconds. */
+export interface CallRecord {
+  /** Marks a record among the span data sent to the writer thread. */
+  rec: 1;
+  api: ApiAdapter['api'];
+  name: string;
+  /** Start attributes (request, context); the end attributes are added to this map. */
+  attributes: Attributes;
+  traceId: string;
+  spanId: string;
+  parent?: ParentRef;
+  started: number;
+  ended: number;
+  firstChunkAt?: number;
+  status: S.LlmStatus;
+  /** The parsed response, or a stream's accumulated result (adapter `result()`). */
+  result?: unknown;
+  hasResult: boolean;
+  error?: ErrorInfo;
+  attempts: number;
+  requestId?: string;
+  httpStatus?: number;
+  /** The request as sent (arrays shallow-copied at the call). */
+  body: Record<string, any>;
+  model?: string;
+}
+
+export interface FinishEnv {
+  tracer(): Tracer;
+  /** Set when spans are created at the end with ids drawn at the start. */
+  reservedIds?: ReservedIdGenerator;
+  captureContent: boolean;
+  content: ContentOptions;
+  estimator?: TokenEstimator;
+}
+
+/** Adds the end attributes to `rec.attributes`; returns the span status message for failures. */
+export function endAttributes(rec: CallRecord, env: FinishEnv): string | undefined {
+  const attrs = rec.attributes;
+  const adapter = ADAPTERS[rec.api];
+  let errorMessage: string | undefined;
+  try {
+    let summary: ResponseSummary | undefined;
+    if (rec.hasResult) {
+      try { summary = adapter.summarize(rec.result); }
+      catch (e) { warnOnce('instrumentation:result', `could not read an openai result (${(e as Error)?.message}); the call itself is unaffected`); }
+    }
+    if (summary) for (const k in summary.attributes) attrs[k] = summary.attributes[k];
+    let usage: Usage | undefined = summary?.usage;
+    let usageSource: 'provider' | 'estimated' | 'none' = usage ? 'provider' : 'none';
+    if (!usage && summary && rec.status !== 'error' && rec.status !== 'timeout' && env.estimator) {
+      usage = estimate(rec, adapter, summary, env.estimator);
+      if (usage) usageSource = 'estimated';
+    }
+    if (usage) {
+      if (usage.inputTokens !== undefined) attrs[S.GEN_AI_USAGE_INPUT_TOKENS] = usage.inputTokens;
+      if (usage.outputTokens !== undefined) attrs[S.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.outputTokens;
+      if (usage.cachedInputTokens !== undefined) attrs[S.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cachedInputTokens;
+      if (usage.reasoningTokens !== undefined) attrs[S.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoningTokens;
+    }
+    attrs[S.LLM_OTEL_USAGE_SOURCE] = usageSource;
+    if (rec.firstChunkAt !== undefined) attrs[S.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (rec.firstChunkAt - rec.started) / 1000;
+    if (rec.attempts > 1) attrs[S.HTTP_REQUEST_RESEND_COUNT] = rec.attempts - 1;
+    if (rec.requestId) attrs[S.LLM_OTEL_REQUEST_ID] = rec.requestId;
+    if (rec.httpStatus !== undefined) attrs[S.HTTP_RESPONSE_STATUS_CODE] = rec.httpStatus;
+    attrs[S.LLM_OTEL_STATUS] = rec.status;
+    if (env.captureContent) {
+      requestContent(rec, adapter, env.content);
+      if (summary?.output) {
+        try {
+          const out = summary.output(env.content);
+          if (out.length) attrs[S.GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(out);
+        } catch (e) {
+          warnOnce('content:output', `could not record response content (${(e as Error)?.message}); the call itself is unaffected`);
+        }
+      }
+    }
+    const error = rec.error;
+    if (error) {
+      attrs[S.ERROR_TYPE] = error.errorType;
+      // A cancellation is the app's choice, not a failure: the span status stays UNSET.
+      if (rec.status === 'error' || rec.status === 'timeout') errorMessage = errorText(error.message, env.content);
+    }
+  } catch (e) {
+    warnOnce('instrumentation:end', `could not finish an LLM span cleanly (${(e as Error)?.message})`);
+  }
+  return errorMessage;
+}
+
+/** Creates the call's span with its reserved ids, its start time and every attribute, and ends it. */
+export function emitSpan(rec: CallRecord, env: FinishEnv, parent?: Context): void {
+  const errorMessage = endAttributes(rec, env);
+  let span: Span;
+  const ids = env.reservedIds;
+  try {
+    ids?.reserve(rec.traceId, rec.spanId);
+    try {
+      span = env.tracer().startSpan(rec.name, { kind: SpanKind.CLIENT, attributes: rec.attributes, startTime: rec.started }, parent ?? parentContext(rec.parent));
+    } finally {
+      ids?.release();
+    }
+    if (errorMessage !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage });
+  } catch (e) {
+    warnOnce('instrumentation:span', `could not create an LLM span (${(e as Error)?.message})`);
+    return;
+  }
+  span.end(rec.ended);
+}
+
+/** Sets the end attributes on a span that exists already (eager mode) and ends it. */
+export function endSpan(span: Span, rec: CallRecord, env: FinishEnv): void {
+  const errorMessage = endAttributes(rec, env);
+  try {
+    span.setAttributes(rec.attributes);
+    if (errorMessage !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage });
+  } catch (e) {
+    warnOnce('instrumentation:span', `could not finish an LLM span (${(e as Error)?.message})`);
+  }
+  span.end(rec.ended);
+}
+
+export function parentRef(ctx: Context): ParentRef | undefined {
+  const sc = trace.getSpanContext(ctx);
+  if (!sc || !trace.isSpanContextValid(sc)) return undefined;
+  const ref: ParentRef = { traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags };
+  if (sc.isRemote) ref.isRemote = true;
+  const ts = sc.traceState?.serialize();
+  if (ts) ref.traceState = ts;
+  return ref;
+}
+
+export function parentContext(ref: ParentRef | undefined): Context {
+  if (!ref) return ROOT_CONTEXT;
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: ref.traceId,
+    spanId: ref.spanId,
+    traceFlags: ref.traceFlags & TraceFlags.SAMPLED,
+    isRemote: ref.isRemote,
+    traceState: ref.traceState ? new TraceState(ref.traceState) : undefined,
+  });
+}
+
+function requestContent(rec: CallRecord, adapter: ApiAdapter, o: ContentOptions): void {
+  const attrs = rec.attributes;
+  try {
+    const c = adapter.requestContent(rec.body, o);
+    if (c.systemInstructions?.length) attrs[S.GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify(c.systemInstructions);
+    attrs[S.GEN_AI_INPUT_MESSAGES] = JSON.stringify(c.inputMessages);
+    if (c.toolDefinitions?.length) attrs[S.GEN_AI_TOOL_DEFINITIONS] = JSON.stringify(c.toolDefinitions);
+  } catch (e) {
+    warnOnce('content:input', `could not record request content (${(e as Error)?.message}); the call itself is unaffected`);
+  }
+}
+
+function estimate(rec: CallRecord, adapter: ApiAdapter, summary: ResponseSummary, est: TokenEstimator): Usage | undefined {
+  try {
+    const input = est.input(adapter, rec.body, rec.model);
+    const text = summary.outputText?.();
+    const output = adapter.operation === 'embeddings' ? undefined : text !== undefined ? est.output(text, rec.model) : undefined;
+    if (input === undefined && output === undefined) return undefined;
+    return { inputTokens: input, outputTokens: output };
+  } catch {
+    return undefined;
+  }
+}
+
+function errorText(message: string, o: ContentOptions): string {
+  return cleanText(message, { ...o, maxChars: Math.min(o.maxChars || MAX_ERROR_MESSAGE, MAX_ERROR_MESSAGE) });
+}
