@@ -7,19 +7,26 @@
 //
 // Patches are global per module instance, so three separate copies of openai 6 are loaded
 // (bench/.tmp/{a,b,c}/node_modules/openai): A stays plain, B is patched by llm-otel, C by the
-// official instrumentation. Both instrumentations end in the same kind of exporter: a
-// SimpleSpanProcessor into an in-memory exporter. llm-otel runs through start(), as `register` does
-// (its own tracer provider, cost processor), with the configuration `register` uses by default (content captured for the local call log, redacted and
-// truncated; the SQLite sink itself is not part of this measurement). The loopback OpenAI server
-// runs as a child process so process.cpuUsage() counts the client side only.
+// official instrumentation.
+//
+// Default: each tool as it is deployed. llm-otel through start() exactly as `register` runs it —
+// content captured for the local call log (redacted, truncated), a SQLite call log (temporary
+// file), OTLP/protobuf export; LLM calls are then finished on its writer thread. The official
+// instrumentation as a NodeSDK would run it: BatchSpanProcessor + OTLP/protobuf exporter. Both
+// export to the same loopback OTLP receiver, which (like the OpenAI server) runs in a child process
+// so process.cpuUsage() counts the app's process only — which includes llm-otel's writer thread.
+// `--in-memory`: both end in a SimpleSpanProcessor into an in-memory exporter instead (llm-otel has
+// no call log then, so calls are finished on the app's thread: the cost of that path).
 
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { metrics } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OpenAIInstrumentation as OfficialInstrumentation } from '@opentelemetry/instrumentation-openai';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +41,23 @@ const WARMUP = arg('warmup', 200);
 // llm-otel's default (what `register` does) captures content for the local call log; `--no-content`
 // measures it like the official instrumentation's default, without content.
 const CONTENT = !process.argv.includes('--no-content');
+const IN_MEMORY = process.argv.includes('--in-memory');
+
+/** A helper server in a child process; resolves with the first line it prints (its URL). */
+async function child(code) {
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  process.on('exit', () => proc.kill('SIGTERM')); // also when the benchmark itself fails
+  let out = '';
+  const lines = [];
+  let waiting = null;
+  proc.stdout.on('data', (d) => {
+    out += d;
+    let i;
+    while ((i = out.indexOf('\n')) >= 0) { lines.push(out.slice(0, i)); out = out.slice(i + 1); if (waiting) { const w = waiting; waiting = null; w(); } }
+  });
+  const nextLine = async () => { while (!lines.length) await new Promise((r) => { waiting = r; }); return lines.shift(); };
+  return { proc, url: await nextLine(), ask: async (cmd) => { proc.stdin.write(cmd + '\n'); return nextLine(); } };
+}
 
 // ---- three module instances of openai 6 ----
 function loadCopy(name) {
@@ -61,19 +85,33 @@ try {
   console.error(`llm-otel is not built (${e.message}); run \`npm run build\` first`);
   process.exit(1);
 }
+// The OTLP receiver (default mode): answers `count` with the spans received per scope.
+const receiver = IN_MEMORY ? null : await child(`
+  import { startOtlpReceiver } from './test/helpers/otlp-receiver.mjs';
+  const rx = await startOtlpReceiver();
+  console.log(rx.url);
+  process.stdin.on('data', async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    const n = {};
+    for (const s of rx.spans) n[s.scope.name] = (n[s.scope.name] ?? 0) + 1;
+    console.log(JSON.stringify(n));
+  });
+`);
+const dbDir = mkdtempSync(join(tmpdir(), 'llm-otel-bench-'));
 const exporterB = new InMemorySpanExporter();
 const exporterC = new InMemorySpanExporter();
-const providerC = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporterC)] });
+const providerC = new BasicTracerProvider({
+  spanProcessors: [IN_MEMORY ? new SimpleSpanProcessor(exporterC) : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${receiver.url}/v1/traces` }))],
+});
 
 // All copies are loaded before either instrumentation is enabled: their require hooks only act
 // on later requires, so each copy is patched exactly by whom we patch it with below.
 // llm-otel exactly as `register` runs it (its own provider: lazy span creation, cost processor),
 // minus the two sinks, replaced by the same in-memory exporter the official one gets.
-const handleB = llmOtel.start({
-  config: { db: null, otlp: false, captureContent: CONTENT ? 'local' : 'none' },
-  spanProcessors: [new SimpleSpanProcessor(exporterB)],
-  exitHooks: false,
-});
+if (!IN_MEMORY) process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url; // read by the OTLP exporter
+const handleB = IN_MEMORY
+  ? llmOtel.start({ config: { db: null, otlp: false, captureContent: CONTENT ? 'local' : 'none' }, spanProcessors: [new SimpleSpanProcessor(exporterB)], exitHooks: false })
+  : llmOtel.start({ config: { db: join(dbDir, 'bench.db'), otlp: true, otlpProtocol: 'http/protobuf', captureContent: CONTENT ? 'local' : 'none' }, exitHooks: false });
 llmOtel.instrumentOpenAI(modB);
 
 const official = new OfficialInstrumentation({ enabled: false });
@@ -90,6 +128,19 @@ const baseURL = await new Promise((resolve, reject) => {
   serverProc.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(out.trim()); });
   serverProc.on('exit', (c) => reject(new Error(`server exited with ${c}`)));
 });
+
+/** Spans each instrumentation delivered since the last reset: [llm-otel, official]. */
+let seenB = 0;
+let seenC = 0;
+async function delivered() {
+  if (IN_MEMORY) return [exporterB.getFinishedSpans().length, exporterC.getFinishedSpans().length];
+  await Promise.all([handleB.forceFlush(), providerC.forceFlush()]);
+  const n = JSON.parse(await receiver.ask('count'));
+  const b = (n['llm-otel'] ?? 0) - seenB;
+  const c = (n['@opentelemetry/instrumentation-openai'] ?? 0) - seenC;
+  seenB += b; seenC += c;
+  return [b, c];
+}
 
 const OpenAIof = (m) => m.OpenAI ?? m.default ?? m;
 const clients = {
@@ -131,6 +182,7 @@ const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
 const rows = [];
 for (const [mode, fn] of Object.entries(MODES)) {
   for (const v of VARIANTS) for (let i = 0; i < WARMUP; i++) await fn(clients[v]);
+  await delivered();
   exporterB.reset();
   exporterC.reset();
   const samples = Object.fromEntries(VARIANTS.map((v) => [v, []]));
@@ -141,8 +193,7 @@ for (const [mode, fn] of Object.entries(MODES)) {
       samples[v].push(await block(fn, clients[v], BLOCK));
     }
   }
-  const spansB = exporterB.getFinishedSpans().length;
-  const spansC = exporterC.getFinishedSpans().length;
+  const [spansB, spansC] = await delivered();
   const calls = ROUNDS * BLOCK;
   if (spansB !== calls || spansC !== calls) {
     console.error(`warning: ${mode}: expected ${calls} spans per instrumented variant, got llm-otel ${spansB}, official ${spansC}`);
@@ -166,6 +217,8 @@ for (const [mode, fn] of Object.entries(MODES)) {
 serverProc.kill('SIGTERM');
 await handleB.shutdown();
 await providerC.shutdown();
+receiver?.proc.kill('SIGTERM');
+rmSync(dbDir, { recursive: true, force: true });
 
 const header = ['mode', 'variant', 'wall µs/call mean', 'median', 'CPU µs/call mean', 'median', 'added wall (median, mean)', 'added CPU (median, mean)', 'spans'];
 const table = rows.map((r) => [
@@ -177,6 +230,9 @@ const table = rows.map((r) => [
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
 console.log(`llm-otel content capture: ${CONTENT ? 'on (register default: content kept for the local call log)' : 'off (--no-content)'}; official: its default (no content)`);
+console.log(IN_MEMORY
+  ? 'sinks: both into an in-memory exporter (--in-memory; llm-otel finishes calls on the app thread)'
+  : 'sinks: llm-otel as register runs it (SQLite call log + OTLP, calls finished on its writer thread); official with BatchSpanProcessor + OTLP; one loopback OTLP receiver');
 console.log(`openai ${JSON.parse(readFileSync(join(here, '.tmp', 'a', 'node_modules', 'openai', 'package.json'), 'utf8')).version}, node ${process.version}, ${ROUNDS} rounds × ${BLOCK} calls per variant and mode (after ${WARMUP} warm-up calls each)`);
 console.log(line(header));
 for (const row of table) console.log(line(row));

@@ -9,7 +9,10 @@ import { existsSync } from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
 import { defaultWarner, type Warner } from './writer.js';
-import { spanDataSize, type SpanData } from './rows.js';
+import type { SpanData } from './rows.js';
+import { itemUnits, SIZE_UNIT, type QueueItem } from './items.js';
+import type { CallRecord } from '../src/instrumentation/finish.js';
+import type { FinisherInit } from '../src/sdk/offload.js';
 import { drainOnExit } from './exit.js';
 import { exporterFile } from './locate.js';
 import { WORKER_MARK, CONSUMED, CONSUMED_UNITS, DONE, PENDING, DROPPED, COUNTER_SLOTS, type Control, type WorkerEvent, type WorkerInit } from './worker.js';
@@ -19,6 +22,8 @@ import { errorMessage } from '../src/util/warn.js';
 export interface WorkerSinkOptions extends CallLogSinkOptions {
   /** How long flushSync / the exit drain wait for the writer thread (ms, default exitBusyTimeoutMs + 3000). */
   flushTimeoutMs?: number;
+  /** The writer thread also finishes LLM calls (pushCall), with these settings. */
+  finisher?: FinisherInit;
 }
 
 /** Options the worker can receive (functions cannot cross threads). */
@@ -37,6 +42,7 @@ function cloneableOptions(o: CallLogSinkOptions): CallLogSinkOptions {
 }
 
 const OUTBOX_MAX = 256;
+const SEND_INTERVAL_MS = 25;
 
 export class WorkerSink implements SpanSink {
   private readonly opts: WorkerSinkOptions;
@@ -49,10 +55,10 @@ export class WorkerSink implements SpanSink {
   private readonly drops: DropReporter;
   private worker: Worker | null;
   private fallback: CallLogSink | null = null;
-  /** Spans not yet posted: sent together at the end of this turn of the event loop. */
-  private outbox: SpanData[] = [];
+  /** Spans and call records not yet posted: sent together at the end of this turn of the event loop. */
+  private outbox: QueueItem[] = [];
   private outboxUnits = 0;
-  private sendScheduled: NodeJS.Immediate | null = null;
+  private sendScheduled: NodeJS.Timeout | null = null;
   // Sent totals (int32, wrapping like the worker's CONSUMED / CONSUMED_UNITS counters). Spans are
   // not kept after posting: holding them until the worker takes them would age them into the old
   // generation and double the app's heap under load.
@@ -62,6 +68,14 @@ export class WorkerSink implements SpanSink {
   private gen = 0;
   private cancelExit: (() => void) | null = null;
   private closed = false;
+  /** Call records taken by pushCall (for "anything new to flush?"). */
+  callsPushed = 0;
+  /**
+   * Finishes call records the writer thread will never see (it failed before they were posted)
+   * on this thread instead. Set by start().
+   */
+  onOrphanRecord: ((rec: CallRecord) => void) | null = null;
+  private readonly exportWaiters = new Map<number, () => void>();
 
   constructor(opts: WorkerSinkOptions, workerFile: string) {
     this.opts = opts;
@@ -79,6 +93,7 @@ export class WorkerSink implements SpanSink {
     port1.on('message', (e: WorkerEvent) => this.onEvent(e));
     port1.unref();
     const init: WorkerInit = { [WORKER_MARK]: true, options: cloneableOptions(opts), shared, events: port2 };
+    if (opts.finisher) init.finisher = opts.finisher;
     // No execArgv and no NODE_OPTIONS: the app's `--import llm-otel/register` (either way) must not
     // start a second SDK — and a second writer thread — inside the writer thread.
     const env: NodeJS.ProcessEnv = { ...process.env };
@@ -104,7 +119,41 @@ export class WorkerSink implements SpanSink {
   push(span: SpanData): boolean {
     if (this.closed) return false;
     if (this.fallback) return this.fallback.push(span);
-    const units = sizeUnits(span);
+    return this.enqueue(span);
+  }
+
+  /**
+   * A finished LLM call for the writer thread to turn into its span, rows and OTLP export. False
+   * when it cannot take it (no finisher, fallen back, closed): the caller finishes it itself.
+   */
+  pushCall(rec: CallRecord): boolean {
+    if (this.closed || this.fallback || !this.opts.finisher) return false;
+    this.callsPushed++;
+    this.enqueue(rec); // false: dropped (queue full) and counted — like a span would be
+    return true;
+  }
+
+  /** True while call records can be handed over (pushCall). */
+  get finishesCalls(): boolean {
+    return !this.closed && !this.fallback && !!this.opts.finisher;
+  }
+
+  /**
+   * Asks the writer thread to send what its OTLP exporter holds; resolves when it has (callers
+   * cap the wait). Resolves at once without a writer thread.
+   */
+  flushExport(): Promise<void> {
+    if (this.closed || this.fallback || !this.worker || !this.opts.finisher) return Promise.resolve();
+    this.send();
+    const gen = this.nextGen();
+    return new Promise<void>((resolve) => {
+      this.exportWaiters.set(gen, resolve);
+      try { this.worker!.postMessage({ ctl: 'export', gen } satisfies Control); } catch { this.exportWaiters.delete(gen); resolve(); }
+    });
+  }
+
+  private enqueue(span: QueueItem): boolean {
+    const units = itemUnits(span);
     const waiting = this.inFlight() + this.outbox.length;
     const transit = this.transitUnits() + this.outboxUnits;
     if (waiting >= this.maxQueue || (waiting > 0 && transit + units > this.maxUnits)) {
@@ -115,8 +164,10 @@ export class WorkerSink implements SpanSink {
     this.outboxUnits += units;
     if (this.outbox.length >= OUTBOX_MAX) this.send();
     else if (!this.sendScheduled) {
-      // One message per turn of the event loop (or per OUTBOX_MAX spans), not one per span.
-      this.sendScheduled = setImmediate(() => { this.sendScheduled = null; this.send(); });
+      // One message per SEND_INTERVAL_MS (or per OUTBOX_MAX items), not one per call: each message
+      // costs the app's thread a clone plus a wake-up of the writer (~40 µs in a busy app, measured
+      // in bench/openai-overhead.bench.mjs), and nothing waits for it — flushes and exits send now.
+      this.sendScheduled = setTimeout(() => { this.sendScheduled = null; this.send(); }, SEND_INTERVAL_MS);
       this.sendScheduled.unref();
     }
     if (waiting < this.maxQueue / 2) this.drops.recovered();
@@ -180,16 +231,24 @@ export class WorkerSink implements SpanSink {
       this.posted = (this.posted + batch.length) | 0;
       this.postedUnits = (this.postedUnits + units) | 0;
     } catch {
-      // Some attribute value could not be cloned: send one by one and skip only the bad ones.
-      for (const span of batch) {
+      // Some value could not be cloned: send one by one and skip (or simplify) only the bad ones.
+      for (const item of batch) {
+        let sent: QueueItem = item;
         try {
-          this.worker.postMessage([span]);
+          this.worker.postMessage([item]);
         } catch (e) {
-          this.warner.warn('calllog:clone', `call log: a span could not be handed to the writer thread (${errorMessage(e)}); it was skipped`);
-          continue;
+          const plain = (item as CallRecord).rec === 1 ? plainRecord(item as CallRecord) : null;
+          try {
+            if (!plain) throw e;
+            this.worker.postMessage([plain]);
+            sent = plain;
+          } catch {
+            this.warner.warn('calllog:clone', `call log: a span could not be handed to the writer thread (${errorMessage(e)}); it was skipped`);
+            continue;
+          }
         }
         this.posted = (this.posted + 1) | 0;
-        this.postedUnits = (this.postedUnits + sizeUnits(span)) | 0;
+        this.postedUnits = (this.postedUnits + itemUnits(sent)) | 0;
       }
     }
     this.sentAny = true;
@@ -225,7 +284,12 @@ export class WorkerSink implements SpanSink {
 
   private onEvent(e: WorkerEvent): void {
     try {
-      if (e.w === 'warn') this.warner.warn(e.key, e.message);
+      if (e.w === 'exported') {
+        // Every flush asked up to this one is answered by it.
+        for (const [gen, resolve] of this.exportWaiters) {
+          if (((e.gen - gen) | 0) >= 0) { this.exportWaiters.delete(gen); resolve(); }
+        }
+      } else if (e.w === 'warn') this.warner.warn(e.key, e.message);
       else this.warner.reset(e.key);
     } catch { /* a warning must never cost the app anything */ }
   }
@@ -239,9 +303,10 @@ export class WorkerSink implements SpanSink {
     const left = this.outbox;
     this.outbox = [];
     this.outboxUnits = 0;
-    if (left.length > 0) {
+    const spans = left.filter((x): x is SpanData => (x as CallRecord).rec !== 1);
+    if (spans.length > 0) {
       const inline = new CallLogSink({ ...this.opts, drainOnExit: false });
-      for (const s of left) inline.push(s);
+      for (const s of spans) inline.push(s);
       inline.drainOnExit();
       inline.shutdown();
     }
@@ -260,14 +325,23 @@ export class WorkerSink implements SpanSink {
     this.worker = null;
     this.fallback = new CallLogSink({ ...this.opts, drainOnExit: false });
     this.warner.warn('calllog:worker', `call log: ${reason}${lost > 0 ? ` (${lost} calls it held were lost)` : ''}; writing on the main thread instead`);
-    for (const s of left) this.fallback.push(s);
+    for (const resolve of this.exportWaiters.values()) resolve();
+    this.exportWaiters.clear();
+    for (const s of left) {
+      if ((s as CallRecord).rec !== 1) this.fallback.push(s as SpanData);
+      else try { this.onOrphanRecord?.(s as CallRecord); } catch { /* never into the app */ }
+    }
   }
 }
 
-/** Queue memory is counted in units of 64 bytes so int32 counters cover 128 GiB before wrapping. */
-const SIZE_UNIT = 64;
-function sizeUnits(span: SpanData): number {
-  return Math.ceil(spanDataSize(span) / SIZE_UNIT);
+/** A record whose request or response holds something uncloneable (a function, a class with private state): as JSON. */
+function plainRecord(rec: CallRecord): CallRecord | null {
+  try {
+    const json = (v: unknown) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+    return { ...rec, attributes: json(rec.attributes), body: json(rec.body) ?? {}, result: json(rec.result), error: json(rec.error) };
+  } catch {
+    return null;
+  }
 }
 
 export interface SinkChoice extends WorkerSinkOptions {

@@ -7,7 +7,11 @@ import { isMainThread, parentPort, workerData, type MessagePort } from 'node:wor
 import { getPriority, setPriority } from 'node:os';
 import { CallLogSink, type CallLogSinkOptions } from './sink.js';
 import type { Warner } from './writer.js';
-import { spanDataSize, type SpanData } from './rows.js';
+import { toSpanData, type SpanData } from './rows.js';
+import { itemUnits, type QueueItem } from './items.js';
+import type { CallRecord } from '../src/instrumentation/finish.js';
+import type { Finisher, FinisherInit } from '../src/sdk/offload.js';
+import { setWarnSink } from '../src/util/warn.js';
 
 export const WORKER_MARK = 'llmOtelCallLogWriter';
 /** Int32 slots of the shared counters. */
@@ -23,12 +27,20 @@ export interface WorkerInit {
   options: CallLogSinkOptions;
   shared: SharedArrayBuffer;
   events: MessagePort;
+  /** Set when this thread also finishes LLM calls (records from instrumentation/finish.ts). */
+  finisher?: FinisherInit;
 }
 
-export type Control = { ctl: 'flush'; gen: number; exit: boolean } | { ctl: 'close'; gen: number };
-export type WorkerEvent = { w: 'warn'; key: string; message: string } | { w: 'reset'; key: string };
+export type Control = { ctl: 'flush'; gen: number; exit: boolean } | { ctl: 'close'; gen: number } | { ctl: 'export'; gen: number };
+export type WorkerEvent = { w: 'warn'; key: string; message: string } | { w: 'reset'; key: string } | { w: 'exported'; gen: number };
 
-function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
+async function loadFinisher(init: FinisherInit, onSpan: (s: SpanData) => void): Promise<Finisher> {
+  // Loaded only when asked for: a writer without it starts as light as before.
+  const { createFinisher } = await import('../src/sdk/offload.js');
+  return createFinisher(init, (span) => { const d = toSpanData(span); if (d) onSpan(d); });
+}
+
+async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Promise<void> {
   lowerOwnPriority();
   const counters = new Int32Array(init.shared);
   const events = init.events;
@@ -49,17 +61,29 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
     ...init.options, warner, drainOnExit: false,
     onFlushed: (pending) => Atomics.store(counters, PENDING, pending),
   });
+  // Warnings of the shared modules (content, cost, OTLP) reach the app's stderr once, via the app thread.
+  setWarnSink((message) => warner.warn(`worker:${message}`, message));
+  const push = (span: SpanData): void => {
+    if (!sink.push(span)) Atomics.store(counters, DROPPED, sink.dropped);
+  };
+  let finisher: Finisher | undefined;
+  if (init.finisher) {
+    try { finisher = await loadFinisher(init.finisher, push); } catch (e) {
+      warner.warn('offload:load', `the writer thread cannot finish LLM calls (${(e as Error)?.message}); they are not recorded`);
+    }
+  }
   const done = (gen: number): void => {
     Atomics.store(counters, PENDING, sink.pending);
     Atomics.store(counters, DONE, gen);
     Atomics.notify(counters, DONE);
   };
-  port.on('message', (msg: SpanData[] | Control) => {
+  port.on('message', (msg: QueueItem[] | Control) => {
     if (Array.isArray(msg)) {
       let units = 0;
-      for (const span of msg) {
-        units += sizeUnits(span);
-        if (!sink.push(span)) Atomics.store(counters, DROPPED, sink.dropped);
+      for (const item of msg) {
+        units += itemUnits(item);
+        if ((item as CallRecord).rec === 1) finisher?.finish(item as CallRecord);
+        else push(item as SpanData);
       }
       Atomics.add(counters, CONSUMED_UNITS, units);
       Atomics.add(counters, CONSUMED, msg.length);
@@ -69,7 +93,12 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
     if (msg.ctl === 'flush') {
       if (msg.exit) sink.drainOnExit(); else sink.flushSync();
       done(msg.gen);
+    } else if (msg.ctl === 'export') {
+      // Asynchronous (OTLP over HTTP from this thread): answered with an event, not the counters.
+      const gen = msg.gen;
+      void (finisher ? finisher.flush() : Promise.resolve()).then(() => events.postMessage({ w: 'exported', gen } satisfies WorkerEvent));
     } else {
+      void finisher?.shutdown();
       sink.shutdown();
       done(msg.gen);
       port.close();
@@ -88,10 +117,6 @@ function lowerOwnPriority(): void {
   try { setPriority(0, Math.min(19, getPriority(0) + 5)); } catch { /* not allowed: keep the default */ }
 }
 
-function sizeUnits(span: SpanData): number {
-  return Math.ceil(spanDataSize(span) / 64); // keep in step with worker-sink.ts SIZE_UNIT
-}
-
 /** True inside llm-otel's call-log writer thread (where `register` must do nothing). */
 export function isCallLogWriterThread(): boolean {
   const d = workerData as Partial<WorkerInit> | null | undefined;
@@ -99,4 +124,4 @@ export function isCallLogWriterThread(): boolean {
 }
 
 const init = workerData as WorkerInit | undefined;
-if (!isMainThread && parentPort && init && init[WORKER_MARK] === true) run(init, parentPort);
+if (!isMainThread && parentPort && init && init[WORKER_MARK] === true) void run(init, parentPort);

@@ -6,9 +6,17 @@
 //
 // One app process runs the whole scenario list (fast); scenarios are told apart by the remote
 // parent span context each runs under (test/helpers/scenario-ids.mjs).
+//
+// Both ways a call is finished are covered: `--import` runs keep the default call log (LLM calls
+// are finished on the writer thread, src/sdk/offload.ts, and exported over OTLP from there);
+// `--require` runs turn it off (LLM_OTEL_DB=off: finished and exported on the app's thread).
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { startOpenAIServer, closedPort } from './helpers/openai-server.mjs';
 import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
 import { runApp, pool } from './helpers/run-app.mjs';
@@ -42,6 +50,8 @@ for (const major of OPENAI_MAJORS) {
 
 let server;
 let refusedPort;
+const dbDir = mkdtempSync(join(tmpdir(), 'llm-otel-matrix-'));
+const dbPath = (r) => (r.preload === 'import' ? join(dbDir, `${r.major}-${r.app}.db`) : null);
 const results = new Map(); // label → { run, baseline, spans, lines }
 
 function parseLines(stdout) {
@@ -77,11 +87,16 @@ before(async () => {
             OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
             OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
             OTEL_SERVICE_NAME: SERVICE,
-            LLM_OTEL_DB: 'off',
+            LLM_OTEL_DB: dbPath(r) ?? 'off',
           },
         });
         await rx.settle();
-        results.set(r.label, { run, spans: [...rx.spans], requests: rx.requests.length, bytes: rx.allBytes(), lines: parseLines(run.stdout) });
+        let rows = null;
+        if (dbPath(r)) {
+          const db = new Database(dbPath(r), { readonly: true });
+          try { rows = db.prepare('SELECT trace_id, span_id, status FROM llm_calls ORDER BY span_id').all(); } finally { db.close(); }
+        }
+        results.set(r.label, { run, rows, spans: [...rx.spans], requests: rx.requests.length, bytes: rx.allBytes(), lines: parseLines(run.stdout) });
       } finally {
         await rx.close();
       }
@@ -91,7 +106,7 @@ before(async () => {
   for (const r of RUNS) results.get(r.label).baseline = baselines.get(`${r.major}/${r.app}`);
 });
 
-after(async () => { await server?.close(); });
+after(async () => { await server?.close(); rmSync(dbDir, { recursive: true, force: true }); });
 
 for (const r of RUNS) {
   describe(r.label, () => {
@@ -121,6 +136,16 @@ for (const r of RUNS) {
       assert.equal(bytes.includes(API_KEY), false, 'the API key appears in an OTLP payload');
       for (const s of ours()) for (const k of CONTENT_KEYS) assert.equal(k in s.attributes, false, `${s.name}: ${k} sent over OTLP with capture=local`);
     });
+
+    if (dbPath(r)) {
+      test('every span exported over OTLP has its call-log row (same trace, span and status)', () => {
+        const { rows } = get();
+        const fromSpans = ours().map((s) => ({ trace_id: s.traceId, span_id: s.spanId, status: s.attributes['llm_otel.status'] }))
+          .sort((a, b) => (a.span_id < b.span_id ? -1 : 1));
+        assert.ok(fromSpans.length >= SCENARIOS.length - 1);
+        assert.deepEqual(rows, fromSpans);
+      });
+    }
 
     for (const name of SCENARIOS) {
       test(`scenario ${name}`, () => {

@@ -2,9 +2,14 @@
 // (DESIGN §4): content capture modes, the API key never leaving the process, exporter/SDK switches,
 // the default protobuf protocol, custom endpoints and resource attributes, dead and slow collectors,
 // and flushing on SIGTERM/SIGINT. App: openai 6, ESM (and CJS where the start path differs).
+// Runs keep the default call log (a temporary DB each), so LLM spans are finished and exported on
+// the writer thread as in a default install; test/12's `--require` runs cover the app-thread path.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startOpenAIServer, closedPort } from './helpers/openai-server.mjs';
 import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
 import { runApp, pool } from './helpers/run-app.mjs';
@@ -22,6 +27,7 @@ const SAFETY_NET_MS = 30_000;
 
 let server;
 let apps;
+const dbDir = mkdtempSync(join(tmpdir(), 'llm-otel-otlp-'));
 let baseline;
 const runs = new Map();
 
@@ -39,7 +45,7 @@ async function instrumented(key, { app = 'openai-app.mjs', preload = 'import', e
         TEST_API_KEY: API_KEY,
         OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        LLM_OTEL_DB: 'off',
+        LLM_OTEL_DB: join(dbDir, `${key}.db`),
         ...(typeof env === 'function' ? env(rx) : env),
       },
     });
@@ -89,7 +95,7 @@ before(async () => {
   await pool(exitSensitive, 1);
 });
 
-after(async () => { await server?.close(); });
+after(async () => { await server?.close(); rmSync(dbDir, { recursive: true, force: true }); });
 
 const get = (k) => runs.get(k);
 const byScenario = (k, names = SCENARIOS) => spansByScenario(get(k).spans, names);

@@ -22,6 +22,24 @@ import { CallLogSpanProcessor, isCallLogWriterThread } from '../../exporter/inde
 import { ReservedIdGenerator } from '../instrumentation/ids.js';
 import { getRuntime } from '../instrumentation/runtime.js';
 import { CostSpanProcessor, createPriceSource, readPriceFile, type PriceFile } from '../cost/index.js';
+import { emitSpan, type CallRecord } from '../instrumentation/finish.js';
+import type { FinisherInit } from './offload.js';
+
+/** The writer-thread sink's call-finishing surface (exporter/worker-sink.ts), duck-typed. */
+interface CallFinishingSink {
+  readonly finishesCalls: boolean;
+  callsPushed: number;
+  pushCall(rec: CallRecord): boolean;
+  flushExport(): Promise<void>;
+  onOrphanRecord: ((rec: CallRecord) => void) | null;
+}
+
+function capped(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    p.then(() => { clearTimeout(t); resolve(); }, () => { clearTimeout(t); resolve(); });
+  });
+}
 
 export interface StartOptions {
   /** Overrides of what the environment says (DESIGN §4). */
@@ -32,6 +50,11 @@ export interface StartOptions {
   spanProcessors?: SpanProcessor[];
   /** Flush on exit/beforeExit/SIGTERM/SIGINT (default true). */
   exitHooks?: boolean;
+  /**
+   * Finish LLM calls on the call log's writer thread (default true when possible: a call log, the
+   * default sampler, no extra spanProcessors — those run on this thread and must see LLM spans).
+   */
+  offload?: boolean;
 }
 
 export interface LlmOtelHandle {
@@ -99,10 +122,21 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   }
   const prices = createPriceSource({ path: config.db, overrides });
   processors.push(new CostSpanProcessor({ book: () => prices.book() }));
+  // LLM calls are finished on the writer thread (src/sdk/offload.ts) unless something on this
+  // thread must see their spans: extra span processors, or a sampler that decides at span creation.
+  const offload = options.offload !== false && config.tracesSampler === 'parentbased_always_on' && !options.spanProcessors?.length;
+  const finisher: FinisherInit | undefined = offload ? {
+    captureContent: config.captureContent !== 'none',
+    maxContentChars: config.maxContentChars,
+    redact: { mode: config.redact, patterns: config.redactPatterns },
+    estimateTokens: true,
+    prices: { path: config.db, overrides },
+    otlp: config.otlp ? { protocol: config.otlpProtocol, stripContent: config.captureContent !== 'all', tls: config.otlpTls ?? {} } : null,
+  } : undefined;
   let callLog: CallLogSpanProcessor | undefined;
   if (config.db) {
     // token_estimate per message row is computed on the writer thread, never on the app's.
-    callLog = new CallLogSpanProcessor({ path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined, estimateTokens: 'builtin' });
+    callLog = new CallLogSpanProcessor({ path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined, estimateTokens: 'builtin', finisher });
     processors.push(callLog);
   }
   if (config.otlp) {
@@ -129,6 +163,17 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   // LLM spans can be built after the call (instrumentation/ids.ts). Any other sampler: eager spans.
   const rt = getRuntime();
   if (rt && config.tracesSampler === 'parentbased_always_on') rt.reservedIds = ids;
+  const sink = callLog?.sink as Partial<CallFinishingSink> | undefined;
+  const finishing = offload && rt?.reservedIds && sink?.finishesCalls ? sink as CallFinishingSink : undefined;
+  if (rt && finishing) {
+    rt.offload = (rec) => finishing.pushCall(rec);
+    // The writer thread failed before taking them: finish here, through this provider.
+    finishing.onOrphanRecord = (rec) => emitSpan(rec, rt);
+  }
+  const ended = () => dirty.ended + (finishing?.callsPushed ?? 0);
+  const flushAll = async (): Promise<void> => {
+    await Promise.all([provider.forceFlush(), finishing?.flushExport()]);
+  };
 
   let flushedAt = 0;
   const capMs = 1000;
@@ -136,20 +181,24 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   const removeHooks = options.exitHooks === false ? () => {} : installExitHooks({
     abandonOpen: () => abandonOpenCalls('process exiting'),
     drainSync: () => callLog?.flushSync(),
-    flush: () => { flushedAt = dirty.ended; return provider.forceFlush(); },
-    dirty: () => dirty.ended !== flushedAt,
+    flush: () => { flushedAt = ended(); return flushAll(); },
+    dirty: () => ended() !== flushedAt,
     capMs,
   });
 
   return {
     config,
     enabled: true,
-    forceFlush: () => provider.forceFlush(),
+    forceFlush: flushAll,
     shutdown(): Promise<void> {
       shutDown ??= (async () => {
         abandonOpenCalls('shutdown');
         instrumentation.disable();
         removeHooks();
+        if (finishing) {
+          if (rt?.offload) rt.offload = undefined;
+          await capped(finishing.flushExport(), capMs);
+        }
         try { await provider.shutdown(); } catch (e) { diag.warn(`llm-otel shutdown: ${(e as Error)?.message}`); }
         prices.close();
         if (g[HANDLE_KEY]?.shutdown === this.shutdown) g[HANDLE_KEY] = undefined;

@@ -1,0 +1,89 @@
+// The writer thread's half of an LLM call: it receives the plain record the app's thread captured
+// (instrumentation/finish.ts) and does everything else there — summary, content conversion and
+// redaction, token estimates, cost, the OTel span, the call-log rows and the OTLP export. The app's
+// thread keeps only the capture (ids, times, references) and one structured clone per batch.
+//
+// Why: building the span and its exports on the app's thread costs ~2–4× more than capturing the
+// call (bench/openai-overhead.bench.mjs), and an app's event loop is what users feel.
+
+import type { Context } from '@opentelemetry/api';
+import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
+import {
+  AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler,
+  type ReadableSpan, type Span, type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { createRedactor, type RedactOptions } from '../content/index.js';
+import { emitSpan, type CallRecord, type FinishEnv } from '../instrumentation/finish.js';
+import { ReservedIdGenerator } from '../instrumentation/ids.js';
+import { tokenEstimator } from '../instrumentation/estimate.js';
+import { CostSpanProcessor, createPriceSource, type PriceFile } from '../cost/index.js';
+import { INSTRUMENTATION_SCOPE } from '../semconv.js';
+import { VERSION } from '../version.js';
+import { createOtlpExporter, type OtlpTls } from './otlp.js';
+import { warnOnce } from '../util/warn.js';
+
+/** What the writer thread needs to finish calls (plain data: it crosses the thread boundary). */
+export interface FinisherInit {
+  captureContent: boolean;
+  maxContentChars: number;
+  redact: RedactOptions;
+  estimateTokens: boolean;
+  prices: { path: string | null; overrides: PriceFile | null };
+  otlp: { protocol: 'http/protobuf' | 'http/json'; stripContent: boolean; tls: OtlpTls } | null;
+}
+
+export interface Finisher {
+  finish(rec: CallRecord): void;
+  /** Sends what the OTLP exporter holds (resolves when sent or given up on). */
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Hands the finished span to the call log of this thread (`push` returns false when dropped). */
+class LocalSinkProcessor implements SpanProcessor {
+  constructor(private readonly onSpan: (span: ReadableSpan) => void) {}
+  onStart(_s: Span, _c: Context): void {}
+  onEnd(span: ReadableSpan): void { this.onSpan(span); }
+  forceFlush(): Promise<void> { return Promise.resolve(); }
+  shutdown(): Promise<void> { return Promise.resolve(); }
+}
+
+export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) => void): Finisher {
+  const prices = createPriceSource({ path: init.prices.path, overrides: init.prices.overrides, busyTimeoutMs: 1000 });
+  const processors: SpanProcessor[] = [new CostSpanProcessor({ book: () => prices.book() }), new LocalSinkProcessor(onSpan)];
+  if (init.otlp) {
+    const tls = init.otlp.tls;
+    // Buffers arrive as plain Uint8Arrays.
+    const asBuf = (b: Uint8Array | undefined) => (b ? Buffer.from(b) : undefined);
+    processors.push(new BatchSpanProcessor(createOtlpExporter(init.otlp.protocol, init.otlp.stripContent, { ca: asBuf(tls.ca), cert: asBuf(tls.cert), key: asBuf(tls.key) })));
+  }
+  const ids = new ReservedIdGenerator();
+  // The same resource as the app thread's provider (same environment) and the sampler the app
+  // thread already applied: only sampled calls are sent here.
+  const provider = new BasicTracerProvider({
+    resource: defaultResource().merge(detectResources({ detectors: [envDetector] })),
+    idGenerator: ids,
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    spanProcessors: processors,
+  });
+  const tracer = provider.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+  const env: FinishEnv = {
+    tracer: () => tracer,
+    reservedIds: ids,
+    captureContent: init.captureContent,
+    content: { redact: createRedactor(init.redact), maxChars: init.maxContentChars },
+    estimator: init.estimateTokens ? tokenEstimator : undefined,
+  };
+  return {
+    finish(rec) {
+      try { emitSpan(rec, env); } catch (e) {
+        warnOnce('offload:finish', `could not finish an LLM call on the writer thread (${(e as Error)?.message})`);
+      }
+    },
+    flush: () => provider.forceFlush().catch(() => undefined),
+    async shutdown() {
+      try { await provider.shutdown(); } catch { /* never into the app */ }
+      prices.close();
+    },
+  };
+}
