@@ -338,7 +338,7 @@ export class WorkerSink implements SpanSink {
 function plainRecord(rec: CallRecord): CallRecord | null {
   try {
     const json = (v: unknown) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
-    return { ...rec, attributes: json(rec.attributes), body: json(rec.body) ?? {}, result: json(rec.result), error: json(rec.error) };
+    return { ...rec, llm: json(rec.llm) ?? {}, body: json(rec.body) ?? {}, result: json(rec.result), error: json(rec.error) };
   } catch {
     return null;
   }

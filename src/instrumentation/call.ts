@@ -6,15 +6,15 @@
 // openai ≥ 7.5 builds those from closures that bypass `this.parseResponse`) and observe its
 // internal `responsePromise` (headers, HTTP errors, retries exhausted, timeouts, aborts).
 
-import { context, SpanKind, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
-import { isAttributeValue, isTracingSuppressed } from '@opentelemetry/core';
+import { context, SpanKind, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import * as S from '../semconv.js';
 import { getLlmContext, getParentCallId, setLlmScope, type LlmScope } from '../context.js';
 import type { ApiAdapter } from './types.js';
 import type { InstrumentationRuntime } from './runtime.js';
 import { classifyError, type ErrorInfo } from './errors.js';
-import { emitSpan, endSpan, parentRef, type CallRecord } from './finish.js';
-import { isAzureClient, providerFromBaseURL } from './provider.js';
+import { emitSpan, endSpan, parentRef, spanName, startAttributes, type CallRecord, type CallStartFields } from './finish.js';
+import { isAzureClient, providerFromBaseURL, type ServerInfo } from './provider.js';
 import { wrapStream, isSdkStream } from './stream.js';
 import { warnOnce } from '../util/warn.js';
 import { defer } from './deferred.js';
@@ -29,8 +29,8 @@ export class LlmCall implements LlmScope {
   readonly ctx: Context;
   /** The OTel span: created at the start (eager mode) or when the call has finished (lazy mode). */
   private span: Span | undefined;
-  /** Lazy mode: what the span will be created with. */
-  private pending: { name: string; attributes: Attributes; parent: Context; traceId: string; sampled: boolean } | undefined;
+  /** Lazy mode: the parent context and sampling decision the span will be created with. */
+  private pending: { parent: Context; sampled: boolean } | undefined;
   attempts = 0;
   private ended = false;
   private resultSeen = false;
@@ -39,10 +39,11 @@ export class LlmCall implements LlmScope {
   private firstChunkAt: number | undefined;
   private httpStatus: number | undefined;
   private requestId: string | undefined;
-  private readonly model: string | undefined;
-
-  /** The request as it was sent (see snapshot()): read after the call, off the hot path. */
-  private readonly body: Record<string, any>;
+  /**
+   * What the call started with, as plain data: the attributes are built from it when the call is
+   * finished (finish.ts), off the app's await path — often on the writer thread.
+   */
+  private readonly start: CallStartFields & { traceId: string };
 
   constructor(
     private readonly rt: InstrumentationRuntime,
@@ -50,59 +51,32 @@ export class LlmCall implements LlmScope {
     client: any,
     body: Record<string, any>,
   ) {
-    this.body = snapshot(body);
     const parent = context.active();
-    const baseURL = typeof client?.baseURL === 'string' ? client.baseURL : undefined;
-    const server = providerFromBaseURL(baseURL, isAzureClient(client));
-    this.model = typeof body.model === 'string' ? body.model : undefined;
-
-    const attrs: Attributes = {
-      [S.GEN_AI_OPERATION_NAME]: adapter.operation,
-      [S.GEN_AI_PROVIDER_NAME]: server.provider,
-      [S.LLM_OTEL_API]: adapter.api,
+    const start = this.start = {
+      api: adapter.api,
+      server: serverOf(client),
+      llm: getLlmContext(parent),
+      parentCallId: getParentCallId(parent),
+      // The request as it was sent (see snapshot()): read after the call.
+      body: snapshot(body),
+      model: typeof body.model === 'string' ? body.model : undefined,
+      traceId: '',
     };
-    if (this.model) attrs[S.GEN_AI_REQUEST_MODEL] = this.model;
-    if (server.address) attrs[S.SERVER_ADDRESS] = server.address;
-    if (server.port !== undefined) attrs[S.SERVER_PORT] = server.port;
-    if (adapter.apiType) attrs[S.OPENAI_API_TYPE] = adapter.apiType;
-    // Like every gen_ai.request.* attribute: set only when the request says it.
-    if (adapter.operation !== 'embeddings' && typeof body.stream === 'boolean') attrs[S.GEN_AI_REQUEST_STREAM] = body.stream;
-    Object.assign(attrs, adapter.requestAttributes(body));
-
-    const llm = getLlmContext(parent);
-    if (llm.sessionId) attrs[S.SESSION_ID] = llm.sessionId;
-    if (llm.userId) attrs[S.USER_ID] = llm.userId;
-    if (llm.agentName) attrs[S.GEN_AI_AGENT_NAME] = llm.agentName;
-    const conv = llm.conversationId ?? conversationFromBody(body);
-    if (conv) attrs[S.GEN_AI_CONVERSATION_ID] = conv;
-    if (llm.tags?.length) attrs[S.LLM_OTEL_TAGS] = llm.tags;
-    if (llm.metadata) {
-      for (const [k, v] of Object.entries(llm.metadata)) {
-        if (v === undefined || v === null) continue;
-        const value = typeof v === 'object' ? JSON.stringify(v) : v;
-        // Only values a span can hold (a function or a symbol would also not cross to the writer thread).
-        if (isAttributeValue(value)) attrs[S.LLM_OTEL_METADATA_PREFIX + k] = value;
-      }
-    }
-    const parentCallId = getParentCallId(parent);
-    if (parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = parentCallId;
-
-    const name = this.model ? `${adapter.operation} ${this.model}` : adapter.operation;
     let current: Span;
     const ids = rt.reservedIds;
     if (ids && !isTracingSuppressed(parent)) {
       // Lazy: a placeholder with the span's future ids carries the context now; the real span is
-      // built after the call (complete()), off the app's await path.
+      // built after the call (finish.ts), off the app's await path.
       const up = trace.getSpanContext(parent);
       const valid = up !== undefined && trace.isSpanContextValid(up);
-      const traceId = valid ? up.traceId : ids.newTraceId();
+      start.traceId = valid ? up.traceId : ids.newTraceId();
       this.spanId = ids.newSpanId();
       // Only with the default parent-based always-on sampler: sampled unless the parent is not.
       const traceFlags = valid ? up.traceFlags & TraceFlags.SAMPLED : TraceFlags.SAMPLED;
-      current = trace.wrapSpanContext({ traceId, spanId: this.spanId, traceFlags });
-      this.pending = { name, attributes: attrs, parent, traceId, sampled: (traceFlags & TraceFlags.SAMPLED) !== 0 };
+      current = trace.wrapSpanContext({ traceId: start.traceId, spanId: this.spanId, traceFlags });
+      this.pending = { parent, sampled: (traceFlags & TraceFlags.SAMPLED) !== 0 };
     } else {
-      current = this.span = rt.tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes: attrs }, parent);
+      current = this.span = rt.tracer().startSpan(spanName(start), { kind: SpanKind.CLIENT, attributes: startAttributes(start) }, parent);
       this.spanId = current.spanContext().spanId;
     }
     this.started = performance.now(); // TTFT counts from the span's start, as its duration does
@@ -238,25 +212,20 @@ export class LlmCall implements LlmScope {
     const offset = Date.now() - now; // OTel's own epoch conversion (SpanImpl) does the same
     const p = this.pending;
     const rec: CallRecord = {
+      ...this.start,
       rec: 1,
-      api: this.adapter.api,
-      name: p?.name ?? '',
-      attributes: p ? p.attributes : {},
-      traceId: p?.traceId ?? '',
       spanId: this.spanId,
       started: this.started + offset,
       ended: now + offset,
       status,
       hasResult: result !== undefined,
       attempts: this.attempts,
-      body: this.body,
     };
     if (result !== undefined) rec.result = result.value;
     if (this.firstChunkAt !== undefined) rec.firstChunkAt = this.firstChunkAt + offset;
     if (error) rec.error = error;
     if (this.requestId) rec.requestId = this.requestId;
     if (this.httpStatus !== undefined) rec.httpStatus = this.httpStatus;
-    if (this.model !== undefined) rec.model = this.model;
     const rt = this.rt;
     if (p) {
       // Not sampled (the parent said so): there is no span to build.
@@ -282,9 +251,14 @@ function snapshot(body: Record<string, any>): Record<string, any> {
   return copy;
 }
 
-function conversationFromBody(body: Record<string, any>): string | undefined {
-  const c = body.conversation;
-  if (typeof c === 'string' && c) return c;
-  if (c && typeof c === 'object' && typeof c.id === 'string') return c.id;
-  return undefined;
+/** Provider and server of a client, cached per client (its baseURL is checked each time). */
+const servers = new WeakMap<object, { baseURL: unknown; info: ServerInfo }>();
+function serverOf(client: any): ServerInfo {
+  if (!client || typeof client !== 'object') return providerFromBaseURL(undefined);
+  const baseURL = client.baseURL;
+  const hit = servers.get(client);
+  if (hit && hit.baseURL === baseURL) return hit.info;
+  const info = providerFromBaseURL(typeof baseURL === 'string' ? baseURL : undefined, isAzureClient(client));
+  servers.set(client, { baseURL, info });
+  return info;
 }

@@ -4,7 +4,7 @@
 // give identical spans and rows.
 
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import { TraceState } from '@opentelemetry/core';
+import { isAttributeValue, TraceState } from '@opentelemetry/core';
 import * as S from '../semconv.js';
 import { cleanText, type ContentOptions } from '../content/index.js';
 import { warnOnce } from '../util/warn.js';
@@ -12,6 +12,8 @@ import type { ErrorInfo } from './errors.js';
 import type { ApiAdapter, ResponseSummary, Usage } from './types.js';
 import type { TokenEstimator } from './runtime.js';
 import type { ReservedIdGenerator } from './ids.js';
+import type { ServerInfo } from './provider.js';
+import type { LlmContext } from '../context.js';
 import { chatAdapter } from './chat.js';
 import { responsesAdapter } from './responses.js';
 import { completionsAdapter } from './completions.js';
@@ -34,9 +36,11 @@ export interface CallRecord {
   /** Marks a record among the span data sent to the writer thread. */
   rec: 1;
   api: ApiAdapter['api'];
-  name: string;
-  /** Start attributes (request, context); the end attributes are added to this map. */
-  attributes: Attributes;
+  /** Where the client sends requests (provider name, server address and port). */
+  server: ServerInfo;
+  /** The llm context (session, user, agent, tags, metadata) the call ran in. */
+  llm: LlmContext;
+  parentCallId?: string;
   traceId: string;
   spanId: string;
   parent?: ParentRef;
@@ -65,9 +69,55 @@ export interface FinishEnv {
   estimator?: TokenEstimator;
 }
 
-/** Adds the end attributes to `rec.attributes`; returns the span status message for failures. */
-export function endAttributes(rec: CallRecord, env: FinishEnv): string | undefined {
-  const attrs = rec.attributes;
+export type CallStartFields = Pick<CallRecord, 'api' | 'server' | 'llm' | 'parentCallId' | 'body' | 'model'>;
+
+export function spanName(rec: Pick<CallRecord, 'api' | 'model'>): string {
+  const op = ADAPTERS[rec.api].operation;
+  return rec.model ? `${op} ${rec.model}` : op;
+}
+
+/** What is known when the call starts: operation, provider, server, request parameters, context. */
+export function startAttributes(rec: CallStartFields): Attributes {
+  const adapter = ADAPTERS[rec.api];
+  const { server, body, llm } = rec;
+  const attrs: Attributes = {
+    [S.GEN_AI_OPERATION_NAME]: adapter.operation,
+    [S.GEN_AI_PROVIDER_NAME]: server.provider,
+    [S.LLM_OTEL_API]: adapter.api,
+  };
+  if (rec.model) attrs[S.GEN_AI_REQUEST_MODEL] = rec.model;
+  if (server.address) attrs[S.SERVER_ADDRESS] = server.address;
+  if (server.port !== undefined) attrs[S.SERVER_PORT] = server.port;
+  if (adapter.apiType) attrs[S.OPENAI_API_TYPE] = adapter.apiType;
+  // Like every gen_ai.request.* attribute: set only when the request says it.
+  if (adapter.operation !== 'embeddings' && typeof body.stream === 'boolean') attrs[S.GEN_AI_REQUEST_STREAM] = body.stream;
+  Object.assign(attrs, adapter.requestAttributes(body));
+  if (llm.sessionId) attrs[S.SESSION_ID] = llm.sessionId;
+  if (llm.userId) attrs[S.USER_ID] = llm.userId;
+  if (llm.agentName) attrs[S.GEN_AI_AGENT_NAME] = llm.agentName;
+  const conv = llm.conversationId ?? conversationFromBody(body);
+  if (conv) attrs[S.GEN_AI_CONVERSATION_ID] = conv;
+  if (llm.tags?.length) attrs[S.LLM_OTEL_TAGS] = llm.tags;
+  if (llm.metadata) {
+    for (const [k, v] of Object.entries(llm.metadata)) {
+      if (v === undefined || v === null) continue;
+      const value = typeof v === 'object' ? JSON.stringify(v) : v;
+      if (isAttributeValue(value)) attrs[S.LLM_OTEL_METADATA_PREFIX + k] = value;
+    }
+  }
+  if (rec.parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = rec.parentCallId;
+  return attrs;
+}
+
+function conversationFromBody(body: Record<string, any>): string | undefined {
+  const c = body.conversation;
+  if (typeof c === 'string' && c) return c;
+  if (c && typeof c === 'object' && typeof c.id === 'string') return c.id;
+  return undefined;
+}
+
+/** Adds the end attributes to `attrs`; returns the span status message for failures. */
+export function endAttributes(rec: CallRecord, attrs: Attributes, env: FinishEnv): string | undefined {
   const adapter = ADAPTERS[rec.api];
   let errorMessage: string | undefined;
   try {
@@ -96,7 +146,7 @@ export function endAttributes(rec: CallRecord, env: FinishEnv): string | undefin
     if (rec.httpStatus !== undefined) attrs[S.HTTP_RESPONSE_STATUS_CODE] = rec.httpStatus;
     attrs[S.LLM_OTEL_STATUS] = rec.status;
     if (env.captureContent) {
-      requestContent(rec, adapter, env.content);
+      requestContent(rec, attrs, adapter, env.content);
       if (summary?.output) {
         try {
           const out = summary.output(env.content);
@@ -120,13 +170,15 @@ export function endAttributes(rec: CallRecord, env: FinishEnv): string | undefin
 
 /** Creates the call's span with its reserved ids, its start time and every attribute, and ends it. */
 export function emitSpan(rec: CallRecord, env: FinishEnv, parent?: Context): void {
-  const errorMessage = endAttributes(rec, env);
+  let attrs: Attributes;
+  try { attrs = startAttributes(rec); } catch { attrs = {}; }
+  const errorMessage = endAttributes(rec, attrs, env);
   let span: Span;
   const ids = env.reservedIds;
   try {
     ids?.reserve(rec.traceId, rec.spanId);
     try {
-      span = env.tracer().startSpan(rec.name, { kind: SpanKind.CLIENT, attributes: rec.attributes, startTime: rec.started }, parent ?? parentContext(rec.parent));
+      span = env.tracer().startSpan(spanName(rec), { kind: SpanKind.CLIENT, attributes: attrs, startTime: rec.started }, parent ?? parentContext(rec.parent));
     } finally {
       ids?.release();
     }
@@ -140,9 +192,10 @@ export function emitSpan(rec: CallRecord, env: FinishEnv, parent?: Context): voi
 
 /** Sets the end attributes on a span that exists already (eager mode) and ends it. */
 export function endSpan(span: Span, rec: CallRecord, env: FinishEnv): void {
-  const errorMessage = endAttributes(rec, env);
+  const attrs: Attributes = {};
+  const errorMessage = endAttributes(rec, attrs, env);
   try {
-    span.setAttributes(rec.attributes);
+    span.setAttributes(attrs);
     if (errorMessage !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage });
   } catch (e) {
     warnOnce('instrumentation:span', `could not finish an LLM span (${(e as Error)?.message})`);
@@ -171,8 +224,7 @@ export function parentContext(ref: ParentRef | undefined): Context {
   });
 }
 
-function requestContent(rec: CallRecord, adapter: ApiAdapter, o: ContentOptions): void {
-  const attrs = rec.attributes;
+function requestContent(rec: CallRecord, attrs: Attributes, adapter: ApiAdapter, o: ContentOptions): void {
   try {
     const c = adapter.requestContent(rec.body, o);
     if (c.systemInstructions?.length) attrs[S.GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify(c.systemInstructions);
