@@ -8,7 +8,11 @@
 //
 // Variants: plain SDK; llm-otel through start() exactly as `register` runs it minus the two sinks
 // (content on / off); the official @opentelemetry/instrumentation-openai with the AsyncLocalStorage
-// context manager a NodeSDK would install. All spans end in an in-memory exporter.
+// context manager a NodeSDK would install — these end in an in-memory exporter. And each tool with
+// its real sinks: `llm-otel-register` (SQLite call log in a temporary file + OTLP/protobuf; calls
+// finished on the writer thread) and `official-otlp` (BatchSpanProcessor + OTLP/protobuf), both
+// sending to one loopback OTLP receiver in a child process. The loop never waits, so its wall time
+// per call is the app thread's cost (CPU also counts llm-otel's writer thread).
 
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
@@ -27,7 +31,24 @@ async function child(variant, mode, calls) {
   if (!existsSync(join(target, 'package.json'))) { mkdirSync(dirname(target), { recursive: true }); cpSync(join(here, '..', 'node_modules', 'openai-v6'), target, { recursive: true }); }
   const mod = createRequire(join(dir, 'x.cjs'))('openai');
   const exp = new InMemorySpanExporter();
-  if (variant.startsWith('llm-otel')) {
+  if (variant === 'llm-otel-register') {
+    const llm = await import('../dist/esm/src/index.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    llm.start({ config: { db: join(mkdtempSync(join(tmpdir(), 'llm-otel-inproc-')), 'bench.db'), otlp: true, otlpProtocol: 'http/protobuf', captureContent: 'local' }, exitHooks: false });
+    llm.instrumentOpenAI(mod);
+  } else if (variant === 'official-otlp') {
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const { OpenAIInstrumentation } = await import('@opentelemetry/instrumentation-openai');
+    const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+    const i = new OpenAIInstrumentation({ enabled: false });
+    i.setTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] }));
+    i.setMeterProvider(metrics.getMeterProvider());
+    i.enable();
+    for (const d of i.getModuleDefinitions()) d.patch(mod, '6');
+  } else if (variant.startsWith('llm-otel')) {
     const llm = await import('../dist/esm/src/index.js');
     llm.start({ config: { db: null, otlp: false, captureContent: variant === 'llm-otel' ? 'local' : 'none' }, spanProcessors: [new SimpleSpanProcessor(exp)], exitHooks: false });
     llm.instrumentOpenAI(mod);
@@ -67,7 +88,12 @@ if (process.argv[2] === '--child') {
 } else {
   const runs = arg('runs', 4);
   const calls = arg('calls', 15000);
-  const variants = ['plain', 'llm-otel', 'llm-otel-no-content', 'official'];
+  const variants = ['plain', 'llm-otel', 'llm-otel-no-content', 'official', 'llm-otel-register', 'official-otlp'];
+  // One OTLP receiver for the `-register` / `-otlp` variants (their children read the endpoint from the environment).
+  const { spawn } = await import('node:child_process');
+  const rx = spawn(process.execPath, ['--input-type=module', '-e', "import { startOtlpReceiver } from './test/helpers/otlp-receiver.mjs'; const rx = await startOtlpReceiver(); console.log(rx.url);"], { cwd: join(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  process.on('exit', () => rx.kill('SIGTERM'));
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = await new Promise((resolve) => rx.stdout.once('data', (d) => resolve(String(d).trim())));
   for (const mode of ['chat', 'stream']) {
     const best = {};
     for (let r = 0; r < runs; r++) {
@@ -81,6 +107,9 @@ if (process.argv[2] === '--child') {
     const base = best.plain;
     console.log(`${mode}: min over ${runs} runs × ${calls} calls (µs/call; added over plain)`);
     for (const v of variants) console.log(`  ${v.padEnd(20)} CPU ${best[v].cpu.toFixed(1).padStart(7)} (+${(best[v].cpu - base.cpu).toFixed(1)})   wall ${best[v].wall.toFixed(1).padStart(7)} (+${(best[v].wall - base.wall).toFixed(1)})`);
-    console.log(`  llm-otel added / official added: CPU ${(((best['llm-otel'].cpu - base.cpu) / (best.official.cpu - base.cpu)) * 100).toFixed(0)} %`);
+    const pct = (a, b, k) => (((best[a][k] - base[k]) / (best[b][k] - base[k])) * 100).toFixed(0);
+    console.log(`  in-memory:   llm-otel added / official added: CPU ${pct('llm-otel', 'official', 'cpu')} %, wall ${pct('llm-otel', 'official', 'wall')} %`);
+    console.log(`  real sinks:  llm-otel-register added / official-otlp added: app-thread wall ${pct('llm-otel-register', 'official-otlp', 'wall')} %, process CPU ${pct('llm-otel-register', 'official-otlp', 'cpu')} %`);
   }
+  rx.kill('SIGTERM');
 }

@@ -24,20 +24,21 @@ export function wrapStream(stream: any, call: LlmCall): void {
 }
 
 function observeIterator(it: AsyncIterator<unknown>, call: LlmCall, signal: AbortSignal | undefined): AsyncIterableIterator<unknown> {
+  // The SDK's own promise goes back to the app; we watch it with one `.then` whose callbacks are
+  // made once per stream. Registered before the app's own `await`, ours runs first (TTFT is the
+  // chunk's arrival) and the app's continuation is not pushed back by a tick, unlike an async wrapper.
+  const onValue = (r: IteratorResult<unknown>): void => {
+    // The SDK ends an aborted stream quietly (done, no error): the abort makes it cancelled.
+    if (r.done) call.onStreamEnd(signal?.aborted ? 'cancelled' : 'ok');
+    else call.onChunk(r.value);
+  };
+  const onError = (err: unknown): void => { call.onStreamEnd('ok', err); };
   const wrapped: AsyncIterableIterator<unknown> = {
-    // An async method: `await` on the SDK's native promise is cheaper than a `.then` closure pair.
-    async next(...args: [] | [unknown]) {
-      let r: IteratorResult<unknown>;
-      try {
-        r = await it.next(...args);
-      } catch (err) {
-        call.onStreamEnd('ok', err);
-        throw err;
-      }
-      // The SDK ends an aborted stream quietly (done, no error): the abort makes it cancelled.
-      if (r.done) call.onStreamEnd(signal?.aborted ? 'cancelled' : 'ok');
-      else call.onChunk(r.value);
-      return r;
+    next(...args: [] | [unknown]) {
+      const p = it.next(...args);
+      // The app sees the rejection through `p`; ours is handled here.
+      p.then(onValue, onError);
+      return p;
     },
     return(value?: unknown) {
       // The consumer stopped early (break, or an exception in its loop body).
