@@ -17,7 +17,9 @@ export function itemUnits(item: QueueItem): number {
 
 /** Rough memory of a record: its strings dominate (prompts, responses). Bounded walk. */
 function recordSize(rec: CallRecord): number {
-  return 1024 + approx(rec.body, 0) + approx(rec.result, 0);
+  const body = rec.bodyJson !== undefined ? 2 * rec.bodyJson.length : approx(rec.body, 0);
+  const result = rec.resultJson !== undefined ? 2 * rec.resultJson.length : approx(rec.result, 0);
+  return 1024 + body + result;
 }
 
 function approx(v: unknown, depth: number): number {

@@ -59,6 +59,7 @@ export class WorkerSink implements SpanSink {
   private outbox: QueueItem[] = [];
   private outboxUnits = 0;
   private sendScheduled: NodeJS.Timeout | null = null;
+  private sendNow: NodeJS.Immediate | null = null;
   // Sent totals (int32, wrapping like the worker's CONSUMED / CONSUMED_UNITS counters). Spans are
   // not kept after posting: holding them until the worker takes them would age them into the old
   // generation and double the app's heap under load.
@@ -162,8 +163,13 @@ export class WorkerSink implements SpanSink {
     }
     this.outbox.push(span);
     this.outboxUnits += units;
-    if (this.outbox.length >= OUTBOX_MAX) this.send();
-    else if (!this.sendScheduled) {
+    if (this.outbox.length >= OUTBOX_MAX) {
+      // Full batch: send right after this turn, not inside the call that filled it.
+      if (!this.sendNow) {
+        this.sendNow = setImmediate(() => { this.sendNow = null; this.send(); });
+        this.sendNow.unref();
+      }
+    } else if (!this.sendScheduled) {
       // One message per SEND_INTERVAL_MS (or per OUTBOX_MAX items), not one per call: each message
       // costs the app's thread a clone plus a wake-up of the writer (~40 µs in a busy app, measured
       // in bench/openai-overhead.bench.mjs), and nothing waits for it — flushes and exits send now.
@@ -338,7 +344,7 @@ export class WorkerSink implements SpanSink {
 function plainRecord(rec: CallRecord): CallRecord | null {
   try {
     const json = (v: unknown) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
-    return { ...rec, llm: json(rec.llm) ?? {}, body: json(rec.body) ?? {}, result: json(rec.result), error: json(rec.error) };
+    return { ...rec, llm: json(rec.llm) ?? {}, body: json(rec.body), result: json(rec.result), error: json(rec.error) };
   } catch {
     return null;
   }

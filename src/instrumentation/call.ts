@@ -32,6 +32,8 @@ export class LlmCall implements LlmScope {
   /** Lazy mode: the parent context and sampling decision the span will be created with. */
   private pending: { parent: Context; sampled: boolean } | undefined;
   attempts = 0;
+  /** The request's JSON as the SDK sent it (set by the client's fetch hook, patch.ts). */
+  sentBody: string | undefined;
   private ended = false;
   private resultSeen = false;
   private parseStarted = false;
@@ -57,8 +59,8 @@ export class LlmCall implements LlmScope {
       server: serverOf(client),
       llm: getLlmContext(parent),
       parentCallId: getParentCallId(parent),
-      // The request as it was sent (see snapshot()): read after the call.
-      body: snapshot(body),
+      // Read for the start attributes in eager mode only; what is recorded is the JSON sent (sentBody).
+      body,
       model: typeof body.model === 'string' ? body.model : undefined,
       traceId: '',
     };
@@ -211,21 +213,32 @@ export class LlmCall implements LlmScope {
     const now = performance.now();
     const offset = Date.now() - now; // OTel's own epoch conversion (SpanImpl) does the same
     const p = this.pending;
+    const start = this.start;
+    // One fixed shape, every field assigned (no spread): this runs on the app's await path.
     const rec: CallRecord = {
-      ...this.start,
       rec: 1,
+      api: start.api,
+      server: start.server,
+      llm: start.llm,
+      parentCallId: start.parentCallId,
+      traceId: start.traceId,
       spanId: this.spanId,
+      parent: undefined,
       started: this.started + offset,
       ended: now + offset,
+      firstChunkAt: this.firstChunkAt === undefined ? undefined : this.firstChunkAt + offset,
       status,
+      result: result === undefined ? undefined : result.value,
+      resultJson: undefined,
       hasResult: result !== undefined,
+      error,
       attempts: this.attempts,
+      requestId: this.requestId,
+      httpStatus: this.httpStatus,
+      bodyJson: this.sentBody ?? jsonOf(start.body),
+      body: undefined,
+      model: start.model,
     };
-    if (result !== undefined) rec.result = result.value;
-    if (this.firstChunkAt !== undefined) rec.firstChunkAt = this.firstChunkAt + offset;
-    if (error) rec.error = error;
-    if (this.requestId) rec.requestId = this.requestId;
-    if (this.httpStatus !== undefined) rec.httpStatus = this.httpStatus;
     const rt = this.rt;
     if (p) {
       // Not sampled (the parent said so): there is no span to build.
@@ -240,15 +253,8 @@ export class LlmCall implements LlmScope {
   }
 }
 
-/**
- * The request content is converted after the call; apps commonly append to the same `messages`
- * array for the next turn meanwhile, so keep the arrays as they were sent (a shallow copy: the
- * message objects themselves are not copied).
- */
-function snapshot(body: Record<string, any>): Record<string, any> {
-  const copy = { ...body };
-  for (const k of ['messages', 'input', 'tools', 'prompt']) if (Array.isArray(copy[k])) copy[k] = copy[k].slice();
-  return copy;
+function jsonOf(v: unknown): string | undefined {
+  try { return JSON.stringify(v); } catch { return undefined; }
 }
 
 /** Provider and server of a client, cached per client (its baseURL is checked each time). */

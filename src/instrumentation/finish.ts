@@ -48,16 +48,35 @@ export interface CallRecord {
   ended: number;
   firstChunkAt?: number;
   status: S.LlmStatus;
-  /** The parsed response, or a stream's accumulated result (adapter `result()`). */
+  /** The parsed response, or a stream's accumulated result (adapter `result()`)... */
   result?: unknown;
+  /** ...or its JSON (what crosses to the writer thread: cheaper to make than a structured clone). */
+  resultJson?: string;
   hasResult: boolean;
   error?: ErrorInfo;
   attempts: number;
   requestId?: string;
   httpStatus?: number;
-  /** The request as sent (arrays shallow-copied at the call). */
-  body: Record<string, any>;
+  /**
+   * The request: the JSON the SDK sent (immutable, and exactly what went out — the app may change
+   * its `messages` array meanwhile), or the request object where no JSON was seen.
+   */
+  bodyJson?: string;
+  body?: Record<string, any>;
   model?: string;
+}
+
+/** Turns the JSON forms back into objects (on whichever thread finishes the call). */
+function materialize(rec: CallRecord): CallRecord & { body: Record<string, any> } {
+  if (rec.body === undefined) {
+    let body: unknown;
+    try { body = rec.bodyJson === undefined ? undefined : JSON.parse(rec.bodyJson); } catch { body = undefined; }
+    rec.body = body && typeof body === 'object' ? body as Record<string, any> : {};
+  }
+  if (rec.hasResult && rec.result === undefined && rec.resultJson !== undefined) {
+    try { rec.result = JSON.parse(rec.resultJson); } catch { rec.result = undefined; }
+  }
+  return rec as CallRecord & { body: Record<string, any> };
 }
 
 export interface FinishEnv {
@@ -69,7 +88,7 @@ export interface FinishEnv {
   estimator?: TokenEstimator;
 }
 
-export type CallStartFields = Pick<CallRecord, 'api' | 'server' | 'llm' | 'parentCallId' | 'body' | 'model'>;
+export type CallStartFields = Pick<CallRecord, 'api' | 'server' | 'llm' | 'parentCallId' | 'model'> & { body: Record<string, any> };
 
 export function spanName(rec: Pick<CallRecord, 'api' | 'model'>): string {
   const op = ADAPTERS[rec.api].operation;
@@ -117,7 +136,8 @@ function conversationFromBody(body: Record<string, any>): string | undefined {
 }
 
 /** Adds the end attributes to `attrs`; returns the span status message for failures. */
-export function endAttributes(rec: CallRecord, attrs: Attributes, env: FinishEnv): string | undefined {
+export function endAttributes(record: CallRecord, attrs: Attributes, env: FinishEnv): string | undefined {
+  const rec = materialize(record);
   const adapter = ADAPTERS[rec.api];
   let errorMessage: string | undefined;
   try {
@@ -169,7 +189,8 @@ export function endAttributes(rec: CallRecord, attrs: Attributes, env: FinishEnv
 }
 
 /** Creates the call's span with its reserved ids, its start time and every attribute, and ends it. */
-export function emitSpan(rec: CallRecord, env: FinishEnv, parent?: Context): void {
+export function emitSpan(record: CallRecord, env: FinishEnv, parent?: Context): void {
+  const rec = materialize(record);
   let attrs: Attributes;
   try { attrs = startAttributes(rec); } catch { attrs = {}; }
   const errorMessage = endAttributes(rec, attrs, env);
@@ -224,7 +245,7 @@ export function parentContext(ref: ParentRef | undefined): Context {
   });
 }
 
-function requestContent(rec: CallRecord, attrs: Attributes, adapter: ApiAdapter, o: ContentOptions): void {
+function requestContent(rec: CallRecord & { body: Record<string, any> }, attrs: Attributes, adapter: ApiAdapter, o: ContentOptions): void {
   try {
     const c = adapter.requestContent(rec.body, o);
     if (c.systemInstructions?.length) attrs[S.GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify(c.systemInstructions);
@@ -235,7 +256,7 @@ function requestContent(rec: CallRecord, attrs: Attributes, adapter: ApiAdapter,
   }
 }
 
-function estimate(rec: CallRecord, adapter: ApiAdapter, summary: ResponseSummary, est: TokenEstimator): Usage | undefined {
+function estimate(rec: CallRecord & { body: Record<string, any> }, adapter: ApiAdapter, summary: ResponseSummary, est: TokenEstimator): Usage | undefined {
   try {
     const input = est.input(adapter, rec.body, rec.model);
     const text = summary.outputText?.();

@@ -76,8 +76,13 @@ function unpatchMethod(proto: any, name: string): void {
 function wrapFetch(original: AnyFn): AnyFn {
   const patched: AnyFn = function fetchWithTimeoutObserved(this: unknown, ...args: unknown[]) {
     // Duck-typed: the call may come from the other (ESM/CJS) copy of llm-otel.
-    const scope = getLlmScope(context.active()) as { attempts?: number } | undefined;
-    if (scope && typeof scope.attempts === 'number') scope.attempts++;
+    const scope = getLlmScope(context.active()) as { attempts?: number; sentBody?: string } | undefined;
+    if (scope && typeof scope.attempts === 'number') {
+      scope.attempts++;
+      // fetchWithTimeout(url, init, ms, controller): the JSON body the SDK serialized.
+      const body = (args[1] as { body?: unknown } | undefined)?.body;
+      if (typeof body === 'string') scope.sentBody = body;
+    }
     return original.apply(this, args);
   };
   patched[ORIGINAL] = original;

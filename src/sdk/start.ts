@@ -166,7 +166,13 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   const sink = callLog?.sink as Partial<CallFinishingSink> | undefined;
   const finishing = offload && rt?.reservedIds && sink?.finishesCalls ? sink as CallFinishingSink : undefined;
   if (rt && finishing) {
-    rt.offload = (rec) => finishing.pushCall(rec);
+    rt.offload = (rec) => {
+      // JSON crosses the thread boundary cheaper than a structured clone of the response object.
+      if (rec.hasResult && rec.result !== undefined) {
+        try { rec.resultJson = JSON.stringify(rec.result); rec.result = undefined; } catch { /* cloned as it is */ }
+      }
+      return finishing.pushCall(rec);
+    };
     // The writer thread failed before taking them: finish here, through this provider.
     finishing.onOrphanRecord = (rec) => emitSpan(rec, rt);
   }
