@@ -1,0 +1,135 @@
+// LLM calls finished on the writer thread (src/sdk/offload.ts) versus on the app's thread: the
+// same calls, run once each way in this process against the loopback OpenAI server, must give the
+// same spans over OTLP (every attribute, status, kind, parent) and the same call-log rows. Also: what
+// is recorded is the request as sent, even when the app changes its messages right after the call.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import Database from 'better-sqlite3';
+import { context, trace, TraceFlags, ROOT_CONTEXT } from '@opentelemetry/api';
+import { startOpenAIServer } from './helpers/openai-server.mjs';
+import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
+
+const require = createRequire(import.meta.url);
+const dir = mkdtempSync(join(tmpdir(), 'llm-otel-offload-'));
+const QUESTION = 'Answer in up to 3 words: Which ocean contains Bouvet Island?';
+const VOLATILE = new Set(['llm_otel.request_id', 'gen_ai.response.time_to_first_chunk']);
+
+let server;
+let rx;
+let llm;
+let OpenAI;
+const outcome = {}; // mode → { spans, rows, sent }
+
+/** The calls both modes make; each under its own remote parent so the spans can be told apart. */
+async function scenario(client, mode) {
+  const parentOf = (n) => trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: `${mode === 'worker' ? 'a' : 'b'}${String(n).padStart(31, '0')}`, spanId: `${String(n).padStart(16, '0')}`, traceFlags: TraceFlags.SAMPLED, isRemote: true,
+  });
+  const run = (n, fn) => context.with(parentOf(n), fn);
+  const messages = [{ role: 'system', content: 'Reply briefly. Contact: ops@example.com' }, { role: 'user', content: QUESTION }];
+  const sent = JSON.parse(JSON.stringify(messages));
+  const r1 = await run(1, () => llm.withLlmContext({ sessionId: 's-1', userId: 'u-1', tags: ['t'], metadata: { n: 1, f: () => 1 } },
+    () => client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0.2 }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions-with-system-message' } })));
+  // The app keeps the conversation going in the same array and edits the message it sent.
+  messages.push(r1.choices[0].message);
+  messages[1].content = 'changed after the call';
+  await run(2, async () => {
+    const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }], stream: true, stream_options: { include_usage: true } }, { headers: { 'x-fixture': 'openai-streaming-chat-completions-records-usage' } });
+    for await (const c of s) void c;
+  });
+  await run(3, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions', 'x-scenario': 'error:400' } }).catch(() => undefined));
+  await run(4, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions', 'x-scenario': 'fail:500:1' }, maxRetries: 2 }));
+  return sent;
+}
+
+async function runMode(mode) {
+  const db = join(dir, `${mode}.db`);
+  const handle = llm.start({ config: { db, otlp: true, otlpProtocol: 'http/protobuf', captureContent: 'all' }, offload: mode === 'worker', exitHooks: false });
+  llm.instrumentOpenAI(OpenAI);
+  const rt = globalThis[Symbol.for('llm-otel.runtime')];
+  assert.equal(typeof rt.offload === 'function', mode === 'worker', `${mode}: calls finished on the ${mode === 'worker' ? 'writer' : 'app'} thread`);
+  const client = new OpenAI.OpenAI({ baseURL: server.url, apiKey: 'sk-offload-test-0123456789abcdef', maxRetries: 0 });
+  const sent = await scenario(client, mode);
+  await handle.forceFlush();
+  await handle.shutdown();
+  const conn = new Database(db, { readonly: true });
+  const rows = conn.prepare('SELECT * FROM llm_calls ORDER BY trace_id').all();
+  const messages = conn.prepare('SELECT m.* FROM llm_messages m JOIN llm_calls c ON c.id = m.call_id ORDER BY c.trace_id, m.direction, m.position').all();
+  conn.close();
+  return { sent, rows, messages };
+}
+
+before(async () => {
+  server = await startOpenAIServer();
+  rx = await startOtlpReceiver();
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = rx.url; // read by the OTLP exporter on either thread
+  llm = await import('../dist/esm/src/index.js');
+  OpenAI = require('openai');
+  for (const mode of ['worker', 'app']) outcome[mode] = await runMode(mode);
+  await rx.settle();
+  for (const mode of ['worker', 'app']) {
+    const prefix = mode === 'worker' ? 'a' : 'b';
+    outcome[mode].spans = rx.spans.filter((s) => s.scope.name === 'llm-otel' && s.traceId.startsWith(prefix)).sort((x, y) => (x.traceId < y.traceId ? -1 : 1));
+  }
+});
+
+after(async () => {
+  await server?.close();
+  await rx?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const stable = (attrs) => Object.fromEntries(Object.entries(attrs).filter(([k]) => !VOLATILE.has(k)));
+
+test('the writer thread and the app thread produce the same spans', () => {
+  const w = outcome.worker.spans;
+  const a = outcome.app.spans;
+  assert.equal(w.length, 4, `writer-thread spans: ${w.map((s) => s.name)}`);
+  assert.equal(a.length, 4);
+  for (let i = 0; i < 4; i++) {
+    assert.equal(w[i].name, a[i].name);
+    assert.equal(w[i].kindName, 'CLIENT');
+    assert.equal(w[i].kindName, a[i].kindName);
+    assert.equal(w[i].parentSpanId, a[i].parentSpanId);
+    assert.deepEqual(w[i].status, a[i].status);
+    assert.deepEqual(w[i].resource, a[i].resource);
+    assert.deepEqual(stable(w[i].attributes), stable(a[i].attributes), `span ${i} (${w[i].name})`);
+    const dur = (s) => Number(BigInt(s.endTimeUnixNano) - BigInt(s.startTimeUnixNano)) / 1e6;
+    assert.ok(dur(w[i]) > 0 && dur(w[i]) < 10_000, `span ${i} has a plausible duration (${dur(w[i])} ms)`);
+  }
+  // What the calls are, so equality is not equality of two empty maps.
+  assert.equal(w[0].attributes['session.id'], 's-1');
+  assert.equal(w[0].attributes['llm_otel.metadata.n'], 1);
+  assert.equal('llm_otel.metadata.f' in w[0].attributes, false, 'a function in metadata is not an attribute value');
+  assert.equal(w[0].attributes['gen_ai.usage.input_tokens'] > 0, true);
+  assert.equal(typeof w[0].attributes['llm_otel.cost'], 'number');
+  assert.equal(w[1].attributes['gen_ai.request.stream'], true);
+  assert.equal(w[2].attributes['llm_otel.status'], 'error');
+  assert.equal(w[2].status.codeName, 'ERROR');
+  assert.equal(w[3].attributes['http.request.resend_count'], 1);
+});
+
+test('the recorded prompt is the request as sent, not the array the app changed afterwards', () => {
+  const input = JSON.parse(outcome.worker.spans[0].attributes['gen_ai.input.messages']);
+  assert.deepEqual(input.map((m) => m.role), ['system', 'user'], 'the two messages sent, not the three the array holds now');
+  assert.equal(input[1].parts[0].content, outcome.worker.sent[1].content);
+  assert.equal(input[0].parts[0].content, 'Reply briefly. Contact: [EMAIL]', 'redacted on the writer thread too');
+  assert.deepEqual(outcome.worker.spans[0].attributes['gen_ai.input.messages'], outcome.app.spans[0].attributes['gen_ai.input.messages']);
+});
+
+test('both ways write the same call-log rows, with the same ids as the spans', () => {
+  const pick = (r) => { const { id, trace_id, span_id, started_at, ended_at, duration_ms, request_id, ttft_ms, parent_span_id, created_at, ...rest } = r; return rest; };
+  const w = outcome.worker;
+  const a = outcome.app;
+  assert.equal(w.rows.length, 4);
+  assert.deepEqual(w.rows.map(pick), a.rows.map(pick));
+  assert.deepEqual(w.rows.map((r) => r.span_id), w.spans.map((s) => s.spanId));
+  const msg = (m) => ({ direction: m.direction, position: m.position, role: m.role, content: m.content });
+  assert.deepEqual(w.messages.map(msg), a.messages.map(msg));
+  assert.ok(w.messages.length >= 8);
+});
