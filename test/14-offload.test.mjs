@@ -133,3 +133,46 @@ test('both ways write the same call-log rows, with the same ids as the spans', (
   assert.deepEqual(w.messages.map(msg), a.messages.map(msg));
   assert.ok(w.messages.length >= 8);
 });
+
+test('a plain instrumented app never switches on AsyncLocalStorage promise hooks; withLlmContext does', async () => {
+  const { spawn } = await import('node:child_process');
+  const { pathToFileURL } = await import('node:url');
+  const register = pathToFileURL(join(process.cwd(), 'dist/esm/src/register.esm.js')).href;
+  // A new promise carries AsyncLocalStorage's symbol slots only while its promise hooks are on.
+  const app = (withContext) => `
+    import OpenAI from 'openai';
+    import { withLlmContext } from ${JSON.stringify(pathToFileURL(join(process.cwd(), 'dist/esm/src/index.js')).href)};
+    const client = new OpenAI({ baseURL: process.env.URL, apiKey: 'sk-x', maxRetries: 2 });
+    const ask = (h) => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions', ...h } });
+    const go = async () => { await ask({}); await ask({ 'x-scenario': 'fail:500:1' }); };
+    ${withContext ? "await withLlmContext({ sessionId: 's' }, go);" : 'await go();'}
+    console.log(JSON.stringify({ slots: Object.getOwnPropertySymbols(new Promise(() => {})).length }));`;
+  // Asynchronously: the OpenAI server answering the child runs in this process.
+  const run = (withContext) => new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', register, '--input-type=module', '-e', app(withContext)], {
+      cwd: process.cwd(), env: { ...process.env, URL: server.url, LLM_OTEL_DB: join(dir, `hooks-${withContext}.db`), OTEL_TRACES_EXPORTER: 'none' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        assert.equal(code, 0, err);
+        resolve({ ...JSON.parse(out.trim().split('\n').pop()), db: join(dir, `hooks-${withContext}.db`) });
+      } catch (e) { reject(e); }
+    });
+  });
+  const plain = await run(false);
+  const ctx = await run(true);
+  assert.equal(plain.slots, 0, 'promise hooks were switched on by an instrumented call');
+  assert.ok(ctx.slots > 0, 'the probe sees hooks once withLlmContext ran');
+  // Without a context the retry is still counted (request handoff) and the call still recorded.
+  for (const r of [plain, ctx]) {
+    const conn = new Database(r.db, { readonly: true });
+    const rows = conn.prepare('SELECT status, retry_count AS retries FROM llm_calls ORDER BY id').all();
+    conn.close();
+    assert.deepEqual(rows, [{ status: 'ok', retries: 0 }, { status: 'ok', retries: 1 }]);
+  }
+});

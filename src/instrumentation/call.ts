@@ -26,7 +26,17 @@ const streamRegistry = typeof FinalizationRegistry === 'function'
 
 export class LlmCall implements LlmScope {
   readonly spanId: string;
-  readonly ctx: Context;
+  private readonly parentCtx: Context;
+  private readonly current: Span;
+  private ctxMemo: Context | undefined;
+  /**
+   * The context the request runs in when one is entered (patch.ts): the call's span, and the call
+   * as the llm scope of its own request (nested spans get it as parent call; the fetch hook
+   * finds it to count attempts). Built only when asked for.
+   */
+  get ctx(): Context {
+    return (this.ctxMemo ??= setLlmScope(trace.setSpan(this.parentCtx, this.current), this));
+  }
   /** The OTel span: created at the start (eager mode) or when the call has finished (lazy mode). */
   private span: Span | undefined;
   /** Lazy mode: the parent context and sampling decision the span will be created with. */
@@ -82,9 +92,8 @@ export class LlmCall implements LlmScope {
       this.spanId = current.spanContext().spanId;
     }
     this.started = performance.now(); // TTFT counts from the span's start, as its duration does
-    // The call is the llm scope of its own request: nested spans get it as parent call, and the
-    // client's fetch hook finds it there to count attempts.
-    this.ctx = setLlmScope(trace.setSpan(parent, current), this);
+    this.parentCtx = parent;
+    this.current = current;
     rt.open.add(this);
   }
 
