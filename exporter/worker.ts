@@ -68,7 +68,9 @@ async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Prom
   };
   let finisher: Finisher | undefined;
   if (init.finisher) {
-    try { finisher = await loadFinisher(init.finisher, push); } catch (e) {
+    // No DB and no JSONL (a thread that only exports over OTLP): no rows to map.
+    const keepRows = !!(init.options.path || init.options.jsonl);
+    try { finisher = await loadFinisher(init.finisher, keepRows ? push : () => undefined); } catch (e) {
       warner.warn('offload:load', `the writer thread cannot finish LLM calls (${(e as Error)?.message}); they are not recorded`);
     }
   }

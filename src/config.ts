@@ -24,6 +24,11 @@ export interface LlmOtelConfig {
   /** 'http/protobuf' (OTel default) or 'http/json'. */
   otlpProtocol: 'http/protobuf' | 'http/json';
   streamUsage: 'off' | 'inject';
+  /**
+   * Finish LLM calls (content, cost, span, rows, OTLP) on llm-otel's writer thread rather than the
+   * app's (`LLM_OTEL_WRITER_THREAD`, default true).
+   */
+  writerThread: boolean;
   /** The user chose where or whether spans go (an OTLP endpoint or OTEL_TRACES_EXPORTER is set). */
   otlpChosen: boolean;
   /** OTEL_TRACES_SAMPLER as given (lower case), or 'parentbased_always_on' (the OTel default). */
@@ -153,5 +158,6 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     otlp,
     otlpProtocol,
     streamUsage,
+    writerThread: bool(env, 'LLM_OTEL_WRITER_THREAD', true),
   };
 }

@@ -7,9 +7,10 @@
 // One app process runs the whole scenario list (fast); scenarios are told apart by the remote
 // parent span context each runs under (test/helpers/scenario-ids.mjs).
 //
-// Both ways a call is finished are covered: `--import` runs keep the default call log (LLM calls
-// are finished on the writer thread, src/sdk/offload.ts, and exported over OTLP from there);
-// `--require` runs turn it off (LLM_OTEL_DB=off: finished and exported on the app's thread).
+// Every way a call is finished is covered: ESM `--import` runs keep the default call log (LLM calls
+// are finished on the writer thread, src/sdk/offload.ts, rows written and OTLP sent from there);
+// CJS `--import` runs have no call log (LLM_OTEL_DB=off: a writer thread that only finishes and
+// exports); `--require` runs finish on the app's thread (LLM_OTEL_DB=off, LLM_OTEL_WRITER_THREAD=false).
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,7 +52,7 @@ for (const major of OPENAI_MAJORS) {
 let server;
 let refusedPort;
 const dbDir = mkdtempSync(join(tmpdir(), 'llm-otel-matrix-'));
-const dbPath = (r) => (r.preload === 'import' ? join(dbDir, `${r.major}-${r.app}.db`) : null);
+const dbPath = (r) => (r.preload === 'import' && r.app.endsWith('.mjs') ? join(dbDir, `${r.major}-${r.app}.db`) : null);
 const results = new Map(); // label → { run, baseline, spans, lines }
 
 function parseLines(stdout) {
@@ -88,6 +89,7 @@ before(async () => {
             OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
             OTEL_SERVICE_NAME: SERVICE,
             LLM_OTEL_DB: dbPath(r) ?? 'off',
+            LLM_OTEL_WRITER_THREAD: r.preload === 'require' ? 'false' : 'true',
           },
         });
         await rx.settle();

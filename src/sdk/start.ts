@@ -19,6 +19,8 @@ import { createOtlpExporter } from './otlp.js';
 import { installExitHooks } from './exit.js';
 import { warnOnce } from '../util/warn.js';
 import { CallLogSpanProcessor, isCallLogWriterThread } from '../../exporter/index.js';
+import { createSpanSink } from '../../exporter/worker-sink.js';
+import type { SpanSink } from '../../exporter/sink.js';
 import { ReservedIdGenerator } from '../instrumentation/ids.js';
 import { getRuntime } from '../instrumentation/runtime.js';
 import { CostSpanProcessor, createPriceSource, readPriceFile, type PriceFile } from '../cost/index.js';
@@ -124,7 +126,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   processors.push(new CostSpanProcessor({ book: () => prices.book() }));
   // LLM calls are finished on the writer thread (src/sdk/offload.ts) unless something on this
   // thread must see their spans: extra span processors, or a sampler that decides at span creation.
-  const offload = options.offload !== false && config.tracesSampler === 'parentbased_always_on' && !options.spanProcessors?.length;
+  const offload = (options.offload ?? config.writerThread) && config.tracesSampler === 'parentbased_always_on' && !options.spanProcessors?.length;
   const finisher: FinisherInit | undefined = offload ? {
     captureContent: config.captureContent !== 'none',
     maxContentChars: config.maxContentChars,
@@ -134,10 +136,14 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     otlp: config.otlp ? { protocol: config.otlpProtocol, stripContent: config.captureContent !== 'all', tls: config.otlpTls ?? {} } : null,
   } : undefined;
   let callLog: CallLogSpanProcessor | undefined;
+  // Without a call log, a writer thread that only finishes calls and exports them over OTLP.
+  let threadOnly: SpanSink | undefined;
   if (config.db) {
     // token_estimate per message row is computed on the writer thread, never on the app's.
     callLog = new CallLogSpanProcessor({ path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined, estimateTokens: 'builtin', finisher });
     processors.push(callLog);
+  } else if (finisher && config.otlp) {
+    threadOnly = createSpanSink({ path: null, estimateTokens: 'builtin', finisher });
   }
   if (config.otlp) {
     processors.push(new BatchSpanProcessor(createOtlpExporter(config.otlpProtocol, config.captureContent !== 'all', config.otlpTls)));
@@ -163,7 +169,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   // LLM spans can be built after the call (instrumentation/ids.ts). Any other sampler: eager spans.
   const rt = getRuntime();
   if (rt && config.tracesSampler === 'parentbased_always_on') rt.reservedIds = ids;
-  const sink = callLog?.sink as Partial<CallFinishingSink> | undefined;
+  const sink = (callLog?.sink ?? threadOnly) as Partial<CallFinishingSink> | undefined;
   const finishing = offload && rt?.reservedIds && sink?.finishesCalls ? sink as CallFinishingSink : undefined;
   if (rt && finishing) {
     rt.offload = (rec) => {
@@ -186,7 +192,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   let shutDown: Promise<void> | undefined;
   const removeHooks = options.exitHooks === false ? () => {} : installExitHooks({
     abandonOpen: () => abandonOpenCalls('process exiting'),
-    drainSync: () => callLog?.flushSync(),
+    drainSync: () => { callLog?.flushSync(); threadOnly?.flushSync(); },
     flush: () => { flushedAt = ended(); return flushAll(); },
     dirty: () => ended() !== flushedAt,
     capMs,
@@ -206,6 +212,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
           await capped(finishing.flushExport(), capMs);
         }
         try { await provider.shutdown(); } catch (e) { diag.warn(`llm-otel shutdown: ${(e as Error)?.message}`); }
+        try { threadOnly?.shutdown(); } catch { /* never into the app */ }
         prices.close();
         if (g[HANDLE_KEY]?.shutdown === this.shutdown) g[HANDLE_KEY] = undefined;
       })();
