@@ -184,7 +184,8 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   }
   const ended = () => dirty.ended + (finishing?.callsPushed ?? 0);
   const flushAll = async (): Promise<void> => {
-    await Promise.all([provider.forceFlush(), finishing?.flushExport()]);
+    // Both, whatever either does: a rejection of one must not end the wait for the other.
+    await Promise.allSettled([provider.forceFlush(), finishing?.flushExport()]);
   };
 
   let flushedAt = 0;
