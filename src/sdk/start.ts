@@ -184,6 +184,10 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   }
   const ended = () => dirty.ended + (finishing?.callsPushed ?? 0);
   const flushAll = async (): Promise<void> => {
+    // First, synchronously, until the writer thread has finished every call it was handed (it is
+    // local CPU work, bounded like the exit drain): an exit's capped wait then covers only the
+    // network. (With a call log, provider.forceFlush() below does this as well.)
+    try { threadOnly?.flushSync(); } catch { /* never into the app */ }
     // Both, whatever either does: a rejection of one must not end the wait for the other.
     await Promise.allSettled([provider.forceFlush(), finishing?.flushExport()]);
   };
