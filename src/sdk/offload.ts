@@ -10,7 +10,7 @@ import type { Context } from '@opentelemetry/api';
 import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
 import {
   AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler,
-  type ReadableSpan, type Span, type SpanProcessor,
+  type ReadableSpan, type Span, type SpanExporter, type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { createRedactor, type RedactOptions } from '../content/index.js';
 import { emitSpan, endAttributes, type CallRecord, type FinishEnv } from '../instrumentation/finish.js';
@@ -51,13 +51,15 @@ class LocalSinkProcessor implements SpanProcessor {
 export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) => void): Finisher {
   const prices = createPriceSource({ path: init.prices.path, overrides: init.prices.overrides, busyTimeoutMs: 1000 });
   const processors: SpanProcessor[] = [new CostSpanProcessor({ book: () => prices.book() }), new LocalSinkProcessor(onSpan)];
+  let exporter: SpanExporter | undefined;
   if (init.otlp) {
     const tls = init.otlp.tls;
     // Buffers arrive as plain Uint8Arrays.
     const asBuf = (b: Uint8Array | undefined) => (b ? Buffer.from(b) : undefined);
+    exporter = createOtlpExporter(init.otlp.protocol, init.otlp.stripContent, { ca: asBuf(tls.ca), cert: asBuf(tls.cert), key: asBuf(tls.key) });
     // Exports every half second (the SDK default is 5 s): this thread is not the app's, and spans
     // sent during the run leave little for the capped flush at exit.
-    processors.push(new BatchSpanProcessor(createOtlpExporter(init.otlp.protocol, init.otlp.stripContent, { ca: asBuf(tls.ca), cert: asBuf(tls.cert), key: asBuf(tls.key) }), { scheduledDelayMillis: 500 }));
+    processors.push(new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 }));
   }
   const ids = new ReservedIdGenerator();
   // The same resource as the app thread's provider (same environment) and the sampler the app
@@ -83,7 +85,9 @@ export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) 
         warnOnce('offload:finish', `could not finish an LLM call on the writer thread (${(e as Error)?.message})`);
       }
     },
-    flush: () => provider.forceFlush().catch(() => undefined),
+    // The processor's flush sends what it holds but does not wait for an export its timer already
+    // started; the exporter's own flush does.
+    flush: () => provider.forceFlush().catch(() => undefined).then(() => exporter?.forceFlush?.()).catch(() => undefined),
     async shutdown() {
       try { await provider.shutdown(); } catch { /* never into the app */ }
       prices.close();

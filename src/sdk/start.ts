@@ -10,7 +10,7 @@ import { context, propagation, diag, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { loadConfig, type LlmOtelConfig } from '../config.js';
 import { OpenAIInstrumentation } from '../instrumentation/index.js';
 import { tokenEstimator } from '../instrumentation/estimate.js';
@@ -145,8 +145,10 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   } else if (finisher && config.otlp) {
     threadOnly = createSpanSink({ path: null, estimateTokens: 'builtin', finisher });
   }
+  let otlpExporter: SpanExporter | undefined;
   if (config.otlp) {
-    processors.push(new BatchSpanProcessor(createOtlpExporter(config.otlpProtocol, config.captureContent !== 'all', config.otlpTls)));
+    otlpExporter = createOtlpExporter(config.otlpProtocol, config.captureContent !== 'all', config.otlpTls);
+    processors.push(new BatchSpanProcessor(otlpExporter));
   }
   processors.push(...(options.spanProcessors ?? []));
 
@@ -189,7 +191,11 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     // network. (With a call log, provider.forceFlush() below does this as well.)
     try { threadOnly?.flushSync(); } catch { /* never into the app */ }
     // Both, whatever either does: a rejection of one must not end the wait for the other.
-    await Promise.allSettled([provider.forceFlush(), finishing?.flushExport()]);
+    await Promise.allSettled([
+      // The processor's flush does not wait for an export its timer already started; the exporter's does.
+      provider.forceFlush().then(() => otlpExporter?.forceFlush?.()),
+      finishing?.flushExport(),
+    ]);
   };
 
   let flushedAt = 0;
