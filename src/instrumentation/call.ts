@@ -222,6 +222,8 @@ export class LlmCall implements LlmScope {
     const now = performance.now();
     const offset = Date.now() - now; // OTel's own epoch conversion (SpanImpl) does the same
     const p = this.pending;
+    // Not sampled (the parent said so): there is no span to build.
+    if (p && !p.sampled) return;
     const start = this.start;
     // One fixed shape, every field assigned (no spread): this runs on the app's await path.
     const rec: CallRecord = {
@@ -250,8 +252,6 @@ export class LlmCall implements LlmScope {
     };
     const rt = this.rt;
     if (p) {
-      // Not sampled (the parent said so): there is no span to build.
-      if (!p.sampled) return;
       rec.parent = parentRef(p.parent);
       if (rt.offload && rt.offload(rec)) return;
       defer(() => emitSpan(rec, rt, p.parent));
