@@ -231,6 +231,9 @@ export class CallLogWriter {
     }
   }
 
+  /** Token counts of recently seen message texts (per model), bounded. */
+  private readonly tokenCache = new Map<string, number>();
+
   private estimate(item: CallItem): void {
     const opt = this.opts.estimateTokens;
     if (!opt) return;
@@ -239,8 +242,16 @@ export class CallLogWriter {
     for (const m of item.messages) {
       if (m.content === null || m.token_estimate !== null) continue;
       try {
-        const n = fn(m.content, model);
-        m.token_estimate = Number.isFinite(n) ? Math.round(n) : null;
+        // Chat apps resend the whole conversation each turn: count each distinct text once.
+        const key = `${model ?? ''}\u0000${m.content}`;
+        let n = this.tokenCache.get(key);
+        if (n === undefined) {
+          const c = fn(m.content, model);
+          n = Number.isFinite(c) ? Math.round(c) : NaN;
+          if (this.tokenCache.size >= 4096) this.tokenCache.clear();
+          this.tokenCache.set(key, n);
+        }
+        m.token_estimate = Number.isNaN(n) ? null : n;
       } catch (e) {
         this.warner.warn('token-estimate', `estimating tokens failed (${errorMessage(e)}); token_estimate left empty`);
         return;
