@@ -1,5 +1,6 @@
 // The writer thread. It owns the SQLite connection, so the app's event loop never waits on a
-// transaction, a lock, or the disk. Spans arrive in batches, one message per turn of the app's event loop (already plain data); control
+// transaction, a lock, or the disk. Spans (plain data) and LLM call records (finished here, see
+// src/sdk/offload.ts) arrive in batches, one message per 25 ms or 256 items; control
 // messages ask for a flush and are acknowledged through shared memory, so the app's thread can
 // wait for them synchronously (process 'exit', signal handlers).
 
