@@ -176,3 +176,20 @@ test('a plain instrumented app never switches on AsyncLocalStorage promise hooks
     assert.deepEqual(rows, [{ status: 'ok', retries: 0 }, { status: 'ok', retries: 1 }]);
   }
 });
+
+test('an embeddings response crosses to the writer thread without its vectors', async () => {
+  const { forTransfer, endAttributes } = await import('../dist/esm/src/instrumentation/finish.js');
+  const vectors = Array.from({ length: 100 }, (_, i) => ({ object: 'embedding', index: i, embedding: Array.from({ length: 1536 }, () => Math.random()) }));
+  const rec = {
+    rec: 1, api: 'embeddings', server: { provider: 'openai' }, llm: {}, traceId: '1'.repeat(32), spanId: '1'.repeat(16), started: 0, ended: 1,
+    status: 'ok', hasResult: true, attempts: 1, bodyJson: JSON.stringify({ model: 'text-embedding-3-small', input: ['a', 'b'] }), model: 'text-embedding-3-small',
+    result: { object: 'list', data: vectors, model: 'text-embedding-3-small', usage: { prompt_tokens: 8, total_tokens: 8 } },
+  };
+  forTransfer(rec);
+  assert.equal(rec.result, undefined);
+  assert.ok(rec.resultJson.length < 200, `${rec.resultJson.length} characters cross the thread boundary`);
+  const attrs = {};
+  endAttributes(rec, attrs, { tracer: () => undefined, captureContent: false, content: { redact: (s) => s, maxChars: 100 } });
+  assert.equal(attrs['gen_ai.response.model'], 'text-embedding-3-small');
+  assert.equal(attrs['gen_ai.usage.input_tokens'], 8);
+});

@@ -66,6 +66,23 @@ export interface CallRecord {
   model?: string;
 }
 
+/**
+ * Readies a record to cross to the writer thread: the response as JSON (cheaper to make than a
+ * structured clone of the object), and for embeddings without the vectors, which are never
+ * recorded (100 inputs are ~1 MB of floats). Mutates and returns `rec`.
+ */
+export function forTransfer(rec: CallRecord): CallRecord {
+  if (rec.hasResult && rec.result !== undefined) {
+    let r = rec.result;
+    if (rec.api === 'embeddings' && r && typeof r === 'object') {
+      const { object, model, usage } = r as Record<string, unknown>;
+      r = { object, model, usage };
+    }
+    try { rec.resultJson = JSON.stringify(r); rec.result = undefined; } catch { /* cloned as it is */ }
+  }
+  return rec;
+}
+
 /** Turns the JSON forms back into objects (on whichever thread finishes the call). */
 function materialize(rec: CallRecord): CallRecord & { body: Record<string, any> } {
   if (rec.body === undefined) {

@@ -24,7 +24,7 @@ import type { SpanSink } from '../../exporter/sink.js';
 import { ReservedIdGenerator } from '../instrumentation/ids.js';
 import { getRuntime } from '../instrumentation/runtime.js';
 import { CostSpanProcessor, createPriceSource, readPriceFile, type PriceFile } from '../cost/index.js';
-import { emitSpan, type CallRecord } from '../instrumentation/finish.js';
+import { emitSpan, forTransfer, type CallRecord } from '../instrumentation/finish.js';
 import type { FinisherInit } from './offload.js';
 
 /** The writer-thread sink's call-finishing surface (exporter/worker-sink.ts), duck-typed. */
@@ -174,13 +174,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   const sink = (callLog?.sink ?? threadOnly) as Partial<CallFinishingSink> | undefined;
   const finishing = offload && rt?.reservedIds && sink?.finishesCalls ? sink as CallFinishingSink : undefined;
   if (rt && finishing) {
-    rt.offload = (rec) => {
-      // JSON crosses the thread boundary cheaper than a structured clone of the response object.
-      if (rec.hasResult && rec.result !== undefined) {
-        try { rec.resultJson = JSON.stringify(rec.result); rec.result = undefined; } catch { /* cloned as it is */ }
-      }
-      return finishing.pushCall(rec);
-    };
+    rt.offload = (rec) => finishing.pushCall(forTransfer(rec));
     // The writer thread failed before taking them: finish here, through this provider.
     finishing.onOrphanRecord = (rec) => emitSpan(rec, rt);
   }
