@@ -143,8 +143,13 @@ test('a plain instrumented app never switches on AsyncLocalStorage promise hooks
     import OpenAI from 'openai';
     import { withLlmContext } from ${JSON.stringify(pathToFileURL(join(process.cwd(), 'dist/esm/src/index.js')).href)};
     const client = new OpenAI({ baseURL: process.env.URL, apiKey: 'sk-x', maxRetries: 2 });
-    const ask = (h) => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions', ...h } });
-    const go = async () => { await ask({}); await ask({ 'x-scenario': 'fail:500:1' }); };
+    const shared = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
+    const ask = (h, params = { ...shared }) => client.chat.completions.create(params, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions', ...h } });
+    // Sequential, then two at once (one retried) sharing one params object: attempts go to the right call.
+    const go = async () => {
+      await ask({}); await ask({ 'x-scenario': 'fail:500:1' });
+      await Promise.all([ask({ 'x-scenario': 'fail:500:2' }, shared), ask({}, shared)]);
+    };
     ${withContext ? "await withLlmContext({ sessionId: 's' }, go);" : 'await go();'}
     console.log(JSON.stringify({ slots: Object.getOwnPropertySymbols(new Promise(() => {})).length }));`;
   // Asynchronously: the OpenAI server answering the child runs in this process.
@@ -173,7 +178,8 @@ test('a plain instrumented app never switches on AsyncLocalStorage promise hooks
     const conn = new Database(r.db, { readonly: true });
     const rows = conn.prepare('SELECT status, retry_count AS retries FROM llm_calls ORDER BY id').all();
     conn.close();
-    assert.deepEqual(rows, [{ status: 'ok', retries: 0 }, { status: 'ok', retries: 1 }]);
+    assert.deepEqual(rows.slice(0, 2), [{ status: 'ok', retries: 0 }, { status: 'ok', retries: 1 }]);
+    assert.deepEqual(rows.slice(2).map((r) => r.retries).sort(), [0, 2]);
   }
 });
 
