@@ -56,12 +56,15 @@ async function runMode(mode) {
   const client = new OpenAI.OpenAI({ baseURL: server.url, apiKey: 'sk-offload-test-0123456789abcdef', maxRetries: 0 });
   const sent = await scenario(client, mode);
   await handle.forceFlush();
+  // What a serverless handler relies on: after forceFlush() resolves, the calls have been sent.
+  const prefix = mode === 'worker' ? 'a' : 'b';
+  const flushed = rx.spans.filter((s) => s.scope.name === 'llm-otel' && s.traceId.startsWith(prefix)).length;
   await handle.shutdown();
   const conn = new Database(db, { readonly: true });
   const rows = conn.prepare('SELECT * FROM llm_calls ORDER BY trace_id').all();
   const messages = conn.prepare('SELECT m.* FROM llm_messages m JOIN llm_calls c ON c.id = m.call_id ORDER BY c.trace_id, m.direction, m.position').all();
   conn.close();
-  return { sent, rows, messages };
+  return { sent, rows, messages, flushed };
 }
 
 before(async () => {
@@ -85,6 +88,11 @@ after(async () => {
 });
 
 const stable = (attrs) => Object.fromEntries(Object.entries(attrs).filter(([k]) => !VOLATILE.has(k)));
+
+test('forceFlush() resolves after the calls made before it were exported, either way', () => {
+  assert.equal(outcome.worker.flushed, 4);
+  assert.equal(outcome.app.flushed, 4);
+});
 
 test('the writer thread and the app thread produce the same spans', () => {
   const w = outcome.worker.spans;

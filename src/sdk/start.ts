@@ -15,6 +15,7 @@ import { loadConfig, type LlmOtelConfig } from '../config.js';
 import { OpenAIInstrumentation } from '../instrumentation/index.js';
 import { tokenEstimator } from '../instrumentation/estimate.js';
 import { abandonOpenCalls } from '../instrumentation/runtime.js';
+import { flushDeferred } from '../instrumentation/deferred.js';
 import { createOtlpExporter } from './otlp.js';
 import { installExitHooks } from './exit.js';
 import { warnOnce } from '../util/warn.js';
@@ -180,6 +181,9 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   }
   const ended = () => dirty.ended + (finishing?.callsPushed ?? 0);
   const flushAll = async (): Promise<void> => {
+    // Calls finished on this thread wait for a setImmediate batch: run it now, so a forceFlush()
+    // right after a call (a serverless handler's last line) includes that call.
+    try { flushDeferred(); } catch { /* never into the app */ }
     // First, synchronously, until the writer thread has finished every call it was handed (it is
     // local CPU work, bounded like the exit drain): an exit's capped wait then covers only the
     // network. (With a call log, provider.forceFlush() below does this as well.)
