@@ -3,7 +3,7 @@
 // process with paired alternating blocks (A, B, C, A, B, C, …) so drift (JIT, GC, CPU frequency)
 // hits every variant alike.
 //
-//   npm run build && node bench/openai-overhead.bench.mjs [--rounds 40] [--block 100] [--warmup 200] [--no-content] [--in-memory]
+//   npm run build && node bench/openai-overhead.bench.mjs [--rounds 40] [--block 100] [--warmup 200] [--no-content] [--in-memory] [--capture-only]
 //
 // Patches are global per module instance, so three separate copies of openai 6 are loaded
 // (bench/.tmp/{a,b,c}/node_modules/openai): A stays plain, B is patched by llm-otel, C by the
@@ -117,6 +117,14 @@ const handleB = IN_MEMORY
   ? llmOtel.start({ config: { db: null, otlp: false, captureContent: CONTENT ? 'local' : 'none' }, spanProcessors: [new SimpleSpanProcessor(exporterB)], exitHooks: false })
   : llmOtel.start({ config: { db: join(dbDir, 'bench.db'), otlp: true, otlpProtocol: 'http/protobuf', captureContent: CONTENT ? 'local' : 'none' }, exitHooks: false });
 llmOtel.instrumentOpenAI(modB);
+// Diagnostic: what the app thread's capture costs alone — records are dropped instead of finished,
+// so nothing is exported or written (not a mode llm-otel offers; a way to split the measurement).
+const CAPTURE_ONLY = process.argv.includes('--capture-only');
+if (CAPTURE_ONLY) {
+  const rt = globalThis[Symbol.for('llm-otel.runtime')];
+  if (!rt?.offload) { console.error('--capture-only needs the writer thread (the default sinks)'); process.exit(1); }
+  rt.offload = () => true;
+}
 
 const official = new OfficialInstrumentation({ enabled: false });
 official.setTracerProvider(providerC);
@@ -199,7 +207,7 @@ for (const [mode, fn] of Object.entries(MODES)) {
   }
   const [spansB, spansC] = await delivered();
   const calls = ROUNDS * BLOCK;
-  if (spansB !== calls || spansC !== calls) {
+  if ((!CAPTURE_ONLY && spansB !== calls) || spansC !== calls) {
     console.error(`warning: ${mode}: expected ${calls} spans per instrumented variant, got llm-otel ${spansB}, official ${spansC}`);
   }
   const base = samples.uninstrumented;
@@ -235,6 +243,7 @@ const table = rows.map((r) => [
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
 console.log(`llm-otel content capture: ${CONTENT ? 'on (register default: content kept for the local call log)' : 'off (--no-content)'}; official: its default (no content)`);
+if (CAPTURE_ONLY) console.log('--capture-only: llm-otel records are dropped after capture (diagnostic: the app thread\'s share alone)');
 console.log(IN_MEMORY
   ? 'sinks: both into an in-memory exporter (--in-memory; llm-otel finishes calls on the app thread)'
   : 'sinks: llm-otel as register runs it (SQLite call log + OTLP, calls finished on its writer thread); official with BatchSpanProcessor + OTLP; one loopback OTLP receiver');
