@@ -50,13 +50,15 @@ function wrapMakeRequest(original: AnyFn): AnyFn {
     // First attempt (retriesRemaining null), reached synchronously from a create() we observe.
     if (call && args[1] == null) {
       handoff.call = undefined;
-      const input = args[0] as any;
-      if (input && typeof input.then === 'function') {
-        // Registered before makeRequest's own `await`, so it runs first: no tick is added.
-        input.then((o: unknown) => { if (o && typeof o === 'object') handoff.byOptions.set(o, call); }, () => undefined);
-      } else if (input && typeof input === 'object') {
-        handoff.byOptions.set(input, call);
-      }
+      try {
+        const input = args[0] as any;
+        if (input && typeof input.then === 'function') {
+          // Registered before makeRequest's own `await`, so it runs first: no tick is added.
+          input.then((o: unknown) => { if (o && typeof o === 'object') handoff.byOptions.set(o, call); }, () => undefined);
+        } else if (input && typeof input === 'object') {
+          handoff.byOptions.set(input, call);
+        }
+      } catch { /* observation is best-effort; the request goes on untouched */ }
     }
     return original.apply(this, args);
   };
@@ -68,14 +70,16 @@ function wrapMakeRequest(original: AnyFn): AnyFn {
 function wrapBuildRequest(original: AnyFn): AnyFn {
   const patched: AnyFn = function buildRequestObserved(this: unknown, ...args: unknown[]) {
     const r = original.apply(this, args);
-    const opts = args[0];
-    const call = opts && typeof opts === 'object' ? handoff.byOptions.get(opts) : undefined;
-    if (call) {
-      call.attempts++;
-      const keep = (built: any): void => { const b = built?.req?.body; if (typeof b === 'string') call.sentBody = b; };
-      if (r && typeof (r as any).then === 'function') (r as Promise<unknown>).then(keep, () => undefined);
-      else keep(r);
-    }
+    try {
+      const opts = args[0];
+      const call = opts && typeof opts === 'object' ? handoff.byOptions.get(opts) : undefined;
+      if (call) {
+        call.attempts++;
+        const keep = (built: any): void => { const b = built?.req?.body; if (typeof b === 'string') call.sentBody = b; };
+        if (r && typeof (r as any).then === 'function') (r as Promise<unknown>).then(keep, () => undefined);
+        else keep(r);
+      }
+    } catch { /* observation is best-effort */ }
     return r;
   };
   patched[ORIGINAL] = original;
@@ -141,14 +145,16 @@ function unpatchMethod(proto: any, name: string): void {
 /** Every attempt of a request goes through fetchWithTimeout: counting them gives the retries. */
 function wrapFetch(original: AnyFn): AnyFn {
   const patched: AnyFn = function fetchWithTimeoutObserved(this: unknown, ...args: unknown[]) {
-    // Duck-typed: the call may come from the other (ESM/CJS) copy of llm-otel.
-    const scope = getLlmScope(context.active()) as { attempts?: number; sentBody?: string } | undefined;
-    if (scope && typeof scope.attempts === 'number') {
-      scope.attempts++;
-      // fetchWithTimeout(url, init, ms, controller): the JSON body the SDK serialized.
-      const body = (args[1] as { body?: unknown } | undefined)?.body;
-      if (typeof body === 'string') scope.sentBody = body;
-    }
+    try {
+      // Duck-typed: the call may come from the other (ESM/CJS) copy of llm-otel.
+      const scope = getLlmScope(context.active()) as { attempts?: number; sentBody?: string } | undefined;
+      if (scope && typeof scope.attempts === 'number') {
+        scope.attempts++;
+        // fetchWithTimeout(url, init, ms, controller): the JSON body the SDK serialized.
+        const body = (args[1] as { body?: unknown } | undefined)?.body;
+        if (typeof body === 'string') scope.sentBody = body;
+      }
+    } catch { /* observation is best-effort */ }
     return original.apply(this, args);
   };
   patched[ORIGINAL] = original;
