@@ -24,7 +24,7 @@ export interface ExitHooks {
  * Waits for `p` at most `ms`; resolves true when it settled in time. The timer is deliberately
  * ref'd: it is what keeps the process alive while the flush runs over unref'd sockets.
  */
-function capped(p: Promise<unknown>, ms: number): Promise<boolean> {
+export function capped(p: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve(false), ms);
     p.then(() => { clearTimeout(t); resolve(true); }, () => { clearTimeout(t); resolve(true); });

@@ -17,7 +17,7 @@ import { tokenEstimator } from '../instrumentation/estimate.js';
 import { abandonOpenCalls } from '../instrumentation/runtime.js';
 import { flushDeferred } from '../instrumentation/deferred.js';
 import { createOtlpExporter } from './otlp.js';
-import { installExitHooks } from './exit.js';
+import { capped, installExitHooks } from './exit.js';
 import { warnOnce } from '../util/warn.js';
 import { CallLogSpanProcessor, isCallLogWriterThread } from '../../exporter/index.js';
 import { createSpanSink } from '../../exporter/worker-sink.js';
@@ -35,13 +35,6 @@ interface CallFinishingSink {
   pushCall(rec: CallRecord): boolean;
   flushExport(): Promise<void>;
   onOrphanRecord: ((rec: CallRecord) => void) | null;
-}
-
-function capped(p: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    p.then(() => { clearTimeout(t); resolve(); }, () => { clearTimeout(t); resolve(); });
-  });
 }
 
 export interface StartOptions {
