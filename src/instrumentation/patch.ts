@@ -32,7 +32,16 @@ function isPatched(fn: unknown): boolean {
 // reaches makeRequest() before its first await, and makeRequest's options object then names the
 // call for buildRequest() on every attempt.
 
-interface Handoff { call: { attempts: number; sentBody?: string } | undefined; byOptions: WeakMap<object, { attempts: number; sentBody?: string }> }
+/** What the request hooks update on a call (duck-typed: the call may come from the other ESM/CJS copy). */
+interface AttemptSink { attempts: number; sentBody?: string }
+
+/** Keeps the JSON the SDK serialized for `call` (`req` is the fetch init: `{ body, … }`). */
+function keepSentBody(call: AttemptSink, req: unknown): void {
+  const body = (req as { body?: unknown } | undefined)?.body;
+  if (typeof body === 'string') call.sentBody = body;
+}
+
+interface Handoff { call: AttemptSink | undefined; byOptions: WeakMap<object, AttemptSink> }
 const HANDOFF_KEY = Symbol.for('llm-otel.request-handoff');
 const gh = globalThis as unknown as Record<symbol, Handoff | undefined>;
 const handoff: Handoff = (gh[HANDOFF_KEY] ??= { call: undefined, byOptions: new WeakMap() });
@@ -75,7 +84,8 @@ function wrapBuildRequest(original: AnyFn): AnyFn {
       const call = opts && typeof opts === 'object' ? handoff.byOptions.get(opts) : undefined;
       if (call) {
         call.attempts++;
-        const keep = (built: any): void => { const b = built?.req?.body; if (typeof b === 'string') call.sentBody = b; };
+        // buildRequest returns { req, url, timeout } (a promise of it in openai ≥ 5).
+        const keep = (built: any): void => keepSentBody(call, built?.req);
         if (r && typeof (r as any).then === 'function') (r as Promise<unknown>).then(keep, () => undefined);
         else keep(r);
       }
@@ -147,12 +157,11 @@ function wrapFetch(original: AnyFn): AnyFn {
   const patched: AnyFn = function fetchWithTimeoutObserved(this: unknown, ...args: unknown[]) {
     try {
       // Duck-typed: the call may come from the other (ESM/CJS) copy of llm-otel.
-      const scope = getLlmScope(context.active()) as { attempts?: number; sentBody?: string } | undefined;
+      const scope = getLlmScope(context.active()) as Partial<AttemptSink> | undefined;
+      // fetchWithTimeout(url, init, ms, controller)
       if (scope && typeof scope.attempts === 'number') {
         scope.attempts++;
-        // fetchWithTimeout(url, init, ms, controller): the JSON body the SDK serialized.
-        const body = (args[1] as { body?: unknown } | undefined)?.body;
-        if (typeof body === 'string') scope.sentBody = body;
+        keepSentBody(scope as AttemptSink, args[1]);
       }
     } catch { /* observation is best-effort */ }
     return original.apply(this, args);
