@@ -100,7 +100,7 @@ export class LlmCall implements LlmScope {
   /** Watches the SDK's APIPromise without consuming it. */
   observe(p: any): void {
     if (!p || typeof p !== 'object') {
-      this.finish(undefined);
+      this.finish();
       return;
     }
     this.hookPromise(p);
@@ -154,7 +154,7 @@ export class LlmCall implements LlmScope {
     // Nobody parsed the body (`.asResponse()` only): end at the headers. Checked in the next
     // deferred batch, after the parse an awaiting app starts in this same turn.
     defer(() => {
-      if (!this.parseStarted && !this.resultSeen) this.finish(undefined);
+      if (!this.parseStarted && !this.resultSeen) this.finish();
     });
   }
 
@@ -170,7 +170,7 @@ export class LlmCall implements LlmScope {
       }
     } catch (e) {
       warnOnce('instrumentation:result', `could not read an openai result (${(e as Error)?.message}); the call itself is unaffected`);
-      this.finish(undefined);
+      this.finish();
       return;
     }
     // Read (summarized) when the call is finished, after the app's continuation.
@@ -208,9 +208,9 @@ export class LlmCall implements LlmScope {
   }
 
   /** Ends without a result to read (`.asResponse()`, an unknown result shape). */
-  finish(_none: undefined, status: 'ok' | 'cancelled' = 'ok'): void {
+  finish(): void {
     if (this.ended) return;
-    this.end(status, undefined, undefined);
+    this.end('ok', undefined, undefined);
   }
 
   private end(status: S.LlmStatus, result: { value: unknown } | undefined, error: ErrorInfo | undefined): void {
@@ -252,8 +252,11 @@ export class LlmCall implements LlmScope {
     };
     const rt = this.rt;
     if (p) {
-      rec.parent = parentRef(p.parent);
-      if (rt.offload && rt.offload(rec)) return;
+      if (rt.offload) {
+        // Only a record crossing threads needs its parent as plain data; here the context serves.
+        rec.parent = parentRef(p.parent);
+        if (rt.offload(rec)) return;
+      }
       defer(() => emitSpan(rec, rt, p.parent));
     } else {
       const span = this.span!;
