@@ -15,6 +15,8 @@
 // instrumentation as a NodeSDK would run it: BatchSpanProcessor + OTLP/protobuf exporter. Both
 // export to the same loopback OTLP receiver, which (like the OpenAI server) runs in a child process
 // so process.cpuUsage() counts the app's process only — which includes llm-otel's writer thread.
+// Both peers are the lean ones of bench/lib/loopback-peers.mjs (recorded answers served as bytes; spans
+// counted, not decoded): on a 2-core machine the peers' CPU is contention and noise for the app.
 // `--in-memory`: both end in a SimpleSpanProcessor into an in-memory exporter instead (llm-otel has
 // no call log then, so calls are finished on the app's thread: the cost of that path).
 
@@ -47,9 +49,9 @@ const WARMUP = arg('warmup', 200);
 const CONTENT = !process.argv.includes('--no-content');
 const IN_MEMORY = process.argv.includes('--in-memory');
 
-/** A helper server in a child process; resolves with the first line it prints (its URL). */
-async function child(code) {
-  const proc = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+/** A loopback peer (bench/lib/loopback-peers.mjs) in a child process; resolves once it prints its URL. */
+async function child(args) {
+  const proc = spawn(process.execPath, [join(here, 'lib', 'loopback-peers.mjs'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
   process.on('exit', () => proc.kill('SIGTERM')); // also when the benchmark itself fails
   let out = '';
   const lines = [];
@@ -59,6 +61,7 @@ async function child(code) {
     let i;
     while ((i = out.indexOf('\n')) >= 0) { lines.push(out.slice(0, i)); out = out.slice(i + 1); if (waiting) { const w = waiting; waiting = null; w(); } }
   });
+  proc.on('exit', (c) => { if (c) { console.error(`loopback peer ${args[0]} exited with ${c}`); process.exit(1); } });
   const nextLine = async () => { while (!lines.length) await new Promise((r) => { waiting = r; }); return lines.shift(); };
   return { proc, url: await nextLine(), ask: async (cmd) => { proc.stdin.write(cmd + '\n'); return nextLine(); } };
 }
@@ -90,17 +93,7 @@ try {
   process.exit(1);
 }
 // The OTLP receiver (default mode): answers `count` with the spans received per scope.
-const receiver = IN_MEMORY ? null : await child(`
-  import { startOtlpReceiver } from './test/helpers/otlp-receiver.mjs';
-  const rx = await startOtlpReceiver();
-  console.log(rx.url);
-  process.stdin.on('data', async () => {
-    await new Promise((r) => setTimeout(r, 300));
-    const n = {};
-    for (const s of rx.spans) n[s.scope.name] = (n[s.scope.name] ?? 0) + 1;
-    console.log(JSON.stringify(n));
-  });
-`);
+const receiver = IN_MEMORY ? null : await child(['otlp']);
 const dbDir = mkdtempSync(join(tmpdir(), 'llm-otel-bench-'));
 const exporterB = new InMemorySpanExporter();
 const exporterC = new InMemorySpanExporter();
@@ -132,14 +125,10 @@ official.setMeterProvider(metrics.getMeterProvider()); // creates its histograms
 official.enable();
 for (const def of official.getModuleDefinitions()) def.patch(modC, JSON.parse(readFileSync(join(here, '.tmp', 'c', 'node_modules', 'openai', 'package.json'), 'utf8')).version);
 
-// ---- the loopback OpenAI server, in its own process ----
-const serverProc = spawn(process.execPath, [join(root, 'test', 'helpers', 'openai-server.mjs')], { stdio: ['ignore', 'pipe', 'ignore'] });
-process.on('exit', () => serverProc.kill('SIGTERM')); // also when the benchmark itself fails
-const baseURL = await new Promise((resolve, reject) => {
-  let out = '';
-  serverProc.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(out.trim()); });
-  serverProc.on('exit', (c) => reject(new Error(`server exited with ${c}`)));
-});
+// ---- the loopback OpenAI server (recorded answers), in its own process ----
+const messages = [{ role: 'user', content: 'Answer in up to 3 words: Which ocean contains Bouvet Island?' }];
+const openaiPeer = await child(['openai', JSON.stringify(messages)]);
+const baseURL = openaiPeer.url;
 
 /** Spans each instrumentation delivered since the last reset: [llm-otel, official]. */
 let seenB = 0;
@@ -161,8 +150,6 @@ const clients = {
   official: new (OpenAIof(modC))({ baseURL, apiKey: 'sk-bench', maxRetries: 0 }),
 };
 const VARIANTS = Object.keys(clients);
-const messages = [{ role: 'user', content: 'Answer in up to 3 words: Which ocean contains Bouvet Island?' }];
-
 const MODES = {
   'chat (non-streaming)': async (client) => {
     const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
@@ -227,7 +214,7 @@ for (const [mode, fn] of Object.entries(MODES)) {
   }
 }
 
-serverProc.kill('SIGTERM');
+openaiPeer.proc.kill('SIGTERM');
 await handleB.shutdown();
 await providerC.shutdown();
 receiver?.proc.kill('SIGTERM');
