@@ -29,6 +29,11 @@ export interface LlmOtelConfig {
    * app's (`LLM_OTEL_WRITER_THREAD`, default true).
    */
   writerThread: boolean;
+  /**
+   * OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT / _VALUE_LENGTH_LIMIT is set: spans must go through the SDK's
+   * Span, which applies those limits (otherwise the writer thread builds finished spans directly).
+   */
+  spanLimitsSet: boolean;
   /** The user chose where or whether spans go (an OTLP endpoint or OTEL_TRACES_EXPORTER is set). */
   otlpChosen: boolean;
   /** OTEL_TRACES_SAMPLER as given (lower case), or 'parentbased_always_on' (the OTel default). */
@@ -159,5 +164,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     otlpProtocol,
     streamUsage,
     writerThread: bool(env, 'LLM_OTEL_WRITER_THREAD', true),
+    spanLimitsSet: ['OTEL_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT']
+      .some((k) => (env[k] ?? '').trim() !== ''),
   };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
 import { context, trace, TraceFlags, ROOT_CONTEXT } from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
 
@@ -29,6 +30,8 @@ const outcome = {}; // mode → { spans, rows, sent }
 async function scenario(client, mode) {
   const parentOf = (n) => trace.setSpanContext(ROOT_CONTEXT, {
     traceId: `${mode === 'worker' ? 'a' : 'b'}${String(n).padStart(31, '0')}`, spanId: `${String(n).padStart(16, '0')}`, traceFlags: TraceFlags.SAMPLED, isRemote: true,
+    // One parent carries vendor trace state: the call's span inherits it.
+    traceState: n === 2 ? new TraceState('vendor=abc,other=1') : undefined,
   });
   const run = (n, fn) => context.with(parentOf(n), fn);
   const messages = [{ role: 'system', content: 'Reply briefly. Contact: ops@example.com' }, { role: 'user', content: QUESTION }];
@@ -104,6 +107,9 @@ test('the writer thread and the app thread produce the same spans', () => {
     assert.equal(w[i].kindName, 'CLIENT');
     assert.equal(w[i].kindName, a[i].kindName);
     assert.equal(w[i].parentSpanId, a[i].parentSpanId);
+    assert.equal(w[i].traceState, a[i].traceState);
+    assert.equal(w[i].flags, a[i].flags);
+    assert.deepEqual(w[i].scope, a[i].scope);
     assert.deepEqual(w[i].status, a[i].status);
     assert.deepEqual(w[i].resource, a[i].resource);
     assert.deepEqual(stable(w[i].attributes), stable(a[i].attributes), `span ${i} (${w[i].name})`);
@@ -117,6 +123,8 @@ test('the writer thread and the app thread produce the same spans', () => {
   assert.equal(w[0].attributes['gen_ai.usage.input_tokens'] > 0, true);
   assert.equal(typeof w[0].attributes['llm_otel.cost'], 'number');
   assert.equal(w[1].attributes['gen_ai.request.stream'], true);
+  assert.equal(w[1].traceState, 'vendor=abc,other=1');
+  assert.equal(w[0].flags, 0x301, 'sampled, remote parent (OTLP span flags)');
   assert.equal(w[2].attributes['llm_otel.status'], 'error');
   assert.equal(w[2].status.codeName, 'ERROR');
   assert.equal(w[3].attributes['http.request.resend_count'], 1);

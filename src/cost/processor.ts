@@ -3,7 +3,7 @@
 // Uses SpanProcessor.onEnding (sdk-trace-base 2.x, marked experimental there): it runs inside
 // span.end() before the span becomes read-only and before any processor's onEnd.
 
-import type { Context } from '@opentelemetry/api';
+import type { Attributes, Context, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import * as S from '../semconv.js';
 import { errorMessage, warnOnce } from '../util/warn.js';
@@ -17,6 +17,31 @@ function num(v: unknown): number | null {
 }
 function str(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/**
+ * The cost attributes (llm_otel.cost, .currency, .price_id) of an inference span with these
+ * attributes, or null: not an inference, already priced upstream, or no price known. Throws only
+ * on a broken price book.
+ */
+export function costAttributes(book: PriceBook, a: Attributes, startTime: HrTime): Record<string, string | number> | null {
+  const op = a[S.GEN_AI_OPERATION_NAME];
+  if (typeof op !== 'string' || NOT_INFERENCE.has(op)) return null;
+  if (a[S.LLM_OTEL_COST] !== undefined) return null; // already priced upstream: keep it
+  const priced = priceCall(book, {
+    provider: str(a[S.GEN_AI_PROVIDER_NAME]),
+    request_model: str(a[S.GEN_AI_REQUEST_MODEL]),
+    response_model: str(a[S.GEN_AI_RESPONSE_MODEL]),
+    input_tokens: num(a[S.GEN_AI_USAGE_INPUT_TOKENS]),
+    output_tokens: num(a[S.GEN_AI_USAGE_OUTPUT_TOKENS]),
+    cached_input_tokens: num(a[S.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]),
+    reasoning_tokens: num(a[S.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]),
+    started_at: new Date(startTime[0] * 1000 + startTime[1] / 1e6).toISOString(),
+  });
+  if (!priced) return null;
+  const out: Record<string, string | number> = { [S.LLM_OTEL_COST]: priced.cost, [S.LLM_OTEL_CURRENCY]: priced.currency };
+  if (priced.priceId !== null) out[S.LLM_OTEL_PRICE_ID] = priced.priceId;
+  return out;
 }
 
 export interface CostSpanProcessorOptions {
@@ -36,24 +61,9 @@ export class CostSpanProcessor implements SpanProcessor {
 
   onEnding(span: Span): void {
     try {
-      const a = span.attributes;
-      const op = a[S.GEN_AI_OPERATION_NAME];
-      if (typeof op !== 'string' || NOT_INFERENCE.has(op)) return;
-      if (a[S.LLM_OTEL_COST] !== undefined) return; // already priced upstream: keep it
-      const priced = priceCall(this.getBook(), {
-        provider: str(a[S.GEN_AI_PROVIDER_NAME]),
-        request_model: str(a[S.GEN_AI_REQUEST_MODEL]),
-        response_model: str(a[S.GEN_AI_RESPONSE_MODEL]),
-        input_tokens: num(a[S.GEN_AI_USAGE_INPUT_TOKENS]),
-        output_tokens: num(a[S.GEN_AI_USAGE_OUTPUT_TOKENS]),
-        cached_input_tokens: num(a[S.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]),
-        reasoning_tokens: num(a[S.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]),
-        started_at: new Date(span.startTime[0] * 1000 + span.startTime[1] / 1e6).toISOString(),
-      });
+      const priced = costAttributes(this.getBook(), span.attributes, span.startTime);
       if (!priced) return;
-      span.setAttribute(S.LLM_OTEL_COST, priced.cost);
-      span.setAttribute(S.LLM_OTEL_CURRENCY, priced.currency);
-      if (priced.priceId !== null) span.setAttribute(S.LLM_OTEL_PRICE_ID, priced.priceId);
+      for (const k in priced) span.setAttribute(k, priced[k]!);
     } catch (e) {
       warnOnce('cost:processor', `could not compute the cost of a call (${errorMessage(e)}); cost left empty`);
     }

@@ -205,12 +205,18 @@ export function endAttributes(record: CallRecord, attrs: Attributes, env: Finish
   return errorMessage;
 }
 
-/** Creates the call's span with its reserved ids, its start time and every attribute, and ends it. */
-export function emitSpan(record: CallRecord, env: FinishEnv, parent?: Context): void {
+/** Every attribute of a finished call's span, and its status message when it failed. */
+export function callAttributes(record: CallRecord, env: FinishEnv): { rec: CallRecord; attrs: Attributes; errorMessage: string | undefined } {
   const rec = materialize(record);
   let attrs: Attributes;
   try { attrs = startAttributes(rec); } catch { attrs = {}; }
   const errorMessage = endAttributes(rec, attrs, env);
+  return { rec, attrs, errorMessage };
+}
+
+/** Creates the call's span with its reserved ids, its start time and every attribute, and ends it. */
+export function emitSpan(record: CallRecord, env: FinishEnv, parent?: Context): void {
+  const { rec, attrs, errorMessage } = callAttributes(record, env);
   let span: Span;
   const ids = env.reservedIds;
   try {

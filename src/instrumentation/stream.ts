@@ -34,8 +34,9 @@ function observeIterator(it: AsyncIterator<unknown>, call: LlmCall, signal: Abor
   };
   const onError = (err: unknown): void => { call.onStreamEnd('ok', err); };
   const wrapped: AsyncIterableIterator<unknown> = {
-    next(...args: [] | [unknown]) {
-      const p = it.next(...args);
+    next(value?: unknown) {
+      // No rest/spread on this per-chunk path; `next()` and `next(v)` stay distinct for the source.
+      const p = arguments.length === 0 ? it.next() : it.next(value);
       // The app sees the rejection through `p`; ours is handled here.
       p.then(onValue, onError);
       return p;

@@ -7,17 +7,18 @@
 // official instrumentation's added time; building spans, content, cost and exports there too made
 // it 60–300 %. An app's event loop is what users feel (with a spare core, this work never touches it).
 
-import type { Context } from '@opentelemetry/api';
-import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Context, type HrTime, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import { hrTimeDuration, isAttributeValue, millisToHrTime, TraceState, type InstrumentationScope } from '@opentelemetry/core';
+import { defaultResource, detectResources, envDetector, type Resource } from '@opentelemetry/resources';
 import {
   AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler,
   type ReadableSpan, type Span, type SpanExporter, type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { createRedactor, type RedactOptions } from '../content/index.js';
-import { emitSpan, endAttributes, type CallRecord, type FinishEnv } from '../instrumentation/finish.js';
+import { callAttributes, emitSpan, endAttributes, spanName, type CallRecord, type FinishEnv } from '../instrumentation/finish.js';
 import { ReservedIdGenerator } from '../instrumentation/ids.js';
 import { tokenEstimator } from '../instrumentation/estimate.js';
-import { CostSpanProcessor, createPriceSource, type PriceFile } from '../cost/index.js';
+import { costAttributes, CostSpanProcessor, createPriceSource, type PriceBook, type PriceFile } from '../cost/index.js';
 import { INSTRUMENTATION_SCOPE } from '../semconv.js';
 import { VERSION } from '../version.js';
 import { createOtlpExporter, type OtlpTls } from './otlp.js';
@@ -31,6 +32,8 @@ export interface FinisherInit {
   estimateTokens: boolean;
   prices: { path: string | null; overrides: PriceFile | null };
   otlp: { protocol: 'http/protobuf' | 'http/json'; stripContent: boolean; tls: OtlpTls } | null;
+  /** Build spans with the SDK's Span (it applies OTEL_*ATTRIBUTE*_LIMIT settings); else directly. */
+  sdkSpans?: boolean;
 }
 
 export interface Finisher {
@@ -51,8 +54,10 @@ class LocalSinkProcessor implements SpanProcessor {
 
 export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) => void): Finisher {
   const prices = createPriceSource({ path: init.prices.path, overrides: init.prices.overrides, busyTimeoutMs: 1000 });
-  const processors: SpanProcessor[] = [new CostSpanProcessor({ book: () => prices.book() }), new LocalSinkProcessor(onSpan)];
+  const local = new LocalSinkProcessor(onSpan);
+  const processors: SpanProcessor[] = [new CostSpanProcessor({ book: () => prices.book() }), local];
   let exporter: SpanExporter | undefined;
+  let batch: SpanProcessor | undefined;
   if (init.otlp) {
     const tls = init.otlp.tls;
     // Buffers arrive as plain Uint8Arrays.
@@ -60,13 +65,15 @@ export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) 
     exporter = createOtlpExporter(init.otlp.protocol, init.otlp.stripContent, { ca: asBuf(tls.ca), cert: asBuf(tls.cert), key: asBuf(tls.key) });
     // Exports every half second (the SDK default is 5 s): this thread is not the app's, and spans
     // sent during the run leave little for the capped flush at exit.
-    processors.push(new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 }));
+    batch = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 });
+    processors.push(batch);
   }
   const ids = new ReservedIdGenerator();
   // The same resource as the app thread's provider (same environment) and the sampler the app
   // thread already applied: only sampled calls are sent here.
+  const resource = defaultResource().merge(detectResources({ detectors: [envDetector] }));
   const provider = new BasicTracerProvider({
-    resource: defaultResource().merge(detectResources({ detectors: [envDetector] })),
+    resource,
     idGenerator: ids,
     sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     spanProcessors: processors,
@@ -80,9 +87,12 @@ export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) 
     estimator: init.estimateTokens ? tokenEstimator : undefined,
   };
   warmUp(env, () => prices.book());
+  const direct = init.sdkSpans ? null : new DirectSpans(resource, { name: INSTRUMENTATION_SCOPE, version: VERSION, schemaUrl: undefined }, () => prices.book(), [local, ...(batch ? [batch] : [])]);
   return {
     finish(rec) {
-      try { emitSpan(rec, env); } catch (e) {
+      try {
+        if (direct) direct.emit(rec, env); else emitSpan(rec, env);
+      } catch (e) {
         warnOnce('offload:finish', `could not finish an LLM call on the writer thread (${(e as Error)?.message})`);
       }
     },
@@ -94,6 +104,79 @@ export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) 
       prices.close();
     },
   };
+}
+
+/**
+ * Finished LLM spans built as what they are — ended, read-only data — instead of through the SDK's
+ * Tracer and Span (sampling, attribute validation one by one, processors' onEnding): the same
+ * ReadableSpan the SDK would hand its processors, for ~10 µs less per call. Only where no
+ * attribute limits are configured (then the SDK's Span is used, which applies them); the app
+ * thread's sampler has already decided. test/14 requires identical spans both ways.
+ */
+class DirectSpans {
+  constructor(
+    private readonly resource: Resource,
+    private readonly scope: InstrumentationScope,
+    private readonly book: () => PriceBook,
+    private readonly processors: SpanProcessor[],
+  ) {}
+
+  emit(record: CallRecord, env: FinishEnv): void {
+    const parentRef = record.parent;
+    // Mirrors the parent-based sampler (the app thread's already said yes; this is belt and braces).
+    if (parentRef && (parentRef.traceFlags & TraceFlags.SAMPLED) === 0) return;
+    const { rec, attrs: raw, errorMessage } = callAttributes(record, env);
+    // What the SDK's Span keeps of the attributes: valid values under non-empty keys.
+    const attributes: Attributes = {};
+    for (const k in raw) {
+      const v = raw[k];
+      if (v != null && k !== '' && isAttributeValue(v)) attributes[k] = v;
+    }
+    const startTime = millisToHrTime(rec.started);
+    let endTime = millisToHrTime(rec.ended);
+    let duration = hrTimeDuration(startTime, endTime);
+    if (duration[0] < 0) { endTime = startTime; duration = [0, 0]; } // as the SDK does for an end before the start
+    try {
+      const priced = costAttributes(this.book(), attributes, startTime);
+      if (priced) Object.assign(attributes, priced);
+    } catch (e) {
+      warnOnce('cost:processor', `could not compute the cost of a call (${(e as Error)?.message}); cost left empty`);
+    }
+    const traceState = parentRef?.traceState ? new TraceState(parentRef.traceState) : undefined;
+    const span = new FinishedSpan(
+      spanName(rec),
+      { traceId: rec.traceId, spanId: rec.spanId, traceFlags: TraceFlags.SAMPLED, traceState },
+      parentRef ? { traceId: parentRef.traceId, spanId: parentRef.spanId, traceFlags: parentRef.traceFlags & TraceFlags.SAMPLED, isRemote: parentRef.isRemote, traceState } : undefined,
+      startTime, endTime, duration,
+      errorMessage !== undefined ? { code: SpanStatusCode.ERROR, message: errorMessage } : { code: SpanStatusCode.UNSET },
+      attributes, this.resource, this.scope,
+    );
+    for (const p of this.processors) p.onEnd(span);
+  }
+}
+
+/** An ended CLIENT span: plain fields, one shape for all (the SDK's Span minus its mutators). */
+class FinishedSpan implements ReadableSpan {
+  readonly kind = SpanKind.CLIENT;
+  readonly links: ReadableSpan['links'] = [];
+  readonly events: ReadableSpan['events'] = [];
+  readonly ended = true;
+  readonly droppedAttributesCount = 0;
+  readonly droppedEventsCount = 0;
+  readonly droppedLinksCount = 0;
+  constructor(
+    readonly name: string,
+    private readonly context: SpanContext,
+    readonly parentSpanContext: SpanContext | undefined,
+    readonly startTime: HrTime,
+    readonly endTime: HrTime,
+    readonly duration: HrTime,
+    readonly status: SpanStatus,
+    readonly attributes: Attributes,
+    readonly resource: Resource,
+    readonly instrumentationScope: InstrumentationScope,
+  ) {}
+  spanContext(): SpanContext { return this.context; }
 }
 
 /**

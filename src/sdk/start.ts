@@ -128,6 +128,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     estimateTokens: true,
     prices: { path: config.db, overrides },
     otlp: config.otlp ? { protocol: config.otlpProtocol, stripContent: config.captureContent !== 'all', tls: config.otlpTls ?? {} } : null,
+    sdkSpans: config.spanLimitsSet === true,
   } : undefined;
   let callLog: CallLogSpanProcessor | undefined;
   // Without a call log, a writer thread that only finishes calls and exports them over OTLP.

@@ -243,6 +243,8 @@ export function flattenTraceRequest(req) {
           traceId: idHex(s.traceId),
           spanId: idHex(s.spanId),
           parentSpanId: idHex(s.parentSpanId),
+          traceState: s.traceState ?? '',
+          flags: Number(s.flags ?? 0),
           name: s.name,
           kind,
           kindName: SPAN_KIND_NAMES[kind] ?? String(kind),
