@@ -215,3 +215,24 @@ test('an embeddings response crosses to the writer thread without its vectors', 
   assert.equal(attrs['gen_ai.response.model'], 'text-embedding-3-small');
   assert.equal(attrs['gen_ai.usage.input_tokens'], 8);
 });
+
+test('attribute limits from the environment apply to spans finished on the writer thread', async () => {
+  // With OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT set, spans go through the SDK's Span (which applies
+  // it) instead of being built directly.
+  process.env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT = '12';
+  try {
+    const handle = llm.start({ config: { db: null, otlp: true, otlpProtocol: 'http/protobuf', captureContent: 'all' }, offload: true, exitHooks: false });
+    llm.instrumentOpenAI(OpenAI);
+    assert.equal(typeof globalThis[Symbol.for('llm-otel.runtime')].offload, 'function', 'finished on the writer thread');
+    const client = new OpenAI.OpenAI({ baseURL: server.url, apiKey: 'sk-test', maxRetries: 0 });
+    const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'c'.repeat(32), spanId: '1'.repeat(16), traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    await context.with(parent, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions' } }));
+    await handle.forceFlush();
+    await handle.shutdown();
+    const span = (await rx.waitForSpans(1, { filter: (s) => s.traceId === 'c'.repeat(32) }))[0];
+    assert.equal(span.attributes['gen_ai.input.messages'].length, 12);
+    assert.equal(span.attributes['gen_ai.request.model'], 'gpt-4o-mini', 'shorter values are kept whole');
+  } finally {
+    delete process.env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT;
+  }
+});
