@@ -233,7 +233,11 @@ export function checkDatabase(db: Db, file = db.name): number {
  * ForeignDatabaseError for a SQLite file that holds someone else's tables; both leave it untouched.
  */
 export function migrate(db: Db, file = db.name): void {
-  if (checkDatabase(db, file) === SCHEMA_VERSION) return;
+  // The quick check reads three things (application_id, user_version, sqlite_master); in one read
+  // transaction they come from one snapshot. Outside one, each read is its own, and a process
+  // starting while another creates the same new file saw the tables without the application id
+  // yet — "not an llm-otel call log" (found by test/24 with 4 processes on a new file).
+  if (db.transaction(() => checkDatabase(db, file))() === SCHEMA_VERSION) return;
   // IMMEDIATE: processes opening a fresh file at once serialise here, and the check is repeated
   // under the write lock so the loser sees the winner's schema instead of "foreign tables".
   const run = db.transaction(() => {

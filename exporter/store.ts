@@ -31,7 +31,8 @@ export function openReadOnly(path: string, opts: ReadOnlyOptions = {}): Db {
   let db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     db.pragma(`busy_timeout = ${busy}`);
-    const version = checkDatabase(db, path);
+    // One snapshot for the check's reads (see migrate): a writer may be creating this file now.
+    const version = db.transaction(() => checkDatabase(db, path))();
     if (version === 0) {
       // An empty file (created, nothing written yet): answer from an empty in-memory call log
       // rather than writing the schema into a file we were asked only to read.
