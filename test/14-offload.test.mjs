@@ -236,3 +236,33 @@ test('attribute limits from the environment apply to spans finished on the write
     delete process.env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT;
   }
 });
+
+test('a stream never read ends as cancelled once it is garbage-collected', async () => {
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc');
+  const db = join(dir, 'gc.db');
+  const handle = llm.start({ config: { db, otlp: false, captureContent: 'none' }, exitHooks: false });
+  llm.instrumentOpenAI(OpenAI);
+  const client = new OpenAI.OpenAI({ baseURL: server.url, apiKey: 'sk-test', maxRetries: 0 });
+  const ask = () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }], stream: true }, { headers: { 'x-fixture': 'openai-streaming-chat-completions-adds-genai-conventions' } });
+  // One read to the end (its registration is dropped when it ends), one never read.
+  for await (const c of await ask()) void c;
+  await (async () => { await ask(); })();
+  for (let i = 0; i < 20; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+    await handle.forceFlush();
+    const conn = new Database(db, { readonly: true });
+    const rows = conn.prepare('SELECT status FROM llm_calls ORDER BY id').all();
+    conn.close();
+    if (rows.length === 2) {
+      assert.deepEqual(rows.map((r) => r.status), ['ok', 'cancelled']);
+      await handle.shutdown();
+      return;
+    }
+  }
+  await handle.shutdown();
+  assert.fail('the unread stream was not ended after garbage collection');
+});

@@ -45,6 +45,7 @@ export class LlmCall implements LlmScope {
   /** The request's JSON as the SDK sent it (set by the client's fetch hook, patch.ts). */
   sentBody: string | undefined;
   private ended = false;
+  private registered = false;
   private resultSeen = false;
   private parseStarted = false;
   private started = 0;
@@ -165,7 +166,10 @@ export class LlmCall implements LlmScope {
       if (value && typeof (value as any)._request_id === 'string' && !this.requestId) this.requestId = (value as any)._request_id;
       if (isSdkStream(value)) {
         wrapStream(value, this);
-        streamRegistry?.register(value as object, this);
+        // Unregistered when the call ends: the registry would otherwise hold this call (and what it
+        // accumulated) until the stream object is collected, then run a callback that does nothing.
+        streamRegistry?.register(value as object, this, this);
+        this.registered = true;
         return;
       }
     } catch (e) {
@@ -217,6 +221,7 @@ export class LlmCall implements LlmScope {
     if (this.ended) return;
     this.ended = true;
     this.rt.open.delete(this);
+    if (this.registered) streamRegistry?.unregister(this);
     // Times are taken now; everything else (summary, content, estimates, cost, the span itself)
     // happens after the app's continuation — on the writer thread when start() set one up.
     const now = performance.now();

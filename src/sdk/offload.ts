@@ -126,11 +126,12 @@ class DirectSpans {
     // Mirrors the parent-based sampler (the app thread's already said yes; this is belt and braces).
     if (parentRef && (parentRef.traceFlags & TraceFlags.SAMPLED) === 0) return;
     const { rec, attrs: raw, errorMessage } = callAttributes(record, env);
-    // What the SDK's Span keeps of the attributes: valid values under non-empty keys.
-    const attributes: Attributes = {};
+    // What the SDK's Span keeps of the attributes: valid values under non-empty keys. They are
+    // built by our own code, so a copy is made only in the rare case that one is not.
+    let attributes = raw;
     for (const k in raw) {
       const v = raw[k];
-      if (v != null && k !== '' && isAttributeValue(v)) attributes[k] = v;
+      if (v == null || k === '' || !isAttributeValue(v)) { attributes = validOnly(raw); break; }
     }
     const startTime = millisToHrTime(rec.started);
     let endTime = millisToHrTime(rec.ended);
@@ -153,6 +154,15 @@ class DirectSpans {
     );
     for (const p of this.processors) p.onEnd(span);
   }
+}
+
+function validOnly(raw: Attributes): Attributes {
+  const out: Attributes = {};
+  for (const k in raw) {
+    const v = raw[k];
+    if (v != null && k !== '' && isAttributeValue(v)) out[k] = v;
+  }
+  return out;
 }
 
 /** An ended CLIENT span: plain fields, one shape for all (the SDK's Span minus its mutators). */
