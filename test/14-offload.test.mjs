@@ -266,3 +266,17 @@ test('a stream never read ends as cancelled once it is garbage-collected', async
   await handle.shutdown();
   assert.fail('the unread stream was not ended after garbage collection');
 });
+
+test('a call with more attributes than the default limit keeps 128, as the SDK would, on the writer thread', async () => {
+  const handle = llm.start({ config: { db: null, otlp: true, otlpProtocol: 'http/protobuf', captureContent: 'none' }, offload: true, exitHooks: false });
+  llm.instrumentOpenAI(OpenAI);
+  const client = new OpenAI.OpenAI({ baseURL: server.url, apiKey: 'sk-test', maxRetries: 0 });
+  const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'd'.repeat(32), spanId: '2'.repeat(16), traceFlags: TraceFlags.SAMPLED, isRemote: true });
+  const metadata = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, i]));
+  await context.with(parent, () => llm.withLlmContext({ metadata }, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions' } })));
+  await handle.forceFlush();
+  await handle.shutdown();
+  const span = (await rx.waitForSpans(1, { filter: (s) => s.traceId === 'd'.repeat(32) }))[0];
+  assert.equal(Object.keys(span.attributes).length, 128);
+  assert.equal(span.attributes['gen_ai.operation.name'], 'chat', 'the first attributes are kept');
+});

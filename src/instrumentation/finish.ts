@@ -217,6 +217,11 @@ export function callAttributes(record: CallRecord, env: FinishEnv): { rec: CallR
 /** Creates the call's span with its reserved ids, its start time and every attribute, and ends it. */
 export function emitSpan(record: CallRecord, env: FinishEnv, parent?: Context): void {
   const { rec, attrs, errorMessage } = callAttributes(record, env);
+  emitWithAttributes(rec, attrs, errorMessage, env, parent);
+}
+
+/** emitSpan's second half: the span through the SDK's Tracer, from attributes already built. */
+export function emitWithAttributes(rec: CallRecord, attrs: Attributes, errorMessage: string | undefined, env: FinishEnv, parent?: Context): void {
   let span: Span;
   const ids = env.reservedIds;
   try {

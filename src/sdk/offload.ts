@@ -15,7 +15,7 @@ import {
   type ReadableSpan, type Span, type SpanExporter, type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { createRedactor, type RedactOptions } from '../content/index.js';
-import { callAttributes, emitSpan, endAttributes, spanName, type CallRecord, type FinishEnv } from '../instrumentation/finish.js';
+import { callAttributes, emitSpan, emitWithAttributes, endAttributes, spanName, type CallRecord, type FinishEnv } from '../instrumentation/finish.js';
 import { ReservedIdGenerator } from '../instrumentation/ids.js';
 import { tokenEstimator } from '../instrumentation/estimate.js';
 import { costAttributes, CostSpanProcessor, createPriceSource, type PriceBook, type PriceFile } from '../cost/index.js';
@@ -113,6 +113,9 @@ export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) 
  * attribute limits are configured (then the SDK's Span is used, which applies them); the app
  * thread's sampler has already decided. test/14 requires identical spans both ways.
  */
+/** OTEL_ATTRIBUTE_COUNT_LIMIT's default (the OTel spec's 128); with the env var set, DirectSpans is not used. */
+const SDK_DEFAULT_ATTRIBUTE_COUNT_LIMIT = 128;
+
 class DirectSpans {
   constructor(
     private readonly resource: Resource,
@@ -129,10 +132,15 @@ class DirectSpans {
     // What the SDK's Span keeps of the attributes: valid values under non-empty keys. They are
     // built by our own code, so a copy is made only in the rare case that one is not.
     let attributes = raw;
+    let count = 0;
     for (const k in raw) {
       const v = raw[k];
-      if (v == null || k === '' || !isAttributeValue(v)) { attributes = validOnly(raw); break; }
+      if (v == null || k === '' || !isAttributeValue(v)) { attributes = validOnly(raw); count = Object.keys(attributes).length; break; }
+      count++;
     }
+    // Past the SDK's default attribute count limit, counting the cost attributes still to come (a
+    // call with much metadata): its Span decides which to drop and counts them.
+    if (count + 3 > SDK_DEFAULT_ATTRIBUTE_COUNT_LIMIT) { emitWithAttributes(rec, raw, errorMessage, env); return; }
     const startTime = millisToHrTime(rec.started);
     let endTime = millisToHrTime(rec.ended);
     let duration = hrTimeDuration(startTime, endTime);
