@@ -3,7 +3,7 @@
 // process with paired alternating blocks (A, B, C, A, B, C, …) so drift (JIT, GC, CPU frequency)
 // hits every variant alike.
 //
-//   npm run build && node bench/openai-overhead.bench.mjs [--rounds 40] [--block 100] [--warmup 200] [--no-content] [--in-memory] [--capture-only]
+//   npm run build && node bench/openai-overhead.bench.mjs [--rounds 40] [--block 400] [--warmup 200] [--no-content] [--in-memory] [--capture-only]
 //
 // Patches are global per module instance, so three separate copies of openai 6 are loaded
 // (bench/.tmp/{a,b,c}/node_modules/openai): A stays plain, B is patched by llm-otel, C by the
@@ -37,12 +37,14 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
-// Blocks of 100 calls (~0.1 s): work a tool does in the background for its calls (llm-otel's writer
-// thread, sent every 25 ms; the official exporter's timer) then mostly lands inside that tool's own
-// block. With short blocks it spills into the next variant's block and flatters whoever spills
-// (measured: 20-call blocks put llm-otel at 4–67 % of the official, 100-call blocks at 87–141 %).
+// Blocks of 400 calls (~0.35 s): work a tool does in the background for its calls (llm-otel's
+// writer thread, sent every 25 ms; the official exporter's timer) then mostly lands inside that
+// tool's own block. With short blocks it spills into the next variant's block and flatters whoever
+// spills. Measured on the same code: 20-call blocks put llm-otel at 4–67 % of the official (an
+// earlier version), 100-call blocks at 53–77 % (chat) / 71–94 % (streams), 400-call blocks at
+// 114–135 % / 72–124 %.
 const ROUNDS = arg('rounds', 40);
-const BLOCK = arg('block', 100);
+const BLOCK = arg('block', 400);
 const WARMUP = arg('warmup', 200);
 // llm-otel's default (what `register` does) captures content for the local call log; `--no-content`
 // measures it like the official instrumentation's default, without content.
