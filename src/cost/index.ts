@@ -6,5 +6,5 @@ export { normalizeModel, stripDateSuffix, normalizeProvider } from './match.js';
 export { parsePriceRow, parsePriceFile, readPriceFile, PriceFileError, type PriceFile } from './rows.js';
 export { syncPricesToDb, addUserPrice, DbPriceSource, createDbPricer, priceCall, type DbPricerOptions, type SyncResult, type PriceHookFn } from './db.js';
 export { PriceSource, createPriceSource, type PriceSourceOptions } from './source.js';
-export { CostSpanProcessor, costAttributes, type CostSpanProcessorOptions } from './processor.js';
+export { CostSpanProcessor, costAttributes, costAttributesOrNone, type CostSpanProcessorOptions } from './processor.js';
 export { BUILTIN_SOURCE, BUILTIN_VERSION } from './builtin-data.js';

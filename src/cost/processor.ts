@@ -44,6 +44,16 @@ export function costAttributes(book: PriceBook, a: Attributes, startTime: HrTime
   return out;
 }
 
+/** costAttributes that never throws: a failure is warned about once and leaves the cost empty. */
+export function costAttributesOrNone(book: () => PriceBook, a: Attributes, startTime: HrTime): Record<string, string | number> | null {
+  try {
+    return costAttributes(book(), a, startTime);
+  } catch (e) {
+    warnOnce('cost:processor', `could not compute the cost of a call (${errorMessage(e)}); cost left empty`);
+    return null;
+  }
+}
+
 export interface CostSpanProcessorOptions {
   /** The prices: a book, or a function returning the current one (e.g. `() => source.book()`). */
   book: PriceBook | (() => PriceBook);
@@ -60,13 +70,8 @@ export class CostSpanProcessor implements SpanProcessor {
   onStart(_span: Span, _ctx: Context): void { /* nothing to do at start */ }
 
   onEnding(span: Span): void {
-    try {
-      const priced = costAttributes(this.getBook(), span.attributes, span.startTime);
-      if (!priced) return;
-      for (const k in priced) span.setAttribute(k, priced[k]!);
-    } catch (e) {
-      warnOnce('cost:processor', `could not compute the cost of a call (${errorMessage(e)}); cost left empty`);
-    }
+    const priced = costAttributesOrNone(this.getBook, span.attributes, span.startTime);
+    if (priced) for (const k in priced) span.setAttribute(k, priced[k]!);
   }
 
   onEnd(_span: ReadableSpan): void { /* cost is set in onEnding */ }

@@ -18,7 +18,7 @@ import { createRedactor, type RedactOptions } from '../content/index.js';
 import { callAttributes, emitSpan, emitWithAttributes, endAttributes, spanName, type CallRecord, type FinishEnv } from '../instrumentation/finish.js';
 import { ReservedIdGenerator } from '../instrumentation/ids.js';
 import { tokenEstimator } from '../instrumentation/estimate.js';
-import { costAttributes, CostSpanProcessor, createPriceSource, type PriceBook, type PriceFile } from '../cost/index.js';
+import { costAttributesOrNone, CostSpanProcessor, createPriceSource, type PriceBook, type PriceFile } from '../cost/index.js';
 import { INSTRUMENTATION_SCOPE } from '../semconv.js';
 import { VERSION } from '../version.js';
 import { createOtlpExporter, type OtlpTls } from './otlp.js';
@@ -106,6 +106,9 @@ export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) 
   };
 }
 
+/** OTEL_ATTRIBUTE_COUNT_LIMIT's default (the OTel spec's 128); with the env var set, DirectSpans is not used. */
+const SDK_DEFAULT_ATTRIBUTE_COUNT_LIMIT = 128;
+
 /**
  * Finished LLM spans built as what they are — ended, read-only data — instead of through the SDK's
  * Tracer and Span (sampling, attribute validation one by one, processors' onEnding): the same
@@ -113,9 +116,6 @@ export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) 
  * attribute limits are configured (then the SDK's Span is used, which applies them); the app
  * thread's sampler has already decided. test/14 requires identical spans both ways.
  */
-/** OTEL_ATTRIBUTE_COUNT_LIMIT's default (the OTel spec's 128); with the env var set, DirectSpans is not used. */
-const SDK_DEFAULT_ATTRIBUTE_COUNT_LIMIT = 128;
-
 class DirectSpans {
   constructor(
     private readonly resource: Resource,
@@ -131,26 +131,19 @@ class DirectSpans {
     const { rec, attrs: raw, errorMessage } = callAttributes(record, env);
     // What the SDK's Span keeps of the attributes: valid values under non-empty keys. They are
     // built by our own code, so a copy is made only in the rare case that one is not.
-    let attributes = raw;
+    let all = 0;
     let count = 0;
-    for (const k in raw) {
-      const v = raw[k];
-      if (v == null || k === '' || !isAttributeValue(v)) { attributes = validOnly(raw); count = Object.keys(attributes).length; break; }
-      count++;
-    }
+    for (const k in raw) { all++; if (kept(k, raw[k])) count++; }
     // Past the SDK's default attribute count limit, counting the cost attributes still to come (a
     // call with much metadata): its Span decides which to drop and counts them.
     if (count + 3 > SDK_DEFAULT_ATTRIBUTE_COUNT_LIMIT) { emitWithAttributes(rec, raw, errorMessage, env); return; }
+    const attributes = count === all ? raw : validOnly(raw);
     const startTime = millisToHrTime(rec.started);
     let endTime = millisToHrTime(rec.ended);
     let duration = hrTimeDuration(startTime, endTime);
     if (duration[0] < 0) { endTime = startTime; duration = [0, 0]; } // as the SDK does for an end before the start
-    try {
-      const priced = costAttributes(this.book(), attributes, startTime);
-      if (priced) Object.assign(attributes, priced);
-    } catch (e) {
-      warnOnce('cost:processor', `could not compute the cost of a call (${(e as Error)?.message}); cost left empty`);
-    }
+    const priced = costAttributesOrNone(this.book, attributes, startTime);
+    if (priced) Object.assign(attributes, priced);
     const traceState = parentRef?.traceState ? new TraceState(parentRef.traceState) : undefined;
     const span = new FinishedSpan(
       spanName(rec),
@@ -164,12 +157,14 @@ class DirectSpans {
   }
 }
 
+/** Whether the SDK's Span keeps this attribute: a valid value under a non-empty key. */
+function kept(k: string, v: unknown): boolean {
+  return v != null && k !== '' && isAttributeValue(v);
+}
+
 function validOnly(raw: Attributes): Attributes {
   const out: Attributes = {};
-  for (const k in raw) {
-    const v = raw[k];
-    if (v != null && k !== '' && isAttributeValue(v)) out[k] = v;
-  }
+  for (const k in raw) if (kept(k, raw[k])) out[k] = raw[k];
   return out;
 }
 
