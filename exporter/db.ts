@@ -1,8 +1,8 @@
 // Opening the call-log file for writing: create it private (0600), identify it before changing
 // anything (a newer or foreign DB must stay byte-for-byte untouched), then WAL + migrations.
 
-import { closeSync, constants as fsc, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkDatabase, migrate } from './schema.js';
 
@@ -18,17 +18,36 @@ export interface OpenOptions {
 /** Creates the file with mode 0600 unless it exists; never touches an existing file. */
 function createPrivate(path: string): void {
   try {
-    closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600));
+    closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NONBLOCK, 0o600));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return;
-    if (code === 'ENOENT') {
-      // Parent directory missing: create it (private too), then the file.
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600));
-      return;
+    if (code !== 'ENOENT') throw e;
+    // The folder is missing: create it (private too), then the file.
+    makeFolders(dirname(path));
+    closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NONBLOCK, 0o600));
+  }
+}
+
+/**
+ * mkdir -p, one level at a time. Node's recursive mkdirSync retries forever where mkdir answers
+ * ENOENT although the parent exists (under /proc, for one); here every step happens once.
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  for (let depth = 0; depth < 256 && !existsSync(d); depth++) {
+    missing.push(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (let i = missing.length - 1; i >= 0; i--) {
+    try {
+      mkdirSync(missing[i]!, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // another process made it meanwhile: fine
     }
-    throw e;
   }
 }
 
@@ -37,12 +56,21 @@ const PRAGMA_NAME = /^[a-z_]+$/;
 /** Opens (creating if needed) and migrates a call log. Throws; callers classify the error. */
 export function openForWriting(path: string, opts: OpenOptions): Db {
   const memory = path === ':memory:';
-  if (!memory) createPrivate(path);
+  if (!memory) {
+    createPrivate(path);
+    // A FIFO or a device would block SQLite's first read forever (on a thread nobody can stop).
+    const st = statSync(path);
+    if (!st.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTREG' });
+  }
   const db = new Database(path, { fileMustExist: !memory });
   try {
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
+    // busyTimeoutMs bounds the whole open, not each of its steps that may wait for a lock.
+    const deadline = Date.now() + Math.max(0, Math.floor(opts.busyTimeoutMs));
+    const waitAtMost = (): void => { db.pragma(`busy_timeout = ${Math.max(0, deadline - Date.now())}`); };
+    waitAtMost();
     // Identify first: switching to WAL rewrites the header, which a refused file must not see.
     checkDatabase(db, path);
+    waitAtMost();
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL: a commit survives a process crash; only power loss can drop the last commits.
     db.pragma('synchronous = NORMAL');
@@ -51,7 +79,9 @@ export function openForWriting(path: string, opts: OpenOptions): Db {
       if (!PRAGMA_NAME.test(name)) throw new TypeError(`invalid pragma name ${JSON.stringify(name)}`);
       db.pragma(`${name} = ${typeof value === 'number' ? value : `'${String(value).replace(/'/g, "''")}'`}`);
     }
+    waitAtMost();
     migrate(db, path);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
     return db;
   } catch (e) {
     try { db.close(); } catch { /* already broken */ }

@@ -17,8 +17,11 @@ export interface SpanSink {
   push(span: SpanData): boolean;
   /** Writes everything queued now, waiting for it. True when nothing is left. Never throws. */
   flushSync(): boolean;
-  /** Process 'exit': write everything left, synchronously. */
-  drainOnExit(): void;
+  /**
+   * Process 'exit': write everything left, synchronously (bounded). `keepThread`: a writer thread
+   * keeps running afterwards (a signal's capped OTLP flush follows) instead of stopping.
+   */
+  drainOnExit(keepThread?: boolean): void;
   /** Final flush and close. Idempotent. */
   shutdown(): void;
   readonly pending: number;
@@ -43,15 +46,22 @@ export interface CallLogSinkOptions extends CallLogWriterOptions {
   maxTransactionSize?: number;
   /** Write queued items this often (ms, default 200). */
   flushIntervalMs?: number;
-  /** Lock wait of the exit drain and of flushSync (ms, default 2000). */
+  /**
+   * Lock wait of the exit drain and of flushSync (ms, default 750). The exit drain also stops
+   * starting new transactions once this long has passed, so an exit is never held longer.
+   */
   exitBusyTimeoutMs?: number;
   /** Drain synchronously on process 'exit' (default true). */
   drainOnExit?: boolean;
   /** Told how many items are still pending after every flush (the writer thread publishes it). */
   onFlushed?: (pending: number) => void;
+  /** Called before each transaction of a flush (the writer thread stops there when asked to). */
+  betweenTransactions?: () => void;
 }
 
 const INTERNAL_KEY = 'calllog:internal';
+/** Default lock wait (and time budget) of an exit drain, ms. */
+export const EXIT_BUSY_TIMEOUT_MS = 750;
 
 export class CallLogSink implements SpanSink {
   readonly writer: CallLogWriter;
@@ -67,10 +77,12 @@ export class CallLogSink implements SpanSink {
   private head = 0; // queue[head..] are pending; compacted lazily so dequeueing is O(1)
   private readonly drops: DropReporter;
   private readonly onFlushed: ((pending: number) => void) | undefined;
+  private readonly betweenTransactions: (() => void) | undefined;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private cancelExit: (() => void) | null = null;
   private closed = false;
+  private quieted = false;
 
   constructor(opts: CallLogSinkOptions, writer?: CallLogWriter) {
     this.writer = writer ?? new CallLogWriter(opts);
@@ -79,8 +91,9 @@ export class CallLogSink implements SpanSink {
     this.maxBytes = Math.max(1, opts.maxQueueBytes ?? 64 * 1024 * 1024);
     this.maxBatch = Math.max(1, opts.maxBatchSize ?? 512);
     this.maxTx = Math.max(1, opts.maxTransactionSize ?? this.maxBatch);
-    this.exitBusyMs = opts.exitBusyTimeoutMs ?? 2000;
+    this.exitBusyMs = opts.exitBusyTimeoutMs ?? EXIT_BUSY_TIMEOUT_MS;
     this.onFlushed = opts.onFlushed;
+    this.betweenTransactions = opts.betweenTransactions;
     this.drops = new DropReporter(this.warner, String(this.writer.path ?? opts.jsonl ?? ''));
     if (opts.drainOnExit !== false) this.cancelExit = drainOnExit(this);
     // The timer holds the sink only weakly: a forgotten sink can still be collected.
@@ -97,6 +110,15 @@ export class CallLogSink implements SpanSink {
   get pending(): number { return this.queue.length - this.head; }
   get dropped(): number { return this.drops.count; }
   get isShutdown(): boolean { return this.closed; }
+
+  /** Writes only when asked from now on (flushSync, drains): no timer or batch triggers a write by itself. */
+  quiet(): void {
+    this.quieted = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
 
   push(span: SpanData): boolean {
     if (this.closed) return false;
@@ -124,7 +146,7 @@ export class CallLogSink implements SpanSink {
     this.queue.push(item);
     this.sizes.push(size);
     this.queuedBytes += size;
-    if (this.pending >= this.maxBatch && !this.immediate) {
+    if (this.pending >= this.maxBatch && !this.immediate && !this.quieted) {
       // A full batch: write soon, but not inside the caller's span.end().
       this.immediate = setImmediate(() => {
         this.immediate = null;
@@ -136,25 +158,32 @@ export class CallLogSink implements SpanSink {
   }
 
   flushSync(): boolean {
-    return this.flush(true, this.exitBusyMs);
+    return this.flush(true, this.exitBusyMs, Date.now() + this.exitBusyMs);
   }
 
   /**
    * Writes what can be written now, in transactions of at most maxTransactionSize. `force` ignores the
    * retry backoff. Returns true when nothing is left pending. Never throws.
    */
-  flush(force: boolean, busyTimeoutMs?: number): boolean {
+  flush(force: boolean, busyTimeoutMs?: number, deadline?: number): boolean {
     if (this.pending === 0) return true;
     // Our own writes must never become spans (an app may instrument its SQLite use too).
-    return context.with(suppressTracing(context.active()), () => this.flushNow(force, busyTimeoutMs));
+    return context.with(suppressTracing(context.active()), () => this.flushNow(force, busyTimeoutMs, deadline));
   }
 
   drainOnExit(): void {
+    this.drainWithin(this.exitBusyMs);
+  }
+
+  /** Process exit: write what can be written within `budgetMs`, say what was lost. */
+  drainWithin(budgetMs: number): void {
     if (this.pending > 0) {
-      this.flush(true, this.exitBusyMs);
+      this.flush(true, Math.min(this.exitBusyMs, budgetMs), Date.now() + budgetMs);
       const left = this.pending;
-      if (left > 0 && !this.writer.warnedFailure) {
-        this.warner.warn(`calllog:exit-lost:${this.writer.path}`, `${left} finished calls could not be written to ${this.writer.path} before exit`);
+      if (left > 0) {
+        // The final count, even when the fault itself was reported earlier: it is what the exit cost.
+        const why = this.writer.failing ? lossReason(this.writer.failing) : 'the exit time limit was reached';
+        this.warner.warn(`calllog:exit-lost:${this.writer.path}`, `${left} finished calls were not written to ${this.writer.path ?? 'the JSONL file'} before exit (${why}); they are lost`);
       }
     }
     // Closing checkpoints the WAL so the .db file is complete on its own. The writer stays usable:
@@ -164,7 +193,7 @@ export class CallLogSink implements SpanSink {
 
   shutdown(): void {
     if (this.closed) return;
-    this.flush(true, this.exitBusyMs);
+    this.flush(true, this.exitBusyMs, Date.now() + this.exitBusyMs);
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
@@ -175,12 +204,20 @@ export class CallLogSink implements SpanSink {
     this.writer.close();
   }
 
-  private flushNow(force: boolean, busyTimeoutMs: number | undefined): boolean {
+  private flushNow(force: boolean, busyTimeoutMs: number | undefined, deadline: number | undefined): boolean {
     try {
-      while (this.pending > 0) {
+      for (let first = true; this.pending > 0; first = false) {
+        this.betweenTransactions?.();
+        let busy = busyTimeoutMs;
+        if (deadline !== undefined) {
+          // Past the deadline, one attempt that does not wait: a free DB still gets the rows.
+          const left = Math.max(0, deadline - Date.now());
+          if (left === 0 && !first) break;
+          busy = Math.min(busy ?? left, left);
+        }
         const end = Math.min(this.queue.length, this.head + this.maxTx);
         const batch = this.queue.slice(this.head, end);
-        const wo = busyTimeoutMs === undefined ? { force } : { force, busyTimeoutMs };
+        const wo = busy === undefined ? { force } : { force, busyTimeoutMs: busy };
         if (!this.writer.writeBatch(batch, wo)) break;
         for (let i = this.head; i < end; i++) this.queuedBytes -= this.sizes[i]!;
         this.head = end;
@@ -209,4 +246,17 @@ export class CallLogSink implements SpanSink {
     }
   }
 
+}
+
+function lossReason(fault: NonNullable<CallLogWriter['failing']>): string {
+  switch (fault) {
+    case 'busy': return 'it stayed locked by another process';
+    case 'full': return 'the disk or database is full';
+    case 'readonly': return 'it is read-only';
+    case 'corrupt': return 'it is not a usable SQLite database';
+    case 'cantopen': return 'it cannot be opened';
+    case 'version': return 'it was written by a newer llm-otel';
+    case 'foreign': return 'it is not an llm-otel call log';
+    default: return 'writing failed';
+  }
 }

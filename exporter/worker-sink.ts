@@ -5,7 +5,7 @@
 // finished before process.exit() is still written. If the worker cannot run (bundled app, crash),
 // the sink falls back to writing on this thread.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
 import { defaultWarner, type Warner } from './writer.js';
@@ -13,14 +13,19 @@ import type { SpanData } from './rows.js';
 import { itemUnits, SIZE_UNIT, type QueueItem } from './items.js';
 import type { CallRecord } from '../src/instrumentation/finish.js';
 import type { FinisherInit } from '../src/sdk/offload.js';
-import { drainOnExit } from './exit.js';
+import { abandonThreadAtExit, drainOnExit } from './exit.js';
+import { EXIT_BUSY_TIMEOUT_MS } from './sink.js';
 import { exporterFile } from './locate.js';
-import { WORKER_MARK, CONSUMED, CONSUMED_UNITS, DONE, PENDING, DROPPED, COUNTER_SLOTS, type Control, type WorkerEvent, type WorkerInit } from './worker.js';
+import { WORKER_MARK, CONSUMED, CONSUMED_UNITS, DONE, PENDING, DROPPED, ACTIVITY, ACTIVITIES, TID, STOP, COUNTER_SLOTS, type Activity, type Control, type WorkerEvent, type WorkerInit } from './worker.js';
 import { DropReporter } from './drops.js';
 import { errorMessage } from '../src/util/warn.js';
 
 export interface WorkerSinkOptions extends CallLogSinkOptions {
-  /** How long flushSync / the exit drain wait for the writer thread (ms, default exitBusyTimeoutMs + 3000). */
+  /**
+   * How long flushSync / the exit drain wait for the writer thread to answer (ms, default
+   * exitBusyTimeoutMs + 250). A thread that does not answer in time is not waited for again, and
+   * at exit the process ends without it.
+   */
   flushTimeoutMs?: number;
   /** The writer thread also finishes LLM calls (pushCall), with these settings. */
   finisher?: FinisherInit;
@@ -33,15 +38,38 @@ function cloneableOptions(o: CallLogSinkOptions): CallLogSinkOptions {
     'maxQueueBytes', 'maxBatchSize', 'flushIntervalMs', 'exitBusyTimeoutMs', 'lockWarnAfterMs', 'checkpointIntervalMs'] as const;
   if (o.estimateTokens === 'builtin') out.estimateTokens = 'builtin';
   for (const k of keys) if (o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k];
-  // On its own thread a lock wait blocks nobody, so wait longer before calling the DB "locked",
-  // and clear a backlog in large transactions.
-  out.busyTimeoutMs ??= 1000;
+  // On its own thread a lock wait blocks nobody, so wait longer than on the app's thread before
+  // calling the DB "locked" — but not so long that a flush or exit request waits behind it — and
+  // clear a backlog in large transactions.
+  out.busyTimeoutMs ??= 250;
   out.maxBatchSize ??= 2048;
   out.maxTransactionSize = o.maxTransactionSize ?? Math.max(4096, out.maxBatchSize);
   return out;
 }
 
 const OUTBOX_MAX = 256;
+/** What the thread does inside better-sqlite3 (see stopThread). */
+const IN_SQLITE: ReadonlySet<Activity> = new Set<Activity>(['opening', 'writing', 'checkpointing', 'closing']);
+/** How long a flush or exit waits for a thread that is still starting, before its own wait (ms). */
+const START_ALLOWANCE_MS = 3000;
+/** A starting thread that used no CPU for this long is blocked, not loading (ms). */
+const STALL_MS = 300;
+
+/**
+ * CPU time an OS thread of this process has used (clock ticks, from /proc on Linux); null when it
+ * cannot be told (another OS, no thread id yet) — then only the time allowance applies.
+ */
+function threadCpuTicks(tid: number): number | null {
+  if (tid === 0 || process.platform !== 'linux') return null;
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+    // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return null;
+  }
+}
 const SEND_INTERVAL_MS = 25;
 
 export class WorkerSink implements SpanSink {
@@ -50,6 +78,7 @@ export class WorkerSink implements SpanSink {
   private readonly maxQueue: number;
   private readonly maxUnits: number;
   private readonly flushTimeoutMs: number;
+  private readonly exitBusyMs: number;
   private readonly counters: Int32Array;
   private readonly events: MessagePort;
   private readonly drops: DropReporter;
@@ -69,6 +98,10 @@ export class WorkerSink implements SpanSink {
   private gen = 0;
   private cancelExit: (() => void) | null = null;
   private closed = false;
+  /** The generation of a request the thread did not answer in time (null: it answers). */
+  private unanswered: number | null = null;
+  /** The thread was asked to stop (process exit); nothing more is sent to it. */
+  private stopping = false;
   /** Call records taken by pushCall (for "anything new to flush?"). */
   callsPushed = 0;
   /**
@@ -85,10 +118,14 @@ export class WorkerSink implements SpanSink {
     // covers spans in transit (a writer still starting up, or stuck), so it is allowed as much again.
     this.maxQueue = 2 * Math.max(1, opts.maxQueueSize ?? 8192);
     this.maxUnits = Math.ceil(2 * Math.max(1, opts.maxQueueBytes ?? 64 * 1024 * 1024) / SIZE_UNIT);
-    this.flushTimeoutMs = opts.flushTimeoutMs ?? (opts.exitBusyTimeoutMs ?? 2000) + 3000;
+    this.exitBusyMs = opts.exitBusyTimeoutMs ?? EXIT_BUSY_TIMEOUT_MS;
+    // The thread stops writing at the request's deadline (exitBusyMs after it was sent); the rest
+    // is for it to notice (a lock wait already under way) and answer.
+    this.flushTimeoutMs = opts.flushTimeoutMs ?? this.exitBusyMs + 250;
     this.drops = new DropReporter(this.warner, `${opts.path ?? opts.jsonl ?? ''}:transit`);
     const shared = new SharedArrayBuffer(4 * COUNTER_SLOTS);
     this.counters = new Int32Array(shared);
+    Atomics.store(this.counters, ACTIVITY, ACTIVITIES.indexOf('starting'));
     const { port1, port2 } = new MessageChannel();
     this.events = port1;
     port1.on('message', (e: WorkerEvent) => this.onEvent(e));
@@ -102,7 +139,7 @@ export class WorkerSink implements SpanSink {
     this.worker = new Worker(workerFile, { workerData: init, transferList: [port2], execArgv: [], env, stdout: false, stderr: false });
     this.worker.unref();
     this.worker.on('error', (e) => this.fallBack(`writer thread failed: ${errorMessage(e)}`));
-    this.worker.on('exit', (code) => { if (!this.closed) this.fallBack(`writer thread exited with code ${code}`); });
+    this.worker.on('exit', (code) => { if (!this.closed && !this.stopping) this.fallBack(`writer thread exited with code ${code}`); });
     if (opts.drainOnExit !== false) this.cancelExit = drainOnExit(this);
   }
 
@@ -145,6 +182,8 @@ export class WorkerSink implements SpanSink {
    */
   flushExport(): Promise<void> {
     if (this.closed || this.fallback || !this.worker || !this.opts.finisher) return Promise.resolve();
+    // A thread that left a request unanswered would not answer this one either.
+    if (this.unanswered !== null && !this.threadAnswers()) return Promise.resolve();
     this.send();
     const gen = this.nextGen();
     return new Promise<void>((resolve) => {
@@ -182,16 +221,25 @@ export class WorkerSink implements SpanSink {
 
   flushSync(): boolean {
     if (this.fallback) return this.fallback.flushSync();
-    if (this.closed) return true;
-    const ok = this.request({ ctl: 'flush', gen: this.nextGen(), exit: false });
+    // Nothing ever handed over: nothing to wait for (the thread may still be starting).
+    if (this.closed || !this.hasWork()) return true;
+    const ok = this.request(() => ({ ctl: 'flush', gen: this.nextGen(), exit: false, deadline: Date.now() + this.exitBusyMs }));
     return ok && this.fallback === null && this.pending === 0;
   }
 
-  drainOnExit(): void {
+  /**
+   * The process is ending: write what is left (bounded), then stop the thread where Node can end it
+   * safely. `keepThread`: the thread keeps running afterwards (a signal's capped OTLP flush follows).
+   */
+  drainOnExit(keepThread = false): void {
     if (this.fallback) { this.fallback.drainOnExit(); return; }
-    // Nothing ever sent: do not make the exit wait for a writer thread that has nothing to do.
-    if (this.closed || (!this.sentAny && this.outbox.length === 0)) return;
-    if (!this.request({ ctl: 'flush', gen: this.nextGen(), exit: true })) this.rescue();
+    if (this.closed || !this.worker) return;
+    if (!this.hasWork()) {
+      // Nothing to write: no reason to wait for a thread still starting. It only has to stop.
+      if (!keepThread) this.stopThread();
+      return;
+    }
+    if (!this.request(() => ({ ctl: 'flush', gen: this.nextGen(), exit: true, deadline: Date.now() + this.exitBusyMs }))) this.abandon();
   }
 
   shutdown(): void {
@@ -203,10 +251,14 @@ export class WorkerSink implements SpanSink {
       this.fallback.shutdown();
       return;
     }
-    const ok = this.request({ ctl: 'close', gen: this.nextGen() });
+    const ok = this.request(() => ({ ctl: 'close', gen: this.nextGen() }));
+    if (ok) {
+      // It answered, so it is idle: terminating it cannot interrupt a SQLite call.
+      void this.worker?.terminate().catch(() => undefined);
+    } else {
+      this.abandon();
+    }
     this.closed = true;
-    if (!ok) this.rescue();
-    void this.worker?.terminate().catch(() => undefined);
     this.worker = null;
   }
 
@@ -260,11 +312,55 @@ export class WorkerSink implements SpanSink {
     this.sentAny = true;
   }
 
-  /** Posts a control message and waits (blocking) for the worker to acknowledge it. */
-  private request(msg: Control): boolean {
+  /** Calls or spans were handed to the thread, or are about to be. */
+  private hasWork(): boolean {
+    return this.sentAny || this.outbox.length > 0;
+  }
+
+  /**
+   * False while a request the thread was sent earlier is still unanswered (it is stuck, or very
+   * slow): the app's thread must not block on it again.
+   */
+  private threadAnswers(): boolean {
+    if (this.unanswered === null) {
+      // Not answering yet may only mean it is still starting (loading the tokenizer takes a while on a busy machine).
+      return Atomics.load(this.counters, ACTIVITY) !== ACTIVITIES.indexOf('starting') || this.waitForStart();
+    }
+    if (((Atomics.load(this.counters, DONE) - this.unanswered) | 0) < 0) return false;
+    this.unanswered = null;
+    return true;
+  }
+
+  /**
+   * A thread still starting gets up to START_ALLOWANCE_MS to finish (it loads code) — as long as it
+   * is using the CPU: one blocked for STALL_MS (a system call that does not return) is not waited for.
+   */
+  private waitForStart(): boolean {
+    const starting = ACTIVITIES.indexOf('starting');
+    const deadline = Date.now() + START_ALLOWANCE_MS;
+    let cpu = -1;
+    let progressAt = Date.now();
+    for (let left = START_ALLOWANCE_MS; left > 0; left = deadline - Date.now()) {
+      if (Atomics.wait(this.counters, ACTIVITY, starting, Math.min(left, 50)) !== 'timed-out' || Atomics.load(this.counters, ACTIVITY) !== starting) {
+        if (Atomics.load(this.counters, ACTIVITY) !== starting) return true;
+      }
+      const now = threadCpuTicks(Atomics.load(this.counters, TID));
+      if (now === null || now !== cpu) { cpu = now ?? -1; progressAt = Date.now(); } else if (Date.now() - progressAt >= STALL_MS) return false;
+    }
+    return Atomics.load(this.counters, ACTIVITY) !== starting;
+  }
+
+  /**
+   * Posts a control message and waits (blocking) for the worker to acknowledge it: at most
+   * flushTimeoutMs, after at most START_ALLOWANCE_MS for a thread still starting.
+   */
+  private request(make: () => Control & { gen: number }): boolean {
+    if (this.stopping) return false;
     this.send();
+    if (!this.worker || !this.threadAnswers()) return false;
+    const msg = make(); // its deadline counts from now, once the thread can act on it
     try {
-      this.worker!.postMessage(msg);
+      this.worker.postMessage(msg);
     } catch {
       return false;
     }
@@ -277,6 +373,7 @@ export class WorkerSink implements SpanSink {
       if (left <= 0) break;
       Atomics.wait(this.counters, DONE, cur, left);
     }
+    if (!ok) this.unanswered = msg.gen;
     this.pumpEvents();
     return ok;
   }
@@ -301,24 +398,47 @@ export class WorkerSink implements SpanSink {
   }
 
   /**
-   * The writer thread did not answer in time (stuck on a lock, or gone). What it holds is out of
-   * reach; write what never reached it from here, and say how many calls are lost.
+   * Asks the thread to stop at its next safe point (outside any SQLite call) and registers it with
+   * the exit guard, which lets Node end it once stopped — or, if it never gets there, ends the
+   * process without waiting for it (exporter/exit.ts).
    */
-  private rescue(): void {
-    const lost = this.inFlight() + Atomics.load(this.counters, PENDING);
-    const left = this.outbox;
+  private stopThread(): void {
+    if (this.stopping || !this.worker) return;
+    this.stopping = true;
+    Atomics.store(this.counters, STOP, 1);
+    try { this.worker.postMessage({ ctl: 'park' } satisfies Control); } catch { /* it stops at a safe point anyway */ }
+    const activity = (): Activity => ACTIVITIES[Atomics.load(this.counters, ACTIVITY)] ?? 'idle';
+    const worker = this.worker;
+    abandonThreadAtExit(this, {
+      tid: Atomics.load(this.counters, TID),
+      // Waiting for messages is as safe for Node to end as stopped.
+      settled: () => activity() === 'stopped' || activity() === 'idle',
+      // Terminating a thread inside better-sqlite3 aborts the process; anywhere else it only stops JavaScript.
+      terminate: () => {
+        if (IN_SQLITE.has(activity())) return false;
+        void worker.terminate().catch(() => undefined);
+        return true;
+      },
+    });
+  }
+
+  /**
+   * The thread did not answer in time at exit or shutdown. What it holds is out of reach, and
+   * writing from here could block on whatever blocks it: say what it was doing and how many
+   * calls it held, and make sure the process does not wait for it to end.
+   */
+  private abandon(): void {
+    if (this.stopping) return;
+    const held = this.inFlight() + Atomics.load(this.counters, PENDING) + this.outbox.length;
     this.outbox = [];
     this.outboxUnits = 0;
-    const spans = left.filter((x): x is SpanData => (x as CallRecord).rec !== 1);
-    if (spans.length > 0) {
-      const inline = new CallLogSink({ ...this.opts, drainOnExit: false });
-      for (const s of spans) inline.push(s);
-      inline.drainOnExit();
-      inline.shutdown();
-    }
-    if (lost > 0) {
-      this.warner.warn(`calllog:exit-lost:${this.opts.path}`, `the call-log writer thread did not finish in time; up to ${lost} finished calls were not written to ${this.opts.path}`);
-    }
+    const doing = ACTIVITIES[Atomics.load(this.counters, ACTIVITY)] ?? 'idle';
+    this.stopThread();
+    const inDb = doing === 'opening' || doing === 'writing' || doing === 'checkpointing' || doing === 'closing';
+    const task = doing === 'idle' ? '' : ` (it was ${doing}${inDb && this.opts.path ? ` ${this.opts.path}` : ''})`;
+    const what = this.opts.path ? 'call-log writer thread' : 'background thread';
+    const lost = held > 0 ? `up to ${held} finished calls it held were not ${this.opts.path ? `written to ${this.opts.path}` : 'exported'}` : 'it held no calls';
+    this.warner.warn(`calllog:abandoned:${this.opts.path}`, `the ${what} stopped answering${task}; it was abandoned: ${lost}`);
   }
 
   private fallBack(reason: string): void {

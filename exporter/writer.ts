@@ -42,7 +42,7 @@ export interface CallLogWriterOptions {
   estimateTokens?: EstimateTokens | 'builtin';
   /**
    * Lock wait of ordinary flushes (ms). Default 50 on the app's thread (it blocks the app) and
-   * 1000 on the writer thread.
+   * 250 on the writer thread.
    */
   busyTimeoutMs?: number;
   /** Extra pragmas applied on open (e.g. `{ cache_size: -8000 }`). */
@@ -59,7 +59,15 @@ export interface CallLogWriterOptions {
   retryMaxMs?: number;
   /** Warning sink (default: warnOnce / resetWarning from src/util/warn). */
   warner?: Warner;
+  /**
+   * Told what the writer is doing before each step that can block (the writer thread publishes it,
+   * so the app's thread can say what a thread that stopped answering was stuck in).
+   */
+  onActivity?: (what: WriterActivity) => void;
 }
+
+/** The steps of a write that can block on the file system or on another process. */
+export type WriterActivity = 'idle' | 'preparing rows' | 'opening' | 'writing' | 'checkpointing' | 'closing' | 'appending to the JSONL file';
 
 export interface WriteOptions {
   /** Ignore the backoff (exit drain, forceFlush). */
@@ -157,13 +165,23 @@ export class CallLogWriter {
   writeBatch(items: readonly CallLogItem[], wo: WriteOptions = {}): boolean {
     if (this.closed) return true;
     if (items.length === 0) return true;
+    try {
+      return this.writeBatchNow(items, wo);
+    } finally {
+      this.opts.onActivity?.('idle');
+    }
+  }
+
+  private writeBatchNow(items: readonly CallLogItem[], wo: WriteOptions): boolean {
     // Open first so the price hook can read model_prices; during a backoff the DB is not retried.
     const busyMs = wo.busyTimeoutMs ?? this.opts.busyTimeoutMs ?? 50;
     const db = this.path !== null && (wo.force || Date.now() >= this.nextAttemptAt) ? this.open(busyMs, wo.force === true) : null;
+    this.opts.onActivity?.('preparing rows');
     this.prepareItems(items); // JSONL does not wait for the DB
     if (this.path === null) return true;
     if (!db || !this.stmts) return false;
     try {
+      this.opts.onActivity?.('writing');
       this.setBusyTimeout(busyMs);
       this.commit(items);
       this.recovered();
@@ -186,14 +204,18 @@ export class CallLogWriter {
    * write reopens it. Used by the exit drain, after which late spans may still arrive.
    */
   release(): void {
+    this.opts.onActivity?.('closing');
     this.closeDb();
+    this.opts.onActivity?.('idle');
   }
 
   /** Closes the DB and the JSONL file for good. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.opts.onActivity?.('closing');
     this.closeDb();
+    this.opts.onActivity?.('idle');
     if (this.jsonlFd !== null) {
       try { closeSync(this.jsonlFd); } catch { /* nothing to do */ }
       this.jsonlFd = null;
@@ -261,6 +283,7 @@ export class CallLogWriter {
 
   private appendJsonl(lines: string): void {
     try {
+      this.opts.onActivity?.('appending to the JSONL file');
       // 'a' + O_APPEND: concurrent processes appending whole lines do not interleave mid-line.
       this.jsonlFd ??= openSync(this.opts.jsonl!, 'a', 0o600);
       writeSync(this.jsonlFd, lines);
@@ -324,6 +347,7 @@ export class CallLogWriter {
   private open(busyMs: number, force: boolean): Db | null {
     if (this._db) return this._db;
     try {
+      this.opts.onActivity?.('opening');
       const db = openForWriting(this.path!, {
         busyTimeoutMs: busyMs,
         ...(this.opts.pragmas ? { pragmas: this.opts.pragmas } : {}),
@@ -353,6 +377,7 @@ export class CallLogWriter {
     if (now - this.lastCheckpoint < (this.opts.checkpointIntervalMs ?? 1000)) return;
     this.lastCheckpoint = now;
     try {
+      this.opts.onActivity?.('checkpointing');
       // PASSIVE: never waits for readers or other writers; what it cannot copy now, a later one will.
       this._db?.pragma('wal_checkpoint(PASSIVE)');
     } catch { /* busy or I/O trouble: the next commit reports real problems */ }
@@ -458,7 +483,7 @@ function classify(e: unknown, opening = false): Fault {
   if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') return 'readonly';
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return 'corrupt';
   if (code.startsWith('SQLITE_CANTOPEN') || code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR' ||
-      code === 'ENOENT' || code === 'EISDIR' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return 'cantopen';
+      code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTREG' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return 'cantopen';
   if (code.startsWith('SQLITE_IOERR')) return 'cantopen';
   // While opening, anything else still means "cannot use this file"; while writing it may be a bad row.
   return opening ? 'cantopen' : 'other';

@@ -1,6 +1,7 @@
 // Exporter: the app always wins. Unwritable paths, read-only files, a DB locked by another
 // process, a full disk (PRAGMA max_page_count), corrupt / newer / foreign files: the app's output
-// and exit code are unchanged, exactly one warning is printed, and logging resumes when it can.
+// and exit code are unchanged, exactly one warning names the fault, calls lost at exit are counted
+// in exactly one final line that says why, and logging resumes when it can.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,6 +15,20 @@ const { openForWriting, CallLogSpanProcessor, APPLICATION_ID, SCHEMA_VERSION } =
 const N = 300;
 const APP_OUT = `app: ${N} calls done\napp: result 42\n`;
 const warnings = (stderr) => stderr.split('\n').filter((l) => l.startsWith('[llm-otel]'));
+const LOSS = /^\[llm-otel\] (\d+) finished calls were not written to .+ before exit \((.+)\); they are lost$/;
+
+/** The fault's one warning (returned), and the one final line counting the `lost` calls and saying why. */
+function faultAndLoss(stderr, lost, why) {
+  const w = warnings(stderr);
+  const loss = w.filter((l) => LOSS.test(l));
+  const fault = w.filter((l) => !LOSS.test(l));
+  assert.equal(fault.length, 1, stderr);
+  assert.equal(loss.length, 1, stderr);
+  const [, n, reason] = LOSS.exec(loss[0]);
+  assert.equal(Number(n), lost, loss[0]);
+  if (why) assert.match(reason, why);
+  return fault[0];
+}
 
 function rows(path) {
   const db = new Database(path, { readonly: true });
@@ -56,28 +71,27 @@ async function until(fn, ms = 10_000) {
 for (const worker of [true, false]) {
   const W = worker ? '1' : '0';
 
-  test(`unwritable path (worker=${worker}): app unchanged, one warning`, async () => {
+  test(`unwritable path (worker=${worker}): app unchanged, one warning, one final count`, async () => {
     for (const path of ['/dev/null/calls.db', '/proc/llm-otel-calls.db']) {
       const r = await runApp({ CALLLOG_DB: path, CALLLOG_N: String(N), CALLLOG_WORKER: W, CALLLOG_MODE: 'exit' });
       assert.equal(r.code, 7);
       assert.equal(r.stdout, APP_OUT);
-      const w = warnings(r.stderr);
-      assert.equal(w.length, 1, r.stderr);
-      assert.match(w[0], new RegExp(`cannot open call log ${path.replace(/[/.]/g, '\\$&')}`));
+      const w = faultAndLoss(r.stderr, N, /cannot be opened/);
+      assert.match(w, new RegExp(`cannot open call log ${path.replace(/[/.]/g, '\\$&')}`));
     }
   });
 
-  test(`a directory as the path (worker=${worker}): app unchanged, one warning`, async () => {
+  test(`a directory as the path (worker=${worker}): app unchanged, one warning, one final count`, async () => {
     const s = scratch('isdir');
     try {
       const r = await runApp({ CALLLOG_DB: s.dir, CALLLOG_N: String(N), CALLLOG_WORKER: W });
       assert.equal(r.code, 0);
       assert.equal(r.stdout, APP_OUT);
-      assert.equal(warnings(r.stderr).length, 1, r.stderr);
+      faultAndLoss(r.stderr, N, /cannot be opened/);
     } finally { s.cleanup(); }
   });
 
-  test(`read-only DB file (worker=${worker}): app unchanged, one warning, file untouched`, async () => {
+  test(`read-only DB file (worker=${worker}): app unchanged, one warning, one final count, file untouched`, async () => {
     const s = scratch('readonly');
     const path = `${s.dir}/calls.db`;
     try {
@@ -93,14 +107,13 @@ for (const worker of [true, false]) {
       const r = await runApp({ CALLLOG_DB: path, CALLLOG_N: String(N), CALLLOG_WORKER: W }, asNobody ? { spawn: { uid: 65534, gid: 65534 } } : {});
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, APP_OUT);
-      const w = warnings(r.stderr);
-      assert.equal(w.length, 1, r.stderr);
-      assert.match(w[0], /read-only|readonly|cannot open/);
+      const w = faultAndLoss(r.stderr, N);
+      assert.match(w, /read-only|readonly|cannot open/);
       assert.deepEqual(readFileSync(path), before);
     } finally { s.cleanup(); }
   });
 
-  test(`corrupt file (worker=${worker}): app unchanged, one warning, bytes unchanged`, async () => {
+  test(`corrupt file (worker=${worker}): app unchanged, one warning, one final count, bytes unchanged`, async () => {
     const s = scratch('corrupt');
     const path = `${s.dir}/calls.db`;
     try {
@@ -110,14 +123,13 @@ for (const worker of [true, false]) {
       assert.equal(r.code, 1);
       assert.equal(r.stdout, APP_OUT);
       assert.match(r.stderr, /app crashed on purpose/);
-      const w = warnings(r.stderr);
-      assert.equal(w.length, 1, r.stderr);
-      assert.match(w[0], /is not a usable SQLite database .*left untouched/);
+      const w = faultAndLoss(r.stderr, N, /not a usable SQLite database/);
+      assert.match(w, /is not a usable SQLite database .*left untouched/);
       assert.deepEqual(readFileSync(path), garbage);
     } finally { s.cleanup(); }
   });
 
-  test(`DB from a newer llm-otel (worker=${worker}): app unchanged, one warning, bytes unchanged`, async () => {
+  test(`DB from a newer llm-otel (worker=${worker}): app unchanged, one warning, one final count, bytes unchanged`, async () => {
     const s = scratch('newer-app');
     const path = `${s.dir}/calls.db`;
     try {
@@ -130,30 +142,28 @@ for (const worker of [true, false]) {
       const r = await runApp({ CALLLOG_DB: path, CALLLOG_N: String(N), CALLLOG_WORKER: W });
       assert.equal(r.code, 0);
       assert.equal(r.stdout, APP_OUT);
-      const w = warnings(r.stderr);
-      assert.equal(w.length, 1, r.stderr);
-      assert.match(w[0], /written by a newer llm-otel/);
+      const w = faultAndLoss(r.stderr, N, /newer llm-otel/);
+      assert.match(w, /written by a newer llm-otel/);
       assert.deepEqual(readFileSync(path), before);
     } finally { s.cleanup(); }
   });
 
-  test(`full disk via max_page_count (worker=${worker}): app unchanged, one warning, rollup matches rows`, async () => {
+  test(`full disk via max_page_count (worker=${worker}): app unchanged, one warning, one final count, rollup matches rows`, async () => {
     const s = scratch('full');
     const path = `${s.dir}/calls.db`;
     try {
       const r = await runApp({ CALLLOG_DB: path, CALLLOG_N: String(N), CALLLOG_WORKER: W, CALLLOG_PRAGMAS: JSON.stringify({ max_page_count: 40 }) });
       assert.equal(r.code, 0);
       assert.equal(r.stdout, APP_OUT);
-      const w = warnings(r.stderr);
-      assert.equal(w.length, 1, r.stderr);
-      assert.match(w[0], /full/);
       const got = rows(path);
+      const w = faultAndLoss(r.stderr, N - got.calls, /full/);
+      assert.match(w, /full/);
       assert.ok(got.calls < N, `${got.calls} rows fit`);
       assert.equal(got.rollup, got.calls, 'a failed transaction leaves neither rows nor rollup');
     } finally { s.cleanup(); }
   });
 
-  test(`DB locked by another process for the whole run (worker=${worker}): app unchanged, one warning`, async () => {
+  test(`DB locked by another process for the whole run (worker=${worker}): app unchanged, one warning, one final count`, async () => {
     const s = scratch('locked');
     const path = `${s.dir}/calls.db`;
     openForWriting(path, { busyTimeoutMs: 100 }).close();
@@ -164,9 +174,8 @@ for (const worker of [true, false]) {
       const took = Date.now() - t0;
       assert.equal(r.code, 7);
       assert.equal(r.stdout, APP_OUT);
-      const w = warnings(r.stderr);
-      assert.equal(w.length, 1, r.stderr);
-      assert.match(w[0], /locked by another process/);
+      const w = faultAndLoss(r.stderr, N, /locked by another process/);
+      assert.match(w, /locked by another process/);
       assert.ok(took < 15_000, `exit was not held up by the lock (${took} ms)`);
     } finally {
       await lock.stop();

@@ -6,6 +6,7 @@ import * as S from '../semconv.js';
 import { getLlmContext, getParentCallId, mergeLlmContext, setLlmContext, setLlmScope, type LlmContext } from '../context.js';
 import { getRuntime } from '../instrumentation/runtime.js';
 import { errorClassName } from '../instrumentation/errors.js';
+import { hasResponsePromise, watchResponse } from '../instrumentation/api-promise.js';
 import { cleanText } from '../content/index.js';
 import { VERSION } from '../version.js';
 
@@ -111,9 +112,10 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
     // A promise subclass or thenable: keep the object the user gets. An openai APIPromise must not
     // be `.then()`-ed (that reads the body and breaks `.asResponse()`): the run ends when its HTTP
     // response arrives or fails (its internal responsePromise is a plain promise, safe to observe).
-    const rp = (result as any).responsePromise;
-    if (rp && typeof rp.then === 'function' && typeof (result as any).asResponse === 'function') {
-      rp.then(() => open.ok(), (e: unknown) => open.fail(e));
+    if (hasResponsePromise(result) && typeof (result as any).asResponse === 'function') {
+      if (!watchResponse(result, () => open.ok(), (e) => open.fail(e))) {
+        (result as any).responsePromise.then(() => open.ok(), (e: unknown) => open.fail(e));
+      }
       return result;
     }
     (result as any).then(() => open.ok(), (e: unknown) => open.fail(e));

@@ -44,11 +44,18 @@ export class PriceSource {
     if (this.closed || this.opts.path === null || Date.now() < this.nextTry) return this.fallback;
     try {
       this.db = openForWriting(this.opts.path, { busyTimeoutMs: this.opts.busyTimeoutMs ?? 50 });
+    } catch {
+      // An unusable file is the call log's to report (it opens the same path): one warning, not two.
+      this.retryLater();
+      return this.fallback;
+    }
+    try {
       this.dbSource = new DbPriceSource(this.db, { overrides: this.opts.overrides ?? null });
       return this.dbSource.book();
     } catch (e) {
-      this.closeDb();
-      this.nextTry = Date.now() + (this.opts.retryMs ?? 30_000);
+      this.retryLater();
+      // A lock is the call log's to report as well (and usually brief).
+      if (/^SQLITE_(BUSY|LOCKED)/.test(String((e as { code?: unknown })?.code ?? ''))) return this.fallback;
       warnOnce(`prices:${this.opts.path}`, `prices: cannot read price rows from ${this.opts.path} (${errorMessage(e)}); using the built-in table`);
       return this.fallback;
     }
@@ -61,6 +68,11 @@ export class PriceSource {
 
   /** The exporter writer's `price` option. */
   readonly hook = (call: PricerCall): PricedCost | null => this.price(call);
+
+  private retryLater(): void {
+    this.closeDb();
+    this.nextTry = Date.now() + (this.opts.retryMs ?? 30_000);
+  }
 
   close(): void {
     this.closed = true;

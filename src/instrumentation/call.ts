@@ -16,6 +16,7 @@ import { classifyError, type ErrorInfo } from './errors.js';
 import { emitSpan, endSpan, parentRef, spanName, startAttributes, type CallRecord, type CallStartFields } from './finish.js';
 import { isAzureClient, providerFromBaseURL, type ServerInfo } from './provider.js';
 import { wrapStream, isSdkStream } from './stream.js';
+import { hasResponsePromise, watchResponse } from './api-promise.js';
 import { warnOnce } from '../util/warn.js';
 import { defer } from './deferred.js';
 
@@ -98,20 +99,25 @@ export class LlmCall implements LlmScope {
     rt.open.add(this);
   }
 
-  /** Watches the SDK's APIPromise without consuming it. */
-  observe(p: any): void {
+  /**
+   * Watches the SDK's APIPromise without consuming it; returns what the app gets (the same
+   * object, except a plain promise, which is replaced by one derived from it).
+   */
+  observe(p: any): any {
     if (!p || typeof p !== 'object') {
       this.finish();
-      return;
+      return p;
     }
     this.hookPromise(p);
-    const rp = p.responsePromise;
-    if (rp && typeof rp.then === 'function') {
-      // responsePromise is the SDK's internal plain promise of {response, ...}: safe to observe.
-      rp.then((props: any) => this.onHeaders(props), (err: unknown) => this.fail(err));
+    if (hasResponsePromise(p)) {
+      // Headers, HTTP errors, retries exhausted, timeouts, aborts — without handling the app's rejection.
+      watchResponse(p, (props) => this.onHeaders(props), (err) => this.fail(err));
     } else if (Object.getPrototypeOf(p) === Promise.prototype) {
-      p.then((v: unknown) => this.onResult(v), (err: unknown) => this.fail(err));
+      // Not an APIPromise (an SDK build or a wrapper we do not know): the app gets a derived
+      // promise, so a rejection it never handles stays unhandled.
+      return p.then((v: unknown) => { this.onResult(v); return v; }, (err: unknown) => { this.fail(err); throw err; });
     }
+    return p;
   }
 
   private hookPromise(p: any): void {

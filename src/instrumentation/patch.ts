@@ -126,7 +126,7 @@ function wrapCreate(original: AnyFn, adapter: ApiAdapter): AnyFn {
       throw e;
     }
     try {
-      call.observe(result);
+      result = call.observe(result);
     } catch (e) {
       warnOnce('instrumentation:observe', `could not observe an openai call (${(e as Error)?.message})`);
     }

@@ -1,19 +1,25 @@
-// Flushing at the end of the process without changing how it ends.
+// Flushing at the end of the process without changing how it ends, and never holding it long.
 // - 'exit' (normal end, process.exit(), uncaught exception): synchronous work only — open spans are
-//   ended and the SQLite sink drains synchronously; OTLP cannot send from here.
+//   ended, then every call-log sink drains (exporter/exit.ts, which also ends the process itself
+//   if a background thread stopped answering); OTLP cannot send from here.
 // - 'beforeExit' (the loop ran dry): open calls are ended, then an async OTLP flush, capped, only
-//   if spans ended since the last one.
+//   if spans ended since the last one. Rows are left to the exit drain (no second wait for the DB).
 // - SIGTERM/SIGINT: if the app has its own handler, we only flush and leave the decision to it;
 //   otherwise we flush (capped) and re-raise the signal so the exit code stays 128+signal.
+// Every wait is bounded: the drain by the sink's exit budget, OTLP by capMs.
+
+import { beforeExitDrain } from '../../exporter/exit.js';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 export interface ExitHooks {
   /** Synchronous: end spans still open (their call will never finish now). */
   abandonOpen(): void;
-  /** Synchronous: write everything queued to the local sinks. */
+  /** Synchronous: write everything queued to the local sinks (bounded). */
   drainSync(): void;
-  /** Async best-effort flush of everything (OTLP too). */
+  /** Synchronous, when the process is about to end: as drainSync, and report what is lost. */
+  drainFinal(): void;
+  /** Async best-effort flush of OTLP (the rows are the drain's). */
   flush(): Promise<void>;
   /** Whether spans ended since the last flush. */
   dirty(): boolean;
@@ -33,12 +39,18 @@ export function capped(p: Promise<unknown>, ms: number): Promise<boolean> {
 
 export function installExitHooks(h: ExitHooks): () => void {
   let done = false;
-  const onExit = () => {
+  const removeSignalHandlers = (): void => {
+    for (const s of SIGNALS) process.removeListener(s, handlers[s]!);
+  };
+  // Runs on 'exit' just before the sinks drain, so the calls it ends are drained too.
+  const cancelExitWork = beforeExitDrain(() => {
     if (done) return;
     done = true;
+    // From here on a signal must end the process at once (default action), not wait for a
+    // listener that can no longer run.
+    removeSignalHandlers();
     try { h.abandonOpen(); } catch { /* exit must proceed */ }
-    try { h.drainSync(); } catch { /* exit must proceed */ }
-  };
+  });
   let flushing = false;
   const onBeforeExit = () => {
     if (flushing || done) return;
@@ -63,22 +75,21 @@ export function installExitHooks(h: ExitHooks): () => void {
       void capped(h.flush(), h.capMs);
       return;
     }
-    try { h.abandonOpen(); h.drainSync(); } catch { /* keep going */ }
+    try { h.abandonOpen(); h.drainFinal(); } catch { /* keep going */ }
     void capped(h.flush(), h.capMs).finally(() => {
-      process.removeListener(sig, handlers[sig]!);
+      removeSignalHandlers();
       process.kill(process.pid, sig); // default action: terminate with the signal
     });
   };
   const handlers: Partial<Record<NodeJS.Signals, (...a: any[]) => void>> = {};
-  process.on('exit', onExit);
   process.on('beforeExit', onBeforeExit);
   for (const s of SIGNALS) {
     handlers[s] = () => onSignal(s);
     process.on(s, handlers[s]!);
   }
   return () => {
-    process.removeListener('exit', onExit);
+    cancelExitWork();
     process.removeListener('beforeExit', onBeforeExit);
-    for (const s of SIGNALS) process.removeListener(s, handlers[s]!);
+    removeSignalHandlers();
   };
 }

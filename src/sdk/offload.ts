@@ -52,8 +52,13 @@ class LocalSinkProcessor implements SpanProcessor {
   shutdown(): Promise<void> { return Promise.resolve(); }
 }
 
-export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) => void): Finisher {
-  const prices = createPriceSource({ path: init.prices.path, overrides: init.prices.overrides, busyTimeoutMs: 1000 });
+/**
+ * `inDb` runs a step that may use the call log's SQLite file (the price book), so the thread can
+ * tell it is inside SQLite then (exporter/worker.ts).
+ */
+export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) => void, inDb: <T>(step: () => T) => T = (step) => step()): Finisher {
+  const source = createPriceSource({ path: init.prices.path, overrides: init.prices.overrides, busyTimeoutMs: 250 });
+  const prices = { book: () => inDb(() => source.book()), close: () => inDb(() => source.close()) };
   const local = new LocalSinkProcessor(onSpan);
   const processors: SpanProcessor[] = [new CostSpanProcessor({ book: () => prices.book() }), local];
   let exporter: SpanExporter | undefined;

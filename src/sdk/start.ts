@@ -141,9 +141,11 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     threadOnly = createSpanSink({ path: null, estimateTokens: 'builtin', finisher });
   }
   let otlpExporter: SpanExporter | undefined;
+  let otlpProcessor: SpanProcessor | undefined;
   if (config.otlp) {
     otlpExporter = createOtlpExporter(config.otlpProtocol, config.captureContent !== 'all', config.otlpTls);
-    processors.push(new BatchSpanProcessor(otlpExporter));
+    otlpProcessor = new BatchSpanProcessor(otlpExporter);
+    processors.push(otlpProcessor);
   }
   processors.push(...(options.spanProcessors ?? []));
 
@@ -174,18 +176,27 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     finishing.onOrphanRecord = (rec) => emitSpan(rec, rt);
   }
   const ended = () => dirty.ended + (finishing?.callsPushed ?? 0);
+  /** Everything: rows on disk and spans sent (the handle's forceFlush). */
   const flushAll = async (): Promise<void> => {
     // Calls finished on this thread wait for a setImmediate batch: run it now, so a forceFlush()
     // right after a call (a serverless handler's last line) includes that call.
     try { flushDeferred(); } catch { /* never into the app */ }
-    // First, synchronously, until the writer thread has finished every call it was handed (it is
-    // local CPU work, bounded like the exit drain): an exit's capped wait then covers only the
-    // network. (With a call log, provider.forceFlush() below does this as well.)
+    // First, synchronously (bounded like the exit drain), until the writer thread has finished
+    // every call it was handed: the capped waits of an exit then cover only the network. (With a
+    // call log, provider.forceFlush() below does this as well.)
     try { threadOnly?.flushSync(); } catch { /* never into the app */ }
     // Both, whatever either does: a rejection of one must not end the wait for the other.
     await Promise.allSettled([
       // The processor's flush does not wait for an export its timer already started; the exporter's does.
       provider.forceFlush().then(() => otlpExporter?.forceFlush?.()),
+      finishing?.flushExport(),
+    ]);
+  };
+  /** OTLP only, at exit: the rows are the exit drain's, which must not wait for the DB a second time. */
+  const flushSpans = async (): Promise<void> => {
+    try { flushDeferred(); } catch { /* never into the app */ }
+    await Promise.allSettled([
+      (otlpProcessor?.forceFlush() ?? Promise.resolve()).then(() => otlpExporter?.forceFlush?.()),
       finishing?.flushExport(),
     ]);
   };
@@ -196,7 +207,9 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   const removeHooks = options.exitHooks === false ? () => {} : installExitHooks({
     abandonOpen: () => abandonOpenCalls('process exiting'),
     drainSync: () => { callLog?.flushSync(); threadOnly?.flushSync(); },
-    flush: () => { flushedAt = ended(); return flushAll(); },
+    // The thread keeps running: the signal's capped OTLP flush follows.
+    drainFinal: () => { callLog?.sink.drainOnExit(true); threadOnly?.drainOnExit(true); },
+    flush: () => { flushedAt = ended(); return flushSpans(); },
     dirty: () => ended() !== flushedAt,
     capMs,
   });
