@@ -8,6 +8,7 @@ const runs = [
   ['openai-overhead.bench.mjs', ['--rounds', '40', '--no-content']],
   ['openai-inprocess.bench.mjs', ['--runs', '3', '--calls', '10000']],
   ['redact.bench.mjs', []],
+  ['tokens.bench.mjs', []],
   ['calllog-sink.bench.mjs', ['30000', '3']],
   ['calllog-eventloop.bench.mjs', ['10', '1000', '3']],
   ['calllog-load.bench.mjs', ['30', '5000']],

@@ -4,15 +4,18 @@
 // build has `require`; the ESM build makes one with createRequire from this module's own file.
 
 import { createRequire } from 'node:module';
+import { countBounded } from './bounded.js';
 
 export type EncodingName = 'o200k_base' | 'cl100k_base';
 
 export interface Encoder {
-  count(text: string): number;
+  /** Tokens of `text`, handing the tokenizer at most `limit` code units (see bounded.ts). */
+  count(text: string, limit?: number): number;
 }
 
 interface GptEncodingModule {
   countTokens(text: string, opts?: { disallowedSpecial?: Set<string>; allowedSpecial?: Set<string> }): number;
+  clearMergeCache?(): void;
 }
 
 declare const require: NodeJS.Require | undefined;
@@ -43,6 +46,9 @@ function req(): NodeJS.Require {
 const cache = new Map<EncodingName, Encoder | null>();
 // Special-token strings in user text ("<|endoftext|>") are counted as text, never rejected.
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
+// gpt-tokenizer caches pieces keyed by substrings of the texts counted, and a substring keeps its
+// whole text alive: emptied after this many characters, so it never holds more texts than that.
+const CLEAR_CACHE_AFTER = 2 * 1024 * 1024;
 
 /** The encoder for `name`, loaded on first use; null if gpt-tokenizer cannot be loaded. */
 export function getEncoder(name: EncodingName): Encoder | null {
@@ -51,7 +57,21 @@ export function getEncoder(name: EncodingName): Encoder | null {
   let enc: Encoder | null = null;
   try {
     const mod = req()(`gpt-tokenizer/encoding/${name}`) as GptEncodingModule;
-    enc = { count: (text) => mod.countTokens(text, AS_TEXT) };
+    const exact = (text: string): number => mod.countTokens(text, AS_TEXT);
+    let sinceClear = 0;
+    enc = {
+      count(text, limit) {
+        try {
+          return countBounded(text, exact, limit);
+        } finally {
+          sinceClear += text.length;
+          if (sinceClear > CLEAR_CACHE_AFTER) {
+            sinceClear = 0;
+            mod.clearMergeCache?.();
+          }
+        }
+      },
+    };
   } catch {
     enc = null;
   }

@@ -8,6 +8,7 @@
 // arguments and a fixed framing (more when several are made in parallel). Images are not sized: 85 tokens for detail "low", else 765
 // (a 1024×1024 image at "high"/"auto").
 
+import { CALL_BUDGET, MIN_SAMPLE } from './bounded.js';
 import { encodingForModel, getEncoder } from './encoder.js';
 
 const PER_MESSAGE = 4;
@@ -37,10 +38,18 @@ export interface EstimateMessage {
 
 type Counter = (text: string) => number;
 
+/** Counts the texts of one estimate, sharing its tokenizer budget (CALL_BUDGET) between them. */
 function counter(model?: string | null): Counter {
   const enc = getEncoder(encodingForModel(model));
   // Without the tokenizer (never expected): ~4 characters per token for English text.
-  return enc ? (t) => (t === '' ? 0 : enc.count(t)) : (t) => Math.ceil(t.length / 4);
+  if (!enc) return (t) => Math.ceil(t.length / 4);
+  let left = CALL_BUDGET;
+  return (t) => {
+    if (t === '') return 0;
+    const limit = Math.max(left, MIN_SAMPLE);
+    left = Math.max(0, left - Math.min(t.length, limit));
+    return enc.count(t, limit);
+  };
 }
 
 function asString(v: unknown): string {
