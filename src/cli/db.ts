@@ -1,7 +1,7 @@
 // Opening the call log for the CLI. Read verbs use a read-only connection and never create, migrate
 // an empty file, or otherwise change anything; every failure becomes a one-line CliError.
 
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, type Stats } from 'node:fs';
 import Database from 'better-sqlite3';
 import { openReadOnly } from '../../exporter/store.js';
 import { openForWriting, type Db } from '../../exporter/db.js';
@@ -28,10 +28,19 @@ function describeOpenError(path: string, e: unknown): CliError {
   return usage(`cannot open ${path}: ${msg}`);
 }
 
+/** A directory, FIFO, device or socket is refused: SQLite cannot use one, and a FIFO would block. */
+function refuseSpecial(path: string, st: Stats): void {
+  if (st.isDirectory()) throw usage(`${path} is a directory, not a call log`);
+  if (!st.isFile()) {
+    const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+    throw usage(`${path} is ${kind}, not a call log`);
+  }
+}
+
 function checkFile(path: string): { size: number } {
   if (!existsSync(path)) throw notFound(`no call log at ${path} (run your app with llm-otel first, or pass --db / set LLM_OTEL_DB)`);
   const st = statSync(path);
-  if (st.isDirectory()) throw usage(`${path} is a directory, not a call log`);
+  refuseSpecial(path, st);
   return { size: st.size };
 }
 
@@ -59,7 +68,7 @@ export function openRead(path: string): Db {
  */
 export function openWrite(path: string, { create = false }: { create?: boolean } = {}): Db {
   if (!create) checkFile(path);
-  else if (existsSync(path) && statSync(path).isDirectory()) throw usage(`${path} is a directory, not a call log`);
+  else if (existsSync(path)) refuseSpecial(path, statSync(path));
   // Identify an existing file read-only first, so a foreign or newer one is never opened for writing.
   if (existsSync(path) && statSync(path).size > 0) {
     let ro: Db | undefined;

@@ -1,18 +1,18 @@
 // `llm-otel export --format csv|jsonl`: streams calls (or messages, or runs) to stdout or --out.
-// Rows come from a SQLite iterator and go out with back-pressure, so memory stays flat at any size.
+// Rows come from a SQLite iterator and go out in 64 KB chunks, each awaited (sink.ts), so memory
+// stays flat at any size and a failed write ends the export with an error.
 
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify';
+import { stringify } from 'csv-stringify/sync';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS } from '../../exporter/rows.js';
 import { dbPath, openRead } from './db.js';
 import { usage } from './errors.js';
-import { addCommon, callFilters, runFilters, type CommonOptions } from './options.js';
+import { addCommon, callFilters, nonEmpty, runFilters, type CommonOptions } from './options.js';
 import { parseJsonColumns } from './output.js';
+import { fileSink, stdoutSink, type Sink } from './sink.js';
+import { jsonSafe, visible } from './visible.js';
 
-interface ExportOptions extends CommonOptions { format: 'csv' | 'jsonl'; out?: string; table: 'calls' | 'messages' | 'runs' }
+interface ExportOptions extends CommonOptions { format: 'csv' | 'jsonl'; out?: string; force?: boolean; table: 'calls' | 'messages' | 'runs' }
 
 function choice<T extends string>(values: readonly T[]) {
   return (v: string): T => {
@@ -42,52 +42,50 @@ function query(o: ExportOptions): { sql: string; params: unknown[]; columns: str
   return { sql: `SELECT ${columns.join(', ')} FROM llm_runs WHERE ${r.sql} ORDER BY id${limit}`, params: r.params, columns };
 }
 
-async function writeChunk(dest: Writable, chunk: string): Promise<void> {
-  if (!dest.write(chunk)) await once(dest, 'drain');
-}
+/** Rows per CSV batch: a few calls of the synchronous stringifier per 64 KB written. */
+const CSV_BATCH = 64;
+const CHUNK = 65536;
 
 export async function runExport(o: ExportOptions): Promise<number> {
-  const db = openRead(dbPath(o));
-  let dest: Writable = process.stdout;
-  let file: ReturnType<typeof createWriteStream> | null = null;
+  const path = dbPath(o);
+  const db = openRead(path);
+  let sink: Sink | null = null;
   let rows = 0;
   try {
     const q = query(o);
     const stmt = db.prepare(q.sql);
-    if (o.out) {
-      // Exports hold prompts and responses: private like the call log itself.
-      file = createWriteStream(o.out, { mode: 0o600 });
-      await Promise.race([once(file, 'open'), once(file, 'error').then(([e]) => { throw usage(`cannot write ${o.out}: ${(e as Error).message}`); })]);
-      dest = file;
-    }
+    sink = o.out ? await fileSink(o.out, { force: !!o.force, dbPath: path }) : stdoutSink();
+    let buf = '';
     if (o.format === 'jsonl') {
-      let buf = '';
       for (const row of stmt.iterate(...q.params) as IterableIterator<Record<string, unknown>>) {
         buf += JSON.stringify(parseJsonColumns(row)) + '\n';
         rows++;
-        if (buf.length >= 65536) { await writeChunk(dest, buf); buf = ''; }
+        if (buf.length >= CHUNK) { await sink.put(jsonSafe(buf)); buf = ''; }
       }
-      if (buf) await writeChunk(dest, buf);
+      buf = jsonSafe(buf);
     } else {
-      const csv = stringify({ header: true, columns: q.columns, cast: { boolean: (b) => (b ? '1' : '0') } });
-      csv.pipe(dest, { end: false });
+      // CSV has no escapes: on a terminal, stored text is shown with visible ones (not exact data).
+      const string = sink.tty ? (v: string): string => visible(v, { newlines: true, tabs: true }) : (v: string): string => v;
+      const opts = { columns: q.columns, cast: { boolean: (b: boolean) => (b ? '1' : '0'), string } };
+      buf = stringify([], { ...opts, header: true });
+      let batch: unknown[][] = [];
       for (const row of stmt.raw().iterate(...q.params) as IterableIterator<unknown[]>) {
+        batch.push(row);
         rows++;
-        if (!csv.write(row)) await once(csv, 'drain');
+        if (batch.length === CSV_BATCH) {
+          buf += stringify(batch, opts);
+          batch = [];
+          if (buf.length >= CHUNK) { await sink.put(buf); buf = ''; }
+        }
       }
-      const ended = once(csv, 'end');
-      csv.end();
-      await ended;
+      if (batch.length) buf += stringify(batch, opts);
     }
-    if (file) {
-      const closed = once(file, 'close');
-      file.end();
-      await closed;
-      file = null;
-    }
+    if (buf) await sink.put(buf);
+    await sink.commit();
+    sink = null;
     return rows;
   } finally {
-    if (file) file.destroy();
+    await sink?.abort();
     db.close();
   }
 }
@@ -96,10 +94,12 @@ export function registerExport(program: Command): void {
   const cmd = program.command('export').description('stream calls (or messages/runs) as CSV or JSON Lines')
     .addOption(new Option('--format <format>', 'csv|jsonl').argParser(choice(['csv', 'jsonl'] as const)).makeOptionMandatory())
     .addOption(new Option('--table <table>', 'calls|messages|runs').argParser(choice(['calls', 'messages', 'runs'] as const)).default('calls'))
-    .option('--out <file>', 'write to this file (mode 0600) instead of stdout');
+    .addOption(new Option('--out <file>', 'write to this file (mode 0600) instead of stdout; written whole or not at all').argParser(nonEmpty))
+    .option('--force', 'with --out: replace an existing file');
   addCommon(cmd, { limit: undefined, json: false });
   cmd.action(async (o: ExportOptions) => {
+    if (o.force && !o.out) throw usage('--force only applies with --out <file>');
     const rows = await runExport(o);
-    if (o.out) process.stderr.write(`exported ${rows} row${rows === 1 ? '' : 's'} to ${o.out}\n`);
+    if (o.out) process.stderr.write(`exported ${rows} row${rows === 1 ? '' : 's'} to ${visible(o.out)}\n`);
   });
 }

@@ -1,10 +1,12 @@
 // `llm-otel` command line (DESIGN §8): one file per verb, commander for parsing. Every failure the
 // user can cause ends as ONE line on stderr and exit code 2 (1 when the DB file or the thing asked
-// for does not exist); no stack traces.
+// for does not exist, 3 when the output cannot be written); no stack traces.
 
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
-import { CliError, EXIT_USAGE } from './errors.js';
+import { CliError, EXIT_IO, EXIT_USAGE, errnoText } from './errors.js';
+import { visible } from './visible.js';
+import { stdoutFailure, watchStdout } from './output.js';
 import { registerCalls } from './calls.js';
 import { registerShow } from './show.js';
 import { registerTrace } from './trace.js';
@@ -55,30 +57,36 @@ function oneLine(s: string): string {
   return s.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' ').trim();
 }
 
+/** The one error line; the message may quote user input or stored text, so controls are made visible. */
+function fail(message: string, code: number): number {
+  process.stderr.write(`llm-otel: ${visible(oneLine(message))}\n`);
+  return code;
+}
+
+/** Resolves once everything written to `stream` so far has been handed to the OS (or failed). */
+async function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (!stream.destroyed && !stream.writableEnded) await new Promise<void>((resolve) => stream.write('', () => resolve()));
+  // A failed write reports through an 'error' event on a later tick.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 /** Runs the CLI; resolves to the exit code (never rejects, never prints a stack trace). */
 export async function main(argv: string[] = process.argv): Promise<number> {
-  const onPipeError = (e: NodeJS.ErrnoException): void => {
-    // `llm-otel export … | head`: the reader left; stop quietly.
-    if (e.code === 'EPIPE') process.exit(0);
-  };
-  process.stdout.on('error', onPipeError);
+  watchStdout();
   try {
     await buildProgram().parseAsync(argv);
+    await flushed(process.stdout);
+    const failed = stdoutFailure();
+    if (failed) return fail(`cannot write to standard output: ${errnoText(failed)}`, EXIT_IO);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
       if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
-      process.stderr.write(`llm-otel: ${oneLine(e.message)}\n`);
-      return EXIT_USAGE;
+      return fail(e.message, EXIT_USAGE);
     }
-    if (e instanceof CliError) {
-      process.stderr.write(`llm-otel: ${oneLine(e.message)}\n`);
-      return e.exitCode;
-    }
-    const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`llm-otel: ${oneLine(msg)}\n`);
-    return EXIT_USAGE;
+    if (e instanceof CliError) return fail(e.message, e.exitCode);
+    return fail(e instanceof Error ? e.message : String(e), EXIT_USAGE);
   }
 }
 

@@ -27,21 +27,44 @@ export function durationMs(v: string): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+const TIME_HELP = 'expected a duration such as 15m, 2h, 7d or an ISO date such as 2026-11-01';
+
+function badTime(v: string, why = ''): InvalidArgumentError {
+  return new InvalidArgumentError(`${TIME_HELP}${why}; got ${JSON.stringify(v)}`);
+}
+
+/** An ISO string, or a usage error when `t` is outside what a Date can hold (±275,760 years). */
+function isoOf(t: number, v: string): string {
+  if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) throw badTime(v, ' (out of range)');
+  return new Date(t).toISOString();
+}
+
+/** Date.parse rolls 2026-02-30 over to March 2; a date that does not exist is refused instead. */
+function realDate(y: string, mo: string, d: string, h = '0', mi = '0', sec = '0'): boolean {
+  const dt = new Date(0);
+  dt.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  return dt.getUTCMonth() === Number(mo) - 1 && dt.getUTCDate() === Number(d) && Number(h) <= 23 && Number(mi) <= 59 && Number(sec) <= 59;
+}
+
 /** A point in time: a duration ago (`15m`, `7d`) or an ISO date/timestamp. → ISO string (UTC). */
 export function parseTime(v: string, now: number = Date.now()): string {
   const d = durationMs(v);
-  if (d !== null) return new Date(now - d).toISOString();
+  if (d !== null) return isoOf(now - d, v);
   const s = v.trim();
-  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
-    const t = Date.parse(s + 'T00:00:00.000Z');
-    if (!Number.isNaN(t)) return new Date(t).toISOString();
-  } else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(s)) {
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (date) {
+    if (!realDate(date[1]!, date[2]!, date[3]!)) throw badTime(v, ' (no such date)');
+    return isoOf(Date.parse(s + 'T00:00:00.000Z'), v);
+  }
+  const stamp = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?/.exec(s);
+  if (stamp) {
+    if (!realDate(stamp[1]!, stamp[2]!, stamp[3]!, stamp[4], stamp[5], stamp[6])) throw badTime(v, ' (no such date or time)');
     // A timestamp without zone is taken as UTC, like every time the call log stores.
     const iso = s.replace(' ', 'T');
     const t = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(iso) ? iso : iso + 'Z');
-    if (!Number.isNaN(t)) return new Date(t).toISOString();
+    if (!Number.isNaN(t)) return isoOf(t, v);
   }
-  throw new InvalidArgumentError(`expected a duration such as 15m, 2h, 7d or an ISO date such as 2026-11-01; got ${JSON.stringify(v)}`);
+  throw badTime(v);
 }
 
 export function parseLimit(v: string): number {
@@ -56,9 +79,10 @@ const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb
 export function parseSize(v: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?$/i.exec(v.trim());
   if (!m) throw new InvalidArgumentError(`expected a size such as 500MB or 2GB; got ${JSON.stringify(v)}`);
-  const n = Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]!;
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a size such as 500MB or 2GB; got ${JSON.stringify(v)}`);
-  return Math.floor(n);
+  // Whole bytes: `0.5` would otherwise become 0 and mean "delete everything".
+  const n = Math.floor(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]!);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected a size such as 500MB or 2GB (at least 1 byte, at most 9 PB); got ${JSON.stringify(v)}`);
+  return n;
 }
 
 export const STATUSES = ['ok', 'error', 'timeout', 'cancelled', 'failed'] as const;
@@ -71,7 +95,8 @@ export function parseStatus(v: string): string {
   return s;
 }
 
-function nonEmpty(v: string): string {
+/** For flags whose empty value would silently mean "no filter" or "stdout". */
+export function nonEmpty(v: string): string {
   if (v.trim() === '') throw new InvalidArgumentError('expected a value');
   return v;
 }

@@ -1,14 +1,22 @@
 // Human output: aligned, borderless tables (cli-table3, no colours) and compact number formats.
 // Machine output: JSON with stable field names (README "CLI --json shapes").
+// Stored text is untrusted: human output shows control and bidi characters as visible escapes
+// (visible.ts); JSON keeps the exact values.
 
 import Table from 'cli-table3';
+import { jsonSafe, visible } from './visible.js';
 
 export type Align = 'left' | 'right';
 
-/** An aligned table: header row, then rows; numbers right-aligned where `align` says so. */
-export function table(head: string[], rows: Array<Array<string | number | null | undefined>>, align: Align[] = []): string {
+/**
+ * An aligned table: header row, then rows; numbers right-aligned where `align` says so. Cells are
+ * one line each (a line feed shows as `\n`) unless `multiline`, where a cell may span lines.
+ */
+export function table(head: string[], rows: Array<Array<string | number | null | undefined>>, align: Align[] = [], { multiline = false } = {}): string {
+  // Before layout: cli-table3 would otherwise take an escape sequence for a zero-width colour code.
+  const cell = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : visible(String(v), { newlines: multiline }));
   const t = new Table({
-    head,
+    head: head.map(cell),
     chars: {
       top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
       'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
@@ -16,17 +24,40 @@ export function table(head: string[], rows: Array<Array<string | number | null |
     style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [], compact: true },
     colAligns: head.map((_, i) => align[i] ?? 'left'),
   });
-  for (const r of rows) t.push(r.map((v) => (v === null || v === undefined ? '' : String(v))));
+  for (const r of rows) t.push(r.map(cell));
   // cli-table3 pads the last column; trailing blanks are noise in a terminal and in diffs.
   return t.toString().split('\n').map((l) => l.replace(/\s+$/, '')).join('\n');
 }
 
+let stdoutError: NodeJS.ErrnoException | null = null;
+let watching = false;
+
+/**
+ * Records the first failed write to stdout (a full disk behind `> file`), which would otherwise only
+ * be an 'error' event and leave exit 0. A reader leaving a pipe (`| head`) ends the process quietly.
+ */
+export function watchStdout(): void {
+  if (watching) return;
+  watching = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    stdoutError ??= e;
+  });
+}
+
+/** The first stdout write error seen by watchStdout(), if any. */
+export function stdoutFailure(): NodeJS.ErrnoException | null {
+  return stdoutError;
+}
+
+/** Human text to stdout; control and bidi characters other than line feeds and tabs made visible. */
 export function write(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  const safe = visible(text, { newlines: true, tabs: true });
+  process.stdout.write(safe.endsWith('\n') ? safe : safe + '\n');
 }
 
 export function writeJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(jsonSafe(JSON.stringify(value, null, 2)) + '\n');
 }
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });

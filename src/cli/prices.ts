@@ -8,7 +8,7 @@ import { addUserPrice, PriceBook, parsePriceFile, PriceFileError, parsePriceRow,
 import { readFileSync } from 'node:fs';
 import { dbPath, openRead, openWrite } from './db.js';
 import { notFound, usage } from './errors.js';
-import { dbOption, parseTime } from './options.js';
+import { dbOption, nonEmpty, parseTime } from './options.js';
 import { table, write, writeJson } from './output.js';
 
 function rate(v: string): number {
@@ -44,8 +44,8 @@ export function registerPrices(program: Command): void {
   const prices = program.command('prices').description('the price table: list, set, import');
 
   const list = prices.command('list').description('price rows (user rows override built-in ones)')
-    .option('--model <name>', 'show only the row that prices this model (as a call would be matched)')
-    .option('--provider <name>', 'only rows of this provider')
+    .addOption(new Option('--model <name>', 'show only the row that prices this model (as a call would be matched)').argParser(nonEmpty))
+    .addOption(new Option('--provider <name>', 'only rows of this provider').argParser(nonEmpty))
     .addOption(new Option('--source <source>', 'builtin|user').choices(['builtin', 'user']))
     .option('--json', 'machine-readable JSON output');
   dbOption(list);
@@ -69,11 +69,11 @@ export function registerPrices(program: Command): void {
     .addOption(new Option('--input <rate>', 'input price per 1M tokens').argParser(rate))
     .addOption(new Option('--output <rate>', 'output price per 1M tokens').argParser(rate))
     .addOption(new Option('--cached <rate>', 'cached-input price per 1M tokens (default: the input price)').argParser(rate))
-    .option('--provider <name>', 'only for this provider (gen_ai.provider.name, e.g. azure.ai.openai)')
-    .option('--currency <code>', 'USD, CNY, EUR … (default USD)')
+    .addOption(new Option('--provider <name>', 'only for this provider (gen_ai.provider.name, e.g. azure.ai.openai)').argParser(nonEmpty))
+    .addOption(new Option('--currency <code>', 'USD, CNY, EUR … (default USD)').argParser(nonEmpty))
     .addOption(new Option('--from <when>', 'valid from (ISO date or 7d ago; default now)').argParser((v: string) => parseTime(v)))
     .addOption(new Option('--to <when>', 'valid until (ISO date)').argParser((v: string) => parseTime(v)))
-    .option('--like <model>', 'copy the rates of the row that prices this model (an alias for an Azure deployment name)')
+    .addOption(new Option('--like <model>', 'copy the rates of the row that prices this model (an alias for an Azure deployment name)').argParser(nonEmpty))
     .option('--json', 'machine-readable JSON output');
   dbOption(set);
   set.action((model: string, o: SetOptions) => {

@@ -3,7 +3,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { dbPath, openRead } from './db.js';
 import { usage } from './errors.js';
-import { addCommon, runFilters, type CommonOptions } from './options.js';
+import { addCommon, nonEmpty, runFilters, type CommonOptions } from './options.js';
 import { fmtCost, fmtInt, fmtMs, fmtTime, table, write, writeJson } from './output.js';
 import { runTotals, type RunTotals } from './runtotals.js';
 
@@ -17,7 +17,7 @@ export function registerRuns(program: Command): void {
       if (!KINDS.includes(v)) throw new InvalidArgumentError(`expected one of ${KINDS.join(', ')}; got ${JSON.stringify(v)}`);
       return v;
     }))
-    .option('--name <name>', 'only runs with this name');
+    .addOption(new Option('--name <name>', 'only runs with this name').argParser(nonEmpty));
   addCommon(cmd, { limit: 50 });
   cmd.action((o: RunsOptions) => {
     if (o.model) throw usage('runs: --model does not apply to runs (see `llm-otel calls --model`)');

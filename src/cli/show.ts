@@ -40,7 +40,7 @@ export function registerShow(program: Command): void {
             const run = { ...found, totals: runTotals(db, [r.spanId]).get(r.spanId) ?? null };
             if (o.json) { writeJson({ run: parseJsonColumns(run) }); return; }
             const flat = { ...found, ...Object.fromEntries(Object.entries(run.totals ?? {}).map(([k, v]) => [`total_${k}`, v])) };
-            write(table(['field', 'value'], Object.entries(flat).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)])));
+            write(table(['field', 'value'], Object.entries(flat).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)]), [], { multiline: true }));
             return;
           }
         }
@@ -63,7 +63,7 @@ export function registerShow(program: Command): void {
         if (k.endsWith('_tokens')) return fmtInt(v as number);
         return String(v);
       };
-      write(table(['field', 'value'], keys.filter((k) => call[k] !== null && call[k] !== undefined).map((k) => [k, fmt(k, call[k])])));
+      write(table(['field', 'value'], keys.filter((k) => call[k] !== null && call[k] !== undefined).map((k) => [k, fmt(k, call[k])]), [], { multiline: true }));
       if (price) {
         write(`\nprice row ${price.id} (${price.source}): ${price.provider ?? '*'} ${price.model_pattern} — input ${price.input_per_mtok ?? '-'}, cached ${price.cached_input_per_mtok ?? '-'}, output ${price.output_per_mtok ?? '-'} ${price.currency}/1M tokens${price.valid_from ? `, from ${price.valid_from}` : ''}${price.valid_to ? `, until ${price.valid_to}` : ''}`);
       }

@@ -48,7 +48,7 @@ export function registerSql(program: Command): void {
       write(table(columns, rows.map((r) => r.map((v) => {
         const p = plain(v);
         return p === null ? 'NULL' : String(p);
-      })), columns.map((_, i) => (rows.every((r) => r[i] === null || typeof r[i] === 'number' || typeof r[i] === 'bigint') ? 'right' : 'left'))));
+      })), columns.map((_, i) => (rows.every((r) => r[i] === null || typeof r[i] === 'number' || typeof r[i] === 'bigint') ? 'right' : 'left')), { multiline: true }));
       write(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
     } finally {
       db.close();

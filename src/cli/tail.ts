@@ -7,6 +7,8 @@ import { CALL_SUMMARY_COLUMNS, callCells, CALL_HEAD, CALL_ALIGN, type CallSummar
 import { dbPath, openRead } from './db.js';
 import { addCommon, callFilters, durationMs, type CommonOptions } from './options.js';
 import { InvalidArgumentError } from 'commander';
+import { jsonSafe, visible } from './visible.js';
+import { stdoutFailure } from './output.js';
 
 interface TailOptions extends CommonOptions { interval: number }
 
@@ -20,8 +22,9 @@ function parseInterval(v: string): number {
 const WIDTHS = [7, 23, 22, 14, 9, 8, 8, 10, 14, 12, 12];
 
 function line(c: CallSummary): string {
-  return callCells(c).map((cell, i) => {
+  return callCells(c).map((raw, i) => {
     const w = WIDTHS[i]!;
+    const cell = visible(raw);
     const s = cell.length > w ? cell.slice(0, w - 1) + '…' : cell;
     return CALL_ALIGN[i] === 'right' ? s.padStart(w) : s.padEnd(w);
   }).join('  ').trimEnd();
@@ -49,7 +52,7 @@ export function registerTail(program: Command): void {
       let last = (db.prepare('SELECT coalesce(max(id), 0) AS m FROM llm_calls').get() as { m: number }).m;
       const emit = (calls: CallSummary[]): void => {
         if (calls.length === 0) return;
-        process.stdout.write(calls.map((c) => (o.json ? JSON.stringify(c) : line(c))).join('\n') + '\n');
+        process.stdout.write(calls.map((c) => (o.json ? jsonSafe(JSON.stringify(c)) : line(c))).join('\n') + '\n');
       };
       if (!o.json) process.stdout.write(header() + '\n');
       emit(initial);
@@ -57,7 +60,8 @@ export function registerTail(program: Command): void {
       const maxId = db.prepare('SELECT coalesce(max(id), 0) AS m FROM llm_calls');
       while (!stop) {
         await sleep(o.interval, undefined, { ref: true });
-        if (stop) break;
+        // stdout failed (a full disk behind `> file`): stop; main() reports it.
+        if (stop || stdoutFailure()) break;
         // Read up to the max id seen now: calls filtered out still move the cursor past them, and
         // a call committed meanwhile is picked up by the next poll.
         const upTo = (maxId.get() as { m: number }).m;
