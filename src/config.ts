@@ -16,6 +16,11 @@ export interface LlmOtelConfig {
   /** 'default' | 'off' | list of masker names. */
   redact: 'default' | 'off' | string[];
   redactPatterns: RegExp[];
+  /**
+   * Context fields stored as given, not redacted (`LLM_OTEL_KEEP_CONTEXT`): `session_id`, `user_id`,
+   * `conversation_id`, `tags`, `metadata`, `metadata.<key>`.
+   */
+  keepContext: string[];
   sampleRate: number;
   pricesFile: string | null;
   jsonl: string | null;
@@ -72,6 +77,30 @@ function str(env: Env, name: string): string | null {
 
 export const MASKER_NAMES = ['email', 'phone', 'api_key', 'card'] as const;
 
+export const CONTEXT_FIELD_NAMES = ['session_id', 'user_id', 'conversation_id', 'tags', 'metadata'] as const;
+
+/** LLM_OTEL_KEEP_CONTEXT: a comma list of context fields (or `all`); unknown names are ignored with a warning. */
+function keepContextList(env: Env): string[] {
+  const raw = str(env, 'LLM_OTEL_KEEP_CONTEXT');
+  if (raw === null) return [];
+  const out: string[] = [];
+  const unknown: string[] = [];
+  for (const part of raw.split(',')) {
+    const name = part.trim();
+    if (name === '') continue;
+    const lower = name.toLowerCase();
+    if (lower === 'all') out.push(...CONTEXT_FIELD_NAMES);
+    else if ((CONTEXT_FIELD_NAMES as readonly string[]).includes(lower)) out.push(lower);
+    // A metadata key is the app's own name: its case is kept.
+    else if (lower.startsWith('metadata.') && name.length > 'metadata.'.length) out.push(`metadata.${name.slice('metadata.'.length)}`);
+    else unknown.push(name);
+  }
+  if (unknown.length > 0) {
+    warnOnce('config:LLM_OTEL_KEEP_CONTEXT', `LLM_OTEL_KEEP_CONTEXT=${JSON.stringify(raw)} names unknown fields (${unknown.join(', ')}); known: all, ${CONTEXT_FIELD_NAMES.join(', ')}, metadata.<key>; those are ignored`);
+  }
+  return [...new Set(out)];
+}
+
 export function loadConfig(env: Env = process.env): LlmOtelConfig {
   const enabled = bool(env, 'LLM_OTEL_ENABLED', true) && !bool(env, 'OTEL_SDK_DISABLED', false);
 
@@ -117,6 +146,8 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     }
   }
 
+  const keepContext = keepContextList(env);
+
   const sampleRate = num(env, 'LLM_OTEL_SAMPLE_RATE', 1, (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
 
   const exporters = (str(env, 'OTEL_TRACES_EXPORTER') ?? 'otlp').toLowerCase().split(',').map((s) => s.trim());
@@ -157,6 +188,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     maxContentChars,
     redact,
     redactPatterns,
+    keepContext,
     sampleRate,
     pricesFile: str(env, 'LLM_OTEL_PRICES'),
     jsonl: str(env, 'LLM_OTEL_JSONL'),

@@ -5,6 +5,7 @@
 // them in one process.
 
 import { context, createContextKey, propagation, type Context } from '@opentelemetry/api';
+import { contextMetadata, contextTags, contextText, readField } from './context-values.js';
 
 export interface LlmContext {
   sessionId?: string;
@@ -23,34 +24,23 @@ export interface WithLlmContextOptions extends LlmContext {
 const LLM_CONTEXT_KEY = createContextKey('llm-otel.context');
 const PARENT_CALL_KEY = createContextKey('llm-otel.parent-call-id');
 
-function clean(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  const s = String(v);
-  return s === '' ? undefined : s;
-}
-
 /**
  * Merges `inner` over `outer`: inner wins per key; tags are united (outer first, no duplicates);
- * metadata merges per key. Undefined values in `inner` never erase outer ones.
+ * metadata merges per key. Undefined values in `inner` never erase outer ones. `inner` is the app's
+ * object: each field is read once and made plain and bounded (context-values.ts), so what the scope
+ * carries can always be cloned and serialised; a field that throws when read becomes a marker.
  */
 export function mergeLlmContext(outer: LlmContext | undefined, inner: LlmContext): LlmContext {
   const out: LlmContext = { ...(outer ?? {}) };
+  if (inner === null || (typeof inner !== 'object' && typeof inner !== 'function')) return out;
   for (const k of ['sessionId', 'userId', 'agentName', 'conversationId'] as const) {
-    const v = clean(inner[k]);
+    const v = contextText(readField(inner, k));
     if (v !== undefined) out[k] = v;
   }
-  if (Array.isArray(inner.tags) && inner.tags.length > 0) {
-    const seen = new Set(out.tags ?? []);
-    const tags = [...(out.tags ?? [])];
-    for (const t of inner.tags) {
-      const s = clean(t);
-      if (s !== undefined && !seen.has(s)) { seen.add(s); tags.push(s); }
-    }
-    out.tags = tags;
-  }
-  if (inner.metadata && typeof inner.metadata === 'object') {
-    out.metadata = { ...(out.metadata ?? {}), ...inner.metadata };
-  }
+  const tags = contextTags(out.tags, readField(inner, 'tags'));
+  if (tags !== undefined) out.tags = tags;
+  const metadata = contextMetadata(readField(inner, 'metadata'));
+  if (metadata !== undefined) out.metadata = { ...(out.metadata ?? {}), ...metadata };
   return out;
 }
 
@@ -60,8 +50,8 @@ export function getLlmContext(ctx: Context = context.active()): LlmContext {
   const baggage = propagation.getBaggage(ctx);
   if (!baggage) return own ?? {};
   const fromBaggage: LlmContext = {};
-  const s = clean(baggage.getEntry('session.id')?.value);
-  const u = clean(baggage.getEntry('user.id')?.value);
+  const s = contextText(baggage.getEntry('session.id')?.value);
+  const u = contextText(baggage.getEntry('user.id')?.value);
   if (s !== undefined) fromBaggage.sessionId = s;
   if (u !== undefined) fromBaggage.userId = u;
   return own ? mergeLlmContext(fromBaggage, own) : fromBaggage;
@@ -103,7 +93,7 @@ export function withLlmContext<T>(attrs: WithLlmContextOptions, fn: () => T): T 
   try {
     merged = mergeLlmContext(getLlmContext(ctx), attrs ?? {});
     ctx = setLlmContext(ctx, merged);
-    if (attrs?.propagate) {
+    if (readField(attrs, 'propagate')) {
       let bag = propagation.getBaggage(ctx) ?? propagation.createBaggage();
       if (merged.sessionId !== undefined) bag = bag.setEntry('session.id', { value: merged.sessionId });
       if (merged.userId !== undefined) bag = bag.setEntry('user.id', { value: merged.userId });

@@ -4,6 +4,9 @@
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import * as S from '../semconv.js';
 import { getLlmContext, getParentCallId, mergeLlmContext, setLlmContext, setLlmScope, type LlmContext } from '../context.js';
+import { contextText, readField } from '../context-values.js';
+import { addContextAttributes } from '../instrumentation/context-attributes.js';
+import { maskKnownSecrets } from '../instrumentation/secret.js';
 import { getRuntime } from '../instrumentation/runtime.js';
 import { errorClassName } from '../instrumentation/errors.js';
 import { hasResponsePromise, watchResponse } from '../instrumentation/api-promise.js';
@@ -27,7 +30,8 @@ function tracer() {
 function endWithError(span: Span, err: unknown): void {
   try {
     const rt = getRuntime();
-    let message = err instanceof Error ? err.message : String(err);
+    // An openai error thrown through the run may echo the client's API key (secret.ts).
+    let message = maskKnownSecrets(err instanceof Error ? err.message : String(err));
     if (rt) message = cleanText(message, { ...rt.content, maxChars: 1000 });
     span.setAttributes({ [S.ERROR_TYPE]: errorClassName(err), [S.LLM_OTEL_STATUS]: 'error' });
     span.setStatus({ code: SpanStatusCode.ERROR, message });
@@ -69,27 +73,23 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
   let ctx;
   try {
     const parent = context.active();
-    const inner: LlmContext = { ...opts };
-    if (kind === 'agent') inner.agentName = name;
-    const llm = mergeLlmContext(getLlmContext(parent), inner);
+    const rt = getRuntime();
+    // The options are the app's object: each field is read once, plain and bounded (context-values.ts).
+    const llm = mergeLlmContext(getLlmContext(parent), opts);
+    const label = contextText(name) ?? '';
+    if (kind === 'agent' && label) llm.agentName = label;
     const attrs: Attributes = { [S.GEN_AI_OPERATION_NAME]: OPERATION[kind] };
     if (kind === 'tool') {
-      attrs[S.GEN_AI_TOOL_NAME] = name;
-      if (opts.toolCallId) attrs[S.GEN_AI_TOOL_CALL_ID] = opts.toolCallId;
+      attrs[S.GEN_AI_TOOL_NAME] = label;
+      const toolCallId = contextText(readField(opts, 'toolCallId'));
+      if (toolCallId) attrs[S.GEN_AI_TOOL_CALL_ID] = toolCallId;
     }
-    if (kind === 'workflow') attrs[S.GEN_AI_WORKFLOW_NAME] = name;
-    if (llm.agentName) attrs[S.GEN_AI_AGENT_NAME] = llm.agentName;
-    if (llm.sessionId) attrs[S.SESSION_ID] = llm.sessionId;
-    if (llm.userId) attrs[S.USER_ID] = llm.userId;
-    if (llm.conversationId) attrs[S.GEN_AI_CONVERSATION_ID] = llm.conversationId;
-    if (llm.tags?.length) attrs[S.LLM_OTEL_TAGS] = llm.tags;
-    for (const [k, v] of Object.entries(llm.metadata ?? {})) {
-      if (v !== undefined && v !== null) attrs[S.LLM_OTEL_METADATA_PREFIX + k] = typeof v === 'object' ? JSON.stringify(v) : v;
-    }
+    if (kind === 'workflow') attrs[S.GEN_AI_WORKFLOW_NAME] = label;
+    addContextAttributes(attrs, llm, rt?.content);
     const parentCallId = getParentCallId(parent);
     if (parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = parentCallId;
-    Object.assign(attrs, opts.attributes ?? {});
-    span = tracer().startSpan(`${OPERATION[kind]} ${name}`, { kind: SpanKind.INTERNAL, attributes: attrs }, parent);
+    try { Object.assign(attrs, readField(opts, 'attributes') ?? {}); } catch { /* the app's extra attributes are optional */ }
+    span = tracer().startSpan(`${OPERATION[kind]} ${label}`, { kind: SpanKind.INTERNAL, attributes: attrs }, parent);
     ctx = setLlmScope(setLlmContext(trace.setSpan(parent, span), llm), { spanId: span.spanContext().spanId });
     open = track(span);
   } catch {

@@ -2,7 +2,12 @@
 import type { Redactor } from './redact.js';
 import { safeCut, truncationMarker } from './truncate.js';
 
-export interface ContentOptions { redact: Redactor; maxChars: number }
+export interface ContentOptions {
+  redact: Redactor;
+  maxChars: number;
+  /** Context fields stored as given, not redacted (LLM_OTEL_KEEP_CONTEXT): `user_id`, `metadata.<key>`, … */
+  keepContext?: ReadonlySet<string>;
+}
 
 /**
  * Redaction looks this far past the cut. Longer than any built-in secret shape (emails ≤ ~330,

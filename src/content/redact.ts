@@ -1,7 +1,7 @@
 // Masks personal data and credentials in free text before it is put on a span.
 // Runs on every captured string, so the regexes are precompiled and each runs only after a cheap
-// scan (indexOf of '@', ':', '=', '-', '_', a literal-prefix test) found a place where it could
-// match; card and phone share one scan. Quantifiers are bounded, so hostile input (a megabyte
+// scan (indexOf of '@', ':', '=', '-', '_', '-----BEGIN ', a literal-prefix test) found a place
+// where it could match; card and phone share one scan. Quantifiers are bounded, so hostile input (a megabyte
 // of digits, letters or separators) stays linear. A 2 KB prompt costs a few microseconds.
 
 export type MaskerName = 'email' | 'phone' | 'api_key' | 'card';
@@ -12,6 +12,7 @@ export const EMAIL_MASK = '[EMAIL]';
 export const PHONE_MASK = '[PHONE]';
 export const API_KEY_MASK = '[API_KEY]';
 export const CARD_MASK = '[CARD]';
+export const PRIVATE_KEY_MASK = '[PRIVATE_KEY]';
 export const CUSTOM_MASK = '[REDACTED]';
 
 type Mask = (text: string) => string;
@@ -20,10 +21,38 @@ type Mask = (text: string) => string;
 // email: found from each '@' outwards. (A regex starting with the local-part class would try
 // every position of the text and backtrack through each word: ~50x slower on a 2 KB prompt.)
 const DOMAIN_RE = /(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/y;
+// Internationalised addresses (user@bücher.de, 用户@例子.中国). Scripts written without spaces (CJK,
+// kana, Hangul, full-width forms: "wide") make the address's end ambiguous ("li@example.cn谢谢"),
+// so a wide letter belongs to an address only where the address itself is wide next to the '@'.
+const WIDE = '\\u2E80-\\u9FFF\\uAC00-\\uD7AF\\uF900-\\uFAFF\\uFF00-\\uFFEF';
+const NARROW = `(?:(?![${WIDE}])[\\p{L}\\p{N}])`;
+/** A domain with Latin, Cyrillic, Greek… letters; its top-level label may be wide (example.中国). */
+const IDN_DOMAIN_RE = new RegExp(`(?:${NARROW}(?:(?:${NARROW}|-){0,61}${NARROW})?\\.){1,8}(?:(?:(?![${WIDE}])\\p{L}){2,24}(?!${NARROW}|-)|(?:(?=\\p{L})[${WIDE}]){2,24})`, 'uy');
+/** A domain that starts wide (例子.中国): any letters. */
+const WIDE_DOMAIN_RE = /(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.){1,8}\p{L}{2,24}(?![\p{L}\p{N}-])/uy;
+const LETTER_RE = /[\p{L}\p{N}\p{M}]/u;
 
-/** RFC 5322 atext subset used in practice: letters, digits, . _ % + - */
-function isLocalChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+const isWide = (c: number): boolean => (c >= 0x2e80 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff00 && c <= 0xffef);
+
+/** RFC 5322 atext subset used in practice (letters, digits, . _ % + -), and non-ASCII letters. */
+function isLocalChar(c: number, wide: boolean): boolean {
+  if (c < 0x80) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+  if (!wide && isWide(c)) return false;
+  return LETTER_RE.test(String.fromCharCode(c));
+}
+
+/** Length of the domain starting at `from`, or -1. */
+function domainAt(text: string, from: number): number {
+  const c = text.charCodeAt(from);
+  if (c >= 0x80 && isWide(c)) {
+    WIDE_DOMAIN_RE.lastIndex = from;
+    return WIDE_DOMAIN_RE.exec(text)?.[0].length ?? -1;
+  }
+  DOMAIN_RE.lastIndex = from;
+  const m = DOMAIN_RE.exec(text);
+  if (m) return m[0].length;
+  IDN_DOMAIN_RE.lastIndex = from;
+  return IDN_DOMAIN_RE.exec(text)?.[0].length ?? -1;
 }
 
 function maskEmail(text: string): string {
@@ -33,13 +62,13 @@ function maskEmail(text: string): string {
   let last = 0;
   while (at !== -1) {
     let start = at;
-    while (start > last && at - start < 64 && isLocalChar(text.charCodeAt(start - 1))) start--;
+    const wide = at > 0 && isWide(text.charCodeAt(at - 1));
+    while (start > last && at - start < 64 && isLocalChar(text.charCodeAt(start - 1), wide)) start--;
     if (start < at) {
-      DOMAIN_RE.lastIndex = at + 1;
-      const m = DOMAIN_RE.exec(text);
-      if (m) {
+      const len = domainAt(text, at + 1);
+      if (len > 0) {
         out += text.slice(last, start) + EMAIL_MASK;
-        last = at + 1 + m[0].length;
+        last = at + 1 + len;
         at = text.indexOf('@', last);
         continue;
       }
@@ -53,15 +82,17 @@ function maskEmail(text: string): string {
 // api_key. The full regexes are slow to scan (case-insensitive alternations), so each runs only
 // after a cheap scan found a place where it could match.
 // 1. credential-named fields: headers, JSON keys, `key=value` (quotes/escaped quotes allowed).
-const CREDENTIAL_NAMES = 'authorization|proxy-authorization|x-api-key|x-goog-api-key|api[-_]?key|access[-_]token|auth[-_]token|refresh[-_]token|id[-_]token|client[-_]secret|secret[-_]key|private[-_]key|password|passwd';
-const KEY_VALUE_RE = new RegExp(`\\b(${CREDENTIAL_NAMES})(\\\\?["']?[ \\t]*[:=][ \\t]*\\\\?["']?)((?:(?:bearer|basic|token|digest)[ \\t]+)?[^\\s"'\\\\&,;<>]+)`, 'gi');
+const CREDENTIAL_NAMES = 'authorization|proxy-authorization|x-api-key|x-goog-api-key|api[-_]?key|access[-_]token|auth[-_]token|refresh[-_]token|id[-_]token|client[-_]secret|secret[-_]access[-_]key|secret[-_]key|private[-_]key|password|passwd';
+// Not after a letter or digit: a prefix joined by '-' or '_' still names a credential
+// (openai-api-key, aws_secret_access_key, db_password).
+const KEY_VALUE_RE = new RegExp(`(?<![A-Za-z0-9])(${CREDENTIAL_NAMES})(\\\\?["']?[ \\t]*[:=][ \\t]*\\\\?["']?)((?:(?:bearer|basic|token|digest)[ \\t]+)?[^\\s"'\\\\&,;<>]+)`, 'gi');
 /** A JSON key / header name that holds a credential (used for parsed tool arguments). */
 export const CREDENTIAL_KEY_RE = new RegExp(`^(?:${CREDENTIAL_NAMES})$`, 'i');
 // The same names, normalised (lower case, '_' → '-'), for the pre-scan.
 const CREDENTIAL_SET = new Set([
   'authorization', 'proxy-authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'apikey',
-  'access-token', 'auth-token', 'refresh-token', 'id-token', 'client-secret', 'secret-key',
-  'private-key', 'password', 'passwd',
+  'access-token', 'auth-token', 'refresh-token', 'id-token', 'client-secret', 'secret-access-key',
+  'secret-key', 'private-key', 'password', 'passwd',
 ]);
 // 2. secrets in URL query strings (Azure SAS `sig=`, `?token=`, `?key=`).
 const QUERY_RE = /([?&](?:token|key|sig|signature|secret|code|auth)=)([^&#\s"'<>]{4,})/gi;
@@ -169,8 +200,33 @@ function prefixedReplacer(m: string): string {
   return API_KEY_MASK;
 }
 
+// 5. PEM private keys: the whole block, BEGIN to END. Without its END line (the text was cut) the
+//    rest of the text is masked: what follows a BEGIN line is the key.
+const PEM_BEGIN_RE = /-----BEGIN [A-Z0-9 ]{0,40}?PRIVATE KEY(?: BLOCK)?-----/y;
+
+function maskPem(text: string): string {
+  let out = '';
+  let last = 0;
+  for (let i = text.indexOf('-----BEGIN '); i !== -1; i = text.indexOf('-----BEGIN ', Math.max(i + 1, last))) {
+    PEM_BEGIN_RE.lastIndex = i;
+    const head = PEM_BEGIN_RE.exec(text);
+    if (!head) continue;
+    let end = text.length;
+    const endLine = text.indexOf('-----END ', i + head[0].length);
+    if (endLine !== -1) {
+      const close = text.indexOf('-----', endLine + 9);
+      if (close !== -1 && close - endLine < 64) end = close + 5;
+    }
+    out += text.slice(last, i) + PRIVATE_KEY_MASK;
+    last = end;
+    if (end === text.length) break;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
 function maskApiKey(text: string): string {
   let t = text;
+  if (t.indexOf('-----BEGIN ') !== -1) t = maskPem(t);
   if (t.indexOf(':') !== -1 || t.indexOf('=') !== -1) {
     const hints = credentialHints(t);
     if (hints & 1) { KEY_VALUE_RE.lastIndex = 0; t = t.replace(KEY_VALUE_RE, keyValueReplacer); }
@@ -187,22 +243,23 @@ function maskApiKey(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // card and phone share one scan (both are digit shapes); the regex is built for the enabled set.
 //
-// card: 13–19 digits, unseparated or grouped by one kind of separator (4-4-4-4, 4-6-5, 4-4-4-4-3),
-// issuer prefix 2–6 (Visa, Mastercard, Amex, Diners, JCB, Discover, UnionPay, Maestro; ms
-// timestamps start with 1), and a valid Luhn checksum.
-const CARD_ALT = '([2-6]\\d{12,18}|[2-6]\\d{3}([ \\-])\\d{3,6}(?:\\2\\d{3,6}){1,3})';
+// card: 13–19 digits, unseparated or grouped by one kind of separator (4-4-4-4, 4-6-5, 4-4-4-4-3;
+// space, '-', '.' or '_'), issuer prefix 2–6 (Visa, Mastercard, Amex, Diners, JCB, Discover,
+// UnionPay, Maestro; ms timestamps start with 1), and a valid Luhn checksum.
+const CARD_ALT = '([2-6]\\d{12,18}|[2-6]\\d{3}([ ._\\-])\\d{3,6}(?:\\2\\d{3,6}){1,3})';
 
 // phone: explicit shapes rather than "any digit run", so years, counts, prices, dates, times,
 // versions, IPs and ids are left alone.
 //   intl       +44 20 7946 0958 · +1 (415) 555-0132 · +8613812345678 · 0044 20 7946 0958
-//   CN mobile  13812345678 · 138-1234-5678 · 138 1234 5678
-//   NANP       415-555-0132 · 415.555.0132 · (415) 555-0132   (bare "415 555 0132" is too close
-//              to a list of numbers such as "256 512 1024" and is not masked without +1)
+//   CN mobile  13812345678 · 138-1234-5678 · 138 1234 5678 · 86-13812345678
+//   NANP       415-555-0132 · 415.555.0132 · (415) 555-0132 · 1-415-555-0132   (bare
+//              "415 555 0132" is too close to a list of numbers such as "256 512 1024" and is
+//              not masked without +1)
 //   national   020 7946 0958 · 010-12345678 · 01 23 45 67 89
 const PHONE_ALTS = [
   '(?:\\+|00)[1-9]\\d{0,2}(?:[ .\\-]?(?:\\(\\d{1,4}\\)|\\d{1,5})){1,6}',
-  '1[3-9]\\d(?:[ \\-]?\\d{4}){2}',
-  '(?:\\([2-9]\\d{2}\\)[ .\\-]?|[2-9]\\d{2}[.\\-])\\d{3}[ .\\-]\\d{4}',
+  '(?:86[ \\-])?1[3-9]\\d(?:[ \\-]?\\d{4}){2}',
+  '(?:1[ .\\-])?(?:\\([2-9]\\d{2}\\)[ .\\-]?|[2-9]\\d{2}[.\\-])\\d{3}[ .\\-]\\d{4}',
   '0[1-9]\\d{0,3}[ \\-]\\d{3,4}[ \\-]?\\d{3,4}',
   '0[1-9](?:[ .\\-]\\d{2}){4}',
 ].join('|');
@@ -264,16 +321,54 @@ function maskPhoneMatch(m: string): string {
   return PHONE_MASK;
 }
 
+// Full-width digits and separators (１３８－１２３４－５６７８, common in CJK text) are matched on a copy
+// with their ASCII forms: one UTF-16 unit each way, so positions in the copy are positions in the text.
+const WIDE_DIGIT_RE = /[\uFF10-\uFF19]/;
+
+/** The text with full-width ( ) + - . digits and the ideographic space as ASCII; same length. */
+function narrowCopy(text: string): string {
+  const codes = new Uint16Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    codes[i] = c >= 0xff08 && c <= 0xff19 ? c - 0xfee0 : c === 0x3000 ? 32 : c;
+  }
+  let out = '';
+  for (let i = 0; i < codes.length; i += 8192) out += String.fromCharCode.apply(null, codes.subarray(i, i + 8192) as unknown as number[]);
+  return out;
+}
+
 function digitShapesMasker(card: boolean, phone: boolean): Mask {
   const re = digitShapesRe(card, phone);
   // Phone-only regexes start with two empty groups so the arguments line up; '' is never a card.
   const replacer = (m: string, cardMatch: string | undefined, sep: string | undefined): string =>
     cardMatch ? maskCardMatch(m, sep) : maskPhoneMatch(m);
   return (text) => {
+    if (WIDE_DIGIT_RE.test(text)) return maskOnNarrowCopy(text, re, replacer);
     if (!DIGIT_HINT_RE.test(text)) return text;
     re.lastIndex = 0;
     return text.replace(re, replacer);
   };
+}
+
+/**
+ * Matches on the ASCII copy; each replacement (a mask, then possibly the tail of the match it gave
+ * back, see maskPhoneMatch) is spliced into the original text, kept parts stay as written.
+ */
+function maskOnNarrowCopy(text: string, re: RegExp, replacer: (m: string, card: string | undefined, sep: string | undefined) => string): string {
+  const copy = narrowCopy(text);
+  let out = '';
+  let last = 0;
+  re.lastIndex = 0;
+  for (let m = re.exec(copy); m !== null; m = re.exec(copy)) {
+    const r = replacer(m[0], m[1], m[2]);
+    if (r === m[0]) continue;
+    const end = m.index + m[0].length;
+    const mask = r.startsWith(CARD_MASK) ? CARD_MASK : PHONE_MASK;
+    const keep = r.length - mask.length;
+    out += text.slice(last, m.index) + mask + text.slice(end - keep, end);
+    last = end;
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
 
 // Order matters: credentials before emails (user:pass@host); cards before phones (same scan, the

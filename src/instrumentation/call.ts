@@ -19,6 +19,7 @@ import { wrapStream, isSdkStream } from './stream.js';
 import { hasResponsePromise, watchResponse } from './api-promise.js';
 import { warnOnce } from '../util/warn.js';
 import { defer } from './deferred.js';
+import { clientSecret, maskAttributes, maskRecordSecret } from './secret.js';
 
 
 const streamRegistry = typeof FinalizationRegistry === 'function'
@@ -62,7 +63,8 @@ export class LlmCall implements LlmScope {
   constructor(
     private readonly rt: InstrumentationRuntime,
     private readonly adapter: ApiAdapter,
-    client: any,
+    /** Its API key is masked in the record before the record leaves this object (secret.ts). */
+    private readonly client: any,
     body: Record<string, any>,
   ) {
     const parent = context.active();
@@ -90,7 +92,10 @@ export class LlmCall implements LlmScope {
       current = trace.wrapSpanContext({ traceId: start.traceId, spanId: this.spanId, traceFlags });
       this.pending = { parent, sampled: (traceFlags & TraceFlags.SAMPLED) !== 0 };
     } else {
-      current = this.span = rt.tracer().startSpan(spanName(start), { kind: SpanKind.CLIENT, attributes: startAttributes(start) }, parent);
+      const attributes = startAttributes(start, rt.content);
+      const secret = clientSecret(client);
+      if (secret) maskAttributes(attributes, secret);
+      current = this.span = rt.tracer().startSpan(spanName(start), { kind: SpanKind.CLIENT, attributes }, parent);
       this.spanId = current.spanContext().spanId;
     }
     this.started = performance.now(); // TTFT counts from the span's start, as its duration does
@@ -261,6 +266,8 @@ export class LlmCall implements LlmScope {
       body: undefined,
       model: start.model,
     };
+    const secret = clientSecret(this.client);
+    if (secret) maskRecordSecret(rec, secret);
     const rt = this.rt;
     if (p) {
       if (rt.offload) {

@@ -4,7 +4,7 @@
 // give identical spans and rows.
 
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import { isAttributeValue, TraceState } from '@opentelemetry/core';
+import { TraceState } from '@opentelemetry/core';
 import * as S from '../semconv.js';
 import { cleanText, type ContentOptions } from '../content/index.js';
 import { warnOnce } from '../util/warn.js';
@@ -18,6 +18,7 @@ import { chatAdapter } from './chat.js';
 import { responsesAdapter } from './responses.js';
 import { completionsAdapter } from './completions.js';
 import { embeddingsAdapter } from './embeddings.js';
+import { addContextAttributes } from './context-attributes.js';
 
 const MAX_ERROR_MESSAGE = 1000;
 
@@ -112,8 +113,11 @@ export function spanName(rec: Pick<CallRecord, 'api' | 'model'>): string {
   return rec.model ? `${op} ${rec.model}` : op;
 }
 
-/** What is known when the call starts: operation, provider, server, request parameters, context. */
-export function startAttributes(rec: CallStartFields): Attributes {
+/**
+ * What is known when the call starts: operation, provider, server, request parameters, context.
+ * `content` redacts the context fields (none without it).
+ */
+export function startAttributes(rec: CallStartFields, content?: ContentOptions): Attributes {
   const adapter = ADAPTERS[rec.api];
   const { server, body, llm } = rec;
   const attrs: Attributes = {
@@ -125,21 +129,18 @@ export function startAttributes(rec: CallStartFields): Attributes {
   if (server.address) attrs[S.SERVER_ADDRESS] = server.address;
   if (server.port !== undefined) attrs[S.SERVER_PORT] = server.port;
   if (adapter.apiType) attrs[S.OPENAI_API_TYPE] = adapter.apiType;
-  // Like every gen_ai.request.* attribute: set only when the request says it.
-  if (adapter.operation !== 'embeddings' && typeof body.stream === 'boolean') attrs[S.GEN_AI_REQUEST_STREAM] = body.stream;
-  Object.assign(attrs, adapter.requestAttributes(body));
-  if (llm.sessionId) attrs[S.SESSION_ID] = llm.sessionId;
-  if (llm.userId) attrs[S.USER_ID] = llm.userId;
-  if (llm.agentName) attrs[S.GEN_AI_AGENT_NAME] = llm.agentName;
-  const conv = llm.conversationId ?? conversationFromBody(body);
-  if (conv) attrs[S.GEN_AI_CONVERSATION_ID] = conv;
-  if (llm.tags?.length) attrs[S.LLM_OTEL_TAGS] = llm.tags;
-  if (llm.metadata) {
-    for (const [k, v] of Object.entries(llm.metadata)) {
-      if (v === undefined || v === null) continue;
-      const value = typeof v === 'object' ? JSON.stringify(v) : v;
-      if (isAttributeValue(value)) attrs[S.LLM_OTEL_METADATA_PREFIX + k] = value;
-    }
+  try {
+    // Like every gen_ai.request.* attribute: set only when the request says it.
+    if (adapter.operation !== 'embeddings' && typeof body.stream === 'boolean') attrs[S.GEN_AI_REQUEST_STREAM] = body.stream;
+    Object.assign(attrs, adapter.requestAttributes(body));
+  } catch (e) {
+    warnOnce('instrumentation:request', `could not read an openai request's parameters (${(e as Error)?.message}); the call is recorded without them`);
+  }
+  try {
+    addContextAttributes(attrs, llm, content, llm.conversationId ?? conversationFromBody(body));
+  } catch (e) {
+    // The context is plain data by construction (context-values.ts); this only guards the record.
+    warnOnce('instrumentation:context', `could not record an LLM call's context (${(e as Error)?.message}); the call is recorded without it`);
   }
   if (rec.parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = rec.parentCallId;
   return attrs;
@@ -209,7 +210,7 @@ export function endAttributes(record: CallRecord, attrs: Attributes, env: Finish
 export function callAttributes(record: CallRecord, env: FinishEnv): { rec: CallRecord; attrs: Attributes; errorMessage: string | undefined } {
   const rec = materialize(record);
   let attrs: Attributes;
-  try { attrs = startAttributes(rec); } catch { attrs = {}; }
+  try { attrs = startAttributes(rec, env.content); } catch { attrs = {}; }
   const errorMessage = endAttributes(rec, attrs, env);
   return { rec, attrs, errorMessage };
 }

@@ -15,8 +15,10 @@ export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
   captureContent?: boolean;
   /** Longer message content is truncated (default 4096). */
   maxContentChars?: number;
-  /** Redaction (default: all built-in maskers). */
+  /** Redaction (default: all built-in maskers); also applied to the context (session, user, tags, metadata). */
   redact?: RedactOptions;
+  /** Context fields stored unredacted: `session_id`, `user_id`, `conversation_id`, `tags`, `metadata`, `metadata.<key>`. */
+  keepContext?: string[];
   /** 'inject' adds stream_options.include_usage to OpenAI streams that did not choose. */
   streamUsage?: 'off' | 'inject';
   /** Offline token estimation when the provider reports no usage. */
@@ -29,7 +31,7 @@ export function buildRuntime(config: OpenAIInstrumentationConfig, tracer: () => 
     enabled: true,
     tracer,
     captureContent: config.captureContent === true,
-    content: { redact, maxChars: config.maxContentChars ?? 4096 },
+    content: { redact, maxChars: config.maxContentChars ?? 4096, keepContext: new Set(config.keepContext ?? []) },
     streamUsage: config.streamUsage ?? 'off',
     estimator: config.estimator,
     open: getRuntime()?.open ?? new Set(),

@@ -29,6 +29,8 @@ export interface FinisherInit {
   captureContent: boolean;
   maxContentChars: number;
   redact: RedactOptions;
+  /** Context fields stored unredacted (LLM_OTEL_KEEP_CONTEXT). */
+  keepContext?: string[];
   estimateTokens: boolean;
   prices: { path: string | null; overrides: PriceFile | null };
   otlp: { protocol: 'http/protobuf' | 'http/json'; stripContent: boolean; tls: OtlpTls } | null;
@@ -88,7 +90,7 @@ export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) 
     tracer: () => tracer,
     reservedIds: ids,
     captureContent: init.captureContent,
-    content: { redact: createRedactor(init.redact), maxChars: init.maxContentChars },
+    content: { redact: createRedactor(init.redact), maxChars: init.maxContentChars, keepContext: new Set(init.keepContext ?? []) },
     estimator: init.estimateTokens ? tokenEstimator : undefined,
   };
   warmUp(env, () => prices.book());

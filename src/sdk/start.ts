@@ -125,6 +125,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     captureContent: config.captureContent !== 'none',
     maxContentChars: config.maxContentChars,
     redact: { mode: config.redact, patterns: config.redactPatterns },
+    keepContext: config.keepContext ?? [],
     estimateTokens: true,
     prices: { path: config.db, overrides },
     otlp: config.otlp ? { protocol: config.otlpProtocol, stripContent: config.captureContent !== 'all', tls: config.otlpTls ?? {} } : null,
@@ -158,6 +159,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     captureContent: config.captureContent !== 'none',
     maxContentChars: config.maxContentChars,
     redact: { mode: config.redact, patterns: config.redactPatterns },
+    keepContext: config.keepContext ?? [],
     streamUsage: config.streamUsage,
     estimator: tokenEstimator,
   });
