@@ -6,7 +6,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { isAttributeValue, TraceState } from '@opentelemetry/core';
 import * as S from '../semconv.js';
-import { cleanText, type ContentOptions } from '../content/index.js';
+import { callContentBudget, capField, cleanText, type ContentOptions } from '../content/index.js';
 import { warnOnce } from '../util/warn.js';
 import type { ErrorInfo } from './errors.js';
 import type { ApiAdapter, ResponseSummary, Usage } from './types.js';
@@ -18,6 +18,7 @@ import { chatAdapter } from './chat.js';
 import { responsesAdapter } from './responses.js';
 import { completionsAdapter } from './completions.js';
 import { embeddingsAdapter } from './embeddings.js';
+import { MAX_RESULT_DEPTH, withinDepth } from './limits.js';
 
 const MAX_ERROR_MESSAGE = 1000;
 
@@ -78,7 +79,13 @@ export function forTransfer(rec: CallRecord): CallRecord {
       const { object, model, usage } = r as Record<string, unknown>;
       r = { object, model, usage };
     }
-    try { rec.resultJson = JSON.stringify(r); rec.result = undefined; } catch { /* cloned as it is */ }
+    let json: string | undefined;
+    try { json = JSON.stringify(r); } catch {
+      // Nested too deep for JSON (and for a structured clone): cut at a depth no recorded content
+      // reaches, rather than lose the call.
+      try { json = JSON.stringify(withinDepth(r, MAX_RESULT_DEPTH)); } catch { /* cloned as it is */ }
+    }
+    if (json !== undefined) { rec.resultJson = json; rec.result = undefined; }
   }
   return rec;
 }
@@ -109,7 +116,7 @@ export type CallStartFields = Pick<CallRecord, 'api' | 'server' | 'llm' | 'paren
 
 export function spanName(rec: Pick<CallRecord, 'api' | 'model'>): string {
   const op = ADAPTERS[rec.api].operation;
-  return rec.model ? `${op} ${rec.model}` : op;
+  return rec.model ? `${op} ${capField(rec.model)}` : op;
 }
 
 /** What is known when the call starts: operation, provider, server, request parameters, context. */
@@ -121,7 +128,7 @@ export function startAttributes(rec: CallStartFields): Attributes {
     [S.GEN_AI_PROVIDER_NAME]: server.provider,
     [S.LLM_OTEL_API]: adapter.api,
   };
-  if (rec.model) attrs[S.GEN_AI_REQUEST_MODEL] = rec.model;
+  if (rec.model) attrs[S.GEN_AI_REQUEST_MODEL] = capField(rec.model);
   if (server.address) attrs[S.SERVER_ADDRESS] = server.address;
   if (server.port !== undefined) attrs[S.SERVER_PORT] = server.port;
   if (adapter.apiType) attrs[S.OPENAI_API_TYPE] = adapter.apiType;
@@ -132,7 +139,7 @@ export function startAttributes(rec: CallStartFields): Attributes {
   if (llm.userId) attrs[S.USER_ID] = llm.userId;
   if (llm.agentName) attrs[S.GEN_AI_AGENT_NAME] = llm.agentName;
   const conv = llm.conversationId ?? conversationFromBody(body);
-  if (conv) attrs[S.GEN_AI_CONVERSATION_ID] = conv;
+  if (conv) attrs[S.GEN_AI_CONVERSATION_ID] = capField(conv);
   if (llm.tags?.length) attrs[S.LLM_OTEL_TAGS] = llm.tags;
   if (llm.metadata) {
     for (const [k, v] of Object.entries(llm.metadata)) {
@@ -179,14 +186,15 @@ export function endAttributes(record: CallRecord, attrs: Attributes, env: Finish
     attrs[S.LLM_OTEL_USAGE_SOURCE] = usageSource;
     if (rec.firstChunkAt !== undefined) attrs[S.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (rec.firstChunkAt - rec.started) / 1000;
     if (rec.attempts > 1) attrs[S.HTTP_REQUEST_RESEND_COUNT] = rec.attempts - 1;
-    if (rec.requestId) attrs[S.LLM_OTEL_REQUEST_ID] = rec.requestId;
+    if (rec.requestId) attrs[S.LLM_OTEL_REQUEST_ID] = capField(rec.requestId);
     if (rec.httpStatus !== undefined) attrs[S.HTTP_RESPONSE_STATUS_CODE] = rec.httpStatus;
     attrs[S.LLM_OTEL_STATUS] = rec.status;
     if (env.captureContent) {
-      requestContent(rec, attrs, adapter, env.content);
+      // Each side of the call has its own content budget (content/budget.ts).
+      requestContent(rec, attrs, adapter, withBudget(env.content));
       if (summary?.output) {
         try {
-          const out = summary.output(env.content);
+          const out = summary.output(withBudget(env.content));
           if (out.length) attrs[S.GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(out);
         } catch (e) {
           warnOnce('content:output', `could not record response content (${(e as Error)?.message}); the call itself is unaffected`);
@@ -195,7 +203,7 @@ export function endAttributes(record: CallRecord, attrs: Attributes, env: Finish
     }
     const error = rec.error;
     if (error) {
-      attrs[S.ERROR_TYPE] = error.errorType;
+      attrs[S.ERROR_TYPE] = capField(error.errorType);
       // A cancellation is the app's choice, not a failure: the span status stays UNSET.
       if (rec.status === 'error' || rec.status === 'timeout') errorMessage = errorText(error.message, env.content);
     }
@@ -271,6 +279,11 @@ export function parentContext(ref: ParentRef | undefined): Context {
     isRemote: ref.isRemote,
     traceState: ref.traceState ? new TraceState(ref.traceState) : undefined,
   });
+}
+
+/** Content options for one side of one call: its own budget (content/budget.ts). */
+function withBudget(o: ContentOptions): ContentOptions {
+  return { ...o, budget: callContentBudget(o.maxChars) };
 }
 
 function requestContent(rec: CallRecord & { body: Record<string, any> }, attrs: Attributes, adapter: ApiAdapter, o: ContentOptions): void {
