@@ -370,8 +370,15 @@ function messageRow(direction: 'input' | 'output', position: number, m: Message)
       case 'file':
         if (part.file_id !== undefined) addText(`[${str(part.modality) ?? 'file'} file: ${String(part.file_id)}]`);
         break;
+      case 'reasoning':
+      case 'server_tool_call':
+      case 'server_tool_call_response':
+        // Known kinds that are not message text: kept out of content on purpose (they stay in the
+        // span's gen_ai.*.messages).
+        break;
       default:
-        // reasoning and unknown part types are not message text (kept out of content on purpose).
+        // A kind of part we do not know still shows that it was there: `[something_new]`.
+        if (typeof part.type === 'string' && part.type !== '') addText(`[${part.type}]`);
         break;
     }
   }

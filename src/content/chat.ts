@@ -4,12 +4,14 @@
 // instructions that are part of the chat history SHOULD be recorded in gen_ai.input.messages
 // (gen_ai.system_instructions is for APIs with a separate instructions field, like Responses),
 // and the call log keeps `system` vs `developer` per row. So chat never sets systemInstructions.
-import type { ContentOptions } from './options.js';
+import { cleanField, toText, type ContentOptions } from './options.js';
 import {
   type ChatContent, type InputMessage, type OutputMessage, type Part,
-  audioPart, fileAttachmentPart, genericPart, isObj, mediaPart, reasoningPart, str, textPart,
-  toolCallPart, toolResponsePart,
+  audioPart, fileAttachmentPart, genericPart, isObj, markOmittedMessages, mediaPart, omittedPart, reasoningPart, str, textPart,
+  toolCallPart, toolResponsePart, unknownPartText,
 } from './parts.js';
+import { eachWithin } from './budget.js';
+import { capField } from './truncate.js';
 import { toolDefinitions } from './tools.js';
 
 /** Message `content` (string, array of parts, or null) → parts. */
@@ -17,9 +19,9 @@ export function chatContentParts(content: unknown, o: ContentOptions): Part[] {
   if (content == null) return [];
   if (!Array.isArray(content)) return [textPart(content, o)];
   const parts: Part[] = [];
-  for (const c of content) {
-    if (c == null) continue;
-    if (!isObj(c)) { parts.push(textPart(c, o)); continue; }
+  eachWithin(content, o.budget, (c) => {
+    if (c == null) return;
+    if (!isObj(c)) { parts.push(textPart(c, o)); return; }
     switch (c.type) {
       case 'text': parts.push(textPart(c.text, o)); break;
       case 'refusal': parts.push(textPart(c.refusal, o)); break;
@@ -32,7 +34,7 @@ export function chatContentParts(content: unknown, o: ContentOptions): Part[] {
       case 'file': parts.push(fileAttachmentPart(isObj(c.file) ? c.file : {}, o)); break;
       default: parts.push(genericPart(c, o));
     }
-  }
+  }, (left) => { parts.push(omittedPart(left, 'parts')); });
   return parts;
 }
 
@@ -43,6 +45,8 @@ function contentString(content: unknown): unknown {
   for (const c of content) {
     if (typeof c === 'string') texts.push(c);
     else if (isObj(c) && typeof c.text === 'string') texts.push(c.text);
+    // A part of a kind we do not know still shows that it was there.
+    else if (isObj(c) && typeof c.type === 'string') texts.push(unknownPartText(c.type));
   }
   return texts.join('\n');
 }
@@ -50,12 +54,12 @@ function contentString(content: unknown): unknown {
 function toolCallParts(m: Record<string, any>, o: ContentOptions): Part[] {
   const parts: Part[] = [];
   if (Array.isArray(m.tool_calls)) {
-    for (const tc of m.tool_calls) {
-      if (!isObj(tc)) continue;
+    eachWithin(m.tool_calls, o.budget, (tc) => {
+      if (!isObj(tc)) return;
       if (isObj(tc.function)) parts.push(toolCallPart(tc.id, tc.function.name, tc.function.arguments, o));
       else if (isObj(tc.custom)) parts.push(toolCallPart(tc.id, tc.custom.name, tc.custom.input, o, false));
       else parts.push(genericPart(tc, o));
-    }
+    }, (left) => { parts.push(omittedPart(left, 'tool calls')); });
   }
   if (isObj(m.function_call)) parts.push(toolCallPart(undefined, m.function_call.name, m.function_call.arguments, o));
   return parts;
@@ -67,27 +71,27 @@ function hasToolCalls(m: Record<string, any>): boolean {
 
 function chatInputMessage(m: unknown, o: ContentOptions): InputMessage | undefined {
   if (!isObj(m)) return undefined;
-  const role = str(m.role) ?? 'user';
+  const role = cleanField(str(m.role) ?? 'user', o);
   if (role === 'tool') {
     return { role: 'tool', parts: [toolResponsePart(m.tool_call_id, contentString(m.content), o)] };
   }
   if (role === 'function') {
     // Legacy function result: the API names the function instead of a call id.
     const msg: InputMessage = { role: 'tool', parts: [toolResponsePart(undefined, contentString(m.content), o)] };
-    if (typeof m.name === 'string') msg.name = m.name;
+    if (typeof m.name === 'string') msg.name = cleanField(m.name, o);
     return msg;
   }
   const parts: Part[] = [];
   if (role === 'assistant') {
     if (!(m.content === '' && hasToolCalls(m))) parts.push(...chatContentParts(m.content, o));
     if (typeof m.refusal === 'string' && m.refusal) parts.push(textPart(m.refusal, o));
-    if (isObj(m.audio) && typeof m.audio.id === 'string') parts.push({ type: 'audio', id: m.audio.id });
+    if (isObj(m.audio) && typeof m.audio.id === 'string') parts.push({ type: 'audio', id: cleanField(m.audio.id, o) });
     parts.push(...toolCallParts(m, o));
   } else {
     parts.push(...chatContentParts(m.content, o));
   }
   const msg: InputMessage = { role, parts };
-  if (typeof m.name === 'string') msg.name = m.name;
+  if (typeof m.name === 'string') msg.name = cleanField(m.name, o);
   return msg;
 }
 
@@ -97,12 +101,12 @@ export function chatRequestContent(body: any, o: ContentOptions): ChatContent {
   const out: ChatContent = { inputMessages };
   try {
     const msgs = isObj(body) && Array.isArray(body.messages) ? body.messages : [];
-    for (const m of msgs) {
+    eachWithin(msgs, o.budget, (m) => {
       try {
         const im = chatInputMessage(m, o);
         if (im) inputMessages.push(im);
       } catch { /* one unreadable message must not lose the others */ }
-    }
+    }, (left) => { markOmittedMessages(inputMessages, left); });
     const tools = toolDefinitions(isObj(body) ? (Array.isArray(body.tools) ? body.tools : body.functions) : undefined, o);
     if (tools) out.toolDefinitions = tools;
   } catch { /* never throw into the app */ }
@@ -112,8 +116,8 @@ export function chatRequestContent(body: any, o: ContentOptions): ChatContent {
 /** semconv finish_reason: OpenAI's `tool_calls`/`function_call` are `tool_call`; null → ''. */
 export function chatFinishReason(reason: unknown): string {
   if (reason == null) return '';
-  const r = String(reason);
-  return r === 'tool_calls' || r === 'function_call' ? 'tool_call' : r;
+  const r = typeof reason === 'string' ? reason : toText(reason);
+  return r === 'tool_calls' || r === 'function_call' ? 'tool_call' : capField(r);
 }
 
 function chatOutputMessage(choice: unknown, o: ContentOptions): OutputMessage {
@@ -131,15 +135,15 @@ function chatOutputMessage(choice: unknown, o: ContentOptions): OutputMessage {
     if (typeof m.audio.data === 'string' && m.audio.data) parts.push(audioPart({ data: m.audio.data }));
   }
   parts.push(...toolCallParts(m, o));
-  return { role: str(m.role) ?? 'assistant', parts, finish_reason: chatFinishReason(c.finish_reason) };
+  return { role: cleanField(str(m.role) ?? 'assistant', o), parts, finish_reason: cleanField(chatFinishReason(c.finish_reason), o) };
 }
 
 /** ChatCompletion `choices` → one output message per choice. */
 export function chatResponseOutput(choices: any[], o: ContentOptions): OutputMessage[] {
   const out: OutputMessage[] = [];
   if (!Array.isArray(choices)) return out;
-  for (const ch of choices) {
+  eachWithin(choices, o.budget, (ch) => {
     try { out.push(chatOutputMessage(ch, o)); } catch { /* skip an unreadable choice */ }
-  }
+  }, (left) => { markOmittedMessages(out, left, true); });
   return out;
 }

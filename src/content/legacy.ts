@@ -1,6 +1,7 @@
 // Legacy Completions and Embeddings: prompts/inputs are strings, string lists or token arrays.
 import type { ContentOptions } from './options.js';
-import { type ChatContent, type InputMessage, type OutputMessage, isObj, textPart } from './parts.js';
+import { type ChatContent, type InputMessage, type OutputMessage, isObj, markOmittedMessages, textPart } from './parts.js';
+import { eachWithin } from './budget.js';
 import { chatFinishReason } from './chat.js';
 
 const isTokens = (v: unknown): v is unknown[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
@@ -14,7 +15,9 @@ function promptMessages(prompt: unknown, o: ContentOptions): InputMessage[] {
   });
   if (prompt == null) return [];
   if (!Array.isArray(prompt) || isTokens(prompt)) return [one(prompt)];
-  return prompt.map(one);
+  const out: InputMessage[] = [];
+  eachWithin(prompt, o.budget, (p) => { out.push(one(p)); }, (left) => { markOmittedMessages(out, left); });
+  return out;
 }
 
 /** Completions request body → one user message per prompt. */
@@ -30,7 +33,7 @@ export function completionsRequestContent(body: any, o: ContentOptions): ChatCon
 export function completionsResponseOutput(choices: any[], o: ContentOptions): OutputMessage[] {
   const out: OutputMessage[] = [];
   if (!Array.isArray(choices)) return out;
-  for (const c of choices) {
+  eachWithin(choices, o.budget, (c) => {
     try {
       const ch = isObj(c) ? c : {};
       out.push({
@@ -39,7 +42,7 @@ export function completionsResponseOutput(choices: any[], o: ContentOptions): Ou
         finish_reason: chatFinishReason(ch.finish_reason),
       });
     } catch { /* skip an unreadable choice */ }
-  }
+  }, (left) => { markOmittedMessages(out, left, true); });
   return out;
 }
 

@@ -1,12 +1,15 @@
 // What every converter needs: the redactor and the per-string length limit.
 import type { Redactor } from './redact.js';
-import { safeCut, truncationMarker } from './truncate.js';
+import { capField, safeCut, truncationMarker } from './truncate.js';
+import { charge, type ContentBudget } from './budget.js';
 
 export interface ContentOptions {
   redact: Redactor;
   maxChars: number;
   /** Context fields stored as given, not redacted (LLM_OTEL_KEEP_CONTEXT): `user_id`, `metadata.<key>`, … */
   keepContext?: ReadonlySet<string>;
+  /** The call's remaining content budget (budget.ts); without one, only maxChars applies. */
+  budget?: ContentBudget;
 }
 
 /**
@@ -29,6 +32,13 @@ export function toText(v: unknown): string {
   }
 }
 
+/** An identifier (id, name, role, type) in recorded content: capped, and drawn from the budget. */
+export function cleanField(s: string, o: ContentOptions): string {
+  const v = capField(s);
+  charge(o.budget, v.length);
+  return v;
+}
+
 /**
  * Redact, then truncate. Redaction sees the text beyond the cut (REDACT_LOOKAHEAD) so a secret
  * cut in half is still masked. The marker reports the length of the original (unredacted) text;
@@ -36,8 +46,16 @@ export function toText(v: unknown): string {
  * chars longer than the limit, or a long text short enough).
  */
 export function cleanText(s: string, o: ContentOptions): string {
+  const b = o.budget;
+  if (b === undefined) return cleanWithin(s, o, o.maxChars);
+  // The string that crosses the budget is cut where it runs out (marker only once it has).
+  const out = cleanWithin(s, o, b.left >= o.maxChars || !(o.maxChars >= 0) ? o.maxChars : Math.max(0, b.left));
+  charge(b, out.length);
+  return out;
+}
+
+function cleanWithin(s: string, o: ContentOptions, max: number): string {
   const text = typeof s === 'string' ? s : toText(s);
-  const max = o.maxChars;
   if (!(text.length > max) || !(max >= 0)) return o.redact(text);
   const limit = Math.floor(max);
   const end = safeCut(text, limit + REDACT_LOOKAHEAD);

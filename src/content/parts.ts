@@ -1,9 +1,11 @@
 // semconv v1.41 GenAI message shapes (gen-ai-input-messages.json / gen-ai-output-messages.json)
 // and the part builders shared by the per-API converters. Every builder returns a fresh object
 // and never keeps a reference into the caller's request/response (those belong to the user).
-import { cleanText, toText, type ContentOptions } from './options.js';
+import { cleanField, cleanText, toText, type ContentOptions } from './options.js';
 import { audioMime, base64Placeholder, cleanMime, dataUrlInfo, isDataUrl, mimeFromName, modalityOf } from './media.js';
 import { sanitizeValue, setKey, toolArguments } from './sanitize.js';
+import { capField } from './truncate.js';
+import { omissionMarker } from './budget.js';
 
 export type Part = { type: string; [k: string]: unknown };
 export interface InputMessage { role: string; parts: Part[]; name?: string }
@@ -24,8 +26,8 @@ export function reasoningPart(s: unknown, o: ContentOptions): Part {
 /** Client-side tool call. `id` omitted when the API gives none (legacy function_call). */
 export function toolCallPart(id: unknown, name: unknown, args: unknown, o: ContentOptions, parseArgs = true): Part {
   const p: Part = { type: 'tool_call' };
-  if (typeof id === 'string') p.id = id;
-  p.name = typeof name === 'string' ? name : '';
+  if (typeof id === 'string') p.id = cleanField(id, o);
+  p.name = typeof name === 'string' ? cleanField(name, o) : '';
   const a = parseArgs ? toolArguments(args, o) : args === undefined ? undefined : cleanText(toText(args), o);
   if (a !== undefined) p.arguments = a;
   return p;
@@ -34,7 +36,7 @@ export function toolCallPart(id: unknown, name: unknown, args: unknown, o: Conte
 /** Tool result sent back to the model: strings stay strings (cleaned), structures are sanitized. */
 export function toolResponsePart(id: unknown, response: unknown, o: ContentOptions): Part {
   const p: Part = { type: 'tool_call_response' };
-  if (typeof id === 'string') p.id = id;
+  if (typeof id === 'string') p.id = cleanField(id, o);
   p.response = typeof response === 'string' ? cleanText(response, o)
     : response == null ? '' : sanitizeValue(response, o);
   return p;
@@ -76,10 +78,10 @@ export function blobPart(data: unknown, mime: string | undefined, modality: stri
   return p;
 }
 
-export function filePart(fileId: unknown, mime: string | undefined, modality: string | undefined): Part {
+export function filePart(fileId: unknown, mime: string | undefined, modality: string | undefined, o?: ContentOptions): Part {
   const p: Part = { type: 'file', modality: modality ?? modalityOf(mime) };
   if (mime) p.mime_type = mime;
-  p.file_id = toText(fileId);
+  p.file_id = o ? cleanField(toText(fileId), o) : capField(toText(fileId));
   return p;
 }
 
@@ -92,19 +94,41 @@ export function audioPart(audio: unknown): Part {
 /** A file attachment: by id, inline data, or URL. */
 export function fileAttachmentPart(f: Record<string, any>, o: ContentOptions): Part {
   const mime = cleanMime(f.mime_type) ?? mimeFromName(f.filename) ?? mimeFromName(f.file_url);
-  if (typeof f.file_id === 'string') return filePart(f.file_id, mime, undefined);
+  if (typeof f.file_id === 'string') return filePart(f.file_id, mime, undefined, o);
   if (typeof f.file_data === 'string') return blobPart(f.file_data, mime, undefined);
   if (typeof f.file_url === 'string') return mediaPart(f.file_url, undefined, o);
   return genericPart({ type: 'file', ...f }, o);
 }
 
-/** Any other part/item: same type, every field sanitized (strings cleaned, base64 replaced). */
+/**
+ * Any other part/item: same type, every field sanitized (strings cleaned, base64 replaced). Semconv
+ * allows such generic parts, so a kind of part we do not know is still recorded, by its type.
+ */
 export function genericPart(v: unknown, o: ContentOptions): Part {
   if (!isObj(v)) return { type: 'unknown', content: cleanText(toText(v), o) };
   const s = sanitizeValue(v, o);
-  const out: Part = { type: typeof v.type === 'string' ? v.type : 'unknown' };
+  const out: Part = { type: typeof v.type === 'string' ? cleanField(v.type, o) : 'unknown' };
   if (isObj(s)) for (const k of Object.keys(s)) if (k !== 'type') setKey(out, k, s[k]);
   return out;
+}
+
+/** How a part of an unknown kind reads where only text fits: `[something_new]`. */
+export function unknownPartText(type: string): string {
+  return `[${capField(type)}]`;
+}
+
+/** Stands for the parts a message had beyond the call's content budget (budget.ts). */
+export function omittedPart(count: number, what: string): Part {
+  return { type: 'text', content: omissionMarker(count, what) };
+}
+
+/** Marks messages left out past the budget: a last text part on the last message recorded. */
+export function markOmittedMessages(messages: InputMessage[] | OutputMessage[], count: number, output = false): void {
+  const marker = omittedPart(count, 'messages');
+  const last = messages[messages.length - 1];
+  if (last) last.parts.push(marker);
+  else if (output) (messages as OutputMessage[]).push({ role: 'assistant', parts: [marker], finish_reason: '' });
+  else (messages as InputMessage[]).push({ role: 'user', parts: [marker] });
 }
 
 function jsonText(v: unknown): string {

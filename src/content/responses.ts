@@ -9,12 +9,14 @@
 //   code_interpreter, image_generation, mcp) are semconv `server_tool_call` parts, followed by a
 //   `server_tool_call_response` part when the item carries results.
 // - A response's whole `output[]` is one assistant output message.
-import { cleanText, type ContentOptions } from './options.js';
+import { cleanField, cleanText, toText, type ContentOptions } from './options.js';
+import { eachWithin, omissionMarker } from './budget.js';
+import { capField } from './truncate.js';
 import { base64Placeholder, cleanMime } from './media.js';
 import {
   type ChatContent, type InputMessage, type OutputMessage, type Part,
-  audioPart, fileAttachmentPart, filePart, genericPart, isObj, mediaPart, reasoningPart, str,
-  textPart, toolCallPart, toolResponsePart,
+  audioPart, fileAttachmentPart, filePart, genericPart, isObj, markOmittedMessages, mediaPart, omittedPart,
+  reasoningPart, str, textPart, toolCallPart, toolResponsePart,
 } from './parts.js';
 import { sanitizeValue, toolArguments } from './sanitize.js';
 import { toolDefinitions } from './tools.js';
@@ -36,9 +38,9 @@ export function responsesContentParts(content: unknown, o: ContentOptions): Part
   if (content == null) return [];
   if (!Array.isArray(content)) return [textPart(content, o)];
   const parts: Part[] = [];
-  for (const c of content) {
-    if (c == null) continue;
-    if (!isObj(c)) { parts.push(textPart(c, o)); continue; }
+  eachWithin(content, o.budget, (c) => {
+    if (c == null) return;
+    if (!isObj(c)) { parts.push(textPart(c, o)); return; }
     switch (c.type) {
       case 'input_text': case 'output_text': case 'text': case 'summary_text':
         parts.push(textPart(c.text, o)); break;
@@ -47,7 +49,7 @@ export function responsesContentParts(content: unknown, o: ContentOptions): Part
       case 'input_image': {
         const url = typeof c.image_url === 'string' ? c.image_url : isObj(c.image_url) ? c.image_url.url : undefined;
         if (typeof url === 'string') parts.push(mediaPart(url, 'image', o));
-        else if (typeof c.file_id === 'string') parts.push(filePart(c.file_id, undefined, 'image'));
+        else if (typeof c.file_id === 'string') parts.push(filePart(c.file_id, undefined, 'image', o));
         else parts.push(genericPart(c, o));
         break;
       }
@@ -55,23 +57,24 @@ export function responsesContentParts(content: unknown, o: ContentOptions): Part
       case 'input_audio': parts.push(audioPart(c.input_audio)); break;
       default: parts.push(genericPart(c, o));
     }
-  }
+  }, (left) => { parts.push(omittedPart(left, 'parts')); });
   return parts;
 }
 
 function reasoningParts(item: Record<string, any>, o: ContentOptions): Part[] {
   const parts: Part[] = [];
+  const omit = (left: number) => { parts.push(omittedPart(left, 'parts')); };
   if (Array.isArray(item.summary)) {
-    for (const s of item.summary) {
+    eachWithin(item.summary, o.budget, (s) => {
       const t = isObj(s) ? s.text : s;
       if (typeof t === 'string' && t) parts.push(reasoningPart(t, o));
-    }
+    }, omit);
   }
   // Raw reasoning text (open-weight models) only when there is no summary.
   if (parts.length === 0 && Array.isArray(item.content)) {
-    for (const c of item.content) {
+    eachWithin(item.content, o.budget, (c) => {
       if (isObj(c) && typeof c.text === 'string' && c.text) parts.push(reasoningPart(c.text, o));
-    }
+    }, omit);
   }
   return parts;
 }
@@ -96,8 +99,10 @@ function callOutputValue(output: unknown, o: ContentOptions): unknown {
   return sanitizeValue(output, o);
 }
 
-function serverCall(item: Record<string, any>, name: string, call: Record<string, unknown>, response?: Record<string, unknown>): Part[] {
-  const id = str(item.id);
+function serverCall(item: Record<string, any>, name: string, o: ContentOptions, call: Record<string, unknown>, response?: Record<string, unknown>): Part[] {
+  const raw = str(item.id);
+  const id = raw === undefined ? undefined : cleanField(raw, o);
+  name = cleanField(name, o);
   const p: Part = { type: 'server_tool_call' };
   if (id !== undefined) p.id = id;
   p.name = name;
@@ -118,30 +123,30 @@ function serverToolParts(item: Record<string, any>, o: ContentOptions): Part[] |
       if (isObj(action)) delete action.sources;
       const call: Record<string, unknown> = { type: 'web_search' };
       if (action !== undefined) call.action = sanitizeValue(action, o);
-      return serverCall(item, 'web_search', call, Array.isArray(sources) ? { type: 'web_search', sources: sanitizeValue(sources, o) } : undefined);
+      return serverCall(item, 'web_search', o, call, Array.isArray(sources) ? { type: 'web_search', sources: sanitizeValue(sources, o) } : undefined);
     }
     case 'file_search_call': {
       const call: Record<string, unknown> = { type: 'file_search' };
       if (item.queries !== undefined) call.queries = sanitizeValue(item.queries, o);
-      return serverCall(item, 'file_search', call, Array.isArray(item.results) ? { type: 'file_search', results: sanitizeValue(item.results, o) } : undefined);
+      return serverCall(item, 'file_search', o, call, Array.isArray(item.results) ? { type: 'file_search', results: sanitizeValue(item.results, o) } : undefined);
     }
     case 'code_interpreter_call': {
       const call: Record<string, unknown> = { type: 'code_interpreter' };
       if (typeof item.code === 'string') call.code = cleanText(item.code, o);
-      if (typeof item.container_id === 'string') call.container_id = item.container_id;
-      return serverCall(item, 'code_interpreter', call, Array.isArray(item.outputs) ? { type: 'code_interpreter', outputs: sanitizeValue(item.outputs, o) } : undefined);
+      if (typeof item.container_id === 'string') call.container_id = cleanField(item.container_id, o);
+      return serverCall(item, 'code_interpreter', o, call, Array.isArray(item.outputs) ? { type: 'code_interpreter', outputs: sanitizeValue(item.outputs, o) } : undefined);
     }
     case 'image_generation_call': {
       const call: Record<string, unknown> = { type: 'image_generation' };
       if (typeof item.revised_prompt === 'string') call.revised_prompt = cleanText(item.revised_prompt, o);
       // `result` is the generated image as base64: never recorded, only its size.
       const mime = cleanMime(`image/${typeof item.output_format === 'string' ? item.output_format : 'png'}`);
-      return serverCall(item, 'image_generation', call, typeof item.result === 'string' ? { type: 'image_generation', result: base64Placeholder(item.result, mime) } : undefined);
+      return serverCall(item, 'image_generation', o, call, typeof item.result === 'string' ? { type: 'image_generation', result: base64Placeholder(item.result, mime) } : undefined);
     }
     case 'mcp_call': {
       const call: Record<string, unknown> = { type: 'mcp' };
-      if (typeof item.server_label === 'string') call.server_label = item.server_label;
-      if (typeof item.name === 'string') call.name = item.name;
+      if (typeof item.server_label === 'string') call.server_label = cleanField(item.server_label, o);
+      if (typeof item.name === 'string') call.name = cleanField(item.name, o);
       if (item.arguments !== undefined) call.arguments = toolArguments(item.arguments, o);
       let response: Record<string, unknown> | undefined;
       if (item.output != null || item.error != null) {
@@ -149,24 +154,26 @@ function serverToolParts(item: Record<string, any>, o: ContentOptions): Part[] |
         if (item.output != null) response.output = typeof item.output === 'string' ? cleanText(item.output, o) : sanitizeValue(item.output, o);
         if (item.error != null) response.error = sanitizeValue(item.error, o);
       }
-      return serverCall(item, str(item.name) ?? 'mcp', call, response);
+      return serverCall(item, str(item.name) ?? 'mcp', o, call, response);
     }
     case 'mcp_list_tools': {
       const call: Record<string, unknown> = { type: 'mcp_list_tools' };
-      if (typeof item.server_label === 'string') call.server_label = item.server_label;
+      if (typeof item.server_label === 'string') call.server_label = cleanField(item.server_label, o);
       let response: Record<string, unknown> | undefined;
       if (Array.isArray(item.tools) || item.error != null) {
         response = { type: 'mcp_list_tools' };
         if (Array.isArray(item.tools)) {
-          response.tools = item.tools.filter(isObj).map((t: Record<string, any>) => {
-            const d: Record<string, unknown> = { name: typeof t.name === 'string' ? t.name : '' };
+          const tools: unknown[] = response.tools = [];
+          eachWithin(item.tools, o.budget, (t) => {
+            if (!isObj(t)) return;
+            const d: Record<string, unknown> = { name: typeof t.name === 'string' ? cleanField(t.name, o) : '' };
             if (typeof t.description === 'string') d.description = cleanText(t.description, o);
-            return d;
-          });
+            tools.push(d);
+          }, (left) => { tools.push(omissionMarker(left, 'tools')); });
         }
         if (item.error != null) response.error = sanitizeValue(item.error, o);
       }
-      return serverCall(item, 'mcp_list_tools', call, response);
+      return serverCall(item, 'mcp_list_tools', o, call, response);
     }
     default:
       return undefined;
@@ -191,10 +198,10 @@ function instructionParts(instructions: unknown, o: ContentOptions): Part[] | un
   if (!Array.isArray(instructions)) return undefined;
   // A response object echoes instructions as a list of message items.
   const parts: Part[] = [];
-  for (const it of instructions) {
+  eachWithin(instructions, o.budget, (it) => {
     if (isObj(it) && it.content !== undefined) parts.push(...responsesContentParts(it.content, o));
     else if (typeof it === 'string') parts.push(textPart(it, o));
-  }
+  }, (left) => { parts.push(omittedPart(left, 'parts')); });
   return parts.length ? parts : undefined;
 }
 
@@ -213,13 +220,13 @@ export function responsesRequestContent(body: any, o: ContentOptions): ChatConte
       inputMessages.push({ role: 'user', parts: [textPart(input, o)] });
     } else if (Array.isArray(input)) {
       let assistant: InputMessage | undefined; // the open model-side turn, merged into
-      for (const item of input) {
+      eachWithin(input, o.budget, (item) => {
         try {
-          if (typeof item === 'string') { assistant = undefined; inputMessages.push({ role: 'user', parts: [textPart(item, o)] }); continue; }
-          if (!isObj(item)) continue;
+          if (typeof item === 'string') { assistant = undefined; inputMessages.push({ role: 'user', parts: [textPart(item, o)] }); return; }
+          if (!isObj(item)) return;
           if (isMessageItem(item) && item.role !== 'assistant') {
             assistant = undefined;
-            inputMessages.push({ role: item.role, parts: responsesContentParts(item.content, o) });
+            inputMessages.push({ role: cleanField(item.role, o), parts: responsesContentParts(item.content, o) });
           } else if (typeof item.type === 'string' && CALL_OUTPUTS.has(item.type)) {
             assistant = undefined;
             inputMessages.push({ role: 'tool', parts: [toolResponsePart(str(item.call_id) ?? str(item.id), callOutputValue(item.output, o), o)] });
@@ -232,7 +239,7 @@ export function responsesRequestContent(body: any, o: ContentOptions): ChatConte
             assistant.parts.push(...parts);
           }
         } catch { /* skip an unreadable item */ }
-      }
+      }, (left) => { markOmittedMessages(inputMessages, left); });
     }
     const tools = toolDefinitions(body.tools, o);
     if (tools) out.toolDefinitions = tools;
@@ -250,7 +257,7 @@ export function responsesFinishReason(response: any): string {
     if (!isObj(response)) return '';
     if (response.status === 'incomplete') {
       const reason = isObj(response.incomplete_details) ? response.incomplete_details.reason : undefined;
-      return reason == null ? 'incomplete' : String(reason);
+      return reason == null ? 'incomplete' : capField(typeof reason === 'string' ? reason : toText(reason));
     }
     if (response.status === 'failed') return 'error';
     if (Array.isArray(response.output)) {
@@ -267,11 +274,11 @@ export function responsesResponseOutput(response: any, o: ContentOptions): Outpu
   try {
     if (!isObj(response) || !Array.isArray(response.output)) return [];
     const parts: Part[] = [];
-    for (const item of response.output) {
-      if (!isObj(item)) continue;
+    eachWithin(response.output, o.budget, (item) => {
+      if (!isObj(item)) return;
       try { parts.push(...modelItemParts(item, o)); } catch { /* skip an unreadable item */ }
-    }
-    return [{ role: 'assistant', parts, finish_reason: responsesFinishReason(response) }];
+    }, (left) => { parts.push(omittedPart(left, 'output items')); });
+    return [{ role: 'assistant', parts, finish_reason: cleanField(responsesFinishReason(response), o) }];
   } catch {
     return [];
   }

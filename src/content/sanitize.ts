@@ -3,7 +3,8 @@
 import { cleanText, type ContentOptions } from './options.js';
 import { dataUrlInfo, isDataUrl, looksLikeBase64, base64Placeholder } from './media.js';
 import { CREDENTIAL_KEY_RE } from './redact.js';
-import { truncateText } from './truncate.js';
+import { MAX_FIELD_CHARS, truncateText } from './truncate.js';
+import { charge, eachWithin, omissionMarker } from './budget.js';
 
 const MAX_DEPTH = 24;
 /** Opaque blobs that carry nothing readable (reasoning state). */
@@ -30,7 +31,10 @@ export function cleanLeaf(s: string, o: ContentOptions): string {
 function credentialLeaf(key: string, value: string, o: ContentOptions): string {
   const prefix = `${key}: `;
   const r = o.redact(prefix + value);
-  return r.startsWith(prefix) ? truncateText(r.slice(prefix.length), o.maxChars) : cleanLeaf(value, o);
+  if (!r.startsWith(prefix)) return cleanLeaf(value, o);
+  const out = truncateText(r.slice(prefix.length), o.maxChars);
+  charge(o.budget, out.length);
+  return out;
 }
 
 export function sanitizeValue(v: unknown, o: ContentOptions, depth = 0): unknown {
@@ -44,25 +48,34 @@ export function sanitizeValue(v: unknown, o: ContentOptions, depth = 0): unknown
   }
   if (v === null) return null;
   if (depth >= MAX_DEPTH) return '[…]';
+  const b = o.budget;
   if (Array.isArray(v)) {
-    const out: unknown[] = new Array(v.length);
-    for (let i = 0; i < v.length; i++) {
-      const x = sanitizeValue(v[i], o, depth + 1);
-      out[i] = x === undefined ? null : x;
-    }
+    const out: unknown[] = [];
+    eachWithin(v, b, (item) => {
+      const x = sanitizeValue(item, o, depth + 1);
+      out.push(x === undefined ? null : x);
+    }, (left) => { out.push(omissionMarker(left, 'items')); });
     return out;
   }
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v as object)) {
-    if (DROP_KEYS.has(k)) continue;
+  eachWithin(Object.keys(v as object), b, (k) => {
+    if (DROP_KEYS.has(k)) return;
     const raw = (v as Record<string, unknown>)[k];
     const x = (typeof raw === 'string' || typeof raw === 'number') && CREDENTIAL_KEY_RE.test(k)
       ? credentialLeaf(k, String(raw), o)
       : sanitizeValue(raw, o, depth + 1);
-    if (x !== undefined) setKey(out, o.redact(k), x);
-  }
+    if (x === undefined) return;
+    const key = cleanKey(k, o);
+    charge(b, key.length);
+    setKey(out, key, x);
+  }, (left) => { setKey(out, '…', omissionMarker(left, 'keys')); });
   return out;
+}
+
+/** An object key: redacted like text, and cut like an identifier (a key is not content). */
+function cleanKey(k: string, o: ContentOptions): string {
+  return k.length > MAX_FIELD_CHARS ? cleanText(k, { redact: o.redact, maxChars: MAX_FIELD_CHARS }) : o.redact(k);
 }
 
 /**

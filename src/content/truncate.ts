@@ -28,6 +28,27 @@ export function truncateText(text: string, maxChars: number): string {
   return text.slice(0, safeCut(text, Math.floor(maxChars))) + truncationMarker(text.length);
 }
 
+/**
+ * Identifiers and names a provider or app sends (ids, model names, request ids, finish reasons,
+ * tool names, tool call ids, part types) are kept to this many chars: a real one is far shorter,
+ * and a hostile one must not be stored, sent or indexed whole.
+ */
+export const MAX_FIELD_CHARS = 256;
+
+/**
+ * `truncateText(text, MAX_FIELD_CHARS)`, idempotent: a value this function already cut (it may
+ * be capped again on another thread) keeps its marker and original length.
+ */
+export function capField(text: string): string {
+  if (typeof text !== 'string' || text.length <= MAX_FIELD_CHARS) return text;
+  // A marker is at most 36 chars: only a string that short can be one this function made.
+  if (text.length <= MAX_FIELD_CHARS + 36) {
+    const t = parseTruncation(text);
+    if (t.truncated && text.length - truncationMarker(t.chars).length <= MAX_FIELD_CHARS) return text;
+  }
+  return truncateText(text, MAX_FIELD_CHARS);
+}
+
 /** Inverse of truncateText: original length and whether the text carries the marker. */
 export function parseTruncation(text: string): { chars: number; truncated: boolean } {
   if (typeof text !== 'string') return { chars: 0, truncated: false };

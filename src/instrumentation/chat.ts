@@ -5,15 +5,11 @@ import * as S from '../semconv.js';
 import { chatRequestContent, chatResponseOutput, type ContentOptions } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
 import { commonSamplingAttributes, finishReasons, isNum, outputType, setNum, setStr } from './request.js';
+import { hasTokenCounts, MAX_STREAM_ENTRIES, tooManyEntries, usageFrom } from './limits.js';
 
 export function chatUsage(u: any): Usage | undefined {
   if (!u || typeof u !== 'object') return undefined;
-  const usage: Usage = {};
-  if (isNum(u.prompt_tokens)) usage.inputTokens = u.prompt_tokens;
-  if (isNum(u.completion_tokens)) usage.outputTokens = u.completion_tokens;
-  if (isNum(u.prompt_tokens_details?.cached_tokens)) usage.cachedInputTokens = u.prompt_tokens_details.cached_tokens;
-  if (isNum(u.completion_tokens_details?.reasoning_tokens)) usage.reasoningTokens = u.completion_tokens_details.reasoning_tokens;
-  return usage.inputTokens === undefined && usage.outputTokens === undefined ? undefined : usage;
+  return usageFrom(u.prompt_tokens, u.completion_tokens, u.prompt_tokens_details?.cached_tokens, u.completion_tokens_details?.reasoning_tokens);
 }
 
 function responseAttributes(r: any, attrs: Attributes): void {
@@ -49,10 +45,18 @@ function summarizeChoices(base: any, choices: any[], usage: Usage | undefined): 
   };
 }
 
-interface ToolCallAcc { id?: string; type?: string; name: string; arguments: string }
-interface ChoiceAcc { index: number; role?: string; content: string; refusal: string; hasContent: boolean; hasRefusal: boolean; toolCalls: ToolCallAcc[]; finish_reason: string | null }
+interface ToolCallAcc { order: number; id?: string; type?: string; name: string; arguments: string }
+interface ChoiceAcc {
+  index: number; role?: string; content: string; refusal: string; hasContent: boolean; hasRefusal: boolean;
+  /** Keyed by the provider's `index` (any finite number), or a fresh string key when it sent none; made on the first. */
+  toolCalls: Map<number | string, ToolCallAcc> | undefined; maxOrder: number; finish_reason: string | null;
+}
 
-/** Rebuilds the choices of a streamed completion from its deltas. */
+/**
+ * Rebuilds the choices of a streamed completion from its deltas. Indices are the provider's
+ * numbers: they only ever key a Map (never an array, where `index: 2e9` would make a sparse array
+ * that later walks cost billions of steps), and at most MAX_STREAM_ENTRIES distinct ones are kept.
+ */
 class ChatStreamAccumulator implements StreamAccumulator {
   private base: any = {};
   private choices = new Map<number, ChoiceAcc>();
@@ -65,30 +69,22 @@ class ChatStreamAccumulator implements StreamAccumulator {
     if (chunk.model) this.base.model = chunk.model;
     if (chunk.service_tier) this.base.service_tier = chunk.service_tier;
     if (chunk.system_fingerprint) this.base.system_fingerprint = chunk.system_fingerprint;
-    if (chunk.usage && chatUsage(chunk.usage)) this.usage = chunk.usage;
+    if (hasTokenCounts(chunk.usage)) this.usage = chunk.usage;
     // Some compatible servers omit `choices` on usage-only or keep-alive chunks.
     if (!Array.isArray(chunk.choices)) return;
     for (const c of chunk.choices) {
       const index = isNum(c?.index) ? c.index : 0;
       let acc = this.choices.get(index);
       if (!acc) {
-        acc = { index, content: '', refusal: '', hasContent: false, hasRefusal: false, toolCalls: [], finish_reason: null };
+        if (this.choices.size >= MAX_STREAM_ENTRIES) { tooManyEntries('choices'); continue; }
+        acc = { index, content: '', refusal: '', hasContent: false, hasRefusal: false, toolCalls: undefined, maxOrder: -Infinity, finish_reason: null };
         this.choices.set(index, acc);
       }
       const d = c?.delta ?? {};
       if (typeof d.role === 'string') acc.role = d.role;
       if (typeof d.content === 'string') { acc.content += d.content; acc.hasContent = true; }
       if (typeof d.refusal === 'string') { acc.refusal += d.refusal; acc.hasRefusal = true; }
-      if (Array.isArray(d.tool_calls)) {
-        for (const tc of d.tool_calls) {
-          const ti = isNum(tc?.index) ? tc.index : acc.toolCalls.length;
-          const t = (acc.toolCalls[ti] ??= { name: '', arguments: '' });
-          if (tc?.id) t.id = tc.id;
-          if (tc?.type) t.type = tc.type;
-          if (typeof tc?.function?.name === 'string') t.name += tc.function.name;
-          if (typeof tc?.function?.arguments === 'string') t.arguments += tc.function.arguments;
-        }
-      }
+      if (Array.isArray(d.tool_calls)) for (const tc of d.tool_calls) addToolCallDelta(acc, tc);
       if (c?.finish_reason) acc.finish_reason = c.finish_reason;
     }
   }
@@ -103,8 +99,11 @@ class ChatStreamAccumulator implements StreamAccumulator {
       const a = accs[i]!;
       const message: Record<string, unknown> = { role: a.role ?? 'assistant', content: a.hasContent ? a.content : null };
       if (a.hasRefusal) message.refusal = a.refusal;
-      if (a.toolCalls.length) {
-        message.tool_calls = a.toolCalls.filter(Boolean).map((t) => ({ id: t.id, type: t.type ?? 'function', function: { name: t.name, arguments: t.arguments } }));
+      if (a.toolCalls?.size) {
+        const calls = Array.from(a.toolCalls.values());
+        // Stable: calls with the same order (one sent without an index) keep their arrival order.
+        if (calls.length > 1) calls.sort((x, y) => x.order - y.order);
+        message.tool_calls = calls.map((t) => ({ id: t.id, type: t.type ?? 'function', function: { name: t.name, arguments: t.arguments } }));
       }
       choices[i] = { index: a.index, finish_reason: a.finish_reason, message };
     }
@@ -114,6 +113,26 @@ class ChatStreamAccumulator implements StreamAccumulator {
     out.usage = this.usage;
     return out;
   }
+}
+
+function addToolCallDelta(acc: ChoiceAcc, tc: any): void {
+  // A delta without a numeric index starts a new call placed after the ones seen so far (what
+  // appending to a list did); with one, it continues the call of that index.
+  const calls = (acc.toolCalls ??= new Map());
+  const indexed = isNum(tc?.index);
+  const key: number | string = indexed ? tc.index : `#${calls.size}`;
+  let t = calls.get(key);
+  if (!t) {
+    if (calls.size >= MAX_STREAM_ENTRIES) { tooManyEntries('tool calls'); return; }
+    const order = indexed ? tc.index as number : acc.maxOrder === -Infinity ? 0 : acc.maxOrder + 1;
+    if (order > acc.maxOrder) acc.maxOrder = order;
+    t = { order, name: '', arguments: '' };
+    calls.set(key, t);
+  }
+  if (tc?.id) t.id = tc.id;
+  if (tc?.type) t.type = tc.type;
+  if (typeof tc?.function?.name === 'string') t.name += tc.function.name;
+  if (typeof tc?.function?.arguments === 'string') t.arguments += tc.function.arguments;
 }
 
 export const chatAdapter: ApiAdapter = {

@@ -6,6 +6,7 @@ import { completionsRequestContent, completionsResponseOutput, type ContentOptio
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
 import { commonSamplingAttributes, finishReasons, isNum, setNum, setStr } from './request.js';
 import { chatUsage } from './chat.js';
+import { hasTokenCounts, MAX_STREAM_ENTRIES, tooManyEntries } from './limits.js';
 
 function summarize(base: any, choices: any[], usage: Usage | undefined): ResponseSummary {
   const attrs: Attributes = {};
@@ -31,12 +32,17 @@ class CompletionsStreamAccumulator implements StreamAccumulator {
     if (chunk.id && !this.base.id) this.base.id = chunk.id;
     if (chunk.model) this.base.model = chunk.model;
     if (chunk.system_fingerprint) this.base.system_fingerprint = chunk.system_fingerprint;
-    if (chunk.usage && chatUsage(chunk.usage)) this.usage = chunk.usage;
+    if (hasTokenCounts(chunk.usage)) this.usage = chunk.usage;
     if (!Array.isArray(chunk.choices)) return;
     for (const c of chunk.choices) {
       const index = isNum(c?.index) ? c.index : 0;
-      const acc = this.choices.get(index) ?? { index, text: '', finish_reason: null };
-      this.choices.set(index, acc);
+      let acc = this.choices.get(index);
+      if (!acc) {
+        // Indices key a map, never an array; at most MAX_STREAM_ENTRIES of them (limits.ts).
+        if (this.choices.size >= MAX_STREAM_ENTRIES) { tooManyEntries('choices'); continue; }
+        acc = { index, text: '', finish_reason: null };
+        this.choices.set(index, acc);
+      }
       if (typeof c?.text === 'string') acc.text += c.text;
       if (c?.finish_reason) acc.finish_reason = c.finish_reason;
     }

@@ -4,13 +4,14 @@ import type { Attributes } from '@opentelemetry/api';
 import * as S from '../semconv.js';
 import { embeddingsRequestContent } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary } from './types.js';
-import { isNum, setNum, setStr } from './request.js';
+import { setNum, setStr } from './request.js';
+import { usageFrom } from './limits.js';
 
 function summarize(r: any): ResponseSummary {
   const attrs: Attributes = {};
   setStr(attrs, S.GEN_AI_RESPONSE_MODEL, r?.model);
-  const input = r?.usage?.prompt_tokens;
-  return { attributes: attrs, usage: isNum(input) ? { inputTokens: input } : undefined };
+  const u = r?.usage;
+  return { attributes: attrs, usage: u && typeof u === 'object' ? usageFrom(u.prompt_tokens, undefined, undefined, undefined) : undefined };
 }
 
 export const embeddingsAdapter: ApiAdapter = {

@@ -36,6 +36,32 @@ export const tokenEstimator: TokenEstimator = {
     }
   },
   output(text, model) {
-    return estimateTextTokens(text, model);
+    return sumOverRuns(text, (piece) => estimateTextTokens(piece, model));
   },
 };
+
+/**
+ * Byte-pair encoding of one pre-token (a run of letters, or of punctuation) costs about the square
+ * of its length, and a provider can send one megabyte-long run. Generated text is therefore counted
+ * in pieces that end after at most MAX_RUN non-space characters in a row: linear time, and off by
+ * at most one token per cut (ordinary text, whose words are short, is never cut).
+ */
+const MAX_RUN = 512;
+
+export function sumOverRuns(text: string, count: (piece: string) => number): number {
+  if (text.length <= MAX_RUN) return count(text);
+  let total = 0;
+  let start = 0;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 10 || c === 13 || c === 9) { run = 0; continue; }
+    // Never between the two halves of a surrogate pair.
+    if (++run >= MAX_RUN && !(c >= 0xd800 && c <= 0xdbff)) {
+      total += count(text.slice(start, i + 1));
+      start = i + 1;
+      run = 0;
+    }
+  }
+  return start < text.length ? total + count(text.slice(start)) : total;
+}

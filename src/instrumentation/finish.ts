@@ -6,7 +6,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import * as S from '../semconv.js';
-import { cleanText, type ContentOptions } from '../content/index.js';
+import { callContentBudget, capField, cleanText, type ContentOptions } from '../content/index.js';
 import { warnOnce } from '../util/warn.js';
 import type { ErrorInfo } from './errors.js';
 import type { ApiAdapter, ResponseSummary, Usage } from './types.js';
@@ -19,6 +19,7 @@ import { responsesAdapter } from './responses.js';
 import { completionsAdapter } from './completions.js';
 import { embeddingsAdapter } from './embeddings.js';
 import { addContextAttributes } from './context-attributes.js';
+import { MAX_RESULT_DEPTH, withinDepth } from './limits.js';
 
 const MAX_ERROR_MESSAGE = 1000;
 
@@ -79,7 +80,13 @@ export function forTransfer(rec: CallRecord): CallRecord {
       const { object, model, usage } = r as Record<string, unknown>;
       r = { object, model, usage };
     }
-    try { rec.resultJson = JSON.stringify(r); rec.result = undefined; } catch { /* cloned as it is */ }
+    let json: string | undefined;
+    try { json = JSON.stringify(r); } catch {
+      // Nested too deep for JSON (and for a structured clone): cut at a depth no recorded content
+      // reaches, rather than lose the call.
+      try { json = JSON.stringify(withinDepth(r, MAX_RESULT_DEPTH)); } catch { /* cloned as it is */ }
+    }
+    if (json !== undefined) { rec.resultJson = json; rec.result = undefined; }
   }
   return rec;
 }
@@ -110,7 +117,7 @@ export type CallStartFields = Pick<CallRecord, 'api' | 'server' | 'llm' | 'paren
 
 export function spanName(rec: Pick<CallRecord, 'api' | 'model'>): string {
   const op = ADAPTERS[rec.api].operation;
-  return rec.model ? `${op} ${rec.model}` : op;
+  return rec.model ? `${op} ${capField(rec.model)}` : op;
 }
 
 /**
@@ -125,7 +132,7 @@ export function startAttributes(rec: CallStartFields, content?: ContentOptions):
     [S.GEN_AI_PROVIDER_NAME]: server.provider,
     [S.LLM_OTEL_API]: adapter.api,
   };
-  if (rec.model) attrs[S.GEN_AI_REQUEST_MODEL] = rec.model;
+  if (rec.model) attrs[S.GEN_AI_REQUEST_MODEL] = capField(rec.model);
   if (server.address) attrs[S.SERVER_ADDRESS] = server.address;
   if (server.port !== undefined) attrs[S.SERVER_PORT] = server.port;
   if (adapter.apiType) attrs[S.OPENAI_API_TYPE] = adapter.apiType;
@@ -137,7 +144,8 @@ export function startAttributes(rec: CallStartFields, content?: ContentOptions):
     warnOnce('instrumentation:request', `could not read an openai request's parameters (${(e as Error)?.message}); the call is recorded without them`);
   }
   try {
-    addContextAttributes(attrs, llm, content, llm.conversationId ?? conversationFromBody(body));
+    const conv = llm.conversationId ?? conversationFromBody(body);
+    addContextAttributes(attrs, llm, content, conv === undefined ? undefined : capField(conv));
   } catch (e) {
     // The context is plain data by construction (context-values.ts); this only guards the record.
     warnOnce('instrumentation:context', `could not record an LLM call's context (${(e as Error)?.message}); the call is recorded without it`);
@@ -180,14 +188,15 @@ export function endAttributes(record: CallRecord, attrs: Attributes, env: Finish
     attrs[S.LLM_OTEL_USAGE_SOURCE] = usageSource;
     if (rec.firstChunkAt !== undefined) attrs[S.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (rec.firstChunkAt - rec.started) / 1000;
     if (rec.attempts > 1) attrs[S.HTTP_REQUEST_RESEND_COUNT] = rec.attempts - 1;
-    if (rec.requestId) attrs[S.LLM_OTEL_REQUEST_ID] = rec.requestId;
+    if (rec.requestId) attrs[S.LLM_OTEL_REQUEST_ID] = capField(rec.requestId);
     if (rec.httpStatus !== undefined) attrs[S.HTTP_RESPONSE_STATUS_CODE] = rec.httpStatus;
     attrs[S.LLM_OTEL_STATUS] = rec.status;
     if (env.captureContent) {
-      requestContent(rec, attrs, adapter, env.content);
+      // Each side of the call has its own content budget (content/budget.ts).
+      requestContent(rec, attrs, adapter, withBudget(env.content));
       if (summary?.output) {
         try {
-          const out = summary.output(env.content);
+          const out = summary.output(withBudget(env.content));
           if (out.length) attrs[S.GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(out);
         } catch (e) {
           warnOnce('content:output', `could not record response content (${(e as Error)?.message}); the call itself is unaffected`);
@@ -196,7 +205,7 @@ export function endAttributes(record: CallRecord, attrs: Attributes, env: Finish
     }
     const error = rec.error;
     if (error) {
-      attrs[S.ERROR_TYPE] = error.errorType;
+      attrs[S.ERROR_TYPE] = capField(error.errorType);
       // A cancellation is the app's choice, not a failure: the span status stays UNSET.
       if (rec.status === 'error' || rec.status === 'timeout') errorMessage = errorText(error.message, env.content);
     }
@@ -272,6 +281,11 @@ export function parentContext(ref: ParentRef | undefined): Context {
     isRemote: ref.isRemote,
     traceState: ref.traceState ? new TraceState(ref.traceState) : undefined,
   });
+}
+
+/** Content options for one side of one call: its own budget (content/budget.ts). */
+function withBudget(o: ContentOptions): ContentOptions {
+  return { ...o, budget: callContentBudget(o.maxChars) };
 }
 
 function requestContent(rec: CallRecord & { body: Record<string, any> }, attrs: Attributes, adapter: ApiAdapter, o: ContentOptions): void {

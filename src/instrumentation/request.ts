@@ -2,6 +2,7 @@
 
 import type { Attributes } from '@opentelemetry/api';
 import * as S from '../semconv.js';
+import { capField } from '../content/index.js';
 
 export function isNum(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
@@ -11,8 +12,9 @@ export function setNum(attrs: Attributes, key: string, v: unknown): void {
   if (isNum(v)) attrs[key] = v;
 }
 
+/** A short string field (id, model, service tier…), capped at MAX_FIELD_CHARS with a marker. */
 export function setStr(attrs: Attributes, key: string, v: unknown): void {
-  if (typeof v === 'string' && v !== '') attrs[key] = v;
+  if (typeof v === 'string' && v !== '') attrs[key] = capField(v);
 }
 
 export function commonSamplingAttributes(body: Record<string, any>, attrs: Attributes): void {
@@ -22,8 +24,8 @@ export function commonSamplingAttributes(body: Record<string, any>, attrs: Attri
   setNum(attrs, S.GEN_AI_REQUEST_PRESENCE_PENALTY, body.presence_penalty);
   setNum(attrs, S.GEN_AI_REQUEST_SEED, body.seed);
   const stop = body.stop;
-  if (typeof stop === 'string') attrs[S.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop];
-  else if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) attrs[S.GEN_AI_REQUEST_STOP_SEQUENCES] = stop;
+  if (typeof stop === 'string') attrs[S.GEN_AI_REQUEST_STOP_SEQUENCES] = [capField(stop)];
+  else if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) attrs[S.GEN_AI_REQUEST_STOP_SEQUENCES] = capList(stop);
   // Semconv: choice.count only when it is not 1.
   if (isNum(body.n) && body.n !== 1) attrs[S.GEN_AI_REQUEST_CHOICE_COUNT] = body.n;
   setStr(attrs, S.OPENAI_REQUEST_SERVICE_TIER, body.service_tier);
@@ -31,13 +33,32 @@ export function commonSamplingAttributes(body: Record<string, any>, attrs: Attri
 
 /** Finish reasons must be strings; null (still running) becomes ''. */
 export function finishReason(v: unknown): string {
-  return typeof v === 'string' ? v : '';
+  return typeof v === 'string' ? capField(v) : '';
 }
 
-/** Per-choice finish reasons, or undefined when no choice finished (a stream cut short). */
+/** A list attribute from provider/app strings: at most MAX_LIST_ENTRIES, each capped. */
+const MAX_LIST_ENTRIES = 128;
+
+function capList(list: string[]): string[] {
+  const n = Math.min(list.length, MAX_LIST_ENTRIES);
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = capField(list[i]!);
+  return out;
+}
+
+/**
+ * Per-choice finish reasons (the first MAX_LIST_ENTRIES choices), or undefined when no choice
+ * finished (a stream cut short).
+ */
 export function finishReasons(choices: any[]): string[] | undefined {
-  const reasons = choices.map((c) => finishReason(c?.finish_reason));
-  return reasons.some((r) => r !== '') ? reasons : undefined;
+  const n = Math.min(choices.length, MAX_LIST_ENTRIES);
+  const reasons = new Array<string>(n);
+  let any = false;
+  for (let i = 0; i < n; i++) {
+    const r = reasons[i] = finishReason(choices[i]?.finish_reason);
+    if (r !== '') any = true;
+  }
+  return any ? reasons : undefined;
 }
 
 /** gen_ai.output.type from a requested format (chat `response_format`, Responses `text.format`). */

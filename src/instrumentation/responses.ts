@@ -5,16 +5,12 @@ import * as S from '../semconv.js';
 // One rule for the span's finish reason and the output message's (content/responses.ts).
 import { responsesFinishReason, responsesRequestContent, responsesResponseOutput, type ContentOptions } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
-import { commonSamplingAttributes, isNum, setNum, setStr, outputType } from './request.js';
+import { commonSamplingAttributes, setNum, setStr, outputType } from './request.js';
+import { usageFrom } from './limits.js';
 
 export function responsesUsage(u: any): Usage | undefined {
   if (!u || typeof u !== 'object') return undefined;
-  const usage: Usage = {};
-  if (isNum(u.input_tokens)) usage.inputTokens = u.input_tokens;
-  if (isNum(u.output_tokens)) usage.outputTokens = u.output_tokens;
-  if (isNum(u.input_tokens_details?.cached_tokens)) usage.cachedInputTokens = u.input_tokens_details.cached_tokens;
-  if (isNum(u.output_tokens_details?.reasoning_tokens)) usage.reasoningTokens = u.output_tokens_details.reasoning_tokens;
-  return usage.inputTokens === undefined && usage.outputTokens === undefined ? undefined : usage;
+  return usageFrom(u.input_tokens, u.output_tokens, u.input_tokens_details?.cached_tokens, u.output_tokens_details?.reasoning_tokens);
 }
 
 function outputText(r: any): string {
