@@ -52,20 +52,21 @@ const OUTBOX_MAX = 256;
 const IN_SQLITE: ReadonlySet<Activity> = new Set<Activity>(['opening', 'writing', 'checkpointing', 'closing']);
 /** How long a flush or exit waits for a thread that is still starting, before its own wait (ms). */
 const START_ALLOWANCE_MS = 3000;
-/** A starting thread that used no CPU for this long is blocked, not loading (ms). */
-const STALL_MS = 300;
+/** A starting thread neither runnable nor using CPU for this long is blocked, not loading (ms). */
+const STALL_MS = 500;
 
 /**
- * CPU time an OS thread of this process has used (clock ticks, from /proc on Linux); null when it
- * cannot be told (another OS, no thread id yet) — then only the time allowance applies.
+ * Whether an OS thread of this process is runnable (running, or waiting for a CPU on a busy
+ * machine) and the CPU time it has used (clock ticks), from /proc on Linux; null when it cannot be
+ * told (another OS, no thread id yet) — then only the time allowance applies.
  */
-function threadCpuTicks(tid: number): number | null {
+function threadProgress(tid: number): { runnable: boolean; cpu: number } | null {
   if (tid === 0 || process.platform !== 'linux') return null;
   try {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
-    // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+    // Fields after the command name (which may hold spaces), from field 3 (state) on: utime is 14, stime 15.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
+    return { runnable: f[0] === 'R', cpu: Number(f[11]) + Number(f[12]) };
   } catch {
     return null;
   }
@@ -344,8 +345,8 @@ export class WorkerSink implements SpanSink {
       if (Atomics.wait(this.counters, ACTIVITY, starting, Math.min(left, 50)) !== 'timed-out' || Atomics.load(this.counters, ACTIVITY) !== starting) {
         if (Atomics.load(this.counters, ACTIVITY) !== starting) return true;
       }
-      const now = threadCpuTicks(Atomics.load(this.counters, TID));
-      if (now === null || now !== cpu) { cpu = now ?? -1; progressAt = Date.now(); } else if (Date.now() - progressAt >= STALL_MS) return false;
+      const now = threadProgress(Atomics.load(this.counters, TID));
+      if (now === null || now.runnable || now.cpu !== cpu) { cpu = now?.cpu ?? -1; progressAt = Date.now(); } else if (Date.now() - progressAt >= STALL_MS) return false;
     }
     return Atomics.load(this.counters, ACTIVITY) !== starting;
   }

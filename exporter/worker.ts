@@ -16,6 +16,7 @@ import { itemUnits, type QueueItem } from './items.js';
 import type { CallRecord } from '../src/instrumentation/finish.js';
 import type { Finisher, FinisherInit } from '../src/sdk/offload.js';
 import { setWarnSink } from '../src/util/warn.js';
+import { estimateTextTokens } from '../src/tokens/index.js';
 
 export const WORKER_MARK = 'llmOtelCallLogWriter';
 /** Int32 slots of the shared counters. */
@@ -116,6 +117,11 @@ async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Prom
     try { finisher = await loadFinisher(init.finisher, keepRows ? push : () => undefined, inDb); } catch (e) {
       warner.warn('offload:load', `the writer thread cannot finish LLM calls (${(e as Error)?.message}); they are not recorded`);
     }
+  }
+  // The tokenizer's tables take a while to load: while starting (an exit waits for a start), not
+  // inside the first write, which an exit drain must finish within its deadline.
+  if (init.options.estimateTokens === 'builtin') {
+    try { estimateTextTokens('warm up', 'gpt-4o-mini'); } catch { /* estimates are optional */ }
   }
   stopIfAsked();
   setActivity('idle');

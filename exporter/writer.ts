@@ -3,14 +3,14 @@
 // equals what happened. It never throws: a batch it cannot write now is reported back (false)
 // and the caller keeps it for a retry on an unref'd backoff.
 
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readSync, statSync, writeSync } from 'node:fs';
 import type { Statement } from 'better-sqlite3';
 import { openForWriting, type Db } from './db.js';
 import {
   CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS,
   type CallItem, type CallLogItem, type CallRow, type MessageRow,
 } from './rows.js';
-import { SchemaVersionError, ForeignDatabaseError } from './schema.js';
+import { APPLICATION_ID, SchemaVersionError, ForeignDatabaseError } from './schema.js';
 import { warnOnce, resetWarning, errorMessage } from '../src/util/warn.js';
 import { estimateTextTokens } from '../src/tokens/index.js';
 
@@ -130,6 +130,8 @@ export class CallLogWriter {
   private faultSince = 0;
   private faultWarned = false;
   private jsonlFd: number | null = null;
+  /** Device and inode of the open file (null: in memory, or unknown). */
+  private fileId: { dev: number; ino: number } | null = null;
   private jsonlFailed = false;
   private readonly jsonlDone = new WeakSet<object>();
   private closed = false;
@@ -175,6 +177,7 @@ export class CallLogWriter {
   private writeBatchNow(items: readonly CallLogItem[], wo: WriteOptions): boolean {
     // Open first so the price hook can read model_prices; during a backoff the DB is not retried.
     const busyMs = wo.busyTimeoutMs ?? this.opts.busyTimeoutMs ?? 50;
+    this.checkFile();
     const db = this.path !== null && (wo.force || Date.now() >= this.nextAttemptAt) ? this.open(busyMs, wo.force === true) : null;
     this.opts.onActivity?.('preparing rows');
     this.prepareItems(items); // JSONL does not wait for the DB
@@ -354,6 +357,7 @@ export class CallLogWriter {
       });
       this._db = db;
       this.busyTimeoutNow = busyMs;
+      this.fileId = fileIdentity(this.path!);
       // Checkpoints are ours (maybeCheckpoint); the WAL file is cut back when it grew large.
       db.pragma('wal_autocheckpoint = 0');
       db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
@@ -370,6 +374,21 @@ export class CallLogWriter {
       this.failed(classify(e, true), e, force);
       return null;
     }
+  }
+
+  /**
+   * Before each batch: is the file at `path` still the one open here? A call log deleted, moved
+   * away or replaced while in use would otherwise swallow every later call (SQLite keeps writing
+   * to the old file), and one overwritten in place would be damaged further. Closing the
+   * connection makes the next write open whatever is at the path now, with all the usual checks.
+   * (A stat and a 72-byte read: small beside the transaction.)
+   */
+  private checkFile(): void {
+    if (!this._db || this.fileId === null) return;
+    const change = fileChange(this.path!, this.fileId);
+    if (!change) return;
+    this.closeDb();
+    this.warner.warn(`calllog:file-changed:${this.path}`, `call log ${this.path} ${change} while in use; later calls go to the file at that path now (created if missing)`);
   }
 
   private maybeCheckpoint(): void {
@@ -428,6 +447,44 @@ export class CallLogWriter {
   }
 
   private warnKey(f: Fault): string { return `calllog:${f}:${this.path}`; }
+}
+
+function fileIdentity(path: string): { dev: number; ino: number } | null {
+  if (path === ':memory:' || path === '') return null;
+  try {
+    const st = statSync(path);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return null;
+  }
+}
+
+/** How the file at `path` differs from the one opened (`id`), or null when it is the same call log. */
+function fileChange(path: string, id: { dev: number; ino: number }): string | null {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'was deleted or moved away' : null;
+  }
+  if (st.dev !== id.dev || st.ino !== id.ino) return 'was replaced by another file';
+  // Same file: its header must still be SQLite's, with our application id (bytes 68–71) — or none
+  // yet: in WAL mode a new file's header gets it only at the first checkpoint.
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    const head = Buffer.alloc(72);
+    const n = readSync(fd, head, 0, 72, 0);
+    const appId = n < 72 ? -1 : head.readUInt32BE(68);
+    if (n < 72 || head.toString('latin1', 0, 16) !== 'SQLite format 3\u0000' || (appId !== APPLICATION_ID && appId !== 0)) {
+      return 'was overwritten';
+    }
+  } catch {
+    return null; // unreadable now: the write itself will say what is wrong
+  } finally {
+    if (fd !== undefined) try { closeSync(fd); } catch { /* nothing to do */ }
+  }
+  return null;
 }
 
 function addRollup(map: Map<string, Rollup>, c: CallRow): void {

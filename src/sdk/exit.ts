@@ -37,6 +37,17 @@ export function capped(p: Promise<unknown>, ms: number): Promise<boolean> {
   });
 }
 
+/**
+ * process.exit() with the code a natural end would have had. An ESM app whose top-level await
+ * never settled ends with 13: Node sets that from an 'exit' listener of its own, which
+ * process.exit() removes first — so that listener is run instead (it sets 13, then exits).
+ */
+function endAsNaturalExit(): void {
+  const unsettled = process.listeners('exit').find((l) => l.name === 'handleProcessExit');
+  if (unsettled) (unsettled as () => void).call(process);
+  else process.exit();
+}
+
 export function installExitHooks(h: ExitHooks): () => void {
   let done = false;
   const removeSignalHandlers = (): void => {
@@ -64,7 +75,7 @@ export function installExitHooks(h: ExitHooks): () => void {
       // A dead or slow collector: its exporter's retry timers would hold the finished app for up to
       // the export timeout. The app had nothing left to do (that is what beforeExit means), so end
       // now, exactly as the natural exit would have: same exit code, same 'exit' listeners.
-      if (!settled) process.exit();
+      if (!settled) endAsNaturalExit();
     });
   };
   const onSignal = (sig: NodeJS.Signals) => {

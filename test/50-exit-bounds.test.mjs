@@ -1,0 +1,262 @@
+// The app always wins at exit, proven at process level: whatever llm-otel's background thread is
+// doing — blocked in a system call that never returns, spinning in native code, waiting for a lock
+// another process holds — a normal exit, process.exit(), an uncaught exception and SIGTERM end the
+// process within a fixed bound after the app's own work, with the app's output and exit status
+// unchanged and one line saying what was abandoned. Also: unhandled rejections stay unhandled,
+// unusable DB paths (a /proc path, a FIFO) end at once, and a call log deleted, moved or
+// overwritten while the app runs is noticed.
+//
+// The stuck thread is made with the writer thread's test-only fault injection (LLM_OTEL_TEST_FAULT,
+// exporter/worker.ts): `block-*` reads a FIFO nobody writes to, `spin-*` runs a native loop.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { startOpenAIServer } from './helpers/openai-server.mjs';
+import { installApp } from './helpers/matrix.mjs';
+
+const APP = 'exit-faults-app.mjs';
+/**
+ * How long after the app's own work a process may take to end here: the documented bound is the
+ * OTLP cap (1 s) plus the call-log wait (1 s) plus 0.5 s to stop a stuck thread; the rest is margin
+ * for a loaded 2-core machine. Without the fix these processes never ended at all.
+ */
+const EXIT_BOUND_MS = 6000;
+
+let server;
+let dir;
+before(async () => {
+  server = await startOpenAIServer();
+  dir = mkdtempSync(join(tmpdir(), 'llm-otel-exit-'));
+});
+after(async () => {
+  await server?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function childEnv(extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(LLM_OTEL_|OTEL_)/.test(k) || k === 'NODE_OPTIONS' || k === 'NODE_TEST_CONTEXT') continue;
+    env[k] = v;
+  }
+  return { ...env, TEST_OPENAI_URL: server.url, OTEL_TRACES_EXPORTER: 'none', ...extra };
+}
+
+/**
+ * Runs an app; notes when it printed `doneText` (its own work is over) and when it ended.
+ * `signal` is sent once `doneText` is printed. Killed after 40 s (then `timedOut`).
+ */
+function launch(app, args, { env = {}, preload = true, doneText = 'calls done', signal = null } = {}) {
+  return new Promise((resolve, reject) => {
+    const flags = preload ? ['--import', 'llm-otel/register'] : [];
+    const child = spawn(process.execPath, [...flags, app, ...args], { cwd: join(app, '..'), env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let doneAt = null;
+    let timedOut = false;
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (doneAt === null && stdout.includes(doneText)) {
+        doneAt = Date.now();
+        if (signal) child.kill(signal);
+      }
+    });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, 40_000);
+    child.on('error', reject);
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      const endedAt = Date.now();
+      resolve({ code, signal: sig, stdout, stderr, timedOut, afterWorkMs: doneAt === null ? null : endedAt - doneAt });
+    });
+  });
+}
+
+const ours = (stderr) => stderr.split('\n').filter((l) => l.startsWith('[llm-otel]'));
+
+function mkfifo(path) {
+  const r = spawnSync('mkfifo', [path]);
+  assert.equal(r.status, 0, `mkfifo: ${r.stderr}`);
+  return path;
+}
+
+function calls(path) {
+  const db = new Database(path, { readonly: true });
+  try { return db.prepare('SELECT count(*) n FROM llm_calls').get().n; } finally { db.close(); }
+}
+
+const MODES = [
+  { mode: 'normal', code: 0, signal: null },
+  { mode: 'exit3', code: 3, signal: null },
+  { mode: 'throw', code: 1, signal: null, stderr: /Error: app crashed on purpose/ },
+  { mode: 'wait', kill: 'SIGTERM', code: null, signal: 'SIGTERM' },
+];
+
+// ── a stuck background thread never holds the process ─────────────────────────────────────────
+
+for (const fault of ['block-start', 'block-write', 'spin-write']) {
+  for (const m of MODES) {
+    test(`writer thread stuck (${fault}), app ends by ${m.kill ?? m.mode}: same exit, bounded, one line`, async () => {
+      const app = installApp(6, APP);
+      const fifo = fault.startsWith('block') ? mkfifo(join(dir, `fault-${fault}-${m.mode}.fifo`)) : null;
+      const db = join(dir, `stuck-${fault}-${m.mode}.db`);
+      const r = await launch(app, [m.mode], {
+        env: { LLM_OTEL_DB: db, LLM_OTEL_TEST_FAULT: fifo ? `${fault}:${fifo}` : fault },
+        signal: m.kill ?? null,
+      });
+      assert.equal(r.timedOut, false, `the process did not end: ${r.stderr}`);
+      assert.equal(r.code, m.code, r.stderr);
+      assert.equal(r.signal, m.signal);
+      assert.equal(r.stdout, 'calls done\n');
+      if (m.stderr) assert.match(r.stderr, m.stderr, 'the app\'s own fatal error is still printed');
+      assert.ok(r.afterWorkMs <= EXIT_BOUND_MS, `ended ${r.afterWorkMs} ms after the app's work`);
+      const lines = ours(r.stderr);
+      assert.equal(lines.length, 1, r.stderr);
+      const doing = fault.endsWith('start') ? 'starting' : 'writing';
+      assert.match(lines[0], new RegExp(`writer thread stopped answering \\(it was ${doing}.*\\); it was abandoned: up to 3 finished calls it held were not written`));
+    });
+  }
+}
+
+test('a stuck thread and an app that makes no call: the app ends at once, nothing printed', async () => {
+  const app = installApp(6, APP);
+  const fifo = mkfifo(join(dir, 'nocall.fifo'));
+  const r = await launch(app, ['normal', '0'], { env: { LLM_OTEL_DB: join(dir, 'nocall.db'), LLM_OTEL_TEST_FAULT: `block-start:${fifo}` } });
+  assert.equal(r.timedOut, false);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'calls done\n');
+  assert.ok(r.afterWorkMs <= EXIT_BOUND_MS, `ended ${r.afterWorkMs} ms after the app's work`);
+  assert.deepEqual(ours(r.stderr), []);
+});
+
+// ── unusable paths end at once ─────────────────────────────────────────────────────────────────
+
+test('LLM_OTEL_DB under /proc (where mkdir -p spins): ends at once, one warning, one final count', async () => {
+  const app = installApp(6, APP);
+  for (const path of ['/proc/llm-otel-nope/x.db', '/proc/llm-otel-nope/deeper/x.db']) {
+    const r = await launch(app, ['exit3'], { env: { LLM_OTEL_DB: path } });
+    assert.equal(r.timedOut, false, r.stderr);
+    assert.equal(r.code, 3);
+    assert.ok(r.afterWorkMs <= EXIT_BOUND_MS, `ended ${r.afterWorkMs} ms after the app's work`);
+    const lines = ours(r.stderr);
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0], /cannot open call log \/proc\/llm-otel-nope/);
+    assert.match(lines[1], /^\[llm-otel\] 3 finished calls were not written to \/proc\/llm-otel-nope\/.* before exit \(it cannot be opened\); they are lost$/);
+  }
+});
+
+test('LLM_OTEL_DB naming a FIFO: refused (SQLite would block reading it forever), one warning, one final count', async () => {
+  const app = installApp(6, APP);
+  const fifo = mkfifo(join(dir, 'calls-fifo.db'));
+  const r = await launch(app, ['normal'], { env: { LLM_OTEL_DB: fifo } });
+  assert.equal(r.timedOut, false, r.stderr);
+  assert.equal(r.code, 0);
+  assert.ok(r.afterWorkMs <= EXIT_BOUND_MS, `ended ${r.afterWorkMs} ms after the app's work`);
+  const lines = ours(r.stderr);
+  assert.equal(lines.length, 2, r.stderr);
+  assert.match(lines[0], /is not a regular file/);
+  assert.match(lines[1], /3 finished calls were not written .* \(it cannot be opened\)/);
+});
+
+// ── a lock held past exit: bounded, counted ─────────────────────────────────────────────────────
+
+/** Holds a write lock on `path` from another process until stopped. */
+function holdLock(path) {
+  const code = `const D = require('better-sqlite3'); const db = new D(process.argv[1]);
+    db.exec('BEGIN EXCLUSIVE'); process.stdout.write('locked\\n'); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['-e', code, path], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => { if (String(d).includes('locked')) resolve(() => { child.kill(); }); });
+    child.on('error', reject);
+  });
+}
+
+for (const writerThread of ['true', 'false']) {
+  test(`DB locked by another process past exit (LLM_OTEL_WRITER_THREAD=${writerThread}): bounded, exit unchanged, one final count`, async () => {
+    const app = installApp(6, APP);
+    const db = join(dir, `locked-${writerThread}.db`);
+    const first = await launch(app, ['normal', '1'], { env: { LLM_OTEL_DB: db } }); // creates the file
+    assert.equal(first.code, 0, first.stderr);
+    const release = await holdLock(db);
+    try {
+      const r = await launch(app, ['exit3', '30'], { env: { LLM_OTEL_DB: db, LLM_OTEL_WRITER_THREAD: writerThread } });
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stdout, 'calls done\n');
+      assert.ok(r.afterWorkMs <= EXIT_BOUND_MS, `ended ${r.afterWorkMs} ms after the app's work`);
+      const lines = ours(r.stderr);
+      const count = lines.filter((l) => /finished calls were not written .* before exit \(it stayed locked by another process\); they are lost$/.test(l));
+      assert.equal(count.length, 1, r.stderr);
+      assert.match(count[0], /\] 30 finished calls/);
+      assert.ok(lines.length <= 2, r.stderr);
+    } finally {
+      release();
+    }
+  });
+}
+
+// ── unhandled rejections stay the app's ────────────────────────────────────────────────────────
+
+for (const major of [4, 6, 7]) {
+  test(`openai ${major}: a failing call never awaited still crashes the app, and its own handler still fires`, async () => {
+    const app = installApp(major, APP);
+    const db = join(dir, `unhandled-${major}.db`);
+    for (const mode of ['unhandled', 'unhandled-hook']) {
+      const bare = await launch(app, [mode], { preload: false, doneText: '\u0000' });
+      const traced = await launch(app, [mode], { env: { LLM_OTEL_DB: db }, doneText: '\u0000' });
+      assert.equal(traced.code, bare.code, `${mode}: ${traced.stderr}`);
+      assert.equal(traced.stdout, bare.stdout, mode);
+      if (mode === 'unhandled') {
+        assert.equal(traced.code, 1);
+        assert.match(traced.stderr, /BadRequestError/);
+        assert.doesNotMatch(traced.stdout, /still running/);
+      } else {
+        assert.equal(traced.code, 9);
+        assert.equal(traced.stdout, 'app handler saw BadRequestError 400\n');
+      }
+    }
+    // The failed call is still recorded.
+    const row = new Database(db, { readonly: true }).prepare("SELECT status, http_status FROM llm_calls ORDER BY id DESC LIMIT 1").get();
+    assert.deepEqual({ ...row }, { status: 'error', http_status: 400 });
+  });
+}
+
+// ── the call log deleted, moved away or overwritten while the app runs ─────────────────────────
+
+const CHANGES = {
+  deleted: (path) => { unlinkSync(path); },
+  moved: (path) => { renameSync(path, `${path}.moved`); },
+  overwritten: (path) => { writeFileSync(path, Buffer.alloc(8192, 'not a database any more ')); },
+};
+
+for (const [what, change] of Object.entries(CHANGES)) {
+  test(`call log ${what} while the app runs: noticed, one warning, later calls are not written into the void`, async () => {
+    const app = installApp(6, APP);
+    const db = join(dir, `changed-${what}.db`);
+    const go = join(dir, `go-${what}`);
+    const run = launch(app, ['batches', '5'], { env: { LLM_OTEL_DB: db, TEST_GO: go } });
+    // Let the first batch reach the file, then change it under the running app.
+    while (!existsSync(db) || calls(db) < 5) await new Promise((r) => setTimeout(r, 50));
+    change(db);
+    writeFileSync(go, '');
+    const r = await run;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'first batch done\ncalls done\n');
+    const lines = ours(r.stderr);
+    assert.ok(lines.some((l) => new RegExp(`call log ${db.replace(/[/.]/g, '\\$&')} (was deleted or moved away|was overwritten) while in use`).test(l)), r.stderr);
+    if (what === 'overwritten') {
+      // Not a call log any more: what is at the path now is refused (said once), the loss counted.
+      assert.ok(lines.length <= 3, r.stderr);
+    } else {
+      assert.equal(lines.length, 1, r.stderr);
+      assert.equal(calls(db), 5, 'the second batch is in the file now at the path');
+      if (what === 'moved') assert.equal(calls(`${db}.moved`), 5, 'the first batch is where the file went');
+    }
+  });
+}
