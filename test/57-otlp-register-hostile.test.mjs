@@ -5,6 +5,8 @@
 //    "recovered" note when the endpoint comes back. A silent endpoint (accepts, never answers)
 //    delays exit by at most the documented 1 s flush cap (plus a generous margin: a bound against
 //    hanging, not a speed test), also when an export is in flight as the app finishes.
+// 2. `--require llm-otel/register` on ESM apps (openai 4, 6, 7) records every call; `--require`
+//    and `--import` together (one from NODE_OPTIONS, either way round) record every call once.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,10 +14,12 @@ import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { startOpenAIServer, closedPort } from './helpers/openai-server.mjs';
 import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
 import { runApp, pool } from './helpers/run-app.mjs';
-import { installApp } from './helpers/matrix.mjs';
+import { installApp, installMatrix } from './helpers/matrix.mjs';
+import { spansByScenario } from './helpers/scenario-ids.mjs';
 
 const API_KEY = 'sk-llmotel-hostile-57a1b2c3d4e5f6a7b8c9';
 const EXIT_CODE = 3; // the app's own, non-zero: llm-otel must keep it
@@ -32,6 +36,7 @@ const MODES = [
 
 let server;
 let app;
+let matrix;
 const dir = mkdtempSync(join(tmpdir(), 'llm-otel-57-'));
 let dbN = 0;
 const freshDb = () => join(dir, `calls-${++dbN}.db`);
@@ -70,10 +75,12 @@ let baseline;
 
 before(async () => {
   app = installApp(6, 'otlp-hostile-app.mjs');
+  matrix = installMatrix(['openai-app.mjs', 'openai-app.cjs', 'scenarios-lib.cjs'], [4, 6, 7]);
   server = await startOpenAIServer();
   baseline = await runApp(app, { env: { TEST_OPENAI_URL: server.url, TEST_API_KEY: API_KEY, TEST_EXIT_CODE: EXIT_CODE, TEST_CALLS: 2 } });
   // Functions declared below; one hook so the runs happen in this order, two at a time.
   await runFaults();
+  await runPreloads();
 });
 
 after(async () => {
@@ -217,4 +224,69 @@ for (const m of MODES) {
     assert.equal(lines.length, 1, hung.stderr);
     assert.match(lines[0], /had no answer when the app ended/);
   });
+}
+
+// ── 2. --require on ESM apps; --require and --import together ───────────────────────────────────
+
+const SCENARIOS = ['chat', 'chat-stream-usage', 'responses'];
+const PRELOADS = [
+  { name: '--require', opts: { preload: 'require' } },
+  { name: 'NODE_OPTIONS=--require + --import', opts: { preload: 'import', env: { NODE_OPTIONS: '--require llm-otel/register' } } },
+  { name: 'NODE_OPTIONS=--import + --require', opts: { preload: 'require', env: { NODE_OPTIONS: '--import llm-otel/register' } } },
+];
+const preloadRuns = new Map();
+
+async function runPreloads() {
+  const tasks = [];
+  const cases = [];
+  for (const major of [4, 6, 7]) for (const p of PRELOADS) cases.push({ major, file: 'openai-app.mjs', p });
+  for (const p of PRELOADS.slice(1)) cases.push({ major: 6, file: 'openai-app.cjs', p });
+  const baselines = new Map();
+  for (const major of [4, 6, 7]) {
+    for (const file of ['openai-app.mjs', 'openai-app.cjs']) {
+      tasks.push(async () => { baselines.set(`${major}/${file}`, await runApp(matrix[major][file], { args: SCENARIOS, env: { TEST_OPENAI_URL: server.url, TEST_API_KEY: API_KEY } })); });
+    }
+  }
+  for (const c of cases) {
+    tasks.push(async () => {
+      const rx = await receiver('ok');
+      const db = freshDb();
+      const r = await runApp(matrix[c.major][c.file], {
+        ...c.p.opts,
+        args: SCENARIOS,
+        timeoutMs: SAFETY_NET_MS,
+        env: { TEST_OPENAI_URL: server.url, TEST_API_KEY: API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, LLM_OTEL_DB: db, ...(c.p.opts.env ?? {}) },
+      });
+      await rx.settle();
+      preloadRuns.set(`${c.major}/${c.file}/${c.p.name}`, { r, spans: rx.spans.filter((s) => s.scope.name === 'llm-otel'), db });
+    });
+  }
+  await pool(tasks, 2);
+  for (const [k, v] of preloadRuns) v.baseline = baselines.get(k.split('/').slice(0, 2).join('/'));
+}
+
+function assertRecordedOnce(key) {
+  const { r, spans, db, baseline: base } = preloadRuns.get(key);
+  assert.equal(base.code, 0, base.stderr);
+  assert.equal(r.timedOut, false, `${key}: killed`);
+  assert.equal(r.code, base.code, `${key}: exit code; stderr:\n${r.stderr}`);
+  assert.equal(r.stdout, base.stdout, `${key}: stdout`);
+  assert.equal(r.stderr, '', `${key}: stderr`);
+  const by = spansByScenario(spans, SCENARIOS);
+  for (const s of SCENARIOS) assert.equal(by[s].length, 1, `${key}: ${s} exported once (${by[s].length})`);
+  assert.equal(new Set(spans.map((s) => s.spanId)).size, spans.length, `${key}: no span exported twice`);
+  const d = new Database(db, { readonly: true });
+  try {
+    const rows = d.prepare('SELECT span_id FROM llm_calls').all().map((x) => x.span_id).sort();
+    assert.deepEqual(rows, spans.map((s) => s.spanId).sort(), `${key}: one call-log row per call, the exported ones`);
+  } finally { d.close(); }
+}
+
+for (const major of [4, 6, 7]) {
+  for (const p of PRELOADS) {
+    test(`openai ${major}, ESM app, ${p.name}: every call recorded exactly once`, () => assertRecordedOnce(`${major}/openai-app.mjs/${p.name}`));
+  }
+}
+for (const p of PRELOADS.slice(1)) {
+  test(`openai 6, CJS app, ${p.name}: every call recorded exactly once`, () => assertRecordedOnce(`6/openai-app.cjs/${p.name}`));
 }
