@@ -3,7 +3,7 @@
 // Bad values produce one warning naming the variable and the value, then the default.
 
 import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from './util/files.js';
 import { warnOnce } from './util/warn.js';
 
 export type CaptureMode = 'none' | 'local' | 'all';
@@ -47,6 +47,8 @@ export interface LlmOtelConfig {
   otlpHeaders: Record<string, string>;
 }
 
+/** Certificates and keys are a few KiB; the cap only bounds what a wrong path can cost at start. */
+const MAX_TLS_FILE_BYTES = 1024 * 1024;
 const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
 
 /** Where traces go, as the OTLP exporter spec says (the same rules as the OTel JS exporters). */
@@ -172,8 +174,8 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     const name = env[`OTEL_EXPORTER_OTLP_TRACES_${suffix}`] !== undefined ? `OTEL_EXPORTER_OTLP_TRACES_${suffix}` : `OTEL_EXPORTER_OTLP_${suffix}`;
     const file = str(env, name);
     if (file === null) continue;
-    try { otlpTls[field] = readFileSync(file); }
-    catch { warnOnce(`config:${name}`, `${name}=${JSON.stringify(file)} cannot be read; ignored`); }
+    try { otlpTls[field] = readRegularFile(file, MAX_TLS_FILE_BYTES); }
+    catch (e) { warnOnce(`config:${name}`, `${name}=${JSON.stringify(file)} cannot be read (${(e as Error).message}); ignored`); }
   }
 
   return {

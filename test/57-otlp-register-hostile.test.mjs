@@ -7,11 +7,15 @@
 //    hanging, not a speed test), also when an export is in flight as the app finishes.
 // 2. `--require llm-otel/register` on ESM apps (openai 4, 6, 7) records every call; `--require`
 //    and `--import` together (one from NODE_OPTIONS, either way round) record every call once.
+// 3. Files named by the environment cannot block start-up: LLM_OTEL_PRICES at /dev/zero,
+//    /dev/urandom, a FIFO or an oversized file; LLM_OTEL_JSONL at a FIFO with no reader;
+//    OTEL_EXPORTER_OTLP_CERTIFICATE at a FIFO — one warning each, the app unchanged.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -289,4 +293,42 @@ for (const major of [4, 6, 7]) {
 }
 for (const p of PRELOADS.slice(1)) {
   test(`openai 6, CJS app, ${p.name}: every call recorded exactly once`, () => assertRecordedOnce(`6/openai-app.cjs/${p.name}`));
+}
+
+// ── 3. files named by the environment ────────────────────────────────────────────────────────────
+
+const fifo = (name) => {
+  const p = join(dir, name);
+  execFileSync('mkfifo', [p]);
+  return p;
+};
+const FIFO_OK = process.platform !== 'win32';
+
+const FILES = [
+  { name: 'LLM_OTEL_PRICES=/dev/zero', env: () => ({ LLM_OTEL_PRICES: '/dev/zero' }), says: /^\[llm-otel\] LLM_OTEL_PRICES: cannot read price file \/dev\/zero: a character device, not a regular file; using the built-in prices$/ },
+  { name: 'LLM_OTEL_PRICES=/dev/urandom', env: () => ({ LLM_OTEL_PRICES: '/dev/urandom' }), says: /^\[llm-otel\] LLM_OTEL_PRICES: cannot read price file \/dev\/urandom: a character device, not a regular file; using the built-in prices$/ },
+  { name: 'LLM_OTEL_PRICES=<FIFO>', env: () => ({ LLM_OTEL_PRICES: fifo('prices.fifo') }), says: /LLM_OTEL_PRICES: cannot read price file .*prices\.fifo: a FIFO, not a regular file; using the built-in prices$/ },
+  {
+    name: 'LLM_OTEL_PRICES=<20 MB file>',
+    env: () => { const p = join(dir, 'big.json'); writeFileSync(p, Buffer.alloc(20 * 1024 * 1024, 0x20)); return { LLM_OTEL_PRICES: p }; },
+    says: /LLM_OTEL_PRICES: cannot read price file .*big\.json: 20971520 bytes, more than the \d+ llm-otel reads; using the built-in prices$/,
+  },
+  { name: 'LLM_OTEL_JSONL=<FIFO with no reader>', env: () => ({ LLM_OTEL_JSONL: fifo('calls.fifo') }), says: /cannot append to the JSONL call log .*calls\.fifo \(a FIFO with no reader, not a regular file\); JSONL output is off$/ },
+  { name: 'OTEL_EXPORTER_OTLP_CERTIFICATE=<FIFO>', env: () => ({ OTEL_EXPORTER_OTLP_CERTIFICATE: fifo('ca.fifo') }), says: /OTEL_EXPORTER_OTLP_CERTIFICATE=".*ca\.fifo" cannot be read \(a FIFO, not a regular file\); ignored$/ },
+];
+
+for (const f of FILES) {
+  test(`${f.name}: start-up is not blocked, one warning, the call still recorded`, { skip: !FIFO_OK && 'no FIFOs or /dev/zero here' }, async () => {
+    const db = freshDb();
+    // OTLP to a healthy receiver: only the file's warning may appear.
+    const rx = await receiver('ok');
+    const r = await runHostile({ ...f.env(), LLM_OTEL_DB: db, OTEL_EXPORTER_OTLP_ENDPOINT: rx.url }, { timeoutMs: 20_000 });
+    assertAppUnchanged(r, f.name);
+    const lines = llmOtelLines(r.stderr);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.equal(r.stderr, `${lines[0]}\n`);
+    assert.match(lines[0], f.says);
+    const d = new Database(db, { readonly: true });
+    try { assert.equal(d.prepare('SELECT count(*) n FROM llm_calls').get().n, 1, 'the call is in the call log'); } finally { d.close(); }
+  });
 }
