@@ -105,8 +105,10 @@ async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Prom
     onActivity: setActivity,
     betweenTransactions: stopIfAsked,
   });
-  // Warnings of the shared modules (content, cost, OTLP) reach the app's stderr once, via the app thread.
-  setWarnSink((message) => warner.warn(`worker:${message}`, message));
+  // Warnings of the shared modules (content, cost, OTLP) reach the app's stderr once, via the app
+  // thread, under their own key: the app thread's copy of the same problem (e.g. OTLP to the same
+  // endpoint from both threads) is then one warning, and a recovery here re-arms it there.
+  setWarnSink((message, key) => warner.warn(key, message), (key) => warner.reset(key));
   const push = (span: SpanData): void => {
     if (!sink.push(span)) Atomics.store(counters, DROPPED, sink.dropped);
   };

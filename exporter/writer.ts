@@ -4,6 +4,7 @@
 // and the caller keeps it for a retry on an unref'd backoff.
 
 import { closeSync, constants as fsConstants, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { openAppendRegular } from '../src/util/files.js';
 import type { Statement } from 'better-sqlite3';
 import { openForWriting, type Db } from './db.js';
 import {
@@ -287,8 +288,9 @@ export class CallLogWriter {
   private appendJsonl(lines: string): void {
     try {
       this.opts.onActivity?.('appending to the JSONL file');
-      // 'a' + O_APPEND: concurrent processes appending whole lines do not interleave mid-line.
-      this.jsonlFd ??= openSync(this.opts.jsonl!, 'a', 0o600);
+      // O_APPEND: concurrent processes appending whole lines do not interleave mid-line. Regular files
+      // only: a FIFO or a device could block this thread (and the call log behind it) for good.
+      this.jsonlFd ??= openAppendRegular(this.opts.jsonl!, 0o600);
       writeSync(this.jsonlFd, lines);
     } catch (e) {
       this.jsonlFailed = true;

@@ -2,7 +2,8 @@
 // options, so tests construct classes directly and never fight import-time env reads.
 // Bad values produce one warning naming the variable and the value, then the default.
 
-import { readFileSync } from 'node:fs';
+import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
+import { readRegularFile } from './util/files.js';
 import { warnOnce } from './util/warn.js';
 
 export type CaptureMode = 'none' | 'local' | 'all';
@@ -45,6 +46,36 @@ export interface LlmOtelConfig {
   tracesSampler: string;
   /** TLS files for an https OTLP endpoint (OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE / CLIENT_CERTIFICATE / CLIENT_KEY). */
   otlpTls: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** The URL spans are POSTed to (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces). */
+  otlpEndpoint: string;
+  /** OTEL_EXPORTER_OTLP_HEADERS merged with OTEL_EXPORTER_OTLP_TRACES_HEADERS (which wins per key). */
+  otlpHeaders: Record<string, string>;
+}
+
+/** Certificates and keys are a few KiB; the cap only bounds what a wrong path can cost at start. */
+const MAX_TLS_FILE_BYTES = 1024 * 1024;
+const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
+
+/** Where traces go, as the OTLP exporter spec says (the same rules as the OTel JS exporters). */
+function otlpEndpoint(env: Env): string {
+  const valid = (u: string): boolean => { try { new URL(u); return true; } catch { return false; } };
+  const specific = str(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  if (specific !== null) {
+    if (valid(specific)) return new URL(specific).toString(); // used as is (a bare origin gets its "/")
+    warnOnce('config:OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=${JSON.stringify(specific)} is not a URL; ignored`);
+  }
+  const base = str(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (base !== null) {
+    const url = `${base.endsWith('/') ? base : `${base}/`}v1/traces`;
+    if (valid(base) && valid(url)) return url;
+    warnOnce('config:OTEL_EXPORTER_OTLP_ENDPOINT', `OTEL_EXPORTER_OTLP_ENDPOINT=${JSON.stringify(base)} is not a URL; using ${DEFAULT_OTLP_TRACES_URL}`);
+  }
+  return DEFAULT_OTLP_TRACES_URL;
+}
+
+function otlpHeaders(env: Env): Record<string, string> {
+  // parseKeyPairsIntoRecord: the OTel JS parser of `k=v,k2=v2` (percent-decoded), as the SDK uses.
+  return { ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_HEADERS), ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS) };
 }
 
 type Env = Record<string, string | undefined>;
@@ -174,13 +205,15 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     const name = env[`OTEL_EXPORTER_OTLP_TRACES_${suffix}`] !== undefined ? `OTEL_EXPORTER_OTLP_TRACES_${suffix}` : `OTEL_EXPORTER_OTLP_${suffix}`;
     const file = str(env, name);
     if (file === null) continue;
-    try { otlpTls[field] = readFileSync(file); }
-    catch { warnOnce(`config:${name}`, `${name}=${JSON.stringify(file)} cannot be read; ignored`); }
+    try { otlpTls[field] = readRegularFile(file, MAX_TLS_FILE_BYTES); }
+    catch (e) { warnOnce(`config:${name}`, `${name}=${JSON.stringify(file)} cannot be read (${(e as Error).message}); ignored`); }
   }
 
   return {
     enabled,
     otlpTls,
+    otlpEndpoint: otlpEndpoint(env),
+    otlpHeaders: otlpHeaders(env),
     otlpChosen: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'].some((n) => str(env, n) !== null),
     tracesSampler: (str(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase(),
     db,

@@ -1,23 +1,17 @@
 // `node --import llm-otel/register app.(m)js`: installs the ESM loader hook (import-in-the-middle,
-// limited to `openai` — hooking every module breaks openai v4's ESM shims), then starts llm-otel.
-// Top-level await: the loader must acknowledge the hooked names before the app's imports run.
-import * as nodeModule from 'node:module';
-import { createAddHookMessageChannel } from 'import-in-the-middle';
+// limited to `openai`; src/esm-hook.ts), then starts llm-otel. With `--require llm-otel/register`
+// as well, whichever entry runs first installs the hook and starts the one pipeline; the other
+// finds both done.
+import { installOpenAIEsmHook } from './esm-hook.js';
 import { enabledByEnv, registerFromEnv } from './register.js';
+import { warnOnce } from './util/warn.js';
 
-const HOOK_KEY = Symbol.for('llm-otel.esm-hook');
-const g = globalThis as unknown as Record<symbol, boolean | undefined>;
-
-let wait: (() => Promise<void>) | undefined;
-if (enabledByEnv() && !g[HOOK_KEY] && typeof (nodeModule as any).register === 'function') {
+if (enabledByEnv()) {
   try {
-    const channel = createAddHookMessageChannel();
-    (nodeModule as any).register('import-in-the-middle/hook.mjs', import.meta.url, channel.registerOptions);
-    g[HOOK_KEY] = true;
-    wait = channel.waitForAllMessagesAcknowledged;
-  } catch {
-    // No ESM hook: CJS apps are still covered; ESM apps can call instrumentOpenAI(OpenAI).
+    installOpenAIEsmHook(import.meta.url);
+  } catch (e) {
+    // CJS apps are still covered; ESM apps can call instrumentOpenAI(OpenAI).
+    warnOnce('register:esm-hook', `cannot install the ESM loader hook (${(e as Error)?.message}): ESM imports of openai are not instrumented; call instrumentOpenAI(OpenAI)`);
   }
 }
 registerFromEnv();
-if (wait) await wait();

@@ -2,8 +2,10 @@
 import { start, type LlmOtelHandle } from './sdk/start.js';
 import { loadConfig } from './config.js';
 import { warnOnce } from './util/warn.js';
+import { inLoaderHooksThread } from './esm-hook.js';
 
 export function registerFromEnv(): LlmOtelHandle | undefined {
+  if (inLoaderHooksThread()) return undefined; // see esm-hook.ts
   try {
     return start();
   } catch (e) {
@@ -13,5 +15,6 @@ export function registerFromEnv(): LlmOtelHandle | undefined {
 }
 
 export function enabledByEnv(): boolean {
+  if (inLoaderHooksThread()) return false;
   try { return loadConfig().enabled; } catch { return false; }
 }

@@ -6,7 +6,7 @@
 //   model_pattern [model] (required), provider, input_per_mtok [input], cached_input_per_mtok
 //   [cached_input], output_per_mtok [output], currency (default USD), valid_from [from], valid_to [to].
 
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../util/files.js';
 import type { PriceRow } from './types.js';
 
 export interface PriceFile {
@@ -99,10 +99,13 @@ export function parsePriceFile(text: string, name = 'price file'): PriceFile {
   return { rows: list.map((r, i) => parsePriceRow(r, `${name} row ${i + 1}`)), aliases };
 }
 
+/** Far above any real price table (the built-in one is a few hundred rows); bounds start-up. */
+const MAX_PRICE_FILE_BYTES = 8 * 1024 * 1024;
+
 export function readPriceFile(path: string): PriceFile {
   let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) {
-    throw new PriceFileError(`cannot read price file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  try { text = readRegularFile(path, MAX_PRICE_FILE_BYTES).toString('utf8'); } catch (e) {
+    throw new PriceFileError(`cannot read price file ${path}: ${(e as Error).message}`);
   }
   return parsePriceFile(text, path);
 }

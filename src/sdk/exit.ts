@@ -24,6 +24,8 @@ export interface ExitHooks {
   /** Whether spans ended since the last flush. */
   dirty(): boolean;
   capMs: number;
+  /** The capped flush ran out of time and the process ends anyway (say what was lost). */
+  flushTimedOut?(): void;
 }
 
 /**
@@ -75,7 +77,10 @@ export function installExitHooks(h: ExitHooks): () => void {
       // A dead or slow collector: its exporter's retry timers would hold the finished app for up to
       // the export timeout. The app had nothing left to do (that is what beforeExit means), so end
       // now, exactly as the natural exit would have: same exit code, same 'exit' listeners.
-      if (!settled) endAsNaturalExit();
+      if (!settled) {
+        try { h.flushTimedOut?.(); } catch { /* exit must proceed */ }
+        endAsNaturalExit();
+      }
     });
   };
   const onSignal = (sig: NodeJS.Signals) => {
@@ -87,7 +92,9 @@ export function installExitHooks(h: ExitHooks): () => void {
       return;
     }
     try { h.abandonOpen(); h.drainFinal(); } catch { /* keep going */ }
-    void capped(h.flush(), h.capMs).finally(() => {
+    void capped(h.flush(), h.capMs).then((settled) => {
+      if (!settled) try { h.flushTimedOut?.(); } catch { /* the signal must proceed */ }
+    }).finally(() => {
       removeSignalHandlers();
       process.kill(process.pid, sig); // default action: terminate with the signal
     });

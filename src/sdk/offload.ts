@@ -21,7 +21,7 @@ import { tokenEstimator } from '../instrumentation/estimate.js';
 import { costAttributesOrNone, CostSpanProcessor, createPriceSource, type PriceBook, type PriceFile } from '../cost/index.js';
 import { INSTRUMENTATION_SCOPE } from '../semconv.js';
 import { VERSION } from '../version.js';
-import { createOtlpExporter, type OtlpTls } from './otlp.js';
+import { createOtlpExporter, type OtlpTarget } from './otlp.js';
 import { warnOnce } from '../util/warn.js';
 
 /** What the writer thread needs to finish calls (plain data: it crosses the thread boundary). */
@@ -33,7 +33,7 @@ export interface FinisherInit {
   keepContext?: string[];
   estimateTokens: boolean;
   prices: { path: string | null; overrides: PriceFile | null };
-  otlp: { protocol: 'http/protobuf' | 'http/json'; stripContent: boolean; tls: OtlpTls } | null;
+  otlp: (OtlpTarget & { stripContent: boolean }) | null;
   /** Build spans with the SDK's Span (it applies OTEL_*ATTRIBUTE*_LIMIT settings); else directly. */
   sdkSpans?: boolean;
 }
@@ -66,10 +66,10 @@ export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) 
   let exporter: SpanExporter | undefined;
   let batch: SpanProcessor | undefined;
   if (init.otlp) {
-    const tls = init.otlp.tls;
+    const { tls, stripContent, ...target } = init.otlp;
     // Buffers arrive as plain Uint8Arrays.
     const asBuf = (b: Uint8Array | undefined) => (b ? Buffer.from(b) : undefined);
-    exporter = createOtlpExporter(init.otlp.protocol, init.otlp.stripContent, { ca: asBuf(tls.ca), cert: asBuf(tls.cert), key: asBuf(tls.key) });
+    exporter = createOtlpExporter({ ...target, tls: { ca: asBuf(tls.ca), cert: asBuf(tls.cert), key: asBuf(tls.key) } }, stripContent);
     // Exports every half second (the SDK default is 5 s): this thread is not the app's, and spans
     // sent during the run leave little for the capped flush at exit.
     batch = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 });

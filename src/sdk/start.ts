@@ -16,7 +16,8 @@ import { OpenAIInstrumentation } from '../instrumentation/index.js';
 import { tokenEstimator } from '../instrumentation/estimate.js';
 import { abandonOpenCalls } from '../instrumentation/runtime.js';
 import { flushDeferred } from '../instrumentation/deferred.js';
-import { createOtlpExporter } from './otlp.js';
+import { createOtlpExporter, type OtlpTarget } from './otlp.js';
+import { warnExitFlushTimedOut } from './otlp-health.js';
 import { capped, installExitHooks } from './exit.js';
 import { warnOnce } from '../util/warn.js';
 import { CallLogSpanProcessor, isCallLogWriterThread } from '../../exporter/index.js';
@@ -70,6 +71,10 @@ class DirtyTracker implements SpanProcessor {
   onEnd(_s: ReadableSpan): void { this.ended++; }
   forceFlush(): Promise<void> { return Promise.resolve(); }
   shutdown(): Promise<void> { return Promise.resolve(); }
+}
+
+function otlpTarget(config: LlmOtelConfig): OtlpTarget {
+  return { protocol: config.otlpProtocol, endpoint: config.otlpEndpoint, headers: config.otlpHeaders, tls: config.otlpTls ?? {} };
 }
 
 function noopHandle(config: LlmOtelConfig): LlmOtelHandle {
@@ -128,7 +133,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     keepContext: config.keepContext ?? [],
     estimateTokens: true,
     prices: { path: config.db, overrides },
-    otlp: config.otlp ? { protocol: config.otlpProtocol, stripContent: config.captureContent !== 'all', tls: config.otlpTls ?? {} } : null,
+    otlp: config.otlp ? { ...otlpTarget(config), stripContent: config.captureContent !== 'all' } : null,
     sdkSpans: config.spanLimitsSet === true,
   } : undefined;
   let callLog: CallLogSpanProcessor | undefined;
@@ -144,7 +149,8 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   let otlpExporter: SpanExporter | undefined;
   let otlpProcessor: SpanProcessor | undefined;
   if (config.otlp) {
-    otlpExporter = createOtlpExporter(config.otlpProtocol, config.captureContent !== 'all', config.otlpTls);
+    // Detached: this thread's BatchSpanProcessor must not hold a finished app while an export waits.
+    otlpExporter = createOtlpExporter(otlpTarget(config), config.captureContent !== 'all', { detached: true });
     otlpProcessor = new BatchSpanProcessor(otlpExporter);
     processors.push(otlpProcessor);
   }
@@ -214,6 +220,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     flush: () => { flushedAt = ended(); return flushSpans(); },
     dirty: () => ended() !== flushedAt,
     capMs,
+    flushTimedOut: config.otlp ? () => warnExitFlushTimedOut(config.otlpEndpoint, capMs) : undefined,
   });
 
   return {

@@ -5,22 +5,32 @@ const KEY = Symbol.for('llm-otel.warned');
 const g = globalThis as unknown as Record<symbol, Set<string> | undefined>;
 const warned: Set<string> = (g[KEY] ??= new Set<string>());
 
-export type WarnSink = (message: string) => void;
+export type WarnSink = (message: string, key: string) => void;
 let sink: WarnSink = (m) => {
   try { process.stderr.write(`[llm-otel] ${m}\n`); } catch { /* stderr closed: nothing to do */ }
 };
+let onReset: ((key: string) => void) | undefined;
 
-/** Redirect warnings (tests). */
-export function setWarnSink(fn: WarnSink): void { sink = fn; }
+/**
+ * Redirect warnings (tests; the writer thread, which forwards them to the app's thread). `reset`
+ * hears resetWarning() too, so a forwarded key can warn again there after a recovery.
+ */
+export function setWarnSink(fn: WarnSink, reset?: (key: string) => void): void { sink = fn; onReset = reset; }
 
 export function warnOnce(key: string, message: string): void {
   if (warned.has(key)) return;
   warned.add(key);
-  sink(message);
+  sink(message, key);
 }
 
+/** Whether this thread already printed (or forwarded) the warning of `key`. */
+export function hasWarned(key: string): boolean { return warned.has(key); }
+
 /** Forget a key so the next occurrence warns again (after recovery). */
-export function resetWarning(key: string): void { warned.delete(key); }
+export function resetWarning(key: string): void {
+  warned.delete(key);
+  onReset?.(key);
+}
 
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
