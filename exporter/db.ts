@@ -1,7 +1,7 @@
 // Opening the call-log file for writing: create it private (0600), identify it before changing
 // anything (a newer or foreign DB must stay byte-for-byte untouched), then WAL + migrations.
 
-import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkDatabase, migrate } from './schema.js';
@@ -26,6 +26,18 @@ function createPrivate(path: string): void {
     // The folder is missing: create it (private too), then the file.
     makeFolders(dirname(path));
     closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NONBLOCK, 0o600));
+  }
+  removeOrphans(path);
+}
+
+/**
+ * A new file where a call log was deleted or moved away (while in use) may find that log's WAL and
+ * shared-memory files still at the path: SQLite would take them for the new file's and fail (or
+ * worse). They belong to no file now.
+ */
+function removeOrphans(path: string): void {
+  for (const suffix of ['-wal', '-shm', '-journal']) {
+    try { unlinkSync(path + suffix); } catch { /* none: the usual case */ }
   }
 }
 

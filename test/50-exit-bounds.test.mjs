@@ -242,7 +242,8 @@ for (const [what, change] of Object.entries(CHANGES)) {
     const go = join(dir, `go-${what}`);
     const run = launch(app, ['batches', '5'], { env: { LLM_OTEL_DB: db, TEST_GO: go } });
     // Let the first batch reach the file, then change it under the running app.
-    while (!existsSync(db) || calls(db) < 5) await new Promise((r) => setTimeout(r, 50));
+    const written = () => { try { return calls(db); } catch { return 0; } }; // the file may not have its tables yet
+    while (!existsSync(db) || written() < 5) await new Promise((r) => setTimeout(r, 50));
     change(db);
     writeFileSync(go, '');
     const r = await run;
@@ -255,8 +256,8 @@ for (const [what, change] of Object.entries(CHANGES)) {
       assert.ok(lines.length <= 3, r.stderr);
     } else {
       assert.equal(lines.length, 1, r.stderr);
+      // (A WAL file moved away without its -wal keeps only what was checkpointed: SQLite's rule.)
       assert.equal(calls(db), 5, 'the second batch is in the file now at the path');
-      if (what === 'moved') assert.equal(calls(`${db}.moved`), 5, 'the first batch is where the file went');
     }
   });
 }
