@@ -83,7 +83,9 @@ export class WorkerSink implements SpanSink {
   private readonly counters: Int32Array;
   private readonly events: MessagePort;
   private readonly drops: DropReporter;
-  private worker: Worker | null;
+  private worker: Worker | null = null;
+  /** Starts the thread (null once started). */
+  private spawn: (() => Worker) | null;
   private fallback: CallLogSink | null = null;
   /** Spans and call records not yet posted: sent together at the end of this turn of the event loop. */
   private outbox: QueueItem[] = [];
@@ -133,15 +135,33 @@ export class WorkerSink implements SpanSink {
     port1.unref();
     const init: WorkerInit = { [WORKER_MARK]: true, options: cloneableOptions(opts), shared, events: port2 };
     if (opts.finisher) init.finisher = opts.finisher;
-    // No execArgv and no NODE_OPTIONS: the app's `--import llm-otel/register` (either way) must not
-    // start a second SDK — and a second writer thread — inside the writer thread.
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env.NODE_OPTIONS;
-    this.worker = new Worker(workerFile, { workerData: init, transferList: [port2], execArgv: [], env, stdout: false, stderr: false });
-    this.worker.unref();
-    this.worker.on('error', (e) => this.fallBack(`writer thread failed: ${errorMessage(e)}`));
-    this.worker.on('exit', (code) => { if (!this.closed && !this.stopping) this.fallBack(`writer thread exited with code ${code}`); });
+    this.spawn = () => {
+      // No execArgv and no NODE_OPTIONS: the app's `--import llm-otel/register` (either way) must
+      // not start a second SDK — and a second writer thread — inside the writer thread.
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env.NODE_OPTIONS;
+      const worker = new Worker(workerFile, { workerData: init, transferList: [port2], execArgv: [], env, stdout: false, stderr: false });
+      worker.unref();
+      worker.on('error', (e) => this.fallBack(`writer thread failed: ${errorMessage(e)}`));
+      worker.on('exit', (code) => { if (!this.closed && !this.stopping) this.fallBack(`writer thread exited with code ${code}`); });
+      return worker;
+    };
     if (opts.drainOnExit !== false) this.cancelExit = drainOnExit(this);
+  }
+
+  /**
+   * The thread starts with the first call or span, not with the app: an app that never calls
+   * pays for no thread, opens no file, and ends at once.
+   */
+  private ensureThread(): void {
+    const spawn = this.spawn;
+    if (!spawn || this.closed) return;
+    this.spawn = null;
+    try {
+      this.worker = spawn();
+    } catch (e) {
+      this.fallBack(`cannot start the writer thread (${errorMessage(e)})`);
+    }
   }
 
   get pending(): number {
@@ -157,6 +177,7 @@ export class WorkerSink implements SpanSink {
 
   push(span: SpanData): boolean {
     if (this.closed) return false;
+    this.ensureThread();
     if (this.fallback) return this.fallback.push(span);
     return this.enqueue(span);
   }
@@ -166,7 +187,9 @@ export class WorkerSink implements SpanSink {
    * when it cannot take it (no finisher, fallen back, closed): the caller finishes it itself.
    */
   pushCall(rec: CallRecord): boolean {
-    if (this.closed || this.fallback || !this.opts.finisher) return false;
+    if (this.closed) return false;
+    this.ensureThread();
+    if (this.fallback || !this.opts.finisher) return false;
     this.callsPushed++;
     this.enqueue(rec); // false: dropped (queue full) and counted — like a span would be
     return true;
@@ -250,6 +273,12 @@ export class WorkerSink implements SpanSink {
     if (this.fallback) {
       this.closed = true;
       this.fallback.shutdown();
+      return;
+    }
+    if (!this.worker) {
+      // Never started: nothing to close.
+      this.closed = true;
+      this.spawn = null;
       return;
     }
     const ok = this.request(() => ({ ctl: 'close', gen: this.nextGen() }));
@@ -429,7 +458,7 @@ export class WorkerSink implements SpanSink {
    * calls it held, and make sure the process does not wait for it to end.
    */
   private abandon(): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.worker) return;
     const held = this.inFlight() + Atomics.load(this.counters, PENDING) + this.outbox.length;
     this.outbox = [];
     this.outboxUnits = 0;

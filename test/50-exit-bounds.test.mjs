@@ -136,6 +136,18 @@ test('a stuck thread and an app that makes no call: the app ends at once, nothin
   assert.deepEqual(ours(r.stderr), []);
 });
 
+test('an app that makes no call starts no thread and creates no file: nothing to wait for at exit', async () => {
+  const app = installApp(6, APP);
+  const db = join(dir, 'never-called.db');
+  // The fault would hang a thread at its start: with no call, no thread starts at all.
+  const fifo = mkfifo(join(dir, 'never-called.fifo'));
+  const r = await launch(app, ['exit3', '0'], { env: { LLM_OTEL_DB: db, LLM_OTEL_TEST_FAULT: `block-start:${fifo}` } });
+  assert.equal(r.code, 3, r.stderr);
+  assert.deepEqual(ours(r.stderr), []);
+  assert.equal(existsSync(db), false, 'no call, no call-log file');
+  assert.ok(r.afterWorkMs <= 1500, `ended ${r.afterWorkMs} ms after the app's work`);
+});
+
 // ── unusable paths end at once ─────────────────────────────────────────────────────────────────
 
 test('LLM_OTEL_DB under /proc (where mkdir -p spins): ends at once, one warning, one final count', async () => {
