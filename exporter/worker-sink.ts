@@ -252,6 +252,17 @@ export class WorkerSink implements SpanSink {
   }
 
   /**
+   * Waits (blocking, bounded like flushSync) until the thread has taken in everything sent so far:
+   * calls finished, their spans with the OTLP exporter. The rows are left to the thread's own
+   * schedule (or the exit drain). Before an exit's capped OTLP flush, so the cap covers only the
+   * network, not a thread still starting or finishing calls.
+   */
+  settle(): void {
+    if (this.fallback || this.closed || !this.hasWork()) return;
+    this.request(() => ({ ctl: 'flush', gen: this.nextGen(), exit: false, deadline: Date.now() + this.exitBusyMs, rows: false }));
+  }
+
+  /**
    * The process is ending: write what is left (bounded), then stop the thread where Node can end it
    * safely. `keepThread`: the thread keeps running afterwards (a signal's capped OTLP flush follows).
    */

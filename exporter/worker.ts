@@ -46,9 +46,11 @@ export interface WorkerInit {
 
 /**
  * `deadline`: epoch ms by which a flush must have answered (the app's thread is waiting). `exit`:
- * the process is ending (write what can be written, then only on request). `park`: stop for good.
+ * the process is ending (write what can be written, then only on request). `rows: false`: only
+ * answer once everything sent before was taken in (calls finished, spans handed to OTLP), without
+ * writing now. `park`: stop for good.
  */
-export type Control = { ctl: 'flush'; gen: number; exit: boolean; deadline: number } | { ctl: 'park' } | { ctl: 'close'; gen: number } | { ctl: 'export'; gen: number };
+export type Control = { ctl: 'flush'; gen: number; exit: boolean; deadline: number; rows?: false } | { ctl: 'park' } | { ctl: 'close'; gen: number } | { ctl: 'export'; gen: number };
 export type WorkerEvent = { w: 'warn'; key: string; message: string } | { w: 'reset'; key: string } | { w: 'exported'; gen: number };
 
 async function loadFinisher(init: FinisherInit, onSpan: (s: SpanData) => void, inDb: <T>(step: () => T) => T): Promise<Finisher> {
@@ -157,7 +159,7 @@ async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Prom
         // From now on the thread writes only when asked: at the process's end Node terminates it,
         // which must not happen inside a SQLite call.
         sink.quiet();
-      } else {
+      } else if (msg.rows !== false) {
         sink.flush(true, budget, msg.deadline);
       }
       done(msg.gen);

@@ -35,6 +35,7 @@ interface CallFinishingSink {
   callsPushed: number;
   pushCall(rec: CallRecord): boolean;
   flushExport(): Promise<void>;
+  settle(): void;
   onOrphanRecord: ((rec: CallRecord) => void) | null;
 }
 
@@ -203,6 +204,8 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   /** OTLP only, at exit: the rows are the exit drain's, which must not wait for the DB a second time. */
   const flushSpans = async (): Promise<void> => {
     try { flushDeferred(); } catch { /* never into the app */ }
+    // The writer thread first finishes the calls it was handed (bounded; it may still be starting).
+    try { finishing?.settle(); } catch { /* never into the app */ }
     await Promise.allSettled([
       (otlpProcessor?.forceFlush() ?? Promise.resolve()).then(() => otlpExporter?.forceFlush?.()),
       finishing?.flushExport(),
