@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
+import { runApp } from './helpers/run-app.mjs';
 import { installApp } from './helpers/matrix.mjs';
 
 const APP = 'exit-faults-app.mjs';
@@ -38,45 +39,20 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function childEnv(extra) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(LLM_OTEL_|OTEL_)/.test(k) || k === 'NODE_OPTIONS' || k === 'NODE_TEST_CONTEXT') continue;
-    env[k] = v;
-  }
-  return { ...env, TEST_OPENAI_URL: server.url, OTEL_TRACES_EXPORTER: 'none', ...extra };
-}
-
 /**
- * Runs an app; notes when it printed `doneText` (its own work is over) and when it ended.
+ * Runs an app; `afterWorkMs` is how long it ran after printing `doneText` (its own work is over).
  * `signal` is sent once `doneText` is printed. Killed after 40 s (then `timedOut`).
  */
-function launch(app, args, { env = {}, preload = true, doneText = 'calls done', signal = null } = {}) {
-  return new Promise((resolve, reject) => {
-    const flags = preload ? ['--import', 'llm-otel/register'] : [];
-    const child = spawn(process.execPath, [...flags, app, ...args], { cwd: join(app, '..'), env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let doneAt = null;
-    let timedOut = false;
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (doneAt === null && stdout.includes(doneText)) {
-        doneAt = Date.now();
-        if (signal) child.kill(signal);
-      }
-    });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, 40_000);
-    child.on('error', reject);
-    child.on('close', (code, sig) => {
-      clearTimeout(timer);
-      const endedAt = Date.now();
-      resolve({ code, signal: sig, stdout, stderr, timedOut, afterWorkMs: doneAt === null ? null : endedAt - doneAt });
-    });
+async function launch(app, args, { env = {}, preload = true, doneText = 'calls done', signal = null } = {}) {
+  const r = await runApp(app, {
+    args,
+    env: { TEST_OPENAI_URL: server.url, OTEL_TRACES_EXPORTER: 'none', ...env },
+    preload: preload ? 'import' : null,
+    signalWhen: signal ? { text: doneText, signal } : null,
+    mark: doneText,
+    timeoutMs: 40_000,
   });
+  return { ...r, afterWorkMs: r.afterMarkMs };
 }
 
 const ours = (stderr) => stderr.split('\n').filter((l) => l.startsWith('[llm-otel]'));

@@ -3,7 +3,7 @@
 // package's self-reference ("exports" of the repo's own package.json), for --import and --require.
 //
 //   const r = await runApp('test/.matrix/v6/basic.mjs', { preload: 'import', env: { ... } });
-//   r.code, r.signal, r.stdout, r.stderr, r.timedOut, r.durationMs
+//   r.code, r.signal, r.stdout, r.stderr, r.timedOut, r.durationMs, r.afterMarkMs
 
 import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
@@ -27,9 +27,11 @@ function inheritedEnv() {
  *   cwd        default: the app's directory
  *   timeoutMs  SIGKILL after this long (default 30 s); the result then has timedOut: true
  *   signalWhen { text, signal = 'SIGTERM' }: send the signal once stdout contains text
+ *   mark       text: the result's afterMarkMs is how long the process ran after stdout first
+ *              contained it (e.g. after the app said its own work was over); null if it never did
  */
 export function runApp(appPath, options = {}) {
-  const { env = {}, args = [], preload = null, nodeArgs = [], timeoutMs = 30_000, signalWhen = null } = options;
+  const { env = {}, args = [], preload = null, nodeArgs = [], timeoutMs = 30_000, signalWhen = null, mark = null } = options;
   const app = resolve(appPath);
   const cwd = options.cwd ?? dirname(app);
   const flags = [...nodeArgs];
@@ -49,10 +51,12 @@ export function runApp(appPath, options = {}) {
     let stderr = '';
     let timedOut = false;
     let signalled = false;
+    let markedAt = null;
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d) => {
       stdout += d;
+      if (mark !== null && markedAt === null && stdout.includes(mark)) markedAt = process.hrtime.bigint();
       if (signalWhen && !signalled && stdout.includes(signalWhen.text)) {
         signalled = true;
         child.kill(signalWhen.signal ?? 'SIGTERM');
@@ -63,8 +67,10 @@ export function runApp(appPath, options = {}) {
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      resolvePromise({ code, signal, stdout, stderr, timedOut, durationMs });
+      const now = process.hrtime.bigint();
+      const durationMs = Number(now - started) / 1e6;
+      const afterMarkMs = markedAt === null ? null : Number(now - markedAt) / 1e6;
+      resolvePromise({ code, signal, stdout, stderr, timedOut, durationMs, afterMarkMs });
     });
   });
 }
