@@ -50,9 +50,12 @@ function cloneableOptions(o: CallLogSinkOptions): CallLogSinkOptions {
 const OUTBOX_MAX = 256;
 /** What the thread does inside better-sqlite3 (see stopThread). */
 const IN_SQLITE: ReadonlySet<Activity> = new Set<Activity>(['opening', 'writing', 'checkpointing', 'closing']);
-/** How long a flush or exit waits for a thread that is still starting, before its own wait (ms). */
-const START_ALLOWANCE_MS = 3000;
-/** A starting thread neither runnable nor using CPU for this long is blocked, not loading (ms). */
+/**
+ * How long a flush or an exit waits at most for a thread that is slow but making progress — still
+ * starting (loading its code), or finishing calls on a machine whose cores are busy (ms).
+ */
+const SLOW_ALLOWANCE_MS = 3000;
+/** A thread neither runnable nor using CPU for this long is blocked, not slow (ms). */
 const STALL_MS = 500;
 
 /**
@@ -372,28 +375,47 @@ export class WorkerSink implements SpanSink {
     return true;
   }
 
-  /**
-   * A thread still starting gets up to START_ALLOWANCE_MS to finish (it loads code) — as long as it
-   * is using the CPU: one blocked for STALL_MS (a system call that does not return) is not waited for.
-   */
+  /** A thread still starting: waited for as long as it makes progress (waitFor), from the start. */
   private waitForStart(): boolean {
     const starting = ACTIVITIES.indexOf('starting');
-    const deadline = Date.now() + START_ALLOWANCE_MS;
-    let cpu = -1;
-    let progressAt = Date.now();
-    for (let left = START_ALLOWANCE_MS; left > 0; left = deadline - Date.now()) {
-      if (Atomics.wait(this.counters, ACTIVITY, starting, Math.min(left, 50)) !== 'timed-out' || Atomics.load(this.counters, ACTIVITY) !== starting) {
-        if (Atomics.load(this.counters, ACTIVITY) !== starting) return true;
-      }
-      const now = threadProgress(Atomics.load(this.counters, TID));
-      if (now === null || now.runnable || now.cpu !== cpu) { cpu = now?.cpu ?? -1; progressAt = Date.now(); } else if (Date.now() - progressAt >= STALL_MS) return false;
-    }
-    return Atomics.load(this.counters, ACTIVITY) !== starting;
+    return this.waitFor(ACTIVITY, () => Atomics.load(this.counters, ACTIVITY) !== starting, 0);
   }
 
   /**
-   * Posts a control message and waits (blocking) for the worker to acknowledge it: at most
-   * flushTimeoutMs, after at most START_ALLOWANCE_MS for a thread still starting.
+   * Waits (blocking) until `done()`, woken by changes of counter `slot`: up to `baseMs`; then on
+   * while the thread makes progress — it uses the CPU or waits for one (a busy machine) — up to
+   * SLOW_ALLOWANCE_MS in all; not once it has been blocked (asleep, no CPU) for STALL_MS: a
+   * system call that does not return is not waited for. Where progress cannot be read (not
+   * Linux), `baseMs` only (SLOW_ALLOWANCE_MS for a start).
+   */
+  private waitFor(slot: number, done: () => boolean, baseMs: number): boolean {
+    const started = Date.now();
+    const cap = started + Math.max(baseMs, SLOW_ALLOWANCE_MS);
+    let cpu = -1;
+    let progressAt = started;
+    for (;;) {
+      const seen = Atomics.load(this.counters, slot);
+      if (done()) return true;
+      const now = Date.now();
+      if (now >= cap) return false;
+      if (now - started >= baseMs) {
+        const p = threadProgress(Atomics.load(this.counters, TID));
+        if (p === null) {
+          if (baseMs > 0) return false;
+        } else if (p.runnable || p.cpu !== cpu) {
+          cpu = p.cpu;
+          progressAt = now;
+        } else if (now - progressAt >= STALL_MS) {
+          return false;
+        }
+      }
+      Atomics.wait(this.counters, slot, seen, Math.min(50, cap - now));
+    }
+  }
+
+  /**
+   * Posts a control message and waits (blocking) for the worker to acknowledge it: flushTimeoutMs,
+   * or longer while a slow thread makes progress (waitFor); after it has started (waitForStart).
    */
   private request(make: () => Control & { gen: number }): boolean {
     if (this.stopping) return false;
@@ -405,15 +427,7 @@ export class WorkerSink implements SpanSink {
     } catch {
       return false;
     }
-    const deadline = Date.now() + this.flushTimeoutMs;
-    let ok = false;
-    for (;;) {
-      const cur = Atomics.load(this.counters, DONE);
-      if (((cur - msg.gen) | 0) >= 0) { ok = true; break; }
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      Atomics.wait(this.counters, DONE, cur, left);
-    }
+    const ok = this.waitFor(DONE, () => ((Atomics.load(this.counters, DONE) - msg.gen) | 0) >= 0, this.flushTimeoutMs);
     if (!ok) this.unanswered = msg.gen;
     this.pumpEvents();
     return ok;
