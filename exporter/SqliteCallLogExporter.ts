@@ -11,7 +11,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { SpanSink } from './sink.js';
 import { createSpanSink, type SinkChoice } from './worker-sink.js';
 import { toSpanData } from './rows.js';
-import { errorMessage } from '../src/util/warn.js';
+import { errorMessage } from '../src/core/warn.js';
 
 export type SqliteCallLogExporterOptions = SinkChoice;
 

@@ -17,5 +17,5 @@ export {
   migrate, checkDatabase, schemaVersion, MIGRATIONS, SCHEMA_VERSION, APPLICATION_ID,
   SchemaVersionError, ForeignDatabaseError,
 } from './schema.js';
-export { openForWriting, type Db, type OpenOptions } from './db.js';
+export { openForWriting, type Db, type OpenOptions } from './open.js';
 export { openReadOnly, CallLogMissingError, type ReadOnlyOptions } from './store.js';

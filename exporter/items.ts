@@ -1,9 +1,9 @@
 // What travels to the writer thread: span data (mapped to rows there) or an LLM call's record
-// (finished there: see src/sdk/offload.ts). Both sides count the same size for each item, so the
+// (finished there: see src/pipeline/finisher.ts). Both sides count the same size for each item, so the
 // bytes-in-transit bound holds.
 
 import { spanDataSize, type SpanData } from './rows.js';
-import type { CallRecord } from '../src/instrumentation/finish.js';
+import type { CallRecord } from '../src/finish/finish.js';
 
 export type QueueItem = SpanData | CallRecord;
 

@@ -9,7 +9,7 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
 import type { SpanSink } from './sink.js';
 import { createSpanSink, type SinkChoice } from './worker-sink.js';
 import { toSpanData } from './rows.js';
-import { errorMessage, warnOnce } from '../src/util/warn.js';
+import { errorMessage, warnOnce } from '../src/core/warn.js';
 
 export type CallLogSpanProcessorOptions = SinkChoice;
 

@@ -11,14 +11,14 @@ import { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
 import { defaultWarner, type Warner } from './writer.js';
 import type { SpanData } from './rows.js';
 import { itemUnits, SIZE_UNIT, type QueueItem } from './items.js';
-import type { CallRecord } from '../src/instrumentation/finish.js';
-import type { FinisherInit } from '../src/sdk/offload.js';
-import { abandonThreadAtExit, drainOnExit } from './exit.js';
+import type { CallRecord } from '../src/finish/finish.js';
+import type { FinisherInit } from '../src/pipeline/finisher.js';
+import { abandonThreadAtExit, drainOnExit } from '../src/thread/exit-guard.js';
 import { EXIT_BUSY_TIMEOUT_MS } from './sink.js';
 import { exporterFile } from './locate.js';
 import { WORKER_MARK, CONSUMED, CONSUMED_UNITS, DONE, PENDING, DROPPED, ACTIVITY, ACTIVITIES, TID, STOP, COUNTER_SLOTS, type Activity, type Control, type WorkerEvent, type WorkerInit } from './worker.js';
 import { DropReporter } from './drops.js';
-import { errorMessage } from '../src/util/warn.js';
+import { errorMessage } from '../src/core/warn.js';
 
 export interface WorkerSinkOptions extends CallLogSinkOptions {
   /**

@@ -1,6 +1,6 @@
 // The writer thread. It owns the SQLite connection, so the app's event loop never waits on a
 // transaction, a lock, or the disk. Spans (plain data) and LLM call records (finished here, see
-// src/sdk/offload.ts) arrive in batches, one message per 25 ms or 256 items; control
+// src/pipeline/finisher.ts) arrive in batches, one message per 25 ms or 256 items; control
 // messages ask for a flush and are acknowledged through shared memory, so the app's thread can
 // wait for them synchronously (process 'exit', signal handlers).
 
@@ -13,9 +13,9 @@ import { CallLogSink, type CallLogSinkOptions } from './sink.js';
 import type { Warner } from './writer.js';
 import { toSpanData, type SpanData } from './rows.js';
 import { itemUnits, type QueueItem } from './items.js';
-import type { CallRecord } from '../src/instrumentation/finish.js';
-import type { Finisher, FinisherInit } from '../src/sdk/offload.js';
-import { setWarnSink } from '../src/util/warn.js';
+import type { CallRecord } from '../src/finish/finish.js';
+import type { Finisher, FinisherInit } from '../src/pipeline/finisher.js';
+import { setWarnSink, errorMessage } from '../src/core/warn.js';
 import { estimateTextTokens } from '../src/tokens/index.js';
 
 export const WORKER_MARK = 'llmOtelCallLogWriter';
@@ -40,7 +40,7 @@ export interface WorkerInit {
   options: CallLogSinkOptions;
   shared: SharedArrayBuffer;
   events: MessagePort;
-  /** Set when this thread also finishes LLM calls (records from instrumentation/finish.ts). */
+  /** Set when this thread also finishes LLM calls (records from src/finish/). */
   finisher?: FinisherInit;
 }
 
@@ -55,7 +55,7 @@ export type WorkerEvent = { w: 'warn'; key: string; message: string } | { w: 're
 
 async function loadFinisher(init: FinisherInit, onSpan: (s: SpanData) => void, inDb: <T>(step: () => T) => T): Promise<Finisher> {
   // Loaded only when asked for: a writer without it starts as light as before.
-  const { createFinisher } = await import('../src/sdk/offload.js');
+  const { createFinisher } = await import('../src/pipeline/finisher.js');
   return createFinisher(init, (span) => { const d = toSpanData(span); if (d) onSpan(d); }, inDb);
 }
 
@@ -119,7 +119,7 @@ async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Prom
     // No DB and no JSONL (a thread that only exports over OTLP): no rows to map.
     const keepRows = !!(init.options.path || init.options.jsonl);
     try { finisher = await loadFinisher(init.finisher, keepRows ? push : () => undefined, inDb); } catch (e) {
-      warner.warn('offload:load', `the writer thread cannot finish LLM calls (${(e as Error)?.message}); they are not recorded`);
+      warner.warn('offload:load', `the writer thread cannot finish LLM calls (${errorMessage(e)}); they are not recorded`);
     }
   }
   // The tokenizer's tables take a while to load: while starting (an exit waits for a start), not

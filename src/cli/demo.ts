@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { runDemo } from '../demo/index.js';
 import { dbOption } from './options.js';
-import { dbPath } from './db.js';
+import { dbPath } from './call-log.js';
 
 export function registerDemo(program: Command): void {
   const cmd = program.command('demo')

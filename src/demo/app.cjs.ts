@@ -6,6 +6,7 @@
 
 import OpenAI from 'openai';
 import { withAgent, withLlmContext, withTool } from '../index.js';
+import { errorMessage } from '../core/warn.js';
 
 const baseURL = process.argv[2];
 const client = new OpenAI({ apiKey: 'demo-key-not-needed', baseURL, maxRetries: 2 });
@@ -85,6 +86,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`demo app failed: ${(e as Error)?.message ?? String(e)}\n`);
+  process.stderr.write(`demo app failed: ${errorMessage(e) ?? String(e)}\n`);
   process.exitCode = 1;
 });

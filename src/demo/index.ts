@@ -3,12 +3,12 @@
 // log — then prints `stats --by model` and the agent's `trace` for the calls it just made.
 
 import { spawn } from 'node:child_process';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../config/config.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openRead, openWrite } from '../cli/db.js';
+import { openRead, openWrite } from '../cli/call-log.js';
 import { CliError, notFound, usage } from '../cli/errors.js';
 import { statsFromCalls, renderStats } from '../cli/stats.js';
 import { buildTrace, renderTrace } from '../cli/trace.js';

@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { estimateChatTokens, estimateOutputTokens, estimateTextTokens } from '../tokens/index.js';
+import { errorMessage } from '../core/warn.js';
 
 export interface DemoServer {
   url: string;
@@ -142,7 +143,7 @@ export async function startDemoServer(): Promise<DemoServer> {
         else if (req.method === 'POST' && path.endsWith('/embeddings')) embeddings(res, body);
         else send(res, 404, { error: { message: `demo server: no route ${req.method} ${path}`, type: 'invalid_request_error' } });
       } catch (e) {
-        send(res, 400, { error: { message: `demo server: bad request (${(e as Error).message})`, type: 'invalid_request_error' } });
+        send(res, 400, { error: { message: `demo server: bad request (${errorMessage(e)})`, type: 'invalid_request_error' } });
       }
     });
   });

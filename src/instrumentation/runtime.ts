@@ -4,10 +4,10 @@
 
 import type { Tracer } from '@opentelemetry/api';
 import type { ContentOptions } from '../content/index.js';
-import type { ApiAdapter } from './types.js';
+import type { ApiAdapter } from '../adapters/types.js';
 import { flushDeferred } from './deferred.js';
-import type { ReservedIdGenerator } from './ids.js';
-import type { CallRecord } from './finish.js';
+import type { ReservedIdGenerator } from '../finish/ids.js';
+import type { CallRecord } from '../finish/finish.js';
 
 export interface TokenEstimator {
   /** Input tokens of a request body for this API family. */

@@ -1,7 +1,7 @@
-// Request attributes shared by the API families. 0 is a value, not absence (DESIGN §5).
+// Request attributes shared by the API families. 0 is a value, not absence (README, "Spans").
 
 import type { Attributes } from '@opentelemetry/api';
-import * as S from '../semconv.js';
+import * as S from '../core/semconv.js';
 import { capField } from '../content/index.js';
 
 export function isNum(v: unknown): v is number {

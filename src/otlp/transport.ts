@@ -10,8 +10,8 @@ import * as https from 'node:https';
 import { gzip } from 'node:zlib';
 import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
-import { VERSION } from '../version.js';
-import { describeHttpStatus, describeNetworkError, type ExportHealth } from './otlp-health.js';
+import { VERSION } from '../core/version.js';
+import { describeHttpStatus, describeNetworkError, type ExportHealth } from './health.js';
 
 const MAX_RETRIES = 5;
 const INITIAL_BACKOFF_MS = 1000;

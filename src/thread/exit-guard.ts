@@ -8,8 +8,8 @@
 // the app's own 'exit' listeners have run, the process ends here with the same exit code.
 
 import { existsSync } from 'node:fs';
-import { hardExit } from '../src/util/hard-exit.js';
-import { printFatalError, watchFatalErrors } from '../src/util/fatal-report.js';
+import { hardExit } from './hard-exit.js';
+import { printFatalError, watchFatalErrors } from './fatal-report.js';
 
 export interface ExitDrainable { drainOnExit(): void }
 

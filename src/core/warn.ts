@@ -26,6 +26,13 @@ export function warnOnce(key: string, message: string): void {
 /** Whether this thread already printed (or forwarded) the warning of `key`. */
 export function hasWarned(key: string): boolean { return warned.has(key); }
 
+/**
+ * Where a component reports problems: `warn` prints once per key, `reset` re-arms a key after
+ * recovery. Components take one (tests inject a recorder; the writer thread forwards to the app's
+ * thread); the default is the process-wide channel below.
+ */
+export interface Warner { warn(key: string, message: string): void; reset(key: string): void }
+
 /** Forget a key so the next occurrence warns again (after recovery). */
 export function resetWarning(key: string): void {
   warned.delete(key);
@@ -36,3 +43,6 @@ export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   try { return String(e); } catch { return 'unknown error'; }
 }
+
+/** The process-wide channel as a Warner. */
+export const defaultWarner: Warner = { warn: warnOnce, reset: resetWarning };

@@ -1,7 +1,7 @@
 // Responses API: `responses.create` (and `responses.parse` / `responses.stream`, which reach it).
 
 import type { Attributes } from '@opentelemetry/api';
-import * as S from '../semconv.js';
+import * as S from '../core/semconv.js';
 // One rule for the span's finish reason and the output message's (content/responses.ts).
 import { responsesFinishReason, responsesRequestContent, responsesResponseOutput, type ContentOptions } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';

@@ -3,7 +3,7 @@
 // apps whose provider always reports usage never pay for it.
 
 import { estimateChatTokens, estimateTextTokens, type EstimateMessage } from '../tokens/index.js';
-import type { TokenEstimator } from './runtime.js';
+import type { TokenEstimator } from '../instrumentation/runtime.js';
 
 function asMessages(body: Record<string, any>, api: string): EstimateMessage[] {
   if (api === 'chat.completions') return Array.isArray(body.messages) ? body.messages : [];

@@ -9,10 +9,10 @@ import { createOtlpHttpExporterMetrics, getSharedConfigurationFromEnvironment } 
 import { JsonTraceSerializer, ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { CONTENT_ATTRIBUTES } from '../semconv.js';
-import { encodeTraceRequest } from './otlp-proto.js';
-import { HttpTransport } from './otlp-transport.js';
-import { ExportHealth } from './otlp-health.js';
+import { CONTENT_ATTRIBUTES } from '../core/semconv.js';
+import { encodeTraceRequest } from './proto.js';
+import { HttpTransport } from './transport.js';
+import { ExportHealth } from './health.js';
 
 const CONTENT = new Set(CONTENT_ATTRIBUTES);
 
@@ -96,7 +96,7 @@ function serializerFor(protocol: OtlpTarget['protocol'], stripContent: boolean):
       ? { serializeRequest: (spans) => JsonTraceSerializer.serializeRequest(spans.map(withoutContent)), deserializeResponse: (d) => JsonTraceSerializer.deserializeResponse(d) }
       : JsonTraceSerializer;
   }
-  // Protobuf: otlp-proto.ts, one pass, content attributes left out while writing.
+  // Protobuf: proto.ts, one pass, content attributes left out while writing.
   const skip = stripContent ? CONTENT : undefined;
   return { serializeRequest: (spans) => encodeTraceRequest(spans, skip), deserializeResponse: (d) => ProtobufTraceSerializer.deserializeResponse(d) };
 }

@@ -5,8 +5,8 @@
 // app's own label for its code and is never redacted.
 
 import type { Attributes } from '@opentelemetry/api';
-import * as S from '../semconv.js';
-import type { LlmContext } from '../context.js';
+import * as S from '../core/semconv.js';
+import type { LlmContext } from '../context/context.js';
 import type { ContentOptions } from '../content/index.js';
 
 /**
@@ -28,7 +28,7 @@ export function addContextAttributes(attrs: Attributes, llm: LlmContext, o: Pick
     const all = redact !== undefined && !keep?.has('metadata');
     for (const k in metadata) {
       const v: unknown = metadata[k];
-      // Objects were made JSON text when the scope was entered (context-values.ts).
+      // Objects were made JSON text when the scope was entered (context/values.ts).
       if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
       const mask = all && !keep?.has(`metadata.${k}`);
       attrs[S.LLM_OTEL_METADATA_PREFIX + (mask ? redact!(k) : k)] = mask && typeof v === 'string' ? redact!(v) : v;

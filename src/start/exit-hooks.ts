@@ -8,7 +8,7 @@
 //   otherwise we flush (capped) and re-raise the signal so the exit code stays 128+signal.
 // Every wait is bounded: the drain by the sink's exit budget, OTLP by capMs.
 
-import { beforeExitDrain } from '../../exporter/exit.js';
+import { beforeExitDrain } from '../thread/exit-guard.js';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 

@@ -5,7 +5,7 @@
 // one must not be copied on every call. What cannot be read becomes a marker; the call is recorded.
 // A small metadata object of strings and numbers costs a loop over its keys.
 
-import { truncateText } from './content/truncate.js';
+import { truncateText } from '../content/truncate.js';
 
 export type MetadataValue = string | number | boolean;
 

@@ -1,5 +1,5 @@
 // The writer thread's half of an LLM call: it receives the plain record the app's thread captured
-// (instrumentation/finish.ts) and does everything else there — summary, content conversion and
+// (src/finish/finish.ts) and does everything else there — summary, content conversion and
 // redaction, token estimates, cost, the OTel span, the call-log rows and the OTLP export. The app's
 // thread keeps only the capture (ids, times, references) and one structured clone per batch.
 //
@@ -15,14 +15,14 @@ import {
   type ReadableSpan, type Span, type SpanExporter, type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { createRedactor, type RedactOptions } from '../content/index.js';
-import { callAttributes, emitSpan, emitWithAttributes, endAttributes, spanName, type CallRecord, type FinishEnv } from '../instrumentation/finish.js';
-import { ReservedIdGenerator } from '../instrumentation/ids.js';
-import { tokenEstimator } from '../instrumentation/estimate.js';
+import { callAttributes, emitSpan, emitWithAttributes, endAttributes, spanName, type CallRecord, type FinishEnv } from '../finish/finish.js';
+import { ReservedIdGenerator } from '../finish/ids.js';
+import { tokenEstimator } from '../finish/estimate.js';
 import { costAttributesOrNone, CostSpanProcessor, createPriceSource, type PriceBook, type PriceFile } from '../cost/index.js';
-import { INSTRUMENTATION_SCOPE } from '../semconv.js';
-import { VERSION } from '../version.js';
-import { createOtlpExporter, type OtlpTarget } from './otlp.js';
-import { warnOnce } from '../util/warn.js';
+import { INSTRUMENTATION_SCOPE } from '../core/semconv.js';
+import { VERSION } from '../core/version.js';
+import { createOtlpExporter, type OtlpTarget } from '../otlp/exporter.js';
+import { warnOnce, errorMessage } from '../core/warn.js';
 
 /** What the writer thread needs to finish calls (plain data: it crosses the thread boundary). */
 export interface FinisherInit {
@@ -100,7 +100,7 @@ export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) 
       try {
         if (direct) direct.emit(rec, env); else emitSpan(rec, env);
       } catch (e) {
-        warnOnce('offload:finish', `could not finish an LLM call on the writer thread (${(e as Error)?.message})`);
+        warnOnce('offload:finish', `could not finish an LLM call on the writer thread (${errorMessage(e)})`);
       }
     },
     // The processor's flush sends what it holds but does not wait for an export its timer already
@@ -135,7 +135,7 @@ class DirectSpans {
     const parentRef = record.parent;
     // Mirrors the parent-based sampler (the app thread's already said yes; this is belt and braces).
     if (parentRef && (parentRef.traceFlags & TraceFlags.SAMPLED) === 0) return;
-    const { rec, attrs: raw, errorMessage } = callAttributes(record, env);
+    const { rec, attrs: raw, spanError } = callAttributes(record, env);
     // What the SDK's Span keeps of the attributes: valid values under non-empty keys. They are
     // built by our own code, so a copy is made only in the rare case that one is not.
     let all = 0;
@@ -143,7 +143,7 @@ class DirectSpans {
     for (const k in raw) { all++; if (kept(k, raw[k])) count++; }
     // Past the SDK's default attribute count limit, counting the cost attributes still to come (a
     // call with much metadata): its Span decides which to drop and counts them.
-    if (count + 3 > SDK_DEFAULT_ATTRIBUTE_COUNT_LIMIT) { emitWithAttributes(rec, raw, errorMessage, env); return; }
+    if (count + 3 > SDK_DEFAULT_ATTRIBUTE_COUNT_LIMIT) { emitWithAttributes(rec, raw, spanError, env); return; }
     const attributes = count === all ? raw : validOnly(raw);
     const startTime = millisToHrTime(rec.started);
     let endTime = millisToHrTime(rec.ended);
@@ -157,7 +157,7 @@ class DirectSpans {
       { traceId: rec.traceId, spanId: rec.spanId, traceFlags: TraceFlags.SAMPLED, traceState },
       parentRef ? { traceId: parentRef.traceId, spanId: parentRef.spanId, traceFlags: parentRef.traceFlags & TraceFlags.SAMPLED, isRemote: parentRef.isRemote, traceState } : undefined,
       startTime, endTime, duration,
-      errorMessage !== undefined ? { code: SpanStatusCode.ERROR, message: errorMessage } : { code: SpanStatusCode.UNSET },
+      spanError !== undefined ? { code: SpanStatusCode.ERROR, message: spanError } : { code: SpanStatusCode.UNSET },
       attributes, this.resource, this.scope,
     );
     for (const p of this.processors) p.onEnd(span);

@@ -1,7 +1,7 @@
 // Chat Completions: `chat.completions.create` (and every helper that reaches it).
 
 import type { Attributes } from '@opentelemetry/api';
-import * as S from '../semconv.js';
+import * as S from '../core/semconv.js';
 import { chatRequestContent, chatResponseOutput, type ContentOptions } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
 import { commonSamplingAttributes, finishReasons, isNum, outputType, setNum, setStr } from './request.js';

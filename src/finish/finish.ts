@@ -5,21 +5,21 @@
 
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
-import * as S from '../semconv.js';
+import * as S from '../core/semconv.js';
 import { callContentBudget, capField, cleanText, type ContentOptions } from '../content/index.js';
-import { warnOnce } from '../util/warn.js';
-import type { ErrorInfo } from './errors.js';
-import type { ApiAdapter, ResponseSummary, Usage } from './types.js';
-import type { TokenEstimator } from './runtime.js';
+import { warnOnce, errorMessage } from '../core/warn.js';
+import type { ErrorInfo } from '../adapters/errors.js';
+import type { ApiAdapter, ResponseSummary, Usage } from '../adapters/types.js';
+import type { TokenEstimator } from '../instrumentation/runtime.js';
 import type { ReservedIdGenerator } from './ids.js';
-import type { ServerInfo } from './provider.js';
-import type { LlmContext } from '../context.js';
-import { chatAdapter } from './chat.js';
-import { responsesAdapter } from './responses.js';
-import { completionsAdapter } from './completions.js';
-import { embeddingsAdapter } from './embeddings.js';
+import type { ServerInfo } from '../adapters/provider.js';
+import type { LlmContext } from '../context/context.js';
+import { chatAdapter } from '../adapters/chat.js';
+import { responsesAdapter } from '../adapters/responses.js';
+import { completionsAdapter } from '../adapters/completions.js';
+import { embeddingsAdapter } from '../adapters/embeddings.js';
 import { addContextAttributes } from './context-attributes.js';
-import { MAX_RESULT_DEPTH, withinDepth } from './limits.js';
+import { MAX_RESULT_DEPTH, withinDepth } from '../adapters/limits.js';
 
 const MAX_ERROR_MESSAGE = 1000;
 
@@ -141,14 +141,14 @@ export function startAttributes(rec: CallStartFields, content?: ContentOptions):
     if (adapter.operation !== 'embeddings' && typeof body.stream === 'boolean') attrs[S.GEN_AI_REQUEST_STREAM] = body.stream;
     Object.assign(attrs, adapter.requestAttributes(body));
   } catch (e) {
-    warnOnce('instrumentation:request', `could not read an openai request's parameters (${(e as Error)?.message}); the call is recorded without them`);
+    warnOnce('instrumentation:request', `could not read an openai request's parameters (${errorMessage(e)}); the call is recorded without them`);
   }
   try {
     const conv = llm.conversationId ?? conversationFromBody(body);
     addContextAttributes(attrs, llm, content, conv === undefined ? undefined : capField(conv));
   } catch (e) {
-    // The context is plain data by construction (context-values.ts); this only guards the record.
-    warnOnce('instrumentation:context', `could not record an LLM call's context (${(e as Error)?.message}); the call is recorded without it`);
+    // The context is plain data by construction (context/values.ts); this only guards the record.
+    warnOnce('instrumentation:context', `could not record an LLM call's context (${errorMessage(e)}); the call is recorded without it`);
   }
   if (rec.parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = rec.parentCallId;
   return attrs;
@@ -165,12 +165,12 @@ function conversationFromBody(body: Record<string, any>): string | undefined {
 export function endAttributes(record: CallRecord, attrs: Attributes, env: FinishEnv): string | undefined {
   const rec = materialize(record);
   const adapter = ADAPTERS[rec.api];
-  let errorMessage: string | undefined;
+  let spanError: string | undefined;
   try {
     let summary: ResponseSummary | undefined;
     if (rec.hasResult) {
       try { summary = adapter.summarize(rec.result); }
-      catch (e) { warnOnce('instrumentation:result', `could not read an openai result (${(e as Error)?.message}); the call itself is unaffected`); }
+      catch (e) { warnOnce('instrumentation:result', `could not read an openai result (${errorMessage(e)}); the call itself is unaffected`); }
     }
     if (summary) for (const k in summary.attributes) attrs[k] = summary.attributes[k];
     let usage: Usage | undefined = summary?.usage;
@@ -199,7 +199,7 @@ export function endAttributes(record: CallRecord, attrs: Attributes, env: Finish
           const out = summary.output(withBudget(env.content));
           if (out.length) attrs[S.GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(out);
         } catch (e) {
-          warnOnce('content:output', `could not record response content (${(e as Error)?.message}); the call itself is unaffected`);
+          warnOnce('content:output', `could not record response content (${errorMessage(e)}); the call itself is unaffected`);
         }
       }
     }
@@ -207,31 +207,31 @@ export function endAttributes(record: CallRecord, attrs: Attributes, env: Finish
     if (error) {
       attrs[S.ERROR_TYPE] = capField(error.errorType);
       // A cancellation is the app's choice, not a failure: the span status stays UNSET.
-      if (rec.status === 'error' || rec.status === 'timeout') errorMessage = errorText(error.message, env.content);
+      if (rec.status === 'error' || rec.status === 'timeout') spanError = errorText(error.message, env.content);
     }
   } catch (e) {
-    warnOnce('instrumentation:end', `could not finish an LLM span cleanly (${(e as Error)?.message})`);
+    warnOnce('instrumentation:end', `could not finish an LLM span cleanly (${errorMessage(e)})`);
   }
-  return errorMessage;
+  return spanError;
 }
 
 /** Every attribute of a finished call's span, and its status message when it failed. */
-export function callAttributes(record: CallRecord, env: FinishEnv): { rec: CallRecord; attrs: Attributes; errorMessage: string | undefined } {
+export function callAttributes(record: CallRecord, env: FinishEnv): { rec: CallRecord; attrs: Attributes; spanError: string | undefined } {
   const rec = materialize(record);
   let attrs: Attributes;
   try { attrs = startAttributes(rec, env.content); } catch { attrs = {}; }
-  const errorMessage = endAttributes(rec, attrs, env);
-  return { rec, attrs, errorMessage };
+  const spanError = endAttributes(rec, attrs, env);
+  return { rec, attrs, spanError };
 }
 
 /** Creates the call's span with its reserved ids, its start time and every attribute, and ends it. */
 export function emitSpan(record: CallRecord, env: FinishEnv, parent?: Context): void {
-  const { rec, attrs, errorMessage } = callAttributes(record, env);
-  emitWithAttributes(rec, attrs, errorMessage, env, parent);
+  const { rec, attrs, spanError } = callAttributes(record, env);
+  emitWithAttributes(rec, attrs, spanError, env, parent);
 }
 
 /** emitSpan's second half: the span through the SDK's Tracer, from attributes already built. */
-export function emitWithAttributes(rec: CallRecord, attrs: Attributes, errorMessage: string | undefined, env: FinishEnv, parent?: Context): void {
+export function emitWithAttributes(rec: CallRecord, attrs: Attributes, spanError: string | undefined, env: FinishEnv, parent?: Context): void {
   let span: Span;
   const ids = env.reservedIds;
   try {
@@ -241,9 +241,9 @@ export function emitWithAttributes(rec: CallRecord, attrs: Attributes, errorMess
     } finally {
       ids?.release();
     }
-    if (errorMessage !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage });
+    if (spanError !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: spanError });
   } catch (e) {
-    warnOnce('instrumentation:span', `could not create an LLM span (${(e as Error)?.message})`);
+    warnOnce('instrumentation:span', `could not create an LLM span (${errorMessage(e)})`);
     return;
   }
   span.end(rec.ended);
@@ -252,12 +252,12 @@ export function emitWithAttributes(rec: CallRecord, attrs: Attributes, errorMess
 /** Sets the end attributes on a span that exists already (eager mode) and ends it. */
 export function endSpan(span: Span, rec: CallRecord, env: FinishEnv): void {
   const attrs: Attributes = {};
-  const errorMessage = endAttributes(rec, attrs, env);
+  const spanError = endAttributes(rec, attrs, env);
   try {
     span.setAttributes(attrs);
-    if (errorMessage !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage });
+    if (spanError !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: spanError });
   } catch (e) {
-    warnOnce('instrumentation:span', `could not finish an LLM span (${(e as Error)?.message})`);
+    warnOnce('instrumentation:span', `could not finish an LLM span (${errorMessage(e)})`);
   }
   span.end(rec.ended);
 }
@@ -295,7 +295,7 @@ function requestContent(rec: CallRecord & { body: Record<string, any> }, attrs: 
     attrs[S.GEN_AI_INPUT_MESSAGES] = JSON.stringify(c.inputMessages);
     if (c.toolDefinitions?.length) attrs[S.GEN_AI_TOOL_DEFINITIONS] = JSON.stringify(c.toolDefinitions);
   } catch (e) {
-    warnOnce('content:input', `could not record request content (${(e as Error)?.message}); the call itself is unaffected`);
+    warnOnce('content:input', `could not record request content (${errorMessage(e)}); the call itself is unaffected`);
   }
 }
 

@@ -4,10 +4,11 @@
 import { existsSync, statSync, type Stats } from 'node:fs';
 import Database from 'better-sqlite3';
 import { openReadOnly } from '../../exporter/store.js';
-import { openForWriting, type Db } from '../../exporter/db.js';
+import { openForWriting, type Db } from '../../exporter/open.js';
 import { ForeignDatabaseError, SchemaVersionError, migrate, checkDatabase } from '../../exporter/schema.js';
 import { CliError, notFound, usage } from './errors.js';
 import { defaultDbPath } from './options.js';
+import { errorMessage } from '../core/warn.js';
 
 export type { Db };
 
@@ -19,7 +20,7 @@ function describeOpenError(path: string, e: unknown): CliError {
   if (e instanceof CliError) return e;
   if (e instanceof SchemaVersionError || e instanceof ForeignDatabaseError) return usage(e.message);
   const code = String((e as { code?: unknown })?.code ?? '');
-  const msg = (e as Error)?.message ?? String(e);
+  const msg = errorMessage(e) ?? String(e);
   if (code === 'ENOENT' || /no call log at/.test(msg)) return notFound(`no call log at ${path} (run your app with llm-otel first, or pass --db / set LLM_OTEL_DB)`);
   if (code === 'SQLITE_NOTADB' || /file is not a database/i.test(msg)) return usage(`${path} is not an llm-otel call log (not a SQLite database)`);
   if (code.startsWith('SQLITE_CORRUPT')) return usage(`${path} is damaged (${msg})`);

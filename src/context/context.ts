@@ -5,7 +5,7 @@
 // them in one process.
 
 import { context, createContextKey, propagation, type Context } from '@opentelemetry/api';
-import { contextMetadata, contextTags, contextText, readField } from './context-values.js';
+import { contextMetadata, contextTags, contextText, readField } from './values.js';
 
 export interface LlmContext {
   sessionId?: string;
@@ -27,7 +27,7 @@ const PARENT_CALL_KEY = createContextKey('llm-otel.parent-call-id');
 /**
  * Merges `inner` over `outer`: inner wins per key; tags are united (outer first, no duplicates);
  * metadata merges per key. Undefined values in `inner` never erase outer ones. `inner` is the app's
- * object: each field is read once and made plain and bounded (context-values.ts), so what the scope
+ * object: each field is read once and made plain and bounded (context/values.ts), so what the scope
  * carries can always be cloned and serialised; a field that throws when read becomes a marker.
  */
 export function mergeLlmContext(outer: LlmContext | undefined, inner: LlmContext): LlmContext {

@@ -1,7 +1,7 @@
 // Embeddings: `embeddings.create`. Only input tokens exist; the vectors are never recorded.
 
 import type { Attributes } from '@opentelemetry/api';
-import * as S from '../semconv.js';
+import * as S from '../core/semconv.js';
 import { embeddingsRequestContent } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary } from './types.js';
 import { setNum, setStr } from './request.js';

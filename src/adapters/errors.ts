@@ -1,6 +1,6 @@
 // Maps what a failed openai call threw to llm-otel's status vocabulary and error attributes.
 
-import type { LlmStatus } from '../semconv.js';
+import type { LlmStatus } from '../core/semconv.js';
 
 export interface ErrorInfo {
   status: Exclude<LlmStatus, 'ok'>;

@@ -4,6 +4,7 @@
 // read at most a size cap.
 
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { errorMessage } from './warn.js';
 
 // Not defined on Windows, where opening a named pipe does not wait for the other end anyway.
 const NONBLOCK = constants.O_NONBLOCK ?? 0;
@@ -32,7 +33,7 @@ function notRegular(fd: number): string | null {
 export function readRegularFile(path: string, maxBytes: number): Buffer {
   let fd: number;
   try { fd = openSync(path, constants.O_RDONLY | NONBLOCK); } catch (e) {
-    throw new Error((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+    throw new Error((e as NodeJS.ErrnoException).code ?? errorMessage(e));
   }
   try {
     const why = notRegular(fd);
@@ -63,7 +64,7 @@ export function openAppendRegular(path: string, mode: number): number {
     throw e;
   }
   let why: string | null;
-  try { why = notRegular(fd); } catch (e) { why = (e as Error).message; }
+  try { why = notRegular(fd); } catch (e) { why = errorMessage(e); }
   if (why) {
     try { closeSync(fd); } catch { /* nothing to do */ }
     throw new Error(why);

@@ -11,23 +11,23 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { loadConfig, type LlmOtelConfig } from '../config.js';
+import { loadConfig, type LlmOtelConfig } from '../config/config.js';
 import { OpenAIInstrumentation } from '../instrumentation/index.js';
-import { tokenEstimator } from '../instrumentation/estimate.js';
+import { tokenEstimator } from '../finish/estimate.js';
 import { abandonOpenCalls } from '../instrumentation/runtime.js';
 import { flushDeferred } from '../instrumentation/deferred.js';
-import { createOtlpExporter, type OtlpTarget } from './otlp.js';
-import { warnExitFlushTimedOut } from './otlp-health.js';
-import { capped, installExitHooks } from './exit.js';
-import { warnOnce } from '../util/warn.js';
+import { createOtlpExporter, type OtlpTarget } from '../otlp/exporter.js';
+import { warnExitFlushTimedOut } from '../otlp/health.js';
+import { capped, installExitHooks } from './exit-hooks.js';
+import { warnOnce, errorMessage } from '../core/warn.js';
 import { CallLogSpanProcessor, isCallLogWriterThread } from '../../exporter/index.js';
 import { createSpanSink } from '../../exporter/worker-sink.js';
 import type { SpanSink } from '../../exporter/sink.js';
-import { ReservedIdGenerator } from '../instrumentation/ids.js';
+import { ReservedIdGenerator } from '../finish/ids.js';
 import { getRuntime } from '../instrumentation/runtime.js';
 import { CostSpanProcessor, createPriceSource, readPriceFile, type PriceFile } from '../cost/index.js';
-import { emitSpan, forTransfer, type CallRecord } from '../instrumentation/finish.js';
-import type { FinisherInit } from './offload.js';
+import { emitSpan, forTransfer, type CallRecord } from '../finish/finish.js';
+import type { FinisherInit } from '../pipeline/finisher.js';
 
 /** The writer-thread sink's call-finishing surface (exporter/worker-sink.ts), duck-typed. */
 interface CallFinishingSink {
@@ -40,7 +40,7 @@ interface CallFinishingSink {
 }
 
 export interface StartOptions {
-  /** Overrides of what the environment says (DESIGN §4). */
+  /** Overrides of what the environment says (README, "Configuration"). */
   config?: Partial<LlmOtelConfig>;
   /** Environment to read instead of process.env. */
   env?: Record<string, string | undefined>;
@@ -91,7 +91,7 @@ export function start(options: StartOptions = {}): LlmOtelHandle {
   try {
     config = { ...loadConfig(options.env ?? process.env), ...(options.config ?? {}) };
   } catch (e) {
-    warnOnce('start:config', `could not read configuration (${(e as Error)?.message}); llm-otel is off`);
+    warnOnce('start:config', `could not read configuration (${errorMessage(e)}); llm-otel is off`);
     return noopHandle(loadConfig({}));
   }
   if (!config.enabled) return noopHandle(config);
@@ -100,7 +100,7 @@ export function start(options: StartOptions = {}): LlmOtelHandle {
     g[HANDLE_KEY] = handle;
     return handle;
   } catch (e) {
-    warnOnce('start:pipeline', `could not start (${(e as Error)?.message}); the app runs without llm-otel`);
+    warnOnce('start:pipeline', `could not start (${errorMessage(e)}); the app runs without llm-otel`);
     return noopHandle(config);
   }
 }
@@ -120,11 +120,11 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   let overrides: PriceFile | null = null;
   if (config.pricesFile) {
     try { overrides = readPriceFile(config.pricesFile); }
-    catch (e) { warnOnce('config:LLM_OTEL_PRICES', `LLM_OTEL_PRICES: ${(e as Error)?.message}; using the built-in prices`); }
+    catch (e) { warnOnce('config:LLM_OTEL_PRICES', `LLM_OTEL_PRICES: ${errorMessage(e)}; using the built-in prices`); }
   }
   const prices = createPriceSource({ path: config.db, overrides });
   processors.push(new CostSpanProcessor({ book: () => prices.book() }));
-  // LLM calls are finished on the writer thread (src/sdk/offload.ts) unless something on this
+  // LLM calls are finished on the writer thread (src/pipeline/finisher.ts) unless something on this
   // thread must see their spans: extra span processors, or a sampler that decides at span creation.
   const offload = (options.offload ?? config.writerThread) && config.tracesSampler === 'parentbased_always_on' && !options.spanProcessors?.length;
   const finisher: FinisherInit | undefined = offload ? {
@@ -239,7 +239,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
           if (rt?.offload) rt.offload = undefined;
           await capped(finishing.flushExport(), capMs);
         }
-        try { await provider.shutdown(); } catch (e) { diag.warn(`llm-otel shutdown: ${(e as Error)?.message}`); }
+        try { await provider.shutdown(); } catch (e) { diag.warn(`llm-otel shutdown: ${errorMessage(e)}`); }
         try { threadOnly?.shutdown(); } catch { /* never into the app */ }
         prices.close();
         if (g[HANDLE_KEY]?.shutdown === this.shutdown) g[HANDLE_KEY] = undefined;

@@ -1,7 +1,7 @@
 // Legacy Completions: `completions.create` (operation text_completion).
 
 import type { Attributes } from '@opentelemetry/api';
-import * as S from '../semconv.js';
+import * as S from '../core/semconv.js';
 import { completionsRequestContent, completionsResponseOutput, type ContentOptions } from '../content/index.js';
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
 import { commonSamplingAttributes, finishReasons, isNum, setNum, setStr } from './request.js';

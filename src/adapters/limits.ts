@@ -3,7 +3,7 @@
 // sends is kept to a bounded size, so a hostile or broken server costs at most linear work in its
 // bytes and never changes what the app sees.
 
-import { warnOnce } from '../util/warn.js';
+import { warnOnce } from '../core/warn.js';
 import type { Usage } from './types.js';
 
 /** Distinct choices per stream, and distinct tool calls per choice, that a stream accumulates. */

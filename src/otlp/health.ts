@@ -6,7 +6,7 @@
 // (the app's, the writer's) share the key through warn.ts, so the user sees one line whichever
 // thread noticed first; a note when exports succeed again re-arms it.
 
-import { hasWarned, resetWarning, warnOnce } from '../util/warn.js';
+import { hasWarned, resetWarning, warnOnce } from '../core/warn.js';
 
 /** The endpoint as it is safe to print: no user:password, no query (tokens live there too). */
 export function endpointLabel(url: string): string {

@@ -1,10 +1,10 @@
-// The only module that reads environment variables (DESIGN §2). Everything else takes explicit
+// The only module that reads environment variables (docs/architecture.md). Everything else takes explicit
 // options, so tests construct classes directly and never fight import-time env reads.
 // Bad values produce one warning naming the variable and the value, then the default.
 
 import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
-import { readRegularFile } from './util/files.js';
-import { warnOnce } from './util/warn.js';
+import { readRegularFile } from '../core/files.js';
+import { warnOnce, errorMessage } from '../core/warn.js';
 
 export type CaptureMode = 'none' | 'local' | 'all';
 
@@ -206,7 +206,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     const file = str(env, name);
     if (file === null) continue;
     try { otlpTls[field] = readRegularFile(file, MAX_TLS_FILE_BYTES); }
-    catch (e) { warnOnce(`config:${name}`, `${name}=${JSON.stringify(file)} cannot be read (${(e as Error).message}); ignored`); }
+    catch (e) { warnOnce(`config:${name}`, `${name}=${JSON.stringify(file)} cannot be read (${errorMessage(e)}); ignored`); }
   }
 
   return {
