@@ -67,7 +67,10 @@ export interface CallLogWriterOptions {
 }
 
 /** The steps of a write that can block on the file system or on another process. */
-export type WriterActivity = 'idle' | 'preparing rows' | 'opening' | 'writing' | 'checkpointing' | 'closing' | 'appending to the JSONL file';
+export const WRITER_ACTIVITIES = ['preparing rows', 'opening', 'writing', 'checkpointing', 'closing', 'appending to the JSONL file'] as const;
+export type WriterActivity = 'idle' | (typeof WRITER_ACTIVITIES)[number];
+/** The steps inside better-sqlite3 (a thread must not be terminated there: it would abort the process). */
+export const IN_SQLITE: readonly WriterActivity[] = ['opening', 'writing', 'checkpointing', 'closing'];
 
 export interface WriteOptions {
   /** Ignore the backoff (exit drain, forceFlush). */

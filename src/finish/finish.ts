@@ -1,6 +1,6 @@
 // Finishing an LLM call: from what was captured while it ran (a CallRecord: plain, cloneable data)
 // to its end attributes and its span. The same code runs on the app's thread (after the app's
-// continuation, see deferred.ts) or on llm-otel's writer thread (exporter/worker.ts), so both ways
+// continuation, see deferred.ts) or on llm-otel's background thread (src/pipeline/job.ts), so both ways
 // give identical spans and rows.
 
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';

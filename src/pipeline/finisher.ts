@@ -56,7 +56,7 @@ class LocalSinkProcessor implements SpanProcessor {
 
 /**
  * `inDb` runs a step that may use the call log's SQLite file (the price book), so the thread can
- * tell it is inside SQLite then (exporter/worker.ts).
+ * tell it is inside SQLite then (src/thread/host.ts must not terminate it there).
  */
 export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) => void, inDb: <T>(step: () => T) => T = (step) => step()): Finisher {
   const source = createPriceSource({ path: init.prices.path, overrides: init.prices.overrides, busyTimeoutMs: 250 });

@@ -20,24 +20,15 @@ import { createOtlpExporter, type OtlpTarget } from '../otlp/exporter.js';
 import { warnExitFlushTimedOut } from '../otlp/health.js';
 import { capped, installExitHooks } from './exit-hooks.js';
 import { warnOnce, errorMessage } from '../core/warn.js';
-import { CallLogSpanProcessor, isCallLogWriterThread } from '../../exporter/index.js';
-import { createSpanSink } from '../../exporter/worker-sink.js';
-import type { SpanSink } from '../../exporter/sink.js';
+import { CallLogSpanProcessor } from '../../exporter/index.js';
+import { inLlmOtelThread } from '../thread/protocol.js';
+import { createPipelineThread, type PipelineThread } from '../pipeline/thread.js';
 import { ReservedIdGenerator } from '../finish/ids.js';
 import { getRuntime } from '../instrumentation/runtime.js';
 import { CostSpanProcessor, createPriceSource, readPriceFile, type PriceFile } from '../cost/index.js';
 import { emitSpan, forTransfer, type CallRecord } from '../finish/finish.js';
 import type { FinisherInit } from '../pipeline/finisher.js';
 
-/** The writer-thread sink's call-finishing surface (exporter/worker-sink.ts), duck-typed. */
-interface CallFinishingSink {
-  readonly finishesCalls: boolean;
-  callsPushed: number;
-  pushCall(rec: CallRecord): boolean;
-  flushExport(): Promise<void>;
-  settle(): void;
-  onOrphanRecord: ((rec: CallRecord) => void) | null;
-}
 
 export interface StartOptions {
   /** Overrides of what the environment says (README, "Configuration"). */
@@ -84,7 +75,7 @@ function noopHandle(config: LlmOtelConfig): LlmOtelHandle {
 
 export function start(options: StartOptions = {}): LlmOtelHandle {
   // The call log's writer thread inherits nothing, but never start a second pipeline inside it.
-  if (isCallLogWriterThread()) return noopHandle(loadConfig({}));
+  if (inLlmOtelThread()) return noopHandle(loadConfig({}));
   const existing = g[HANDLE_KEY];
   if (existing) return existing; // one pipeline per process, whichever copy (ESM/CJS) started it
   let config: LlmOtelConfig;
@@ -137,16 +128,18 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     otlp: config.otlp ? { ...otlpTarget(config), stripContent: config.captureContent !== 'all' } : null,
     sdkSpans: config.spanLimitsSet === true,
   } : undefined;
+  // token_estimate per message row is computed on the background thread, never on the app's.
+  const callLogOptions = config.db ? { path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined, estimateTokens: 'builtin' as const } : null;
+  // The pipeline thread finishes calls, writes rows and exports them (src/pipeline/job.ts); without
+  // a call log it only finishes and exports.
+  const pipeline: PipelineThread | null = finisher && (callLogOptions || config.otlp) ? createPipelineThread({ callLog: callLogOptions, finisher }) : null;
   let callLog: CallLogSpanProcessor | undefined;
-  // Without a call log, a writer thread that only finishes calls and exports them over OTLP.
-  let threadOnly: SpanSink | undefined;
-  if (config.db) {
-    // token_estimate per message row is computed on the writer thread, never on the app's.
-    callLog = new CallLogSpanProcessor({ path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined, estimateTokens: 'builtin', finisher });
+  if (callLogOptions) {
+    // Spans finished on this thread (agent/tool runs, eager LLM spans) go to the same thread.
+    callLog = new CallLogSpanProcessor(pipeline ? { sink: pipeline } : callLogOptions);
     processors.push(callLog);
-  } else if (finisher && config.otlp) {
-    threadOnly = createSpanSink({ path: null, estimateTokens: 'builtin', finisher });
   }
+  const threadOnly = pipeline && !callLog ? pipeline : undefined;
   let otlpExporter: SpanExporter | undefined;
   let otlpProcessor: SpanProcessor | undefined;
   if (config.otlp) {
@@ -177,8 +170,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   // LLM spans can be built after the call (instrumentation/ids.ts). Any other sampler: eager spans.
   const rt = getRuntime();
   if (rt && config.tracesSampler === 'parentbased_always_on') rt.reservedIds = ids;
-  const sink = (callLog?.sink ?? threadOnly) as Partial<CallFinishingSink> | undefined;
-  const finishing = offload && rt?.reservedIds && sink?.finishesCalls ? sink as CallFinishingSink : undefined;
+  const finishing = offload && rt?.reservedIds && pipeline?.finishesCalls ? pipeline : undefined;
   if (rt && finishing) {
     rt.offload = (rec) => finishing.pushCall(forTransfer(rec));
     // The writer thread failed before taking them: finish here, through this provider.

@@ -2,7 +2,7 @@
 // and once there is room again one line saying how many were dropped. Both are rate-limited, so a
 // queue hovering at its limit cannot flood the app's stderr.
 
-import type { Warner } from './writer.js';
+import type { Warner } from './warn.js';
 
 export class DropReporter {
   private total = 0;
