@@ -1,15 +1,32 @@
 // The sample app `llm-otel demo` runs as a child process under `node --import llm-otel/register`:
 // an ordinary openai-SDK app that knows nothing about tracing except the llm-otel context API.
-// Usage: node --import <llm-otel/register> app.cjs.js <baseURL>
+// Usage: node --import <llm-otel/register> app.cjs.js <baseURL> [<openai-from>]
 // It shows: sessions and users, an agent with a tool, a stream (with and without usage), a retried
 // rate limit, a failing call, embeddings.
 
-import OpenAI from 'openai';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type OpenAIClass from 'openai';
 import { withAgent, withLlmContext, withTool } from '../index.js';
 import { errorMessage } from '../core/warn.js';
 
-const baseURL = process.argv[2];
+const [, , baseURL, openaiFrom] = process.argv;
+// `openai` is required by name, as any app does, but from where the CLI chose (src/demo/sdk.ts):
+// the user's project when it has one, else llm-otel's own.
+const sdkRequire = openaiFrom ? createRequire(openaiFrom) : require;
+const sdk = sdkRequire('openai') as { default?: typeof OpenAIClass; OpenAI?: typeof OpenAIClass };
+const OpenAI = (sdk.default ?? sdk.OpenAI ?? sdk) as typeof OpenAIClass;
 const client = new OpenAI({ apiKey: 'demo-key-not-needed', baseURL, maxRetries: 2 });
+
+/** `using openai 4.104.0 from /project/node_modules/openai`: the SDK this process really loaded. */
+function sdkLine(): string {
+  const where = dirname(sdkRequire.resolve('openai'));
+  try {
+    return `using openai ${(sdkRequire('openai/version') as { VERSION: string }).VERSION} from ${where}`;
+  } catch {
+    return `using openai from ${where}`;
+  }
+}
 
 const tools = [{
   type: 'function' as const,
@@ -28,7 +45,7 @@ function say(line: string): void {
 
 async function tripPlanner(question: string): Promise<string | null> {
   return withAgent('trip-planner', async () => {
-    const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
+    const messages: OpenAIClass.Chat.ChatCompletionMessageParam[] = [
       { role: 'system', content: 'You are a concise travel assistant. Use tools for live data.' },
       { role: 'user', content: question },
     ];
@@ -56,6 +73,7 @@ async function streamed(prompt: string, includeUsage: boolean): Promise<string> 
 }
 
 async function main(): Promise<void> {
+  say(sdkLine());
   await withLlmContext({ sessionId: 'demo-session-1', userId: 'alice', tags: ['demo'] }, async () => {
     say('session demo-session-1 (user alice)');
     const answer = await tripPlanner('What should I wear in Paris today?');

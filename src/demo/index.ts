@@ -1,17 +1,18 @@
 // `llm-otel demo`: starts the loopback OpenAI-wire server, runs the sample app (app.cjs.ts) as a
 // child process under `node --import llm-otel/register` — the real instrumentation, the real call
-// log — then prints `stats --by model` and the agent's `trace` for the calls it just made.
+// log, the project's own `openai` when it has one (sdk.ts) — then prints `stats --by model` and the
+// agent's `trace` for the calls it just made.
 
 import { spawn } from 'node:child_process';
 import { loadConfig } from '../config/config.js';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openRead, openWrite } from '../cli/call-log.js';
-import { CliError, notFound, usage } from '../cli/errors.js';
+import { CliError, usage } from '../cli/errors.js';
 import { statsFromCalls, renderStats } from '../cli/stats.js';
 import { buildTrace, renderTrace } from '../cli/trace.js';
+import { chooseDemoSdk } from './sdk.js';
 import { startDemoServer } from './server.js';
 
 export interface DemoOptions {
@@ -54,11 +55,9 @@ function locate(): Paths {
 export async function runDemo(o: DemoOptions): Promise<void> {
   const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const paths = locate();
-  try {
-    createRequire(paths.app).resolve('openai');
-  } catch {
-    throw notFound('demo: the sample app needs the `openai` package — run `npm install openai` in this project, then try again');
-  }
+  let cwd: string | null = null;
+  try { cwd = process.cwd(); } catch { /* the working directory is gone: only llm-otel's own openai can serve */ }
+  const sdk = chooseDemoSdk(cwd, paths.app);
   const db = resolve(o.db);
   // Create or check the call log first: a foreign or newer file is refused here, untouched.
   openWrite(db, { create: true }).close();
@@ -66,6 +65,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const server = await startDemoServer();
   const started = new Date(Date.now() - 1000).toISOString();
   print(`llm-otel demo: a sample agent app against a loopback OpenAI-wire server (${server.url}), no API key needed.`);
+  if (sdk.note) print(`note: ${sdk.note}, so the demo uses llm-otel's own openai ${sdk.version}.`);
   print(`running: node --import llm-otel/register demo-app.js   (call log: ${db})\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, LLM_OTEL_DB: db, LLM_OTEL_ENABLED: 'true', LLM_OTEL_SAMPLE_RATE: '1' };
   env.OTEL_SERVICE_NAME ??= 'llm-otel-demo';
@@ -74,7 +74,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   let code: number | null;
   try {
     code = await new Promise<number | null>((resolveExit, reject) => {
-      const child = spawn(process.execPath, ['--import', pathToFileURL(paths.register).href, paths.app, server.url], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', pathToFileURL(paths.register).href, paths.app, server.url, sdk.from], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         out += d;
