@@ -1,7 +1,7 @@
 // Opening the call-log file for writing: create it private (0600), identify it before changing
 // anything (a newer or foreign DB must stay byte-for-byte untouched), then WAL + migrations.
 
-import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, fstatSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkDatabase, migrate } from './schema.js';
@@ -17,27 +17,37 @@ export interface OpenOptions {
 
 /** Creates the file with mode 0600 unless it exists; never touches an existing file. */
 function createPrivate(path: string): void {
+  let created: number;
   try {
-    closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NONBLOCK, 0o600));
+    created = createExclusive(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return;
     if (code !== 'ENOENT') throw e;
     // The folder is missing: create it (private too), then the file.
     makeFolders(dirname(path));
-    closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NONBLOCK, 0o600));
+    created = createExclusive(path);
   }
-  removeOrphans(path);
+  removeOrphans(path, created);
+}
+
+/** Creates the file (it must not exist); returns its modification time as created. */
+function createExclusive(path: string): number {
+  const fd = openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NONBLOCK, 0o600);
+  try { return fstatSync(fd).mtimeMs; } finally { closeSync(fd); }
 }
 
 /**
  * A new file where a call log was deleted or moved away (while in use) may find that log's WAL and
  * shared-memory files still at the path: SQLite would take them for the new file's and fail (or
- * worse). They belong to no file now.
+ * worse). Those are older than the new file; newer ones belong to another process that opened the
+ * new file meanwhile, and are left alone.
  */
-function removeOrphans(path: string): void {
+function removeOrphans(path: string, created: number): void {
   for (const suffix of ['-wal', '-shm', '-journal']) {
-    try { unlinkSync(path + suffix); } catch { /* none: the usual case */ }
+    try {
+      if (statSync(path + suffix).mtimeMs < created) unlinkSync(path + suffix);
+    } catch { /* none: the usual case */ }
   }
 }
 

@@ -3,7 +3,15 @@
 // apps whose provider always reports usage never pay for it.
 
 import { estimateChatTokens, estimateTextTokens, type EstimateMessage } from '../tokens/index.js';
-import type { TokenEstimator } from '../instrumentation/runtime.js';
+import type { ApiAdapter } from '../adapters/types.js';
+
+/** Offline token counts, for calls whose provider reports no usage. */
+export interface TokenEstimator {
+  /** Input tokens of a request body for this API family. */
+  input(adapter: ApiAdapter, body: Record<string, any>, model: string | undefined): number | undefined;
+  /** Tokens of generated text. */
+  output(text: string, model: string | undefined): number | undefined;
+}
 
 function asMessages(body: Record<string, any>, api: string): EstimateMessage[] {
   if (api === 'chat.completions') return Array.isArray(body.messages) ? body.messages : [];

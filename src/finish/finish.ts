@@ -10,7 +10,7 @@ import { callContentBudget, capField, cleanText, type ContentOptions } from '../
 import { warnOnce, errorMessage } from '../core/warn.js';
 import type { ErrorInfo } from '../adapters/errors.js';
 import type { ApiAdapter, ResponseSummary, Usage } from '../adapters/types.js';
-import type { TokenEstimator } from '../instrumentation/runtime.js';
+import type { TokenEstimator } from './estimate.js';
 import type { ReservedIdGenerator } from './ids.js';
 import type { ServerInfo } from '../adapters/provider.js';
 import type { LlmContext } from '../context/context.js';

@@ -9,7 +9,6 @@ import { getPriority, setPriority } from 'node:os';
 import { pbkdf2Sync } from 'node:crypto';
 import { openSync, readlinkSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { setWarnSink, errorMessage, type Warner } from '../core/warn.js';
 import {
   ACTIVITY, CONSUMED, CONSUMED_UNITS, DONE, DROPPED, PENDING, STOP, THREAD_MARK, TID,
@@ -70,7 +69,8 @@ async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Prom
   };
   let job: ThreadJob;
   try {
-    const mod = await import(pathToFileURL(init.job).href) as { createJob?: CreateJob };
+    // A plain path: in the CommonJS build TypeScript turns import() into require(), which takes no URL.
+    const mod = await import(init.job) as { createJob?: CreateJob };
     if (typeof mod.createJob !== 'function') throw new Error(`${init.job} has no createJob()`);
     job = await mod.createJob(context);
   } catch (e) {

@@ -9,8 +9,8 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { estimateChatTokens, estimateOutputTokens, estimateTextTokens } from '../tokens/index.js';
-import { errorMessage } from '../core/warn.js';
+import { estimateChatTokens, estimateOutputTokens, estimateTextTokens } from '../../tokens/index.js';
+import { errorMessage } from '../../core/warn.js';
 
 export interface DemoServer {
   url: string;

@@ -4,14 +4,14 @@
 // agent's `trace` for the calls it just made.
 
 import { spawn } from 'node:child_process';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../../config/config.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openRead, openWrite } from '../cli/call-log.js';
-import { CliError, usage } from '../cli/errors.js';
-import { statsFromCalls, renderStats } from '../cli/stats.js';
-import { buildTrace, renderTrace } from '../cli/trace.js';
+import { openRead, openWrite } from '../call-log.js';
+import { CliError, usage } from '../errors.js';
+import { statsFromCalls, renderStats } from '../stats.js';
+import { buildTrace, renderTrace } from '../trace.js';
 import { chooseDemoSdk } from './sdk.js';
 import { startDemoServer } from './server.js';
 
@@ -36,9 +36,9 @@ function thisFile(): string {
   }
 }
 
-/** The package root: this file is dist/<esm|cjs>/src/demo/index.js. */
+/** The package root: this file is dist/<esm|cjs>/src/cli/demo/index.js. */
 export function packageRoot(): string {
-  return resolve(thisFile(), '..', '..', '..', '..', '..');
+  return resolve(thisFile(), '..', '..', '..', '..', '..', '..');
 }
 
 interface Paths { root: string; register: string; app: string }
@@ -49,7 +49,7 @@ function locate(): Paths {
   const reg = pkg.exports?.['./register'];
   const rel = typeof reg === 'string' ? reg : reg?.import;
   if (!rel) throw new CliError('demo: this llm-otel package has no ./register entry');
-  return { root, register: join(root, rel), app: join(root, 'dist', 'cjs', 'src', 'demo', 'app.cjs.js') };
+  return { root, register: join(root, rel), app: join(root, 'dist', 'cjs', 'src', 'cli', 'demo', 'app.cjs.js') };
 }
 
 export async function runDemo(o: DemoOptions): Promise<void> {

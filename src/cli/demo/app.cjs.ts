@@ -7,11 +7,11 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type OpenAIClass from 'openai';
-import { withAgent, withLlmContext, withTool } from '../index.js';
-import { errorMessage } from '../core/warn.js';
+import { withAgent, withLlmContext, withTool } from '../../index.js';
+import { errorMessage } from '../../core/warn.js';
 
 const [, , baseURL, openaiFrom] = process.argv;
-// `openai` is required by name, as any app does, but from where the CLI chose (src/demo/sdk.ts):
+// `openai` is required by name, as any app does, but from where the CLI chose (src/cli/demo/sdk.ts):
 // the user's project when it has one, else llm-otel's own.
 const sdkRequire = openaiFrom ? createRequire(openaiFrom) : require;
 const sdk = sdkRequire('openai') as { default?: typeof OpenAIClass; OpenAI?: typeof OpenAIClass };

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { notFound } from '../cli/errors.js';
+import { notFound } from '../errors.js';
 
 export interface DemoSdk {
   /** A file path to create the app's `require` from: `openai` resolves from there to this SDK. */
