@@ -18,7 +18,7 @@ const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 const KEY_CACHE_MAX = 2048;
 
-class Writer {
+class ProtoBuffer {
   buf: Buffer;
   pos = 0;
   constructor(size: number) { this.buf = Buffer.allocUnsafe(size); }
@@ -155,10 +155,10 @@ function nibble(c: number): number {
 
 /** `KeyValue.key` (tag, length, UTF-8), encoded once per distinct key. */
 const keyCache = new Map<string, Buffer>();
-function writeKey(w: Writer, key: string): void {
+function writeKey(w: ProtoBuffer, key: string): void {
   let b = keyCache.get(key);
   if (!b) {
-    const k = new Writer(key.length * 3 + 8);
+    const k = new ProtoBuffer(key.length * 3 + 8);
     k.tag(1, 2);
     k.string(key);
     b = Buffer.from(k.finish());
@@ -167,7 +167,7 @@ function writeKey(w: Writer, key: string): void {
   w.raw(b);
 }
 
-function writeAnyValue(w: Writer, value: unknown): void {
+function writeAnyValue(w: ProtoBuffer, value: unknown): void {
   switch (typeof value) {
     case 'string':
       w.tag(1, 2);
@@ -208,7 +208,7 @@ function writeAnyValue(w: Writer, value: unknown): void {
   }
 }
 
-function writeAttributes(w: Writer, attrs: Record<string, unknown> | undefined, field: number, skip?: ReadonlySet<string>): void {
+function writeAttributes(w: ProtoBuffer, attrs: Record<string, unknown> | undefined, field: number, skip?: ReadonlySet<string>): void {
   if (!attrs) return;
   for (const key in attrs) {
     if (!Object.prototype.hasOwnProperty.call(attrs, key)) continue;
@@ -218,7 +218,7 @@ function writeAttributes(w: Writer, attrs: Record<string, unknown> | undefined, 
 }
 
 /** One KeyValue message as field `field` of the enclosing message. */
-function writeKeyValue(w: Writer, field: number, key: string, value: unknown): void {
+function writeKeyValue(w: ProtoBuffer, field: number, key: string, value: unknown): void {
   w.tag(field, 2);
   const kv = w.open();
   writeKey(w, key);
@@ -235,7 +235,7 @@ function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 0xff) | HAS_IS_REMOTE | (isRemote ? IS_REMOTE : 0);
 }
 
-function writeEvent(w: Writer, e: TimedEvent): void {
+function writeEvent(w: ProtoBuffer, e: TimedEvent): void {
   const m = w.open();
   w.tag(1, 1);
   w.hrTime(e.time);
@@ -248,7 +248,7 @@ function writeEvent(w: Writer, e: TimedEvent): void {
 }
 
 /** Fields 1–3 of both Span and Link: trace id, span id, trace state. */
-function writeIds(w: Writer, c: SpanContext): void {
+function writeIds(w: ProtoBuffer, c: SpanContext): void {
   w.tag(1, 2);
   w.hex(c.traceId);
   w.tag(2, 2);
@@ -257,7 +257,7 @@ function writeIds(w: Writer, c: SpanContext): void {
   if (ts) { w.tag(3, 2); w.string(ts); }
 }
 
-function writeLink(w: Writer, l: Link): void {
+function writeLink(w: ProtoBuffer, l: Link): void {
   const m = w.open();
   const c: SpanContext = l.context;
   writeIds(w, c);
@@ -269,7 +269,7 @@ function writeLink(w: Writer, l: Link): void {
   w.close(m);
 }
 
-function writeSpan(w: Writer, s: ReadableSpan, skip: ReadonlySet<string> | undefined): void {
+function writeSpan(w: ProtoBuffer, s: ReadableSpan, skip: ReadonlySet<string> | undefined): void {
   const m = w.open();
   const ctx = s.spanContext();
   writeIds(w, ctx);
@@ -306,7 +306,7 @@ function writeSpan(w: Writer, s: ReadableSpan, skip: ReadonlySet<string> | undef
 
 /** `resource` field (1) of ResourceSpans, encoded once per Resource object once its attributes are final. */
 const resourceCache = new WeakMap<Resource, Buffer>();
-function writeResource(w: Writer, r: Resource): void {
+function writeResource(w: ProtoBuffer, r: Resource): void {
   const cached = resourceCache.get(r);
   if (cached) { w.raw(cached); return; }
   const start = w.pos;
@@ -319,7 +319,7 @@ function writeResource(w: Writer, r: Resource): void {
   if (!r.asyncAttributesPending) resourceCache.set(r, Buffer.from(w.buf.subarray(start, w.pos)));
 }
 
-function writeScope(w: Writer, scope: InstrumentationScope & { attributes?: Record<string, unknown>; droppedAttributesCount?: number }): void {
+function writeScope(w: ProtoBuffer, scope: InstrumentationScope & { attributes?: Record<string, unknown>; droppedAttributesCount?: number }): void {
   w.tag(1, 2);
   const m = w.open();
   w.tag(1, 2);
@@ -342,7 +342,7 @@ export function encodeTraceRequest(spans: readonly ReadableSpan[], skip?: Readon
     const list = scopes.get(s.instrumentationScope);
     if (list) list.push(s); else scopes.set(s.instrumentationScope, [s]);
   }
-  const w = new Writer(1024 + spans.length * 1024);
+  const w = new ProtoBuffer(1024 + spans.length * 1024);
   for (const [resource, scopes] of groups) {
     w.tag(1, 2);
     const rs = w.open();
