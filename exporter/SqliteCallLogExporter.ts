@@ -9,9 +9,9 @@
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { SpanSink } from './sink.js';
-import { createSpanSink, type SinkChoice } from './worker-sink.js';
+import { createSpanSink, type SinkChoice } from './thread-sink.js';
 import { toSpanData } from './rows.js';
-import { errorMessage } from '../src/util/warn.js';
+import { errorMessage } from '../src/core/warn.js';
 
 export type SqliteCallLogExporterOptions = SinkChoice;
 

@@ -2,9 +2,8 @@
 export { SqliteCallLogExporter, type SqliteCallLogExporterOptions } from './SqliteCallLogExporter.js';
 export { CallLogSpanProcessor, type CallLogSpanProcessorOptions } from './processor.js';
 export { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
-export { WorkerSink, createSpanSink, type WorkerSinkOptions, type SinkChoice } from './worker-sink.js';
-export { isCallLogWriterThread } from './worker.js';
-export { DropReporter } from './drops.js';
+export { ThreadSink, createSpanSink, type ThreadSinkOptions, type SinkChoice } from './thread-sink.js';
+export { DropReporter } from '../src/core/drops.js';
 export {
   CallLogWriter, defaultWarner,
   type CallLogWriterOptions, type WriteOptions, type PriceHook, type PriceResult, type EstimateTokens, type Warner,
@@ -17,5 +16,5 @@ export {
   migrate, checkDatabase, schemaVersion, MIGRATIONS, SCHEMA_VERSION, APPLICATION_ID,
   SchemaVersionError, ForeignDatabaseError,
 } from './schema.js';
-export { openForWriting, type Db, type OpenOptions } from './db.js';
+export { openForWriting, type Db, type OpenOptions } from './open.js';
 export { openReadOnly, CallLogMissingError, type ReadOnlyOptions } from './store.js';

@@ -7,18 +7,19 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanSink } from './sink.js';
-import { createSpanSink, type SinkChoice } from './worker-sink.js';
+import { createSpanSink, type SinkChoice } from './thread-sink.js';
 import { toSpanData } from './rows.js';
-import { errorMessage, warnOnce } from '../src/util/warn.js';
+import { errorMessage, warnOnce } from '../src/core/warn.js';
 
-export type CallLogSpanProcessorOptions = SinkChoice;
+/** Where the spans go: a call log to open (path, …), or a sink that exists (`{ sink }`). */
+export type CallLogSpanProcessorOptions = SinkChoice | { sink: SpanSink };
 
 export class CallLogSpanProcessor implements SpanProcessor {
   readonly sink: SpanSink;
   private shutdownDone = false;
 
   constructor(opts: CallLogSpanProcessorOptions) {
-    this.sink = createSpanSink(opts);
+    this.sink = 'sink' in opts ? opts.sink : createSpanSink(opts);
   }
 
   onStart(_span: Span, _parentContext: Context): void { /* nothing to do at start */ }

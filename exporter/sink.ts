@@ -7,9 +7,9 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { CallLogWriter, defaultWarner, type CallLogWriterOptions, type Warner } from './writer.js';
 import { itemFromSpanData, spanDataSize, type CallLogItem, type SpanData } from './rows.js';
-import { drainOnExit } from './exit.js';
-import { DropReporter } from './drops.js';
-import { errorMessage } from '../src/util/warn.js';
+import { drainOnExit } from '../src/thread/exit-guard.js';
+import { DropReporter } from '../src/core/drops.js';
+import { errorMessage } from '../src/core/warn.js';
 
 /** What the span processor and the SpanExporter feed: the inline sink or the worker sink. */
 export interface SpanSink {

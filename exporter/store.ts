@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { checkDatabase, migrate, SCHEMA_VERSION } from './schema.js';
-import type { Db } from './db.js';
+import type { Db } from './open.js';
 
 export class CallLogMissingError extends Error {
   readonly code = 'ENOENT';

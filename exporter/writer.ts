@@ -4,15 +4,16 @@
 // and the caller keeps it for a retry on an unref'd backoff.
 
 import { closeSync, constants as fsConstants, openSync, readSync, statSync, writeSync } from 'node:fs';
-import { openAppendRegular } from '../src/util/files.js';
+import { openAppendRegular } from '../src/core/files.js';
 import type { Statement } from 'better-sqlite3';
-import { openForWriting, type Db } from './db.js';
+import { openForWriting, type Db } from './open.js';
 import {
   CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS,
   type CallItem, type CallLogItem, type CallRow, type MessageRow,
 } from './rows.js';
 import { APPLICATION_ID, SchemaVersionError, ForeignDatabaseError } from './schema.js';
-import { warnOnce, resetWarning, errorMessage } from '../src/util/warn.js';
+import { defaultWarner, errorMessage, type Warner } from '../src/core/warn.js';
+export { defaultWarner, type Warner };
 import { estimateTextTokens } from '../src/tokens/index.js';
 
 export interface PriceResult { cost: number | null; currency: string | null; priceId: number | null }
@@ -21,8 +22,6 @@ export type PriceHook = (call: Readonly<CallRow>, db: Db | null) => PriceResult 
 /** Token count estimate of one message's content (the cli helper supplies a tokenizer-based one). */
 export type EstimateTokens = (text: string, model?: string) => number;
 /** Where warnings go: `warn` prints once per key, `reset` re-arms a key after recovery. */
-export interface Warner { warn(key: string, message: string): void; reset(key: string): void }
-export const defaultWarner: Warner = { warn: warnOnce, reset: resetWarning };
 
 export interface CallLogWriterOptions {
   /** SQLite file of the call log; null writes no DB (e.g. JSONL only). */
@@ -58,7 +57,7 @@ export interface CallLogWriterOptions {
   /** Backoff after a failure: first retry after retryMinMs, doubling up to retryMaxMs. */
   retryMinMs?: number;
   retryMaxMs?: number;
-  /** Warning sink (default: warnOnce / resetWarning from src/util/warn). */
+  /** Warning sink (default: warnOnce / resetWarning from src/core/warn). */
   warner?: Warner;
   /**
    * Told what the writer is doing before each step that can block (the writer thread publishes it,
@@ -68,7 +67,10 @@ export interface CallLogWriterOptions {
 }
 
 /** The steps of a write that can block on the file system or on another process. */
-export type WriterActivity = 'idle' | 'preparing rows' | 'opening' | 'writing' | 'checkpointing' | 'closing' | 'appending to the JSONL file';
+export const WRITER_ACTIVITIES = ['preparing rows', 'opening', 'writing', 'checkpointing', 'closing', 'appending to the JSONL file'] as const;
+export type WriterActivity = 'idle' | (typeof WRITER_ACTIVITIES)[number];
+/** The steps inside better-sqlite3 (a thread must not be terminated there: it would abort the process). */
+export const IN_SQLITE: readonly WriterActivity[] = ['opening', 'writing', 'checkpointing', 'closing'];
 
 export interface WriteOptions {
   /** Ignore the backoff (exit drain, forceFlush). */

@@ -3,7 +3,8 @@
 // is never blocked), but exits non-zero on any type error so `npm test` and CI stay strict.
 // `--no-check` skips the failure (for quick local iterations only).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -15,6 +16,8 @@ for (const project of ['tsconfig.json', 'tsconfig.cjs.json', 'tsconfig.types.jso
   const r = spawnSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit' });
   if (r.status !== 0) failed = true;
 }
+// ...but outputs whose source was moved or deleted go: a stale module must not be loaded or packed.
+for (const kind of ['esm', 'cjs', 'types']) pruneStale(join('dist', kind), '');
 mkdirSync('dist/esm', { recursive: true });
 mkdirSync('dist/cjs', { recursive: true });
 writeFileSync('dist/esm/package.json', '{ "type": "module" }\n');
@@ -22,4 +25,20 @@ writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n');
 if (failed && strict) {
   console.error('build: type errors (output was still emitted)');
   process.exit(1);
+}
+
+function pruneStale(dir, rel) {
+  let entries;
+  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    const source = join(rel, e.name);
+    if (e.isDirectory()) {
+      pruneStale(path, source);
+      if (readdirSync(path).length === 0) rmSync(path, { recursive: true, force: true });
+      continue;
+    }
+    const m = /^(.*)\.(?:js|d\.ts)$/.exec(source);
+    if (m && !existsSync(`${m[1]}.ts`)) rmSync(path, { force: true });
+  }
 }

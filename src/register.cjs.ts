@@ -4,17 +4,18 @@
 // effect for the app's entry, which loads after this preload).
 import { pathToFileURL } from 'node:url';
 import { inLoaderHooksThread, installOpenAIEsmHook } from './esm-hook.js';
+import { errorMessage } from './core/warn.js';
 
 // Node runs this preload again in the loader hooks thread it starts: nothing to do there, and the
 // pipeline's modules are not even loaded.
 if (!inLoaderHooksThread()) {
   const { enabledByEnv, registerFromEnv } = require('./register.js') as typeof import('./register.js');
-  const { warnOnce } = require('./util/warn.js') as typeof import('./util/warn.js');
+  const { warnOnce } = require('./core/warn.js') as typeof import('./core/warn.js');
   if (enabledByEnv()) {
     try {
       installOpenAIEsmHook(pathToFileURL(__filename).href);
     } catch (e) {
-      warnOnce('register:esm-hook', `cannot install the ESM loader hook (${(e as Error)?.message}): ESM apps are not instrumented under --require; use node --import llm-otel/register`);
+      warnOnce('register:esm-hook', `cannot install the ESM loader hook (${errorMessage(e)}): ESM apps are not instrumented under --require; use node --import llm-otel/register`);
     }
   }
   registerFromEnv();

@@ -4,14 +4,14 @@
 // finds both done.
 import { installOpenAIEsmHook } from './esm-hook.js';
 import { enabledByEnv, registerFromEnv } from './register.js';
-import { warnOnce } from './util/warn.js';
+import { warnOnce, errorMessage } from './core/warn.js';
 
 if (enabledByEnv()) {
   try {
     installOpenAIEsmHook(import.meta.url);
   } catch (e) {
     // CJS apps are still covered; ESM apps can call instrumentOpenAI(OpenAI).
-    warnOnce('register:esm-hook', `cannot install the ESM loader hook (${(e as Error)?.message}): ESM imports of openai are not instrumented; call instrumentOpenAI(OpenAI)`);
+    warnOnce('register:esm-hook', `cannot install the ESM loader hook (${errorMessage(e)}): ESM imports of openai are not instrumented; call instrumentOpenAI(OpenAI)`);
   }
 }
 registerFromEnv();

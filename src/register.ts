@@ -1,7 +1,7 @@
 // Shared body of `llm-otel/register` (both builds): start from the environment, never throw.
-import { start, type LlmOtelHandle } from './sdk/start.js';
-import { loadConfig } from './config.js';
-import { warnOnce } from './util/warn.js';
+import { start, type LlmOtelHandle } from './start/start.js';
+import { loadConfig } from './config/config.js';
+import { warnOnce, errorMessage } from './core/warn.js';
 import { inLoaderHooksThread } from './esm-hook.js';
 
 export function registerFromEnv(): LlmOtelHandle | undefined {
@@ -9,7 +9,7 @@ export function registerFromEnv(): LlmOtelHandle | undefined {
   try {
     return start();
   } catch (e) {
-    warnOnce('register', `llm-otel/register failed (${(e as Error)?.message}); the app runs without it`);
+    warnOnce('register', `llm-otel/register failed (${errorMessage(e)}); the app runs without it`);
     return undefined;
   }
 }

@@ -1,5 +1,5 @@
 // The package surface: exports resolve from ESM and CJS by name, versions agree, the API names of
-// DESIGN §6 exist in both builds, and importing the package has no side effects (no DB, no hooks).
+// the README's public API exist in both builds, and importing the package has no side effects (no DB, no hooks).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const API = ['start', 'withLlmContext', 'withAgent', 'withTool', 'withWorkflow', 'instrumentOpenAI', 'OpenAIInstrumentation', 'SqliteCallLogExporter'];
 
-test('package.json names the entry points of DESIGN §3', () => {
+test('package.json names the entry points the README documents', () => {
   assert.equal(pkg.name, 'llm-otel');
   for (const k of ['.', './register', './exporter', './package.json']) assert.ok(pkg.exports[k], `exports ${k}`);
   assert.equal(typeof pkg.bin['llm-otel'], 'string');

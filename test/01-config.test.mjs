@@ -1,8 +1,8 @@
-// src/config.ts: every variable of DESIGN §4, defaults, and bad values → one warning + default.
+// src/config/config.ts: every variable of the README's "Configuration", defaults, and bad values → one warning + default.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../dist/esm/src/config.js';
-import { setWarnSink } from '../dist/esm/src/util/warn.js';
+import { loadConfig } from '../dist/esm/src/config/config.js';
+import { setWarnSink } from '../dist/esm/src/core/warn.js';
 
 function withWarnings(fn) {
   const seen = [];

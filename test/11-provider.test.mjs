@@ -1,10 +1,10 @@
-// gen_ai.provider.name (and server.address/port) from a client's base URL (DESIGN §5, issue 2):
+// gen_ai.provider.name (and server.address/port) from a client's base URL (README "Spans", issue 2):
 // unit test of the pure function the instrumentation uses. Process-level tests can only reach
 // 127.0.0.1, so the host table is checked here.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { providerFromBaseURL } from '../dist/esm/src/instrumentation/provider.js';
+import { providerFromBaseURL } from '../dist/esm/src/adapters/provider.js';
 
 // The function returns { provider, address, port }; accept a bare string too.
 const provider = (url) => { const r = providerFromBaseURL(url); return typeof r === 'string' ? r : r.provider; };

@@ -8,7 +8,7 @@
 // parent span context each runs under (test/helpers/scenario-ids.mjs).
 //
 // Every way a call is finished is covered: ESM `--import` runs keep the default call log (LLM calls
-// are finished on the writer thread, src/sdk/offload.ts, rows written and OTLP sent from there);
+// are finished on the writer thread, src/pipeline/finisher.ts, rows written and OTLP sent from there);
 // CJS `--import` runs have no call log (LLM_OTEL_DB=off: a writer thread that only finishes and
 // exports); `--require` runs finish on the app's thread (LLM_OTEL_DB=off, LLM_OTEL_WRITER_THREAD=false).
 

@@ -1,5 +1,5 @@
 // Process-level: what `llm-otel/register` sends over OTLP, configured only through the environment
-// (DESIGN §4): content capture modes, the API key never leaving the process, exporter/SDK switches,
+// (README, "Configuration"): content capture modes, the API key never leaving the process, exporter/SDK switches,
 // the default protobuf protocol, custom endpoints and resource attributes, dead and slow collectors,
 // and flushing on SIGTERM/SIGINT. App: openai 6, ESM (and CJS where the start path differs).
 // Runs keep the default call log (a temporary DB each), so LLM spans are finished and exported on

@@ -1,4 +1,4 @@
-// LLM calls finished on the writer thread (src/sdk/offload.ts) versus on the app's thread: the
+// LLM calls finished on the writer thread (src/pipeline/finisher.ts) versus on the app's thread: the
 // same calls, run once each way in this process against the loopback OpenAI server, must give the
 // same spans over OTLP (every attribute, status, kind, parent) and the same call-log rows. Also: what
 // is recorded is the request as sent, even when the app changes its messages right after the call.
@@ -200,7 +200,7 @@ test('a plain instrumented app never switches on AsyncLocalStorage promise hooks
 });
 
 test('an embeddings response crosses to the writer thread without its vectors', async () => {
-  const { forTransfer, endAttributes } = await import('../dist/esm/src/instrumentation/finish.js');
+  const { forTransfer, endAttributes } = await import('../dist/esm/src/finish/finish.js');
   const vectors = Array.from({ length: 100 }, (_, i) => ({ object: 'embedding', index: i, embedding: Array.from({ length: 1536 }, () => Math.random()) }));
   const rec = {
     rec: 1, api: 'embeddings', server: { provider: 'openai' }, llm: {}, traceId: '1'.repeat(32), spanId: '1'.repeat(16), started: 0, ended: 1,

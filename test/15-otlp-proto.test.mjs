@@ -1,4 +1,4 @@
-// llm-otel's OTLP/protobuf encoder (src/sdk/otlp-proto.ts) must put exactly the bytes on the wire
+// llm-otel's OTLP/protobuf encoder (src/otlp/proto.ts) must put exactly the bytes on the wire
 // that the OpenTelemetry SDK's own serializer does: same messages, field order, value typing and
 // lengths. Compared byte for byte on spans that exercise every part of the format.
 import { test } from 'node:test';
@@ -8,9 +8,9 @@ import { SpanKind, SpanStatusCode, TraceFlags, context, trace } from '@opentelem
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { TraceState } from '@opentelemetry/core';
-import { encodeTraceRequest } from '../dist/esm/src/sdk/otlp-proto.js';
-import { withoutContent } from '../dist/esm/src/sdk/otlp.js';
-import { CONTENT_ATTRIBUTES } from '../dist/esm/src/semconv.js';
+import { encodeTraceRequest } from '../dist/esm/src/otlp/proto.js';
+import { withoutContent } from '../dist/esm/src/otlp/exporter.js';
+import { CONTENT_ATTRIBUTES } from '../dist/esm/src/core/semconv.js';
 import { decodeTraceRequestProtobuf, flattenTraceRequest } from './helpers/otlp-receiver.mjs';
 
 const { ProtobufTraceSerializer } = createRequire(import.meta.url)('@opentelemetry/otlp-transformer');

@@ -124,7 +124,7 @@ test('an error call keeps status, error type, message, http status and retries; 
     for (const col of ['input_tokens', 'output_tokens', 'total_tokens', 'response_id', 'response_model', 'finish_reasons', 'temperature', 'ttft_ms', 'cost']) {
       assert.equal(a[col], null, col);
     }
-    assert.equal(a.stream, 0, 'a request that did not ask to stream is stored as stream = 0 (DESIGN §7: 0/1)');
+    assert.equal(a.stream, 0, 'a request that did not ask to stream is stored as stream = 0 (0/1, README "The local database")');
     assert.equal(a.usage_source, 'none');
     assert.deepEqual(msgs(t.db, a.id).map((m) => m.direction), ['input', 'input']);
     assert.equal(b.status, 'timeout');

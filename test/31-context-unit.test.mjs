@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { context, propagation, trace, ROOT_CONTEXT } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { mergeLlmContext, getLlmContext, withLlmContext, getParentCallId } from '../dist/esm/src/context.js';
+import { mergeLlmContext, getLlmContext, withLlmContext, getParentCallId } from '../dist/esm/src/context/context.js';
 import { withAgent, withTool, withWorkflow } from '../dist/esm/src/api/runs.js';
 
 const exporter = new InMemorySpanExporter();

@@ -19,11 +19,11 @@ import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
 import { runApp } from './helpers/run-app.mjs';
 import { APPS, readDb, jsonLines, assertCleanRun } from './3x-helpers/sinks.mjs';
 import { createRedactor } from '../dist/esm/src/content/index.js';
-import { loadConfig } from '../dist/esm/src/config.js';
-import { mergeLlmContext } from '../dist/esm/src/context.js';
-import { boundedJson, MAX_CONTEXT_CHARS } from '../dist/esm/src/context-values.js';
+import { loadConfig } from '../dist/esm/src/config/config.js';
+import { mergeLlmContext } from '../dist/esm/src/context/context.js';
+import { boundedJson, MAX_CONTEXT_CHARS } from '../dist/esm/src/context/values.js';
 import { clientSecret, maskRecordSecret, maskKnownSecrets } from '../dist/esm/src/instrumentation/secret.js';
-import { setWarnSink } from '../dist/esm/src/util/warn.js';
+import { setWarnSink } from '../dist/esm/src/core/warn.js';
 
 const require = createRequire(import.meta.url);
 const KEY = '3f9c2a7be1d04c6f8a5e9b1d2c7f4a60'; // Azure-style: 32 hex, no known key shape

@@ -17,15 +17,15 @@ import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { runApp } from './helpers/run-app.mjs';
 import { installApp } from './helpers/matrix.mjs';
 
-const { chatAdapter } = await import('../dist/esm/src/instrumentation/chat.js');
-const { completionsAdapter } = await import('../dist/esm/src/instrumentation/completions.js');
-const { responsesAdapter } = await import('../dist/esm/src/instrumentation/responses.js');
-const { callAttributes } = await import('../dist/esm/src/instrumentation/finish.js');
-const { tokenEstimator } = await import('../dist/esm/src/instrumentation/estimate.js');
+const { chatAdapter } = await import('../dist/esm/src/adapters/chat.js');
+const { completionsAdapter } = await import('../dist/esm/src/adapters/completions.js');
+const { responsesAdapter } = await import('../dist/esm/src/adapters/responses.js');
+const { callAttributes } = await import('../dist/esm/src/finish/finish.js');
+const { tokenEstimator } = await import('../dist/esm/src/finish/estimate.js');
 const tokens = await import('../dist/esm/src/tokens/index.js');
 const { chatRequestContent, chatResponseOutput, toolDefinitions, capField, MAX_FIELD_CHARS, callContentBudget } = await import('../dist/esm/src/content/index.js');
 const { itemFromSpanData } = await import('../dist/esm/exporter/rows.js');
-const { setWarnSink } = await import('../dist/esm/src/util/warn.js');
+const { setWarnSink } = await import('../dist/esm/src/core/warn.js');
 
 const warnings = [];
 setWarnSink((m) => warnings.push(m));

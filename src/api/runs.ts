@@ -2,16 +2,16 @@
 // beneath them form a tree (llm_otel.parent_call_id) in the DB and in the APM.
 
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
-import * as S from '../semconv.js';
-import { getLlmContext, getParentCallId, mergeLlmContext, setLlmContext, setLlmScope, type LlmContext } from '../context.js';
-import { contextText, readField } from '../context-values.js';
-import { addContextAttributes } from '../instrumentation/context-attributes.js';
+import * as S from '../core/semconv.js';
+import { getLlmContext, getParentCallId, mergeLlmContext, setLlmContext, setLlmScope, type LlmContext } from '../context/context.js';
+import { contextText, readField } from '../context/values.js';
+import { addContextAttributes } from '../finish/context-attributes.js';
 import { maskKnownSecrets } from '../instrumentation/secret.js';
 import { getRuntime } from '../instrumentation/runtime.js';
-import { errorClassName } from '../instrumentation/errors.js';
+import { errorClassName } from '../adapters/errors.js';
 import { hasResponsePromise, watchResponse } from '../instrumentation/api-promise.js';
 import { cleanText } from '../content/index.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 
 export interface RunOptions extends LlmContext {
   /** For tools: the id of the tool call (from the model's output) this run answers. */
@@ -74,7 +74,7 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
   try {
     const parent = context.active();
     const rt = getRuntime();
-    // The options are the app's object: each field is read once, plain and bounded (context-values.ts).
+    // The options are the app's object: each field is read once, plain and bounded (context/values.ts).
     const llm = mergeLlmContext(getLlmContext(parent), opts);
     const label = contextText(name) ?? '';
     if (kind === 'agent' && label) llm.agentName = label;

@@ -3,7 +3,7 @@
 // in a Map and latency quantiles per group: exact while a group holds up to EXACT_MAX durations,
 // then a log-bucket histogram (0.5% wide: reported quantiles are within 0.25% of the exact value).
 
-import type { Db } from './db.js';
+import type { Db } from './call-log.js';
 
 const EXACT_MAX = 20_000;
 const STEP = Math.log(1.005);

@@ -1,7 +1,7 @@
 // `llm-otel calls`: the most recent calls, newest first, filtered.
 
 import type { Command } from 'commander';
-import { dbPath, openRead, type Db } from './db.js';
+import { dbPath, openRead, type Db } from './call-log.js';
 import { addCommon, callFilters, type CommonOptions } from './options.js';
 import { clip, fmtCost, fmtInt, fmtMs, fmtTime, table, write, writeJson } from './output.js';
 

@@ -1,9 +1,9 @@
-// `llm-otel demo`: a first run without an API key (see src/demo/).
+// `llm-otel demo`: a first run without an API key (see src/cli/demo/).
 
 import type { Command } from 'commander';
-import { runDemo } from '../demo/index.js';
+import { runDemo } from './demo/index.js';
 import { dbOption } from './options.js';
-import { dbPath } from './db.js';
+import { dbPath } from './call-log.js';
 
 export function registerDemo(program: Command): void {
   const cmd = program.command('demo')

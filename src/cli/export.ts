@@ -5,7 +5,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS } from '../../exporter/rows.js';
-import { dbPath, openRead } from './db.js';
+import { dbPath, openRead } from './call-log.js';
 import { usage } from './errors.js';
 import { addCommon, callFilters, nonEmpty, runFilters, type CommonOptions } from './options.js';
 import { parseJsonColumns } from './output.js';

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { groupStats } from './aggregate.js';
-import { dbPath, openRead } from './db.js';
+import { dbPath, openRead } from './call-log.js';
 import { addCommon, callFilters, type CommonOptions } from './options.js';
 import { fmtInt, fmtMs, table, write, writeJson } from './output.js';
 

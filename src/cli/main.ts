@@ -1,9 +1,9 @@
-// `llm-otel` command line (DESIGN §8): one file per verb, commander for parsing. Every failure the
+// `llm-otel` command line (docs/cli.md): one file per verb, commander for parsing. Every failure the
 // user can cause ends as ONE line on stderr and exit code 2 (1 when the DB file or the thing asked
 // for does not exist, 3 when the output cannot be written); no stack traces.
 
 import { Command, CommanderError } from 'commander';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { CliError, EXIT_IO, EXIT_USAGE, errnoText } from './errors.js';
 import { visible } from './visible.js';
 import { stdoutFailure, watchStdout } from './output.js';

@@ -1,8 +1,8 @@
-// Flags shared by the verbs (DESIGN §8) and their parsers. Parsers throw commander's
+// Flags shared by the verbs (docs/cli.md) and their parsers. Parsers throw commander's
 // InvalidArgumentError, so a bad value is reported like any other usage error (one line, exit 2).
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../config/config.js';
 
 export interface CommonOptions {
   db?: string;

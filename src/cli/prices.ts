@@ -6,10 +6,11 @@ import { existsSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { addUserPrice, PriceBook, parsePriceFile, PriceFileError, parsePriceRow, BUILTIN_SOURCE, type PriceRow } from '../cost/index.js';
 import { readFileSync } from 'node:fs';
-import { dbPath, openRead, openWrite } from './db.js';
+import { dbPath, openRead, openWrite } from './call-log.js';
 import { notFound, usage } from './errors.js';
 import { dbOption, nonEmpty, parseTime } from './options.js';
 import { table, write, writeJson } from './output.js';
+import { errorMessage } from '../core/warn.js';
 
 function rate(v: string): number {
   const n = Number(v);
@@ -100,7 +101,7 @@ export function registerPrices(program: Command): void {
     }
     const db = openWrite(path, { create: true });
     try {
-      const r = (() => { try { return addUserPrice(db, row); } catch (e) { throw usage(`prices set: ${(e as Error).message}`); } })();
+      const r = (() => { try { return addUserPrice(db, row); } catch (e) { throw usage(`prices set: ${errorMessage(e)}`); } })();
       const saved = db.prepare('SELECT * FROM model_prices WHERE id = ?').get(r.id) as PriceRow;
       if (o.json) { writeJson({ price: saved, closed: r.closed, replaced: r.replaced }); return; }
       write(table(HEAD, [rowCells(saved)], [...ALIGN]));
@@ -118,7 +119,7 @@ export function registerPrices(program: Command): void {
     let parsed;
     try {
       let text: string;
-      try { text = readFileSync(file, 'utf8'); } catch (e) { throw usage(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`); }
+      try { text = readFileSync(file, 'utf8'); } catch (e) { throw usage(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`); }
       parsed = parsePriceFile(text, file);
     } catch (e) {
       throw e instanceof PriceFileError ? usage(e.message) : e;
@@ -138,7 +139,7 @@ export function registerPrices(program: Command): void {
     const ids: number[] = [];
     try {
       for (const row of [...parsed.rows, ...aliasRows]) {
-        try { ids.push(addUserPrice(db, row).id); } catch (e) { throw usage(`prices import: ${row.model_pattern}: ${(e as Error).message}`); }
+        try { ids.push(addUserPrice(db, row).id); } catch (e) { throw usage(`prices import: ${row.model_pattern}: ${errorMessage(e)}`); }
       }
     } finally {
       db.close();

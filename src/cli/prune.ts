@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { dbPath, openWrite, type Db } from './db.js';
+import { dbPath, openWrite, type Db } from './call-log.js';
 import { usage } from './errors.js';
 import { dbOption, parseSize, parseTime } from './options.js';
 import { fmtInt, write, writeJson } from './output.js';

@@ -1,7 +1,7 @@
 // `llm-otel runs`: recent agent / tool / workflow runs with the totals of the calls beneath them.
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { dbPath, openRead } from './db.js';
+import { dbPath, openRead } from './call-log.js';
 import { usage } from './errors.js';
 import { addCommon, nonEmpty, runFilters, type CommonOptions } from './options.js';
 import { fmtCost, fmtInt, fmtMs, fmtTime, table, write, writeJson } from './output.js';

@@ -1,7 +1,7 @@
 // Totals over every call beneath some runs — what the llm_run_totals view computes, but seeded with
 // just the runs asked for (the view walks every run of the DB before filtering).
 
-import type { Db } from './db.js';
+import type { Db } from './call-log.js';
 
 export interface RunTotals {
   calls: number;

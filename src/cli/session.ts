@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { groupStats, costSummary, round } from './aggregate.js';
 import { CALL_SUMMARY_COLUMNS, callTable, type CallSummary } from './calls.js';
-import { dbPath, openRead } from './db.js';
+import { dbPath, openRead } from './call-log.js';
 import { notFound, usage } from './errors.js';
 import { addCommon, callFilters, type CommonOptions } from './options.js';
 import { fmtCosts, fmtInt, fmtMs, fmtPct, fmtTime, table, write, writeJson } from './output.js';

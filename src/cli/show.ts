@@ -2,7 +2,7 @@
 // A run's span id shows the run with its totals.
 
 import type { Command } from 'commander';
-import { dbPath, openRead, type Db } from './db.js';
+import { dbPath, openRead, type Db } from './call-log.js';
 import { notFound, usage } from './errors.js';
 import { addCommon, type CommonOptions } from './options.js';
 import { runTotals } from './runtotals.js';

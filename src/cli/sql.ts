@@ -3,10 +3,11 @@
 // connection is opened read-only with query_only on, so nothing can change the file.
 
 import type { Command } from 'commander';
-import { dbPath, openRead } from './db.js';
+import { dbPath, openRead } from './call-log.js';
 import { usage } from './errors.js';
 import { addCommon, type CommonOptions } from './options.js';
 import { table, write, writeJson } from './output.js';
+import { errorMessage } from '../core/warn.js';
 
 export function registerSql(program: Command): void {
   const cmd = program.command('sql').description('run a read-only SQL query (tables: llm_calls, llm_messages, llm_runs, llm_usage_hourly, model_prices)')
@@ -21,7 +22,7 @@ export function registerSql(program: Command): void {
       try {
         stmt = db.prepare(query);
       } catch (e) {
-        throw usage(`sql: ${(e as Error).message}`);
+        throw usage(`sql: ${errorMessage(e)}`);
       }
       if (!stmt.reader || /^\s*(attach|detach|vacuum|reindex|analyze)\b/i.test(query) || /^\s*pragma\b[^;]*=/i.test(query)) {
         throw usage('sql: only queries that read are allowed (the connection is read-only; nothing was changed)');
@@ -37,7 +38,7 @@ export function registerSql(program: Command): void {
           if (o.limit && rows.length >= o.limit) break;
         }
       } catch (e) {
-        throw usage(`sql: ${(e as Error).message}`);
+        throw usage(`sql: ${errorMessage(e)}`);
       }
       const plain = (v: unknown): unknown => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : Buffer.isBuffer(v) ? `<blob ${v.length} bytes>` : v);
       if (o.json) {

@@ -5,7 +5,7 @@
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { costSummary, groupStats, round, type GroupStats } from './aggregate.js';
-import { dbPath, openRead, type Db } from './db.js';
+import { dbPath, openRead, type Db } from './call-log.js';
 import { usage } from './errors.js';
 import { addCommon, callFilters, type CommonOptions } from './options.js';
 import { fmtCost, fmtCosts, fmtInt, fmtMs, fmtPct, table, write, writeJson } from './output.js';

@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CALL_SUMMARY_COLUMNS, callCells, CALL_HEAD, CALL_ALIGN, type CallSummary } from './calls.js';
-import { dbPath, openRead } from './db.js';
+import { dbPath, openRead } from './call-log.js';
 import { addCommon, callFilters, durationMs, type CommonOptions } from './options.js';
 import { InvalidArgumentError } from 'commander';
 import { jsonSafe, visible } from './visible.js';

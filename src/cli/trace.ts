@@ -3,7 +3,7 @@
 // cost per node. A run's tokens and cost are the totals of everything beneath it.
 
 import type { Command } from 'commander';
-import { dbPath, openRead, type Db } from './db.js';
+import { dbPath, openRead, type Db } from './call-log.js';
 import { notFound, usage } from './errors.js';
 import { addCommon, type CommonOptions } from './options.js';
 import { fmtCost, fmtCosts, fmtInt, fmtMs, table, write, writeJson } from './output.js';

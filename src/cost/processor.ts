@@ -5,9 +5,9 @@
 
 import type { Attributes, Context, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import * as S from '../semconv.js';
-import { errorMessage, warnOnce } from '../util/warn.js';
-import { priceCall } from './db.js';
+import * as S from '../core/semconv.js';
+import { errorMessage, warnOnce } from '../core/warn.js';
+import { priceCall } from './db-prices.js';
 import type { PriceBook } from './pricebook.js';
 
 const NOT_INFERENCE = new Set(['invoke_agent', 'execute_tool', 'invoke_workflow', 'create_agent']);

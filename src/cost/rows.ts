@@ -6,8 +6,9 @@
 //   model_pattern [model] (required), provider, input_per_mtok [input], cached_input_per_mtok
 //   [cached_input], output_per_mtok [output], currency (default USD), valid_from [from], valid_to [to].
 
-import { readRegularFile } from '../util/files.js';
+import { readRegularFile } from '../core/files.js';
 import type { PriceRow } from './types.js';
+import { errorMessage } from '../core/warn.js';
 
 export interface PriceFile {
   rows: PriceRow[];
@@ -79,7 +80,7 @@ export function parsePriceRow(raw: unknown, where = 'price row'): PriceRow {
 export function parsePriceFile(text: string, name = 'price file'): PriceFile {
   let data: unknown;
   try { data = JSON.parse(text); } catch (e) {
-    throw new PriceFileError(`${name} is not valid JSON (${(e as Error).message})`);
+    throw new PriceFileError(`${name} is not valid JSON (${errorMessage(e)})`);
   }
   let list: unknown;
   let aliasesRaw: unknown = {};
@@ -105,7 +106,7 @@ const MAX_PRICE_FILE_BYTES = 8 * 1024 * 1024;
 export function readPriceFile(path: string): PriceFile {
   let text: string;
   try { text = readRegularFile(path, MAX_PRICE_FILE_BYTES).toString('utf8'); } catch (e) {
-    throw new PriceFileError(`cannot read price file ${path}: ${(e as Error).message}`);
+    throw new PriceFileError(`cannot read price file ${path}: ${errorMessage(e)}`);
   }
   return parsePriceFile(text, path);
 }

@@ -8,9 +8,9 @@
 // price ids and tries the DB again later.
 
 import type BetterSqlite3 from 'better-sqlite3';
-import { openForWriting } from '../../exporter/db.js';
-import { errorMessage, warnOnce } from '../util/warn.js';
-import { DbPriceSource, priceCall } from './db.js';
+import { openForWriting } from '../../exporter/open.js';
+import { errorMessage, warnOnce } from '../core/warn.js';
+import { DbPriceSource, priceCall } from './db-prices.js';
 import { PriceBook } from './pricebook.js';
 import type { PriceFile } from './rows.js';
 import type { PricedCost, PricerCall } from './types.js';

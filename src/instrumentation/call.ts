@@ -8,16 +8,16 @@
 
 import { context, SpanKind, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
-import * as S from '../semconv.js';
-import { getLlmContext, getParentCallId, setLlmScope, type LlmScope } from '../context.js';
-import type { ApiAdapter } from './types.js';
+import * as S from '../core/semconv.js';
+import { getLlmContext, getParentCallId, setLlmScope, type LlmScope } from '../context/context.js';
+import type { ApiAdapter } from '../adapters/types.js';
 import type { InstrumentationRuntime } from './runtime.js';
-import { classifyError, type ErrorInfo } from './errors.js';
-import { emitSpan, endSpan, parentRef, spanName, startAttributes, type CallRecord, type CallStartFields } from './finish.js';
-import { isAzureClient, providerFromBaseURL, type ServerInfo } from './provider.js';
+import { classifyError, type ErrorInfo } from '../adapters/errors.js';
+import { emitSpan, endSpan, parentRef, spanName, startAttributes, type CallRecord, type CallStartFields } from '../finish/finish.js';
+import { isAzureClient, providerFromBaseURL, type ServerInfo } from '../adapters/provider.js';
 import { wrapStream, isSdkStream } from './stream.js';
 import { hasResponsePromise, watchResponse } from './api-promise.js';
-import { warnOnce } from '../util/warn.js';
+import { warnOnce, errorMessage } from '../core/warn.js';
 import { defer } from './deferred.js';
 import { clientSecret, maskAttributes, maskRecordSecret } from './secret.js';
 
@@ -184,7 +184,7 @@ export class LlmCall implements LlmScope {
         return;
       }
     } catch (e) {
-      warnOnce('instrumentation:result', `could not read an openai result (${(e as Error)?.message}); the call itself is unaffected`);
+      warnOnce('instrumentation:result', `could not read an openai result (${errorMessage(e)}); the call itself is unaffected`);
       this.finish();
       return;
     }

@@ -5,8 +5,8 @@
 import { trace, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, type InstrumentationConfig } from '@opentelemetry/instrumentation';
 import { createRedactor, type RedactOptions } from '../content/index.js';
-import { INSTRUMENTATION_SCOPE } from '../semconv.js';
-import { VERSION } from '../version.js';
+import { INSTRUMENTATION_SCOPE } from '../core/semconv.js';
+import { VERSION } from '../core/version.js';
 import { patchOpenAIModule, unpatchOpenAIModule, openAIClass } from './patch.js';
 import { getRuntime, setRuntime, type InstrumentationRuntime, type TokenEstimator } from './runtime.js';
 

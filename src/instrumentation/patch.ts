@@ -3,15 +3,15 @@
 // Patching is idempotent across every copy of llm-otel in the process (marker via Symbol.for).
 
 import { context, trace } from '@opentelemetry/api';
-import { warnOnce } from '../util/warn.js';
+import { warnOnce, errorMessage } from '../core/warn.js';
 import { LlmCall } from './call.js';
-import { getLlmScope } from '../context.js';
+import { getLlmScope } from '../context/context.js';
 import { getRuntime } from './runtime.js';
-import type { ApiAdapter } from './types.js';
-import { chatAdapter } from './chat.js';
-import { responsesAdapter } from './responses.js';
-import { completionsAdapter } from './completions.js';
-import { embeddingsAdapter } from './embeddings.js';
+import type { ApiAdapter } from '../adapters/types.js';
+import { chatAdapter } from '../adapters/chat.js';
+import { responsesAdapter } from '../adapters/responses.js';
+import { completionsAdapter } from '../adapters/completions.js';
+import { embeddingsAdapter } from '../adapters/embeddings.js';
 
 const ORIGINAL = Symbol.for('llm-otel.original');
 
@@ -110,7 +110,7 @@ function wrapCreate(original: AnyFn, adapter: ApiAdapter): AnyFn {
       }
       call = new LlmCall(rt, adapter, this?._client, args[0]);
     } catch (e) {
-      warnOnce('instrumentation:start', `could not start an LLM span (${(e as Error)?.message}); calls continue untraced`);
+      warnOnce('instrumentation:start', `could not start an LLM span (${errorMessage(e)}); calls continue untraced`);
       return original.apply(this, args);
     }
     let result: any;
@@ -128,7 +128,7 @@ function wrapCreate(original: AnyFn, adapter: ApiAdapter): AnyFn {
     try {
       result = call.observe(result);
     } catch (e) {
-      warnOnce('instrumentation:observe', `could not observe an openai call (${(e as Error)?.message})`);
+      warnOnce('instrumentation:observe', `could not observe an openai call (${errorMessage(e)})`);
     }
     return result;
   };

@@ -4,17 +4,13 @@
 
 import type { Tracer } from '@opentelemetry/api';
 import type { ContentOptions } from '../content/index.js';
-import type { ApiAdapter } from './types.js';
+import type { ApiAdapter } from '../adapters/types.js';
 import { flushDeferred } from './deferred.js';
-import type { ReservedIdGenerator } from './ids.js';
-import type { CallRecord } from './finish.js';
+import type { ReservedIdGenerator } from '../finish/ids.js';
+import type { CallRecord } from '../finish/finish.js';
+import type { TokenEstimator } from '../finish/estimate.js';
 
-export interface TokenEstimator {
-  /** Input tokens of a request body for this API family. */
-  input(adapter: ApiAdapter, body: Record<string, any>, model: string | undefined): number | undefined;
-  /** Tokens of generated text. */
-  output(text: string, model: string | undefined): number | undefined;
-}
+export type { TokenEstimator } from '../finish/estimate.js';
 
 export interface InstrumentationRuntime {
   enabled: boolean;

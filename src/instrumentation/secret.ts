@@ -7,8 +7,8 @@
 
 import type { Attributes } from '@opentelemetry/api';
 import { API_KEY_MASK } from '../content/redact.js';
-import type { LlmContext } from '../context.js';
-import { forTransfer, type CallRecord } from './finish.js';
+import type { LlmContext } from '../context/context.js';
+import { forTransfer, type CallRecord } from '../finish/finish.js';
 
 /** Shorter values are placeholders ("test", "none", "<Missing Key>"): masking them would hit prose. */
 const MIN_KEY_CHARS = 16;

@@ -4,13 +4,17 @@
 // The span ends exactly once: on completion, early `break` (return()), error, abort, or — for a
 // stream never read — at shutdown or when the stream is garbage-collected (see call.ts).
 
-import type { LlmCall } from './call.js';
+/** What a stream reports to its call (call.ts): each chunk, and the one end. */
+export interface StreamObserver {
+  onChunk(chunk: unknown): void;
+  onStreamEnd(status: 'ok' | 'cancelled', err?: unknown): void;
+}
 
 export function isSdkStream(v: unknown): boolean {
   return !!v && typeof v === 'object' && typeof (v as any).iterator === 'function' && typeof (v as any)[Symbol.asyncIterator] === 'function';
 }
 
-export function wrapStream(stream: any, call: LlmCall): void {
+export function wrapStream(stream: any, call: StreamObserver): void {
   const original = stream.iterator;
   stream.iterator = function iteratorObserved(this: unknown, ...args: unknown[]) {
     // Throws synchronously on a second iteration, exactly like the original.
@@ -23,7 +27,7 @@ export function wrapStream(stream: any, call: LlmCall): void {
   const signal: AbortSignal | undefined = stream.controller?.signal;
 }
 
-function observeIterator(it: AsyncIterator<unknown>, call: LlmCall, signal: AbortSignal | undefined): AsyncIterableIterator<unknown> {
+function observeIterator(it: AsyncIterator<unknown>, call: StreamObserver, signal: AbortSignal | undefined): AsyncIterableIterator<unknown> {
   // The SDK's own promise goes back to the app; we watch it with one `.then` whose callbacks are
   // made once per stream. Registered before the app's own `await`, ours runs first (TTFT is the
   // chunk's arrival) and the app's continuation is not pushed back by a tick, unlike an async wrapper.

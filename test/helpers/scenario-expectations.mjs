@@ -1,5 +1,5 @@
 // The spans each scenario of test/apps/scenarios-lib.cjs must produce, written out by hand from
-// DESIGN §5 / TEAM.md's span contract and the fixture data (ids, models, usage, request ids), so
+// the README's span contract ("Spans") and the fixture data (ids, models, usage, request ids), so
 // the tests check the instrumentation independently rather than re-deriving its logic.
 //
 // Rules applied (where the contract leaves room, the choice is stated):

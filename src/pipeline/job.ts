@@ -1,0 +1,57 @@
+// llm-otel's own job on its background thread: composition only.
+//
+//   app's thread                         background thread (this job)
+//   ────────────                         ──────────────────────────────────────────────────────────
+//   openai call ──► call record ──batch──► finisher (src/pipeline/finisher.ts: content, redaction,
+//   (capture only:                          token estimates, cost, the span)
+//    ids, times, refs)                          │
+//                                               ├──► call log (exporter/call-log-job.ts): rows in SQLite
+//   agent/tool spans ──────── span data ──batch─┤
+//                                               └──► OTLP exporter (src/otlp/) ──► Collector / APM
+//
+// Why here and not on the app's thread: an app's event loop is what users feel; with a spare core,
+// this work never touches it. The thread host (src/thread/) knows nothing of it.
+
+import type { CreateJob, ThreadJob } from '../thread/job.js';
+import { toSpanData, type SpanData } from '../../exporter/rows.js';
+import { openCallLog, type CallLogPart } from '../../exporter/call-log-job.js';
+import type { CallLogSinkOptions } from '../../exporter/sink.js';
+import type { CallRecord } from '../finish/finish.js';
+import { createFinisher, type FinisherInit } from './finisher.js';
+
+export interface PipelineJobOptions {
+  /** The call log (a SQLite file, a JSONL file or both); null: spans only go over OTLP. */
+  callLog: CallLogSinkOptions | null;
+  finisher: FinisherInit;
+}
+
+export const createJob: CreateJob = (context): ThreadJob => {
+  const { callLog: logOptions, finisher: finisherInit } = context.options as PipelineJobOptions;
+  const log: CallLogPart | null = logOptions ? openCallLog(context, logOptions) : null;
+  // The price book reads the call log's file: marked as inside SQLite while it does.
+  const inDb = <T>(step: () => T): T => {
+    const before = context.activity();
+    context.setActivity('opening');
+    try { return step(); } finally { context.setActivity(before); }
+  };
+  const finisher = createFinisher(finisherInit, (span) => {
+    const d = toSpanData(span);
+    if (d && log) log.push(d);
+  }, inDb);
+  return {
+    take(item) {
+      if ((item as CallRecord).rec === 1) {
+        context.setActivity('finishing calls');
+        finisher.finish(item as CallRecord);
+      } else {
+        log?.push(item as SpanData);
+      }
+    },
+    flush: (request) => log?.flush(request),
+    call: (name) => (name === 'export' ? finisher.flush() : Promise.resolve()),
+    async close() {
+      await finisher.shutdown();
+      log?.close();
+    },
+  };
+};

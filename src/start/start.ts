@@ -1,0 +1,242 @@
+// start(): the whole pipeline in one call — context manager, a private tracer provider for
+// llm-otel's spans (SQLite call log + OTLP), and the openai instrumentation.
+//
+// Why a private provider rather than the global one: an app that already registered its own
+// OpenTelemetry SDK keeps it untouched (OTel JS 2.x cannot add processors to a built provider), and
+// an app that registers one after us does not find its registration refused. Our spans still join
+// the app's traces: parents come from the global context, which both providers share.
+
+import { context, propagation, diag, type Context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { loadConfig, type LlmOtelConfig } from '../config/config.js';
+import { OpenAIInstrumentation } from '../instrumentation/index.js';
+import { tokenEstimator } from '../finish/estimate.js';
+import { abandonOpenCalls } from '../instrumentation/runtime.js';
+import { flushDeferred } from '../instrumentation/deferred.js';
+import { createOtlpExporter, type OtlpTarget } from '../otlp/exporter.js';
+import { warnExitFlushTimedOut } from '../otlp/health.js';
+import { capped, installExitHooks } from './exit-hooks.js';
+import { warnOnce, errorMessage } from '../core/warn.js';
+import { CallLogSpanProcessor } from '../../exporter/index.js';
+import { inLlmOtelThread } from '../thread/protocol.js';
+import { createPipelineThread, type PipelineThread } from '../pipeline/thread.js';
+import { ReservedIdGenerator } from '../finish/ids.js';
+import { getRuntime } from '../instrumentation/runtime.js';
+import { CostSpanProcessor, createPriceSource, readPriceFile, type PriceFile } from '../cost/index.js';
+import { emitSpan, forTransfer, type CallRecord } from '../finish/finish.js';
+import type { FinisherInit } from '../pipeline/finisher.js';
+
+
+export interface StartOptions {
+  /** Overrides of what the environment says (README, "Configuration"). */
+  config?: Partial<LlmOtelConfig>;
+  /** Environment to read instead of process.env. */
+  env?: Record<string, string | undefined>;
+  /** More span processors for llm-otel's spans (they run after the built-in ones). */
+  spanProcessors?: SpanProcessor[];
+  /** Flush on exit/beforeExit/SIGTERM/SIGINT (default true). */
+  exitHooks?: boolean;
+  /**
+   * Finish LLM calls on the call log's writer thread (default true when possible: a call log, the
+   * default sampler, no extra spanProcessors — those run on this thread and must see LLM spans).
+   */
+  offload?: boolean;
+}
+
+export interface LlmOtelHandle {
+  readonly config: LlmOtelConfig;
+  readonly enabled: boolean;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+const HANDLE_KEY = Symbol.for('llm-otel.handle');
+const g = globalThis as unknown as Record<symbol, LlmOtelHandle | undefined>;
+
+/** Counts span ends so beforeExit only flushes when there is something new. */
+class DirtyTracker implements SpanProcessor {
+  ended = 0;
+  onStart(_s: Span, _c: Context): void {}
+  onEnd(_s: ReadableSpan): void { this.ended++; }
+  forceFlush(): Promise<void> { return Promise.resolve(); }
+  shutdown(): Promise<void> { return Promise.resolve(); }
+}
+
+function otlpTarget(config: LlmOtelConfig): OtlpTarget {
+  return { protocol: config.otlpProtocol, endpoint: config.otlpEndpoint, headers: config.otlpHeaders, tls: config.otlpTls ?? {} };
+}
+
+function noopHandle(config: LlmOtelConfig): LlmOtelHandle {
+  return { config, enabled: false, forceFlush: async () => {}, shutdown: async () => {} };
+}
+
+export function start(options: StartOptions = {}): LlmOtelHandle {
+  // The call log's writer thread inherits nothing, but never start a second pipeline inside it.
+  if (inLlmOtelThread()) return noopHandle(loadConfig({}));
+  const existing = g[HANDLE_KEY];
+  if (existing) return existing; // one pipeline per process, whichever copy (ESM/CJS) started it
+  let config: LlmOtelConfig;
+  try {
+    config = { ...loadConfig(options.env ?? process.env), ...(options.config ?? {}) };
+  } catch (e) {
+    warnOnce('start:config', `could not read configuration (${errorMessage(e)}); llm-otel is off`);
+    return noopHandle(loadConfig({}));
+  }
+  if (!config.enabled) return noopHandle(config);
+  try {
+    const handle = startPipeline(config, options);
+    g[HANDLE_KEY] = handle;
+    return handle;
+  } catch (e) {
+    warnOnce('start:pipeline', `could not start (${errorMessage(e)}); the app runs without llm-otel`);
+    return noopHandle(config);
+  }
+}
+
+function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHandle {
+  // Without a context manager, context silently does nothing (a known failure of peers).
+  const cm = new AsyncLocalStorageContextManager().enable();
+  if (!context.setGlobalContextManager(cm)) cm.disable(); // the app's own manager stays in charge
+  propagation.setGlobalPropagator(new CompositePropagator({
+    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+  })); // refused (with a diag message) if the app registered one: theirs wins
+
+  const processors: SpanProcessor[] = [];
+  const dirty = new DirtyTracker();
+  processors.push(dirty);
+  // Cost goes on the span while it ends, so the DB row and the OTLP span carry the same price.
+  let overrides: PriceFile | null = null;
+  if (config.pricesFile) {
+    try { overrides = readPriceFile(config.pricesFile); }
+    catch (e) { warnOnce('config:LLM_OTEL_PRICES', `LLM_OTEL_PRICES: ${errorMessage(e)}; using the built-in prices`); }
+  }
+  const prices = createPriceSource({ path: config.db, overrides });
+  processors.push(new CostSpanProcessor({ book: () => prices.book() }));
+  // LLM calls are finished on the writer thread (src/pipeline/finisher.ts) unless something on this
+  // thread must see their spans: extra span processors, or a sampler that decides at span creation.
+  const offload = (options.offload ?? config.writerThread) && config.tracesSampler === 'parentbased_always_on' && !options.spanProcessors?.length;
+  const finisher: FinisherInit | undefined = offload ? {
+    captureContent: config.captureContent !== 'none',
+    maxContentChars: config.maxContentChars,
+    redact: { mode: config.redact, patterns: config.redactPatterns },
+    keepContext: config.keepContext ?? [],
+    estimateTokens: true,
+    prices: { path: config.db, overrides },
+    otlp: config.otlp ? { ...otlpTarget(config), stripContent: config.captureContent !== 'all' } : null,
+    sdkSpans: config.spanLimitsSet === true,
+  } : undefined;
+  // token_estimate per message row is computed on the background thread, never on the app's.
+  const callLogOptions = config.db ? { path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined, estimateTokens: 'builtin' as const } : null;
+  // The pipeline thread finishes calls, writes rows and exports them (src/pipeline/job.ts); without
+  // a call log it only finishes and exports.
+  const pipeline: PipelineThread | null = finisher && (callLogOptions || config.otlp) ? createPipelineThread({ callLog: callLogOptions, finisher }) : null;
+  let callLog: CallLogSpanProcessor | undefined;
+  if (callLogOptions) {
+    // Spans finished on this thread (agent/tool runs, eager LLM spans) go to the same thread.
+    callLog = new CallLogSpanProcessor(pipeline ? { sink: pipeline } : callLogOptions);
+    processors.push(callLog);
+  }
+  const threadOnly = pipeline && !callLog ? pipeline : undefined;
+  let otlpExporter: SpanExporter | undefined;
+  let otlpProcessor: SpanProcessor | undefined;
+  if (config.otlp) {
+    // Detached: this thread's BatchSpanProcessor must not hold a finished app while an export waits.
+    otlpExporter = createOtlpExporter(otlpTarget(config), config.captureContent !== 'all', { detached: true });
+    otlpProcessor = new BatchSpanProcessor(otlpExporter);
+    processors.push(otlpProcessor);
+  }
+  processors.push(...(options.spanProcessors ?? []));
+
+  const resource = defaultResource().merge(detectResources({ detectors: [envDetector] }));
+  const ids = new ReservedIdGenerator();
+  const provider = new BasicTracerProvider({ resource, spanProcessors: processors, idGenerator: ids });
+
+  const instrumentation = new OpenAIInstrumentation({
+    enabled: false,
+    captureContent: config.captureContent !== 'none',
+    maxContentChars: config.maxContentChars,
+    redact: { mode: config.redact, patterns: config.redactPatterns },
+    keepContext: config.keepContext ?? [],
+    streamUsage: config.streamUsage,
+    estimator: tokenEstimator,
+  });
+  instrumentation.setTracerProvider(provider);
+  instrumentation.enable();
+  // With the default sampler (parent-based always-on) the sampling decision is known up front —
+  // the parent's flag, or sampled at the root — which is what the placeholder context carries, so
+  // LLM spans can be built after the call (instrumentation/ids.ts). Any other sampler: eager spans.
+  const rt = getRuntime();
+  if (rt && config.tracesSampler === 'parentbased_always_on') rt.reservedIds = ids;
+  const finishing = offload && rt?.reservedIds && pipeline?.finishesCalls ? pipeline : undefined;
+  if (rt && finishing) {
+    rt.offload = (rec) => finishing.pushCall(forTransfer(rec));
+    // The writer thread failed before taking them: finish here, through this provider.
+    finishing.onOrphanRecord = (rec) => emitSpan(rec, rt);
+  }
+  const ended = () => dirty.ended + (finishing?.callsPushed ?? 0);
+  /** Everything: rows on disk and spans sent (the handle's forceFlush). */
+  const flushAll = async (): Promise<void> => {
+    // Calls finished on this thread wait for a setImmediate batch: run it now, so a forceFlush()
+    // right after a call (a serverless handler's last line) includes that call.
+    try { flushDeferred(); } catch { /* never into the app */ }
+    // First, synchronously (bounded like the exit drain), until the writer thread has finished
+    // every call it was handed: the capped waits of an exit then cover only the network. (With a
+    // call log, provider.forceFlush() below does this as well.)
+    try { threadOnly?.flushSync(); } catch { /* never into the app */ }
+    // Both, whatever either does: a rejection of one must not end the wait for the other.
+    await Promise.allSettled([
+      // The processor's flush does not wait for an export its timer already started; the exporter's does.
+      provider.forceFlush().then(() => otlpExporter?.forceFlush?.()),
+      finishing?.flushExport(),
+    ]);
+  };
+  /** OTLP only, at exit: the rows are the exit drain's, which must not wait for the DB a second time. */
+  const flushSpans = async (): Promise<void> => {
+    try { flushDeferred(); } catch { /* never into the app */ }
+    // The writer thread first finishes the calls it was handed (bounded; it may still be starting).
+    try { finishing?.settle(); } catch { /* never into the app */ }
+    await Promise.allSettled([
+      (otlpProcessor?.forceFlush() ?? Promise.resolve()).then(() => otlpExporter?.forceFlush?.()),
+      finishing?.flushExport(),
+    ]);
+  };
+
+  let flushedAt = 0;
+  const capMs = 1000;
+  let shutDown: Promise<void> | undefined;
+  const removeHooks = options.exitHooks === false ? () => {} : installExitHooks({
+    abandonOpen: () => abandonOpenCalls('process exiting'),
+    drainSync: () => { callLog?.flushSync(); threadOnly?.flushSync(); },
+    // The thread keeps running: the signal's capped OTLP flush follows.
+    drainFinal: () => { callLog?.sink.drainOnExit(true); threadOnly?.drainOnExit(true); },
+    flush: () => { flushedAt = ended(); return flushSpans(); },
+    dirty: () => ended() !== flushedAt,
+    capMs,
+    flushTimedOut: config.otlp ? () => warnExitFlushTimedOut(config.otlpEndpoint, capMs) : undefined,
+  });
+
+  return {
+    config,
+    enabled: true,
+    forceFlush: flushAll,
+    shutdown(): Promise<void> {
+      shutDown ??= (async () => {
+        abandonOpenCalls('shutdown');
+        instrumentation.disable();
+        removeHooks();
+        if (finishing) {
+          if (rt?.offload) rt.offload = undefined;
+          await capped(finishing.flushExport(), capMs);
+        }
+        try { await provider.shutdown(); } catch (e) { diag.warn(`llm-otel shutdown: ${errorMessage(e)}`); }
+        try { threadOnly?.shutdown(); } catch { /* never into the app */ }
+        prices.close();
+        if (g[HANDLE_KEY]?.shutdown === this.shutdown) g[HANDLE_KEY] = undefined;
+      })();
+      return shutDown;
+    },
+  };
+}
