@@ -131,7 +131,7 @@ for (const r of RUNS) {
 
     test('spans arrive over OTLP/JSON; no span outside a scenario; the API key is never sent', () => {
       const { spans, bytes, requests } = get();
-      assert.ok(requests > 0, 'no OTLP request arrived');
+      assert.ok(requests > 0, `no OTLP request arrived; the app's stderr:\n${get().run.stderr}`);
       const stray = spansByScenario(ours(), SCENARIOS)['?'];
       assert.deepEqual(stray.map((s) => s.name), [], 'llm-otel spans outside any scenario trace');
       assert.ok(spans.length > 0);

@@ -26,7 +26,7 @@ const SEND_INTERVAL_MS = 25;
  * How long a flush or an exit waits at most for a thread that is slow but making progress — still
  * starting (loading its code), or working on a machine whose cores are busy (ms).
  */
-const SLOW_ALLOWANCE_MS = 3000;
+const SLOW_ALLOWANCE_MS = 5000;
 /** A thread neither runnable nor using CPU for this long is blocked, not slow (ms). */
 const STALL_MS = 500;
 
