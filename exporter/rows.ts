@@ -1,4 +1,4 @@
-// Pure mapping from a finished span to call-log rows (README, "The local database"). No I/O, no clock: the same
+// Pure mapping from a finished span to call-log rows (docs/database.md). No I/O, no clock: the same
 // span always maps to the same rows, so tests can assert every column and the writer can retry.
 
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -7,7 +7,7 @@ import * as S from '../src/core/semconv.js';
 
 export type CallStatus = S.LlmStatus;
 
-/** One `llm_calls` row, column names exactly as in the README ("The local database") (`id` is assigned by SQLite). */
+/** One `llm_calls` row, column names exactly as in docs/database.md (`id` is assigned by SQLite). */
 export interface CallRow {
   span_id: string;
   trace_id: string;
@@ -244,7 +244,7 @@ function toCall(span: SpanData, operation: string): CallItem {
     temperature: num(a[S.GEN_AI_REQUEST_TEMPERATURE]),
     top_p: num(a[S.GEN_AI_REQUEST_TOP_P]),
     max_tokens: int(a[S.GEN_AI_REQUEST_MAX_TOKENS]),
-    // 0/1 (README, "The local database"). A request that did not ask to stream was not streamed.
+    // 0/1 (docs/database.md). A request that did not ask to stream was not streamed.
     stream: a[S.GEN_AI_REQUEST_STREAM] === true ? 1 : 0,
     finish_reasons: jsonArray(a[S.GEN_AI_RESPONSE_FINISH_REASONS]),
     input_tokens: input,

@@ -1,4 +1,4 @@
-// The call-log schema (README, "The local database"): the public contract users write SQL against.
+// The call-log schema (docs/database.md): the public contract users write SQL against.
 // Forward-only migrations keyed by PRAGMA user_version, each applied inside one transaction.
 // A DB written by a newer llm-otel (user_version above ours) is refused and left untouched.
 

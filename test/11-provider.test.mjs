@@ -1,4 +1,4 @@
-// gen_ai.provider.name (and server.address/port) from a client's base URL (README "Spans", issue 2):
+// gen_ai.provider.name (and server.address/port) from a client's base URL (docs/spans.md):
 // unit test of the pure function the instrumentation uses. Process-level tests can only reach
 // 127.0.0.1, so the host table is checked here.
 

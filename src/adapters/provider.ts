@@ -1,4 +1,4 @@
-// gen_ai.provider.name and server.address/port from the client's baseURL (README, "Spans"). Unknown
+// gen_ai.provider.name and server.address/port from the client's baseURL (docs/spans.md). Unknown
 // OpenAI-compatible hosts are reported as `openai`, the wire protocol they speak.
 
 const HOST_PROVIDERS: ReadonlyArray<[RegExp, string]> = [

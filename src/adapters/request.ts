@@ -1,4 +1,4 @@
-// Request attributes shared by the API families. 0 is a value, not absence (README, "Spans").
+// Request attributes shared by the API families. 0 is a value, not absence (docs/spans.md).
 
 import type { Attributes } from '@opentelemetry/api';
 import * as S from '../core/semconv.js';

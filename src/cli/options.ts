@@ -134,7 +134,7 @@ export function addCommon(cmd: Command, spec: CommonSpec = {}): Command {
   } else if (spec.limit === undefined) {
     cmd.addOption(new Option('--limit <n>', 'at most n rows').argParser(parseLimit));
   }
-  if (spec.json !== false) cmd.option('--json', 'machine-readable JSON output (see README for the shape)');
+  if (spec.json !== false) cmd.option('--json', 'machine-readable JSON output (shapes: docs/cli.md)');
   return cmd;
 }
 

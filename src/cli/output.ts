@@ -1,5 +1,5 @@
 // Human output: aligned, borderless tables (cli-table3, no colours) and compact number formats.
-// Machine output: JSON with stable field names (README "CLI --json shapes").
+// Machine output: JSON with stable field names (docs/cli.md, "--json shapes").
 // Stored text is untrusted: human output shows control and bidi characters as visible escapes
 // (visible.ts); JSON keeps the exact values.
 

@@ -1,6 +1,6 @@
 // Attribute names we emit. Copied as constants (not imported from
 // @opentelemetry/semantic-conventions/incubating, whose GenAI names are marked "moved" and change
-// between releases) so the wire contract in the README ("Spans") is pinned here, in one place.
+// between releases) so the wire contract in docs/spans.md is pinned here, in one place.
 
 // GenAI semantic conventions v1.41
 export const GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';

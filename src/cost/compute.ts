@@ -1,4 +1,4 @@
-// Cost of one call from disjoint token buckets (README, "The local database"): uncached input, cached input, output.
+// Cost of one call from disjoint token buckets (docs/database.md): uncached input, cached input, output.
 // Reasoning tokens are part of output tokens (OpenAI's completion_tokens includes them), so they
 // are priced once, as output.
 

@@ -1,4 +1,4 @@
-// Prices and cost per call (README, "The local database": model_prices; llm_otel.cost).
+// Prices and cost per call (docs/database.md: model_prices; llm_otel.cost).
 export type { PriceRow, TokenUsage, PricedCost, PricerCall } from './types.js';
 export { computeCost } from './compute.js';
 export { PriceBook, builtinRows } from './pricebook.js';

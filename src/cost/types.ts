@@ -1,4 +1,4 @@
-// Price rows mirror the `model_prices` table (README, "The local database") column for column, so rows move between
+// Price rows mirror the `model_prices` table (docs/database.md) column for column, so rows move between
 // the DB, JSON files and the in-memory PriceBook without renaming.
 
 export interface PriceRow {

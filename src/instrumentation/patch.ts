@@ -25,8 +25,8 @@ function isPatched(fn: unknown): boolean {
 // A call's attempts (retries) and the JSON it sent are seen in the client's request methods. With
 // an OTel context entered around the call they find it through the context; but entering one
 // switches on Node's AsyncLocalStorage promise hooks for the whole process (a cost on every
-// promise of the app: on Node 20 an uninstrumented openai 6 call with an in-memory fetch went from
-// ~59–68 to ~73–105 µs once any AsyncLocalStorage had run). So we enter a context only when
+// promise of the app: on Node 20 an uninstrumented openai 6 call with an in-memory fetch became
+// markedly slower once any AsyncLocalStorage had run). So we enter a context only when
 // something can use it — the app registered its own tracer provider, whose HTTP instrumentation
 // would parent its spans to ours — and otherwise hand the call over synchronously: create()
 // reaches makeRequest() before its first await, and makeRequest's options object then names the

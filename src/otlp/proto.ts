@@ -1,8 +1,8 @@
 // OTLP/protobuf encoding of spans, for the exporter llm-otel sends with (http/protobuf, the default).
 //
-// Why not the SDK's serializer: measured on our LLM spans (22 attributes), it took ~18 µs per span
-// — two passes (size, then bytes), every attribute key re-encoded for every span, and stripping
-// content meant copying each span first. This encoder writes once, reuses each key's encoded bytes
+// Why not the SDK's serializer: on our LLM spans (a score of attributes each) it makes two passes
+// (size, then bytes), re-encodes every attribute key for every span, and stripping content meant
+// copying each span first. This encoder writes once, reuses each key's encoded bytes
 // and the resource's, and leaves out the content attributes while it writes (no copy). Its output
 // is byte-for-byte the SDK serializer's (test/15-otlp-proto.test.mjs compares the two), so the
 // wire format, field order and value typing (int vs double, kvlist, bytes) stay exactly OTLP's.

@@ -1,11 +1,11 @@
-// The writer thread's half of an LLM call: it receives the plain record the app's thread captured
-// (src/finish/finish.ts) and does everything else there — summary, content conversion and
-// redaction, token estimates, cost, the OTel span, the call-log rows and the OTLP export. The app's
-// thread keeps only the capture (ids, times, references) and one structured clone per batch.
+// The background thread's half of an LLM call: it receives the plain record the app's thread
+// captured (src/finish/finish.ts) and does everything else — summary, content conversion and
+// redaction, token estimates, cost, the OTel span, and hands it to the call log and the OTLP
+// exporter. The app's thread keeps only the capture (ids, times, references) and one structured
+// clone per batch.
 //
-// Why: with the capture alone on the app's thread, the loopback bench measured 13–17 % of the
-// official instrumentation's added time; building spans, content, cost and exports there too made
-// it 60–300 %. An app's event loop is what users feel (with a spare core, this work never touches it).
+// Why: that work is several times the capture's cost (docs/benchmarks.md), and an app's event loop
+// is what users feel (with a spare core, this work never touches it).
 
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Context, type HrTime, type SpanContext, type SpanStatus } from '@opentelemetry/api';
 import { hrTimeDuration, isAttributeValue, millisToHrTime, TraceState, type InstrumentationScope } from '@opentelemetry/core';
@@ -119,7 +119,7 @@ const SDK_DEFAULT_ATTRIBUTE_COUNT_LIMIT = 128;
 /**
  * Finished LLM spans built as what they are — ended, read-only data — instead of through the SDK's
  * Tracer and Span (sampling, attribute validation one by one, processors' onEnding): the same
- * ReadableSpan the SDK would hand its processors, for ~10 µs less per call. Only where no
+ * ReadableSpan the SDK would hand its processors, for less work per call. Only where no
  * attribute limits are configured (then the SDK's Span is used, which applies them); the app
  * thread's sampler has already decided. test/14 requires identical spans both ways.
  */

@@ -1,6 +1,6 @@
 // Flushing at the end of the process without changing how it ends, and never holding it long.
 // - 'exit' (normal end, process.exit(), uncaught exception): synchronous work only — open spans are
-//   ended, then every call-log sink drains (exporter/exit.ts, which also ends the process itself
+//   ended, then every call-log sink drains (src/thread/exit-guard.ts, which also ends the process itself
 //   if a background thread stopped answering); OTLP cannot send from here.
 // - 'beforeExit' (the loop ran dry): open calls are ended, then an async OTLP flush, capped, only
 //   if spans ended since the last one. Rows are left to the exit drain (no second wait for the DB).

@@ -167,7 +167,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   instrumentation.enable();
   // With the default sampler (parent-based always-on) the sampling decision is known up front —
   // the parent's flag, or sampled at the root — which is what the placeholder context carries, so
-  // LLM spans can be built after the call (instrumentation/ids.ts). Any other sampler: eager spans.
+  // LLM spans can be built after the call (finish/ids.ts). Any other sampler: eager spans.
   const rt = getRuntime();
   if (rt && config.tracesSampler === 'parentbased_always_on') rt.reservedIds = ids;
   const finishing = offload && rt?.reservedIds && pipeline?.finishesCalls ? pipeline : undefined;

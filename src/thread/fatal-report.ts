@@ -1,5 +1,5 @@
 // Node prints an app's fatal error only after the 'exit' listeners have run. When llm-otel has to
-// end the process from its 'exit' listener (a stuck thread: exporter/exit.ts), that print would be
+// end the process from its 'exit' listener (a stuck thread: exit-guard.ts), that print would be
 // lost, so it is made here the way Node makes it: the source line with a caret, the inspected
 // error, the Node.js version.
 
