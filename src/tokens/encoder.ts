@@ -1,6 +1,6 @@
 // Lazy, synchronous access to gpt-tokenizer's encodings. Loading one takes a noticeable time and
-// tens of MB, so
-// nothing is loaded when llm-otel is imported: only the first estimate pays, once per encoding.
+// tens of MB, so nothing is loaded when llm-otel is imported: only the first estimate pays, once per
+// encoding.
 // Estimates are needed synchronously (at span end), hence require() rather than import(): the CJS
 // build has `require`; the ESM build makes one with createRequire from this module's own file.
 
