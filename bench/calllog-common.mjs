@@ -1,11 +1,12 @@
 // Shared by the calllog-*.bench.mjs scenarios: a realistic inference span (system + user + assistant
 // messages, usage, ids) emitted through the real OTel SDK.
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { SpanKind } from '@opentelemetry/api';
+
 import { mkdirSync, rmSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SpanKind } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(here, '..');
@@ -61,4 +62,6 @@ export function emitCall(tracer, i) {
   span.end();
 }
 
-export function pct(h, p) { return h.percentile(p) / 1e6; }
+export function pct(h, p) {
+  return h.percentile(p) / 1e6;
+}

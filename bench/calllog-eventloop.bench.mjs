@@ -8,7 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { CallLogSpanProcessor } from '../dist/esm/exporter/index.js';
-import { makeTracer, emitCall, scratchDir } from './calllog-common.mjs';
+import { emitCall, makeTracer, scratchDir } from './calllog-common.mjs';
 
 const seconds = Number(process.argv[2] ?? 10);
 const rate = Number(process.argv[3] ?? 1000);
@@ -29,9 +29,12 @@ async function run(variant, dbPath) {
   // Paced by the wall clock in 5 ms ticks, so the offered load stays at `rate`.
   await new Promise((resolve) => {
     const t = setInterval(() => {
-      const due = Math.min(Math.floor((performance.now() - start) * rate / 1000), total);
+      const due = Math.min(Math.floor(((performance.now() - start) * rate) / 1000), total);
       while (n < due) emitCall(tracer, n++);
-      if (n >= total) { clearInterval(t); resolve(); }
+      if (n >= total) {
+        clearInterval(t);
+        resolve();
+      }
     }, 5);
   });
   h.disable();
@@ -57,10 +60,22 @@ try {
   cleanup();
 }
 const med = (a, key) => [...a.map((x) => x[key])].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-console.log(`event-loop delay at ${rate} calls/s for ${seconds} s, resolution ${resolution} ms, median of ${rounds} interleaved rounds (ms beyond the resolution)`);
-for (const [v, label] of [['none', 'baseline (SDK, no call log)   '], ['worker', 'CallLogSpanProcessor (default)'], ['inline', 'CallLogSpanProcessor worker:false']]) {
+console.log(
+  `event-loop delay at ${rate} calls/s for ${seconds} s, resolution ${resolution} ms, median of ${rounds} interleaved rounds (ms beyond the resolution)`,
+);
+for (const [v, label] of [
+  ['none', 'baseline (SDK, no call log)   '],
+  ['worker', 'CallLogSpanProcessor (default)'],
+  ['inline', 'CallLogSpanProcessor worker:false'],
+]) {
   const lost = res[v].filter((x) => x.rows !== null && x.rows !== x.expected).length;
-  console.log(`  ${label}  p50 ${med(res[v], 'p50').toFixed(2)}  p99 ${med(res[v], 'p99').toFixed(2)}  max ${med(res[v], 'max').toFixed(2)}${v === 'none' ? '' : `  rows complete in ${rounds - lost}/${rounds} rounds`}`);
+  console.log(
+    `  ${label}  p50 ${med(res[v], 'p50').toFixed(2)}  p99 ${med(res[v], 'p99').toFixed(2)}  max ${med(res[v], 'max').toFixed(2)}${v === 'none' ? '' : `  rows complete in ${rounds - lost}/${rounds} rounds`}`,
+  );
 }
-console.log(`  p99 added: writer thread ${(med(res.worker, 'p99') - med(res.none, 'p99')).toFixed(2)} ms, app thread ${(med(res.inline, 'p99') - med(res.none, 'p99')).toFixed(2)} ms`);
-console.log(`  per round p99: ${JSON.stringify(Object.fromEntries(Object.entries(res).map(([k, v]) => [k, v.map((x) => +x.p99.toFixed(2))])))}`);
+console.log(
+  `  p99 added: writer thread ${(med(res.worker, 'p99') - med(res.none, 'p99')).toFixed(2)} ms, app thread ${(med(res.inline, 'p99') - med(res.none, 'p99')).toFixed(2)} ms`,
+);
+console.log(
+  `  per round p99: ${JSON.stringify(Object.fromEntries(Object.entries(res).map(([k, v]) => [k, v.map((x) => +x.p99.toFixed(2))])))}`,
+);

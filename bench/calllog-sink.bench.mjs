@@ -8,10 +8,20 @@
 //   worker sink       : the default pipeline — SpanData pushed on this thread, mapped and written
 //                       on the writer thread; timed from the first push until flushSync() returns
 // Usage: node bench/calllog-sink.bench.mjs [calls=30000] [rounds=3]
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { CallLogWriter, WorkerSink, createSpanSink, spanToItem, toSpanData, openForWriting, CALL_COLUMNS, MESSAGE_COLUMNS } from '../dist/esm/exporter/index.js';
-import { makeTracer, emitCall, scratchDir } from './calllog-common.mjs';
+
 import { rmSync } from 'node:fs';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  CALL_COLUMNS,
+  CallLogWriter,
+  createSpanSink,
+  MESSAGE_COLUMNS,
+  openForWriting,
+  spanToItem,
+  toSpanData,
+  WorkerSink,
+} from '../dist/esm/exporter/index.js';
+import { emitCall, makeTracer, scratchDir } from './calllog-common.mjs';
 
 const N = Number(process.argv[2] ?? 30_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -32,16 +42,35 @@ const freshPath = () => {
 function raw(withRollup) {
   const db = openForWriting(freshPath(), { busyTimeoutMs: 1000 });
   const insCall = db.prepare(`INSERT INTO llm_calls (${CALL_COLUMNS.join(',')}) VALUES (${CALL_COLUMNS.map(() => '?').join(',')})`);
-  const insMsg = db.prepare(`INSERT INTO llm_messages (call_id, ${MESSAGE_COLUMNS.join(',')}) VALUES (?, ${MESSAGE_COLUMNS.map(() => '?').join(',')})`);
-  const upsert = db.prepare(`INSERT INTO llm_usage_hourly (hour, service_name, provider, model, user_id, agent_name, calls, errors, input_tokens, output_tokens, duration_ms_sum, duration_ms_max)
+  const insMsg = db.prepare(
+    `INSERT INTO llm_messages (call_id, ${MESSAGE_COLUMNS.join(',')}) VALUES (?, ${MESSAGE_COLUMNS.map(() => '?').join(',')})`,
+  );
+  const upsert =
+    db.prepare(`INSERT INTO llm_usage_hourly (hour, service_name, provider, model, user_id, agent_name, calls, errors, input_tokens, output_tokens, duration_ms_sum, duration_ms_max)
     VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET calls = calls + 1, input_tokens = input_tokens + excluded.input_tokens,
     output_tokens = output_tokens + excluded.output_tokens, duration_ms_sum = duration_ms_sum + excluded.duration_ms_sum, duration_ms_max = max(duration_ms_max, excluded.duration_ms_max)`);
-  const rows = items.map((it) => ({ call: CALL_COLUMNS.map((c) => it.call[c]), msgs: it.messages.map((m) => MESSAGE_COLUMNS.map((c) => m[c])), c: it.call }));
+  const rows = items.map((it) => ({
+    call: CALL_COLUMNS.map((c) => it.call[c]),
+    msgs: it.messages.map((m) => MESSAGE_COLUMNS.map((c) => m[c])),
+    c: it.call,
+  }));
   const tx = db.transaction((batch) => {
     for (const r of batch) {
       const id = insCall.run(r.call).lastInsertRowid;
       for (const m of r.msgs) insMsg.run(id, ...m);
-      if (withRollup) upsert.run(r.c.started_at.slice(0, 13), r.c.service_name ?? '', r.c.provider ?? '', r.c.request_model ?? '', r.c.user_id ?? '', r.c.agent_name ?? '', r.c.input_tokens, r.c.output_tokens, r.c.duration_ms, r.c.duration_ms);
+      if (withRollup)
+        upsert.run(
+          r.c.started_at.slice(0, 13),
+          r.c.service_name ?? '',
+          r.c.provider ?? '',
+          r.c.request_model ?? '',
+          r.c.user_id ?? '',
+          r.c.agent_name ?? '',
+          r.c.input_tokens,
+          r.c.output_tokens,
+          r.c.duration_ms,
+          r.c.duration_ms,
+        );
     }
   });
   const t = performance.now();
@@ -78,12 +107,13 @@ function workerSink() {
   sink.shutdown();
   const w = new CallLogWriter({ path });
   w.writeBatch([]);
-  return { rate, pushUs: (pushed - t) * 1000 / N };
+  return { rate, pushUs: ((pushed - t) * 1000) / N };
 }
 
 const results = { raw: [], rawRollup: [], w512: [], w2048: [], worker: [], pushUs: [] };
 try {
-  raw(false); writer(512); // warm-up
+  raw(false);
+  writer(512); // warm-up
   for (let r = 0; r < ROUNDS; r++) {
     results.raw.push(raw(false));
     results.rawRollup.push(raw(true));
@@ -101,8 +131,18 @@ const f = (x) => Math.round(x).toLocaleString('en-US').padStart(8);
 const raw0 = med(results.raw);
 console.log(`sink throughput: ${N} calls (call + 2 messages), median of ${ROUNDS} interleaved rounds`);
 console.log(`  raw better-sqlite3 (calls + messages, 512/tx)     ${f(raw0)} calls/s   1.00×`);
-console.log(`  raw better-sqlite3 (+ rollup upsert per call)    ${f(med(results.rawRollup))} calls/s   ${(med(results.rawRollup) / raw0).toFixed(2)}×`);
-console.log(`  CallLogWriter, mapping included, 512/tx           ${f(med(results.w512))} calls/s   ${(med(results.w512) / raw0).toFixed(2)}×`);
-console.log(`  CallLogWriter, mapping included, 2048/tx          ${f(med(results.w2048))} calls/s   ${(med(results.w2048) / raw0).toFixed(2)}×`);
-console.log(`  worker sink end to end (default pipeline)         ${f(med(results.worker))} calls/s   ${(med(results.worker) / raw0).toFixed(2)}×   (app thread: ${med(results.pushUs).toFixed(1)} µs per call)`);
-console.log(`  all rounds: ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map((x) => Math.round(x))])))}`);
+console.log(
+  `  raw better-sqlite3 (+ rollup upsert per call)    ${f(med(results.rawRollup))} calls/s   ${(med(results.rawRollup) / raw0).toFixed(2)}×`,
+);
+console.log(
+  `  CallLogWriter, mapping included, 512/tx           ${f(med(results.w512))} calls/s   ${(med(results.w512) / raw0).toFixed(2)}×`,
+);
+console.log(
+  `  CallLogWriter, mapping included, 2048/tx          ${f(med(results.w2048))} calls/s   ${(med(results.w2048) / raw0).toFixed(2)}×`,
+);
+console.log(
+  `  worker sink end to end (default pipeline)         ${f(med(results.worker))} calls/s   ${(med(results.worker) / raw0).toFixed(2)}×   (app thread: ${med(results.pushUs).toFixed(1)} µs per call)`,
+);
+console.log(
+  `  all rounds: ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map((x) => Math.round(x))])))}`,
+);

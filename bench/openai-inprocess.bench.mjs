@@ -21,21 +21,35 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? Number(process.argv[i + 1]) : dflt; };
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
 
 async function child(variant, mode, calls) {
   const { metrics, context } = await import('@opentelemetry/api');
   const { SimpleSpanProcessor, InMemorySpanExporter, BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base');
   const dir = join(here, '.tmp', 'inproc');
   const target = join(dir, 'node_modules', 'openai');
-  if (!existsSync(join(target, 'package.json'))) { mkdirSync(dirname(target), { recursive: true }); cpSync(join(here, '..', 'node_modules', 'openai-v6'), target, { recursive: true }); }
+  if (!existsSync(join(target, 'package.json'))) {
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(join(here, '..', 'node_modules', 'openai-v6'), target, { recursive: true });
+  }
   const mod = createRequire(join(dir, 'x.cjs'))('openai');
   const exp = new InMemorySpanExporter();
   if (variant === 'llm-otel-register') {
     const llm = await import('../dist/esm/src/index.js');
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    llm.start({ config: { db: join(mkdtempSync(join(tmpdir(), 'llm-otel-inproc-')), 'bench.db'), otlp: true, otlpProtocol: 'http/protobuf', captureContent: 'local' }, exitHooks: false });
+    llm.start({
+      config: {
+        db: join(mkdtempSync(join(tmpdir(), 'llm-otel-inproc-')), 'bench.db'),
+        otlp: true,
+        otlpProtocol: 'http/protobuf',
+        captureContent: 'local',
+      },
+      exitHooks: false,
+    });
     llm.instrumentOpenAI(mod);
   } else if (variant === 'official-otlp') {
     const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
@@ -50,7 +64,11 @@ async function child(variant, mode, calls) {
     for (const d of i.getModuleDefinitions()) d.patch(mod, '6');
   } else if (variant.startsWith('llm-otel')) {
     const llm = await import('../dist/esm/src/index.js');
-    llm.start({ config: { db: null, otlp: false, captureContent: variant === 'llm-otel' ? 'local' : 'none' }, spanProcessors: [new SimpleSpanProcessor(exp)], exitHooks: false });
+    llm.start({
+      config: { db: null, otlp: false, captureContent: variant === 'llm-otel' ? 'local' : 'none' },
+      spanProcessors: [new SimpleSpanProcessor(exp)],
+      exitHooks: false,
+    });
     llm.instrumentOpenAI(mod);
   } else if (variant === 'official') {
     const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
@@ -62,22 +80,56 @@ async function child(variant, mode, calls) {
     i.enable();
     for (const d of i.getModuleDefinitions()) d.patch(mod, '6');
   }
-  const json = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini-2024-07-18', choices: [{ index: 0, message: { role: 'assistant', content: 'Atlantic Ocean.', refusal: null }, finish_reason: 'stop' }], usage: { prompt_tokens: 22, completion_tokens: 3, total_tokens: 25 }, service_tier: 'default', system_fingerprint: 'fp_1' });
-  const chunk = (delta, fr, extra = '') => `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":${delta},"finish_reason":${fr}}]${extra}}\n\n`;
-  const sse = chunk('{"role":"assistant","content":""}', 'null') + ['Atlantic', ' Ocean', '.'].map((t) => chunk(`{"content":"${t}"}`, 'null')).join('') + chunk('{}', '"stop"')
-    + 'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":22,"completion_tokens":3,"total_tokens":25}}\n\ndata: [DONE]\n\n';
-  const fetch = async () => new Response(mode === 'stream' ? sse : json, { status: 200, headers: { 'content-type': mode === 'stream' ? 'text/event-stream' : 'application/json', 'x-request-id': 'req_1' } });
+  const json = JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1,
+    model: 'gpt-4o-mini-2024-07-18',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Atlantic Ocean.', refusal: null }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 22, completion_tokens: 3, total_tokens: 25 },
+    service_tier: 'default',
+    system_fingerprint: 'fp_1',
+  });
+  const chunk = (delta, fr, extra = '') =>
+    `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":${delta},"finish_reason":${fr}}]${extra}}\n\n`;
+  const sse =
+    chunk('{"role":"assistant","content":""}', 'null') +
+    ['Atlantic', ' Ocean', '.'].map((t) => chunk(`{"content":"${t}"}`, 'null')).join('') +
+    chunk('{}', '"stop"') +
+    'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":22,"completion_tokens":3,"total_tokens":25}}\n\ndata: [DONE]\n\n';
+  const fetch = async () =>
+    new Response(mode === 'stream' ? sse : json, {
+      status: 200,
+      headers: { 'content-type': mode === 'stream' ? 'text/event-stream' : 'application/json', 'x-request-id': 'req_1' },
+    });
   const client = new mod.OpenAI({ apiKey: 'sk-bench', baseURL: 'http://127.0.0.1:9/v1', fetch, maxRetries: 0 });
   const messages = [{ role: 'user', content: 'Answer in up to 3 words: Which ocean contains Bouvet Island?' }];
-  const one = mode === 'stream'
-    ? async () => { const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } }); for await (const x of s) void x; }
-    : async () => { await client.chat.completions.create({ model: 'gpt-4o-mini', messages }); };
+  const one =
+    mode === 'stream'
+      ? async () => {
+          const s = await client.chat.completions.create({
+            model: 'gpt-4o-mini',
+            messages,
+            stream: true,
+            stream_options: { include_usage: true },
+          });
+          for await (const x of s) void x;
+        }
+      : async () => {
+          await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+        };
   const tick = () => new Promise((r) => setImmediate(r));
-  for (let i = 0; i < 3000; i++) { await one(); if (i % 500 === 0) exp.reset(); }
+  for (let i = 0; i < 3000; i++) {
+    await one();
+    if (i % 500 === 0) exp.reset();
+  }
   await tick();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let i = 0; i < calls; i++) { await one(); if (i % 500 === 0) exp.reset(); }
+  for (let i = 0; i < calls; i++) {
+    await one();
+    if (i % 500 === 0) exp.reset();
+  }
   await tick(); // work deferred to setImmediate belongs to the measurement
   const cu = process.cpuUsage(c0);
   console.log(JSON.stringify({ wall: ((performance.now() - t0) * 1000) / calls, cpu: (cu.user + cu.system) / calls }));
@@ -91,7 +143,15 @@ if (process.argv[2] === '--child') {
   const variants = ['plain', 'llm-otel', 'llm-otel-no-content', 'official', 'llm-otel-register', 'official-otlp'];
   // One OTLP receiver for the `-register` / `-otlp` variants (their children read the endpoint from the environment).
   const { spawn } = await import('node:child_process');
-  const rx = spawn(process.execPath, ['--input-type=module', '-e', "import { startOtlpReceiver } from './test/helpers/otlp-receiver.mjs'; const rx = await startOtlpReceiver(); console.log(rx.url);"], { cwd: join(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const rx = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "import { startOtlpReceiver } from './test/helpers/otlp-receiver.mjs'; const rx = await startOtlpReceiver(); console.log(rx.url);",
+    ],
+    { cwd: join(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   process.on('exit', () => rx.kill('SIGTERM'));
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = await new Promise((resolve) => rx.stdout.once('data', (d) => resolve(String(d).trim())));
   for (const mode of ['chat', 'stream']) {
@@ -99,17 +159,27 @@ if (process.argv[2] === '--child') {
     for (let r = 0; r < runs; r++) {
       for (const v of variants) {
         const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', v, mode, String(calls)], { encoding: 'utf8' });
-        if (out.status !== 0) { console.error(out.stderr); process.exit(1); }
+        if (out.status !== 0) {
+          console.error(out.stderr);
+          process.exit(1);
+        }
         const { cpu, wall } = JSON.parse(out.stdout.trim().split('\n').pop());
         best[v] = { cpu: Math.min(best[v]?.cpu ?? Infinity, cpu), wall: Math.min(best[v]?.wall ?? Infinity, wall) };
       }
     }
     const base = best.plain;
     console.log(`${mode}: min over ${runs} runs × ${calls} calls (µs/call; added over plain)`);
-    for (const v of variants) console.log(`  ${v.padEnd(20)} CPU ${best[v].cpu.toFixed(1).padStart(7)} (+${(best[v].cpu - base.cpu).toFixed(1)})   wall ${best[v].wall.toFixed(1).padStart(7)} (+${(best[v].wall - base.wall).toFixed(1)})`);
+    for (const v of variants)
+      console.log(
+        `  ${v.padEnd(20)} CPU ${best[v].cpu.toFixed(1).padStart(7)} (+${(best[v].cpu - base.cpu).toFixed(1)})   wall ${best[v].wall.toFixed(1).padStart(7)} (+${(best[v].wall - base.wall).toFixed(1)})`,
+      );
     const pct = (a, b, k) => (((best[a][k] - base[k]) / (best[b][k] - base[k])) * 100).toFixed(0);
-    console.log(`  in-memory:   llm-otel added / official added: CPU ${pct('llm-otel', 'official', 'cpu')} %, wall ${pct('llm-otel', 'official', 'wall')} %`);
-    console.log(`  real sinks:  llm-otel-register added / official-otlp added: app-thread wall ${pct('llm-otel-register', 'official-otlp', 'wall')} %, process CPU ${pct('llm-otel-register', 'official-otlp', 'cpu')} %`);
+    console.log(
+      `  in-memory:   llm-otel added / official added: CPU ${pct('llm-otel', 'official', 'cpu')} %, wall ${pct('llm-otel', 'official', 'wall')} %`,
+    );
+    console.log(
+      `  real sinks:  llm-otel-register added / official-otlp added: app-thread wall ${pct('llm-otel-register', 'official-otlp', 'wall')} %, process CPU ${pct('llm-otel-register', 'official-otlp', 'cpu')} %`,
+    );
   }
   rx.kill('SIGTERM');
 }

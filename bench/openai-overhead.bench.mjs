@@ -22,14 +22,14 @@
 
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { metrics } from '@opentelemetry/api';
-import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OpenAIInstrumentation as OfficialInstrumentation } from '@opentelemetry/instrumentation-openai';
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -53,7 +53,10 @@ const IN_MEMORY = process.argv.includes('--in-memory');
 
 /** A loopback peer (bench/lib/loopback-peers.mjs) in a child process; resolves once it prints its URL. */
 async function child(args) {
-  const proc = spawn(process.execPath, [join(here, 'lib', 'loopback-peers.mjs'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [join(here, 'lib', 'loopback-peers.mjs'), ...args], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   process.on('exit', () => proc.kill('SIGTERM')); // also when the benchmark itself fails
   let out = '';
   const lines = [];
@@ -61,11 +64,37 @@ async function child(args) {
   proc.stdout.on('data', (d) => {
     out += d;
     let i;
-    while ((i = out.indexOf('\n')) >= 0) { lines.push(out.slice(0, i)); out = out.slice(i + 1); if (waiting) { const w = waiting; waiting = null; w(); } }
+    while ((i = out.indexOf('\n')) >= 0) {
+      lines.push(out.slice(0, i));
+      out = out.slice(i + 1);
+      if (waiting) {
+        const w = waiting;
+        waiting = null;
+        w();
+      }
+    }
   });
-  proc.on('exit', (c) => { if (c) { console.error(`loopback peer ${args[0]} exited with ${c}`); process.exit(1); } });
-  const nextLine = async () => { while (!lines.length) await new Promise((r) => { waiting = r; }); return lines.shift(); };
-  return { proc, url: await nextLine(), ask: async (cmd) => { proc.stdin.write(cmd + '\n'); return nextLine(); } };
+  proc.on('exit', (c) => {
+    if (c) {
+      console.error(`loopback peer ${args[0]} exited with ${c}`);
+      process.exit(1);
+    }
+  });
+  const nextLine = async () => {
+    while (!lines.length)
+      await new Promise((r) => {
+        waiting = r;
+      });
+    return lines.shift();
+  };
+  return {
+    proc,
+    url: await nextLine(),
+    ask: async (cmd) => {
+      proc.stdin.write(cmd + '\n');
+      return nextLine();
+    },
+  };
 }
 
 // ---- three module instances of openai 6 ----
@@ -100,7 +129,9 @@ const dbDir = mkdtempSync(join(tmpdir(), 'llm-otel-bench-'));
 const exporterB = new InMemorySpanExporter();
 const exporterC = new InMemorySpanExporter();
 const providerC = new BasicTracerProvider({
-  spanProcessors: [IN_MEMORY ? new SimpleSpanProcessor(exporterC) : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${receiver.url}/v1/traces` }))],
+  spanProcessors: [
+    IN_MEMORY ? new SimpleSpanProcessor(exporterC) : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${receiver.url}/v1/traces` })),
+  ],
 });
 
 // All copies are loaded before either instrumentation is enabled: their require hooks only act
@@ -109,15 +140,25 @@ const providerC = new BasicTracerProvider({
 // minus the two sinks, replaced by the same in-memory exporter the official one gets.
 if (!IN_MEMORY) process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url; // read by the OTLP exporter
 const handleB = IN_MEMORY
-  ? llmOtel.start({ config: { db: null, otlp: false, captureContent: CONTENT ? 'local' : 'none' }, spanProcessors: [new SimpleSpanProcessor(exporterB)], exitHooks: false })
-  : llmOtel.start({ config: { db: join(dbDir, 'bench.db'), otlp: true, otlpProtocol: 'http/protobuf', captureContent: CONTENT ? 'local' : 'none' }, exitHooks: false });
+  ? llmOtel.start({
+      config: { db: null, otlp: false, captureContent: CONTENT ? 'local' : 'none' },
+      spanProcessors: [new SimpleSpanProcessor(exporterB)],
+      exitHooks: false,
+    })
+  : llmOtel.start({
+      config: { db: join(dbDir, 'bench.db'), otlp: true, otlpProtocol: 'http/protobuf', captureContent: CONTENT ? 'local' : 'none' },
+      exitHooks: false,
+    });
 llmOtel.instrumentOpenAI(modB);
 // Diagnostic: what the app thread's capture costs alone — records are dropped instead of finished,
 // so nothing is exported or written (not a mode llm-otel offers; a way to split the measurement).
 const CAPTURE_ONLY = process.argv.includes('--capture-only');
 if (CAPTURE_ONLY) {
   const rt = globalThis[Symbol.for('llm-otel.runtime')];
-  if (!rt?.offload) { console.error('--capture-only needs the writer thread (the default sinks)'); process.exit(1); }
+  if (!rt?.offload) {
+    console.error('--capture-only needs the writer thread (the default sinks)');
+    process.exit(1);
+  }
   rt.offload = () => true;
 }
 
@@ -125,7 +166,8 @@ const official = new OfficialInstrumentation({ enabled: false });
 official.setTracerProvider(providerC);
 official.setMeterProvider(metrics.getMeterProvider()); // creates its histograms (no-op meter: what an app without metrics pays)
 official.enable();
-for (const def of official.getModuleDefinitions()) def.patch(modC, JSON.parse(readFileSync(join(here, '.tmp', 'c', 'node_modules', 'openai', 'package.json'), 'utf8')).version);
+for (const def of official.getModuleDefinitions())
+  def.patch(modC, JSON.parse(readFileSync(join(here, '.tmp', 'c', 'node_modules', 'openai', 'package.json'), 'utf8')).version);
 
 // ---- the loopback OpenAI server (recorded answers), in its own process ----
 const messages = [{ role: 'user', content: 'Answer in up to 3 words: Which ocean contains Bouvet Island?' }];
@@ -141,7 +183,8 @@ async function delivered() {
   const n = JSON.parse(await receiver.ask('count'));
   const b = (n['llm-otel'] ?? 0) - seenB;
   const c = (n['@opentelemetry/instrumentation-openai'] ?? 0) - seenC;
-  seenB += b; seenC += c;
+  seenB += b;
+  seenC += c;
   return [b, c];
 }
 
@@ -158,9 +201,17 @@ const MODES = {
     if (r.choices[0].message.content !== 'Atlantic Ocean.') throw new Error('unexpected response');
   },
   'chat (streaming, include_usage)': async (client) => {
-    const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
+    const s = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let n = 0;
-    for await (const chunk of s) { void chunk; n += 1; }
+    for await (const chunk of s) {
+      void chunk;
+      n += 1;
+    }
     if (n !== 7) throw new Error(`unexpected chunk count ${n}`);
   },
 };
@@ -177,7 +228,11 @@ async function block(fn, client, n) {
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
 
 const rows = [];
@@ -206,10 +261,16 @@ for (const [mode, fn] of Object.entries(MODES)) {
     const addedWall = s.map((x, i) => x.wallUs - base[i].wallUs);
     const addedCpu = s.map((x, i) => x.cpuUs - base[i].cpuUs);
     rows.push({
-      mode, variant: v,
-      wallMean: mean(s.map((x) => x.wallUs)), wallMedian: median(s.map((x) => x.wallUs)),
-      cpuMean: mean(s.map((x) => x.cpuUs)), cpuMedian: median(s.map((x) => x.cpuUs)),
-      addedWall: median(addedWall), addedCpu: median(addedCpu), addedWallMean: mean(addedWall), addedCpuMean: mean(addedCpu),
+      mode,
+      variant: v,
+      wallMean: mean(s.map((x) => x.wallUs)),
+      wallMedian: median(s.map((x) => x.wallUs)),
+      cpuMean: mean(s.map((x) => x.cpuUs)),
+      cpuMedian: median(s.map((x) => x.cpuUs)),
+      addedWall: median(addedWall),
+      addedCpu: median(addedCpu),
+      addedWallMean: mean(addedWall),
+      addedCpuMean: mean(addedCpu),
       spans: v === 'llm-otel' ? spansB : v === 'official' ? spansC : 0,
       addedWallRounds: addedWall,
     });
@@ -222,21 +283,42 @@ await providerC.shutdown();
 receiver?.proc.kill('SIGTERM');
 rmSync(dbDir, { recursive: true, force: true });
 
-const header = ['mode', 'variant', 'wall µs/call mean', 'median', 'CPU µs/call mean', 'median', 'added wall (median, mean)', 'added CPU (median, mean)', 'spans'];
+const header = [
+  'mode',
+  'variant',
+  'wall µs/call mean',
+  'median',
+  'CPU µs/call mean',
+  'median',
+  'added wall (median, mean)',
+  'added CPU (median, mean)',
+  'spans',
+];
 const table = rows.map((r) => [
-  r.mode, r.variant, f1(r.wallMean), f1(r.wallMedian), f1(r.cpuMean), f1(r.cpuMedian),
+  r.mode,
+  r.variant,
+  f1(r.wallMean),
+  f1(r.wallMedian),
+  f1(r.cpuMean),
+  f1(r.cpuMedian),
   r.variant === 'uninstrumented' ? '—' : `${f1(r.addedWall)}, ${f1(r.addedWallMean)}`,
   r.variant === 'uninstrumented' ? '—' : `${f1(r.addedCpu)}, ${f1(r.addedCpuMean)}`,
   String(r.spans),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-console.log(`llm-otel content capture: ${CONTENT ? 'on (register default: content kept for the local call log)' : 'off (--no-content)'}; official: its default (no content)`);
-if (CAPTURE_ONLY) console.log('--capture-only: llm-otel records are dropped after capture (diagnostic: the app thread\'s share alone)');
-console.log(IN_MEMORY
-  ? 'sinks: both into an in-memory exporter (--in-memory; llm-otel finishes calls on the app thread)'
-  : 'sinks: llm-otel as register runs it (SQLite call log + OTLP, calls finished on its writer thread); official with BatchSpanProcessor + OTLP; one loopback OTLP receiver');
-console.log(`openai ${JSON.parse(readFileSync(join(here, '.tmp', 'a', 'node_modules', 'openai', 'package.json'), 'utf8')).version}, node ${process.version}, ${ROUNDS} rounds × ${BLOCK} calls per variant and mode (after ${WARMUP} warm-up calls each)`);
+console.log(
+  `llm-otel content capture: ${CONTENT ? 'on (register default: content kept for the local call log)' : 'off (--no-content)'}; official: its default (no content)`,
+);
+if (CAPTURE_ONLY) console.log("--capture-only: llm-otel records are dropped after capture (diagnostic: the app thread's share alone)");
+console.log(
+  IN_MEMORY
+    ? 'sinks: both into an in-memory exporter (--in-memory; llm-otel finishes calls on the app thread)'
+    : 'sinks: llm-otel as register runs it (SQLite call log + OTLP, calls finished on its writer thread); official with BatchSpanProcessor + OTLP; one loopback OTLP receiver',
+);
+console.log(
+  `openai ${JSON.parse(readFileSync(join(here, '.tmp', 'a', 'node_modules', 'openai', 'package.json'), 'utf8')).version}, node ${process.version}, ${ROUNDS} rounds × ${BLOCK} calls per variant and mode (after ${WARMUP} warm-up calls each)`,
+);
 console.log(line(header));
 for (const row of table) console.log(line(row));
 console.log('');
@@ -248,14 +330,24 @@ for (const mode of Object.keys(MODES)) {
   const n = ours.addedWallRounds.length;
   const boots = [];
   let seed = 12345;
-  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   for (let b = 0; b < 2000; b++) {
-    const a = [], o = [];
-    for (let i = 0; i < n; i++) { const k = Math.floor(rnd() * n); a.push(ours.addedWallRounds[k]); o.push(off.addedWallRounds[k]); }
+    const a = [],
+      o = [];
+    for (let i = 0; i < n; i++) {
+      const k = Math.floor(rnd() * n);
+      a.push(ours.addedWallRounds[k]);
+      o.push(off.addedWallRounds[k]);
+    }
     const r = ratio(median(a), median(o));
     if (Number.isFinite(r)) boots.push(r);
   }
   boots.sort((x, y) => x - y);
   const ci = `${f1(boots[Math.floor(0.025 * boots.length)] * 100)}–${f1(boots[Math.floor(0.975 * boots.length)] * 100)}%`;
-  console.log(`${mode}: llm-otel added / official added — wall ${f1(ratio(ours.addedWall, off.addedWall) * 100)}% (medians; 95% bootstrap interval ${ci}), CPU ${f1(ratio(ours.addedCpu, off.addedCpu) * 100)}%; target ≤ 50%`);
+  console.log(
+    `${mode}: llm-otel added / official added — wall ${f1(ratio(ours.addedWall, off.addedWall) * 100)}% (medians; 95% bootstrap interval ${ci}), CPU ${f1(ratio(ours.addedCpu, off.addedCpu) * 100)}%; target ≤ 50%`,
+  );
 }

@@ -3,8 +3,9 @@
 // in the longest unbroken run. Prints ms per estimate and the estimate's error against the whole
 // count where that is still computable (up to --exact-max characters).
 //   node scripts/build.mjs && node bench/tokens.bench.mjs [--sizes 10000,50000,1000000] [--exact-max 10000]
-import { createRequire } from 'node:module';
+
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { estimateTextTokens } = await import('../dist/esm/src/tokens/index.js');
@@ -20,7 +21,7 @@ const exactMax = Number(arg('--exact-max', '10000'));
 
 function rng(seed) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 const pick = (list, n, seed) => {
   const r = rng(seed);
@@ -29,7 +30,8 @@ const pick = (list, n, seed) => {
   return s.slice(0, n);
 };
 const rep = (unit, n) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
-const THAI = 'สวัสดี ครับ ประเทศไทย ภาษา การ ทำงาน ของ ระบบ คอมพิวเตอร์ ข้อมูล ที่ และ ใน เป็น มี ได้ ไม่ อาหาร อร่อย มาก โรงเรียน หนังสือ เดินทาง กรุงเทพ'.split(' ');
+const THAI =
+  'สวัสดี ครับ ประเทศไทย ภาษา การ ทำงาน ของ ระบบ คอมพิวเตอร์ ข้อมูล ที่ และ ใน เป็น มี ได้ ไม่ อาหาร อร่อย มาก โรงเรียน หนังสือ เดินทาง กรุงเทพ'.split(' ');
 const HAN = [...'的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后能对着事其里所去行过家十用发天'];
 const prose = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const base64 = (n) => {
@@ -44,10 +46,10 @@ const inputs = {
   'Chinese, no punctuation': (n) => pick(HAN, n, 2),
   "'中' repeated": (n) => rep('中', n),
   "'a' repeated": (n) => rep('a', n),
-  'emoji': (n) => pick(['👨‍👩‍👧‍👦', '👍🏽', '🇹🇭', '🔥'], n, 5),
+  emoji: (n) => pick(['👨‍👩‍👧‍👦', '👍🏽', '🇹🇭', '🔥'], n, 5),
   'combining marks': (n) => rep('e\u0301\u0302\u0303', n),
-  'spaces': (n) => rep(' ', n),
-  'base64': base64,
+  spaces: (n) => rep(' ', n),
+  base64: base64,
 };
 
 estimateTextTokens('load the encoding', 'gpt-4o');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `llm-otel` command: the CLI lives in the CommonJS build (fast start, no loader hooks).
-'use strict';
+
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 

@@ -6,12 +6,12 @@
 // Note: a BatchSpanProcessor in front of it keeps its own queue that is lost on process.exit();
 // llm-otel's `register` uses CallLogSpanProcessor, which drains on exit.
 
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { errorMessage } from '../src/core/warn.js';
+import { toSpanData } from './rows.js';
 import type { SpanSink } from './sink.js';
 import { createSpanSink, type SinkChoice } from './thread-sink.js';
-import { toSpanData } from './rows.js';
-import { errorMessage } from '../src/core/warn.js';
 
 export type SqliteCallLogExporterOptions = SinkChoice;
 
@@ -40,7 +40,11 @@ export class SqliteCallLogExporter implements SpanExporter {
     } catch (e) {
       result = { code: ExportResultCode.FAILED, error: e instanceof Error ? e : new Error(errorMessage(e)) };
     }
-    try { resultCallback(result); } catch { /* the caller's callback is not ours to crash on */ }
+    try {
+      resultCallback(result);
+    } catch {
+      /* the caller's callback is not ours to crash on */
+    }
   }
 
   /** Writes everything still queued (ignoring the retry backoff). */
@@ -51,12 +55,20 @@ export class SqliteCallLogExporter implements SpanExporter {
 
   /** Same as forceFlush, synchronously; true when nothing is left unwritten. */
   flushSync(): boolean {
-    try { return this.sink.flushSync(); } catch { return false; }
+    try {
+      return this.sink.flushSync();
+    } catch {
+      return false;
+    }
   }
 
   /** Flushes and closes the DB. Idempotent; never rejects. */
   shutdown(): Promise<void> {
-    try { this.sink.shutdown(); } catch { /* never into the app */ }
+    try {
+      this.sink.shutdown();
+    } catch {
+      /* never into the app */
+    }
     return Promise.resolve();
   }
 }

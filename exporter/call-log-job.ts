@@ -4,8 +4,8 @@
 
 import type { CreateJob, JobContext, ThreadJob } from '../src/thread/job.js';
 import { estimateTextTokens } from '../src/tokens/index.js';
-import { CallLogSink, type CallLogSinkOptions } from './sink.js';
 import type { SpanData } from './rows.js';
+import { CallLogSink, type CallLogSinkOptions } from './sink.js';
 
 /** The call log on this thread: what the pipeline job composes. */
 export interface CallLogPart {
@@ -26,7 +26,11 @@ export function openCallLog(context: JobContext, options: CallLogSinkOptions): C
   // The tokenizer's tables take a while to load: while the thread starts (an exit waits for a
   // start), not inside the first write, which an exit drain must finish by its deadline.
   if (options.estimateTokens === 'builtin') {
-    try { estimateTextTokens('warm up', 'gpt-4o-mini'); } catch { /* estimates are optional */ }
+    try {
+      estimateTextTokens('warm up', 'gpt-4o-mini');
+    } catch {
+      /* estimates are optional */
+    }
   }
   return {
     push(span) {

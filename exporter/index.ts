@@ -1,20 +1,47 @@
 // `llm-otel/exporter`: the call log for any OpenTelemetry pipeline.
-export { SqliteCallLogExporter, type SqliteCallLogExporterOptions } from './SqliteCallLogExporter.js';
-export { CallLogSpanProcessor, type CallLogSpanProcessorOptions } from './processor.js';
-export { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
-export { ThreadSink, createSpanSink, type ThreadSinkOptions, type SinkChoice } from './thread-sink.js';
+
 export { DropReporter } from '../src/core/drops.js';
+export { type Db, type OpenOptions, openForWriting } from './open.js';
+export { CallLogSpanProcessor, type CallLogSpanProcessorOptions } from './processor.js';
 export {
-  CallLogWriter, defaultWarner,
-  type CallLogWriterOptions, type WriteOptions, type PriceHook, type PriceResult, type EstimateTokens, type Warner,
-} from './writer.js';
-export {
-  spanToItem, toSpanData, itemFromSpanData, spanDataSize, isGenAiSpan, contentLength, CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS,
-  type SpanData, type CallRow, type MessageRow, type RunRow, type CallItem, type RunItem, type CallLogItem,
+  CALL_COLUMNS,
+  type CallItem,
+  type CallLogItem,
+  type CallRow,
+  contentLength,
+  isGenAiSpan,
+  itemFromSpanData,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  RUN_COLUMNS,
+  type RunItem,
+  type RunRow,
+  type SpanData,
+  spanDataSize,
+  spanToItem,
+  toSpanData,
 } from './rows.js';
+export { SqliteCallLogExporter, type SqliteCallLogExporterOptions } from './SqliteCallLogExporter.js';
 export {
-  migrate, checkDatabase, schemaVersion, MIGRATIONS, SCHEMA_VERSION, APPLICATION_ID,
-  SchemaVersionError, ForeignDatabaseError,
+  APPLICATION_ID,
+  checkDatabase,
+  ForeignDatabaseError,
+  MIGRATIONS,
+  migrate,
+  SCHEMA_VERSION,
+  SchemaVersionError,
+  schemaVersion,
 } from './schema.js';
-export { openForWriting, type Db, type OpenOptions } from './open.js';
-export { openReadOnly, CallLogMissingError, type ReadOnlyOptions } from './store.js';
+export { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
+export { CallLogMissingError, openReadOnly, type ReadOnlyOptions } from './store.js';
+export { createSpanSink, type SinkChoice, ThreadSink, type ThreadSinkOptions } from './thread-sink.js';
+export {
+  CallLogWriter,
+  type CallLogWriterOptions,
+  defaultWarner,
+  type EstimateTokens,
+  type PriceHook,
+  type PriceResult,
+  type Warner,
+  type WriteOptions,
+} from './writer.js';

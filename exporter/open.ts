@@ -1,7 +1,7 @@
 // Opening the call-log file for writing: create it private (0600), identify it before changing
 // anything (a newer or foreign DB must stay byte-for-byte untouched), then WAL + migrations.
 
-import { closeSync, constants as fsc, existsSync, fstatSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, constants as fsc, fstatSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkDatabase, migrate } from './schema.js';
@@ -34,7 +34,11 @@ function createPrivate(path: string): void {
 /** Creates the file (it must not exist); returns its modification time as created. */
 function createExclusive(path: string): number {
   const fd = openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NONBLOCK, 0o600);
-  try { return fstatSync(fd).mtimeMs; } finally { closeSync(fd); }
+  try {
+    return fstatSync(fd).mtimeMs;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -47,7 +51,9 @@ function removeOrphans(path: string, created: number): void {
   for (const suffix of ['-wal', '-shm', '-journal']) {
     try {
       if (statSync(path + suffix).mtimeMs < created) unlinkSync(path + suffix);
-    } catch { /* none: the usual case */ }
+    } catch {
+      /* none: the usual case */
+    }
   }
 }
 
@@ -88,7 +94,9 @@ export function openForWriting(path: string, opts: OpenOptions): Db {
   try {
     // busyTimeoutMs bounds the whole open, not each of its steps that may wait for a lock.
     const deadline = Date.now() + Math.max(0, Math.floor(opts.busyTimeoutMs));
-    const waitAtMost = (): void => { db.pragma(`busy_timeout = ${Math.max(0, deadline - Date.now())}`); };
+    const waitAtMost = (): void => {
+      db.pragma(`busy_timeout = ${Math.max(0, deadline - Date.now())}`);
+    };
     waitAtMost();
     // Identify first: switching to WAL rewrites the header, which a refused file must not see.
     checkDatabase(db, path);
@@ -106,7 +114,11 @@ export function openForWriting(path: string, opts: OpenOptions): Db {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
     return db;
   } catch (e) {
-    try { db.close(); } catch { /* already broken */ }
+    try {
+      db.close();
+    } catch {
+      /* already broken */
+    }
     throw e;
   }
 }

@@ -6,10 +6,10 @@
 
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { errorMessage, warnOnce } from '../src/core/warn.js';
+import { toSpanData } from './rows.js';
 import type { SpanSink } from './sink.js';
 import { createSpanSink, type SinkChoice } from './thread-sink.js';
-import { toSpanData } from './rows.js';
-import { errorMessage, warnOnce } from '../src/core/warn.js';
 
 /** Where the spans go: a call log to open (path, …), or a sink that exists (`{ sink }`). */
 export type CallLogSpanProcessorOptions = SinkChoice | { sink: SpanSink };
@@ -22,7 +22,9 @@ export class CallLogSpanProcessor implements SpanProcessor {
     this.sink = 'sink' in opts ? opts.sink : createSpanSink(opts);
   }
 
-  onStart(_span: Span, _parentContext: Context): void { /* nothing to do at start */ }
+  onStart(_span: Span, _parentContext: Context): void {
+    /* nothing to do at start */
+  }
 
   onEnd(span: ReadableSpan): void {
     if (this.shutdownDone) return;
@@ -39,7 +41,11 @@ export class CallLogSpanProcessor implements SpanProcessor {
    * tests. True when nothing is left unwritten. Never throws.
    */
   flushSync(): boolean {
-    try { return this.sink.flushSync(); } catch { return false; }
+    try {
+      return this.sink.flushSync();
+    } catch {
+      return false;
+    }
   }
 
   forceFlush(): Promise<void> {
@@ -51,7 +57,11 @@ export class CallLogSpanProcessor implements SpanProcessor {
   shutdown(): Promise<void> {
     if (!this.shutdownDone) {
       this.shutdownDone = true;
-      try { this.sink.shutdown(); } catch { /* never into the app */ }
+      try {
+        this.sink.shutdown();
+      } catch {
+        /* never into the app */
+      }
     }
     return Promise.resolve();
   }

@@ -1,8 +1,8 @@
 // Pure mapping from a finished span to call-log rows (docs/database.md). No I/O, no clock: the same
 // span always maps to the same rows, so tests can assert every column and the writer can retry.
 
+import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { AttributeValue, Attributes, HrTime } from '@opentelemetry/api';
 import * as S from '../src/core/semconv.js';
 
 export type CallStatus = S.LlmStatus;
@@ -89,28 +89,93 @@ export interface RunRow {
   attributes: string | null;
 }
 
-export interface CallItem { kind: 'call'; call: CallRow; messages: MessageRow[] }
-export interface RunItem { kind: 'run'; run: RunRow }
+export interface CallItem {
+  kind: 'call';
+  call: CallRow;
+  messages: MessageRow[];
+}
+export interface RunItem {
+  kind: 'run';
+  run: RunRow;
+}
 export type CallLogItem = CallItem | RunItem;
 
 export const CALL_COLUMNS = [
-  'span_id', 'trace_id', 'parent_span_id', 'parent_call_id', 'service_name', 'session_id', 'user_id',
-  'agent_name', 'conversation_id', 'tags', 'metadata', 'operation', 'api', 'provider', 'server_address',
-  'server_port', 'request_model', 'response_model', 'response_id', 'request_id', 'temperature', 'top_p',
-  'max_tokens', 'stream', 'finish_reasons', 'input_tokens', 'output_tokens', 'total_tokens',
-  'cached_input_tokens', 'reasoning_tokens', 'usage_source', 'cost', 'currency', 'price_id', 'started_at',
-  'ended_at', 'duration_ms', 'ttft_ms', 'status', 'error_type', 'error_message', 'http_status',
-  'retry_count', 'attributes',
+  'span_id',
+  'trace_id',
+  'parent_span_id',
+  'parent_call_id',
+  'service_name',
+  'session_id',
+  'user_id',
+  'agent_name',
+  'conversation_id',
+  'tags',
+  'metadata',
+  'operation',
+  'api',
+  'provider',
+  'server_address',
+  'server_port',
+  'request_model',
+  'response_model',
+  'response_id',
+  'request_id',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'stream',
+  'finish_reasons',
+  'input_tokens',
+  'output_tokens',
+  'total_tokens',
+  'cached_input_tokens',
+  'reasoning_tokens',
+  'usage_source',
+  'cost',
+  'currency',
+  'price_id',
+  'started_at',
+  'ended_at',
+  'duration_ms',
+  'ttft_ms',
+  'status',
+  'error_type',
+  'error_message',
+  'http_status',
+  'retry_count',
+  'attributes',
 ] as const satisfies readonly (keyof CallRow)[];
 
 export const MESSAGE_COLUMNS = [
-  'direction', 'position', 'role', 'content', 'content_chars', 'truncated', 'tool_calls', 'tool_call_id',
-  'name', 'token_estimate',
+  'direction',
+  'position',
+  'role',
+  'content',
+  'content_chars',
+  'truncated',
+  'tool_calls',
+  'tool_call_id',
+  'name',
+  'token_estimate',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 export const RUN_COLUMNS = [
-  'span_id', 'trace_id', 'parent_span_id', 'parent_call_id', 'kind', 'name', 'session_id', 'user_id',
-  'agent_name', 'tool_call_id', 'started_at', 'ended_at', 'duration_ms', 'status', 'error_message',
+  'span_id',
+  'trace_id',
+  'parent_span_id',
+  'parent_call_id',
+  'kind',
+  'name',
+  'session_id',
+  'user_id',
+  'agent_name',
+  'tool_call_id',
+  'started_at',
+  'ended_at',
+  'duration_ms',
+  'status',
+  'error_message',
   'attributes',
 ] as const satisfies readonly (keyof RunRow)[];
 
@@ -200,17 +265,44 @@ export function itemFromSpanData(d: SpanData): CallLogItem | null {
 
 /** Attributes with a column of their own (or consumed into messages); the rest go to `attributes`. */
 const CALL_MAPPED = new Set<string>([
-  S.GEN_AI_OPERATION_NAME, S.LLM_OTEL_PARENT_CALL_ID, S.SESSION_ID, S.USER_ID, S.GEN_AI_AGENT_NAME,
-  S.GEN_AI_CONVERSATION_ID, S.LLM_OTEL_TAGS, S.LLM_OTEL_API, S.GEN_AI_PROVIDER_NAME, S.SERVER_ADDRESS,
-  S.SERVER_PORT, S.GEN_AI_REQUEST_MODEL, S.GEN_AI_RESPONSE_MODEL, S.GEN_AI_RESPONSE_ID, S.LLM_OTEL_REQUEST_ID,
-  S.GEN_AI_REQUEST_TEMPERATURE, S.GEN_AI_REQUEST_TOP_P, S.GEN_AI_REQUEST_MAX_TOKENS, S.GEN_AI_REQUEST_STREAM,
-  S.GEN_AI_RESPONSE_FINISH_REASONS, S.GEN_AI_USAGE_INPUT_TOKENS, S.GEN_AI_USAGE_OUTPUT_TOKENS,
-  S.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, S.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, S.LLM_OTEL_USAGE_SOURCE,
-  S.LLM_OTEL_COST, S.LLM_OTEL_CURRENCY, S.LLM_OTEL_PRICE_ID, S.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
-  S.LLM_OTEL_STATUS, S.ERROR_TYPE, S.LLM_OTEL_ERROR_MESSAGE, S.HTTP_RESPONSE_STATUS_CODE,
+  S.GEN_AI_OPERATION_NAME,
+  S.LLM_OTEL_PARENT_CALL_ID,
+  S.SESSION_ID,
+  S.USER_ID,
+  S.GEN_AI_AGENT_NAME,
+  S.GEN_AI_CONVERSATION_ID,
+  S.LLM_OTEL_TAGS,
+  S.LLM_OTEL_API,
+  S.GEN_AI_PROVIDER_NAME,
+  S.SERVER_ADDRESS,
+  S.SERVER_PORT,
+  S.GEN_AI_REQUEST_MODEL,
+  S.GEN_AI_RESPONSE_MODEL,
+  S.GEN_AI_RESPONSE_ID,
+  S.LLM_OTEL_REQUEST_ID,
+  S.GEN_AI_REQUEST_TEMPERATURE,
+  S.GEN_AI_REQUEST_TOP_P,
+  S.GEN_AI_REQUEST_MAX_TOKENS,
+  S.GEN_AI_REQUEST_STREAM,
+  S.GEN_AI_RESPONSE_FINISH_REASONS,
+  S.GEN_AI_USAGE_INPUT_TOKENS,
+  S.GEN_AI_USAGE_OUTPUT_TOKENS,
+  S.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  S.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  S.LLM_OTEL_USAGE_SOURCE,
+  S.LLM_OTEL_COST,
+  S.LLM_OTEL_CURRENCY,
+  S.LLM_OTEL_PRICE_ID,
+  S.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  S.LLM_OTEL_STATUS,
+  S.ERROR_TYPE,
+  S.LLM_OTEL_ERROR_MESSAGE,
+  S.HTTP_RESPONSE_STATUS_CODE,
   S.HTTP_REQUEST_RESEND_COUNT,
   // Message content lives in llm_messages; repeating it in `attributes` would double the DB size.
-  S.GEN_AI_SYSTEM_INSTRUCTIONS, S.GEN_AI_INPUT_MESSAGES, S.GEN_AI_OUTPUT_MESSAGES,
+  S.GEN_AI_SYSTEM_INSTRUCTIONS,
+  S.GEN_AI_INPUT_MESSAGES,
+  S.GEN_AI_OUTPUT_MESSAGES,
 ]);
 
 function toCall(span: SpanData, operation: string): CallItem {
@@ -307,8 +399,23 @@ export function contentLength(s: string): { chars: number; truncated: boolean } 
   return { chars: s.length, truncated: false };
 }
 
-interface Part { type?: unknown; content?: unknown; id?: unknown; name?: unknown; arguments?: unknown; response?: unknown; modality?: unknown; uri?: unknown; file_id?: unknown; mime_type?: unknown }
-interface Message { role?: unknown; parts?: unknown; name?: unknown }
+interface Part {
+  type?: unknown;
+  content?: unknown;
+  id?: unknown;
+  name?: unknown;
+  arguments?: unknown;
+  response?: unknown;
+  modality?: unknown;
+  uri?: unknown;
+  file_id?: unknown;
+  mime_type?: unknown;
+}
+interface Message {
+  role?: unknown;
+  parts?: unknown;
+  name?: unknown;
+}
 
 function messagesOf(a: Attributes): MessageRow[] {
   const rows: MessageRow[] = [];
@@ -409,8 +516,14 @@ function parseJsonArray(v: AttributeValue | undefined): unknown[] {
 // ── runs ─────────────────────────────────────────────────────────────────────────────────────────
 
 const RUN_MAPPED = new Set<string>([
-  S.GEN_AI_OPERATION_NAME, S.LLM_OTEL_RUN_KIND, S.LLM_OTEL_PARENT_CALL_ID, S.SESSION_ID, S.USER_ID,
-  S.GEN_AI_TOOL_CALL_ID, S.LLM_OTEL_STATUS, S.LLM_OTEL_ERROR_MESSAGE,
+  S.GEN_AI_OPERATION_NAME,
+  S.LLM_OTEL_RUN_KIND,
+  S.LLM_OTEL_PARENT_CALL_ID,
+  S.SESSION_ID,
+  S.USER_ID,
+  S.GEN_AI_TOOL_CALL_ID,
+  S.LLM_OTEL_STATUS,
+  S.LLM_OTEL_ERROR_MESSAGE,
 ]);
 
 function toRun(span: SpanData, kind: RunRow['kind']): RunRow {
@@ -515,7 +628,6 @@ function int(v: unknown): number | null {
   const n = num(v);
   return n === null ? null : Math.trunc(n);
 }
-
 
 function jsonArray(v: AttributeValue | undefined): string | null {
   if (Array.isArray(v)) return JSON.stringify(v);

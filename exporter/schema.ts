@@ -192,9 +192,14 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export const APPLICATION_ID = 0x4c4c4f54;
 
 export class SchemaVersionError extends Error {
-  constructor(public readonly file: string, public readonly found: number) {
-    super(`${file} was written by a newer llm-otel (schema version ${found}; this one knows up to ${SCHEMA_VERSION}). ` +
-      'Upgrade llm-otel to use it; the file was left untouched.');
+  constructor(
+    public readonly file: string,
+    public readonly found: number,
+  ) {
+    super(
+      `${file} was written by a newer llm-otel (schema version ${found}; this one knows up to ${SCHEMA_VERSION}). ` +
+        'Upgrade llm-otel to use it; the file was left untouched.',
+    );
     this.name = 'SchemaVersionError';
   }
 }

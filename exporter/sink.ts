@@ -5,11 +5,11 @@
 
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { CallLogWriter, defaultWarner, type CallLogWriterOptions, type Warner } from './writer.js';
-import { itemFromSpanData, spanDataSize, type CallLogItem, type SpanData } from './rows.js';
-import { drainOnExit } from '../src/thread/exit-guard.js';
 import { DropReporter } from '../src/core/drops.js';
 import { errorMessage } from '../src/core/warn.js';
+import { drainOnExit } from '../src/thread/exit-guard.js';
+import { type CallLogItem, itemFromSpanData, type SpanData, spanDataSize } from './rows.js';
+import { CallLogWriter, type CallLogWriterOptions, defaultWarner, type Warner } from './writer.js';
 
 /** What the span processor and the SpanExporter feed: the inline sink or the worker sink. */
 export interface SpanSink {
@@ -61,7 +61,7 @@ export interface CallLogSinkOptions extends CallLogWriterOptions {
 
 const INTERNAL_KEY = 'calllog:internal';
 /** Default lock wait (and time budget) of an exit drain, ms. */
-export const EXIT_BUSY_TIMEOUT_MS = 750;
+export const EXIT_BUSY_TIMEOUT_MS = 1000;
 
 export class CallLogSink implements SpanSink {
   readonly writer: CallLogWriter;
@@ -98,18 +98,30 @@ export class CallLogSink implements SpanSink {
     if (opts.drainOnExit !== false) this.cancelExit = drainOnExit(this);
     // The timer holds the sink only weakly: a forgotten sink can still be collected.
     const ref = new WeakRef(this);
-    const timer = setInterval(() => {
-      const self = ref.deref();
-      if (!self) { clearInterval(timer); return; }
-      if (self.pending > 0) self.flush(false);
-    }, Math.max(1, opts.flushIntervalMs ?? 200));
+    const timer = setInterval(
+      () => {
+        const self = ref.deref();
+        if (!self) {
+          clearInterval(timer);
+          return;
+        }
+        if (self.pending > 0) self.flush(false);
+      },
+      Math.max(1, opts.flushIntervalMs ?? 200),
+    );
     timer.unref();
     this.timer = timer;
   }
 
-  get pending(): number { return this.queue.length - this.head; }
-  get dropped(): number { return this.drops.count; }
-  get isShutdown(): boolean { return this.closed; }
+  get pending(): number {
+    return this.queue.length - this.head;
+  }
+  get dropped(): number {
+    return this.drops.count;
+  }
+  get isShutdown(): boolean {
+    return this.closed;
+  }
 
   /** Writes only when asked from now on (flushSync, drains): no timer or batch triggers a write by itself. */
   quiet(): void {
@@ -140,7 +152,11 @@ export class CallLogSink implements SpanSink {
     if (full()) this.flush(false);
     if (full()) {
       // While the DB itself is failing, that (or its coming) warning explains the drops.
-      this.drops.dropped(() => `call-log queue is full (${this.pending} calls, ${Math.round(this.queuedBytes / 1048576)} MB waiting for ${this.writer.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`, this.writer.failing !== null);
+      this.drops.dropped(
+        () =>
+          `call-log queue is full (${this.pending} calls, ${Math.round(this.queuedBytes / 1048576)} MB waiting for ${this.writer.path ?? 'the JSONL file'}); new calls are dropped and counted until it drains`,
+        this.writer.failing !== null,
+      );
       return false;
     }
     this.queue.push(item);
@@ -183,7 +199,10 @@ export class CallLogSink implements SpanSink {
       if (left > 0) {
         // The final count, even when the fault itself was reported earlier: it is what the exit cost.
         const why = this.writer.failing ? lossReason(this.writer.failing) : 'the exit time limit was reached';
-        this.warner.warn(`calllog:exit-lost:${this.writer.path}`, `${left} finished calls were not written to ${this.writer.path ?? 'the JSONL file'} before exit (${why}); they are lost`);
+        this.warner.warn(
+          `calllog:exit-lost:${this.writer.path}`,
+          `${left} finished calls were not written to ${this.writer.path ?? 'the JSONL file'} before exit (${why}); they are lost`,
+        );
       }
     }
     // Closing checkpoints the WAL so the .db file is complete on its own. The writer stays usable:
@@ -245,18 +264,25 @@ export class CallLogSink implements SpanSink {
       this.head = 0;
     }
   }
-
 }
 
 function lossReason(fault: NonNullable<CallLogWriter['failing']>): string {
   switch (fault) {
-    case 'busy': return 'it stayed locked by another process';
-    case 'full': return 'the disk or database is full';
-    case 'readonly': return 'it is read-only';
-    case 'corrupt': return 'it is not a usable SQLite database';
-    case 'cantopen': return 'it cannot be opened';
-    case 'version': return 'it was written by a newer llm-otel';
-    case 'foreign': return 'it is not an llm-otel call log';
-    default: return 'writing failed';
+    case 'busy':
+      return 'it stayed locked by another process';
+    case 'full':
+      return 'the disk or database is full';
+    case 'readonly':
+      return 'it is read-only';
+    case 'corrupt':
+      return 'it is not a usable SQLite database';
+    case 'cantopen':
+      return 'it cannot be opened';
+    case 'version':
+      return 'it was written by a newer llm-otel';
+    case 'foreign':
+      return 'it is not an llm-otel call log';
+    default:
+      return 'writing failed';
   }
 }

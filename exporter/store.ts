@@ -3,8 +3,8 @@
 
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { checkDatabase, migrate, SCHEMA_VERSION } from './schema.js';
 import type { Db } from './open.js';
+import { checkDatabase, migrate, SCHEMA_VERSION } from './schema.js';
 
 export class CallLogMissingError extends Error {
   readonly code = 'ENOENT';
@@ -55,7 +55,11 @@ export function openReadOnly(path: string, opts: ReadOnlyOptions = {}): Db {
     }
     return db;
   } catch (e) {
-    try { db.close(); } catch { /* already closed */ }
+    try {
+      db.close();
+    } catch {
+      /* already closed */
+    }
     throw e;
   }
 }

@@ -5,11 +5,11 @@
 // writer runs on the app's thread instead.
 
 import { existsSync } from 'node:fs';
+import { defaultWarner, errorMessage, type Warner } from '../src/core/warn.js';
 import { ThreadHost } from '../src/thread/host.js';
 import { besideCaller, threadEntry } from '../src/thread/locate.js';
-import { defaultWarner, errorMessage, type Warner } from '../src/core/warn.js';
-import { CallLogSink, EXIT_BUSY_TIMEOUT_MS, type CallLogSinkOptions, type SpanSink } from './sink.js';
-import { spanDataSize, type SpanData } from './rows.js';
+import { type SpanData, spanDataSize } from './rows.js';
+import { CallLogSink, type CallLogSinkOptions, EXIT_BUSY_TIMEOUT_MS, type SpanSink } from './sink.js';
 import { IN_SQLITE, WRITER_ACTIVITIES } from './writer.js';
 
 export interface ThreadSinkOptions extends CallLogSinkOptions {
@@ -24,14 +24,27 @@ export interface ThreadSinkOptions extends CallLogSinkOptions {
 /** Options the thread can receive (functions cannot cross threads). */
 export function cloneableOptions(o: CallLogSinkOptions): CallLogSinkOptions {
   const out: CallLogSinkOptions = { path: o.path };
-  const keys = ['sampleRate', 'jsonl', 'busyTimeoutMs', 'pragmas', 'retryMinMs', 'retryMaxMs', 'maxQueueSize',
-    'maxQueueBytes', 'maxBatchSize', 'flushIntervalMs', 'exitBusyTimeoutMs', 'lockWarnAfterMs', 'checkpointIntervalMs'] as const;
+  const keys = [
+    'sampleRate',
+    'jsonl',
+    'busyTimeoutMs',
+    'pragmas',
+    'retryMinMs',
+    'retryMaxMs',
+    'maxQueueSize',
+    'maxQueueBytes',
+    'maxBatchSize',
+    'flushIntervalMs',
+    'exitBusyTimeoutMs',
+    'lockWarnAfterMs',
+    'checkpointIntervalMs',
+  ] as const;
   if (o.estimateTokens === 'builtin') out.estimateTokens = 'builtin';
   for (const k of keys) if (o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k];
   // On its own thread a lock wait blocks nobody, so wait longer than on the app's thread before
-  // calling the DB "locked" — but not so long that a flush or exit request waits behind it — and
-  // clear a backlog in large transactions.
-  out.busyTimeoutMs ??= 250;
+  // calling the DB "locked" (writers of one file take turns), and clear a backlog in large
+  // transactions.
+  out.busyTimeoutMs ??= 1000;
   out.maxBatchSize ??= 2048;
   out.maxTransactionSize = o.maxTransactionSize ?? Math.max(4096, out.maxBatchSize);
   return out;
@@ -78,11 +91,19 @@ export class ThreadSink implements SpanSink {
     });
   }
 
-  get pending(): number { return this.fallback ? this.fallback.pending : this.host.pending; }
-  get dropped(): number { return this.host.dropped + (this.fallback?.dropped ?? 0); }
-  get isShutdown(): boolean { return this.host.isShutdown; }
+  get pending(): number {
+    return this.fallback ? this.fallback.pending : this.host.pending;
+  }
+  get dropped(): number {
+    return this.host.dropped + (this.fallback?.dropped ?? 0);
+  }
+  get isShutdown(): boolean {
+    return this.host.isShutdown;
+  }
   /** True while writes run on the thread (false after a fallback). */
-  get threaded(): boolean { return this.fallback === null; }
+  get threaded(): boolean {
+    return this.fallback === null;
+  }
 
   push(span: SpanData): boolean {
     if (this.host.isShutdown) return false;
@@ -110,7 +131,10 @@ export class ThreadSink implements SpanSink {
 
   private fallBack(reason: string, unsent: SpanData[], held: number): void {
     this.fallback = new CallLogSink({ ...this.opts, drainOnExit: this.opts.drainOnExit !== false });
-    this.warner.warn('calllog:thread', `call log: ${reason}${held > 0 ? ` (${held} calls it held were lost)` : ''}; writing on the main thread instead`);
+    this.warner.warn(
+      'calllog:thread',
+      `call log: ${reason}${held > 0 ? ` (${held} calls it held were lost)` : ''}; writing on the main thread instead`,
+    );
     for (const s of unsent) this.fallback.push(s);
   }
 }
@@ -133,7 +157,10 @@ export function createSpanSink(opts: SinkChoice): SpanSink {
       try {
         return new ThreadSink(opts, job);
       } catch (e) {
-        (opts.warner ?? defaultWarner).warn('calllog:thread', `call log: cannot start the writer thread (${errorMessage(e)}); writing on the main thread instead`);
+        (opts.warner ?? defaultWarner).warn(
+          'calllog:thread',
+          `call log: cannot start the writer thread (${errorMessage(e)}); writing on the main thread instead`,
+        );
       }
     }
   }

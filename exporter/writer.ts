@@ -3,20 +3,23 @@
 // equals what happened. It never throws: a batch it cannot write now is reported back (false)
 // and the caller keeps it for a retry on an unref'd backoff.
 
-import { closeSync, constants as fsConstants, openSync, readSync, statSync, writeSync } from 'node:fs';
-import { openAppendRegular } from '../src/core/files.js';
+import { closeSync, constants as fsConstants, openSync, readSync, type Stats, statSync, writeSync } from 'node:fs';
 import type { Statement } from 'better-sqlite3';
-import { openForWriting, type Db } from './open.js';
-import {
-  CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS,
-  type CallItem, type CallLogItem, type CallRow, type MessageRow,
-} from './rows.js';
-import { APPLICATION_ID, SchemaVersionError, ForeignDatabaseError } from './schema.js';
+import { openAppendRegular } from '../src/core/files.js';
 import { defaultWarner, errorMessage, type Warner } from '../src/core/warn.js';
+import { type Db, openForWriting } from './open.js';
+import { CALL_COLUMNS, type CallItem, type CallLogItem, type CallRow, MESSAGE_COLUMNS, type MessageRow, RUN_COLUMNS } from './rows.js';
+import { APPLICATION_ID, ForeignDatabaseError, SchemaVersionError } from './schema.js';
+
 export { defaultWarner, type Warner };
+
 import { estimateTextTokens } from '../src/tokens/index.js';
 
-export interface PriceResult { cost: number | null; currency: string | null; priceId: number | null }
+export interface PriceResult {
+  cost: number | null;
+  currency: string | null;
+  priceId: number | null;
+}
 /** Prices a call that arrived without `llm_otel.cost`. `db` is the open call log (null if none). */
 export type PriceHook = (call: Readonly<CallRow>, db: Db | null) => PriceResult | null;
 /** Token count estimate of one message's content (the cli helper supplies a tokenizer-based one). */
@@ -42,7 +45,7 @@ export interface CallLogWriterOptions {
   estimateTokens?: EstimateTokens | 'builtin';
   /**
    * Lock wait of ordinary flushes (ms). Default 50 on the app's thread (it blocks the app) and
-   * 250 on the writer thread.
+   * 1000 on the writer thread.
    */
   busyTimeoutMs?: number;
   /** Extra pragmas applied on open (e.g. `{ cache_size: -8000 }`). */
@@ -67,7 +70,14 @@ export interface CallLogWriterOptions {
 }
 
 /** The steps of a write that can block on the file system or on another process. */
-export const WRITER_ACTIVITIES = ['preparing rows', 'opening', 'writing', 'checkpointing', 'closing', 'appending to the JSONL file'] as const;
+export const WRITER_ACTIVITIES = [
+  'preparing rows',
+  'opening',
+  'writing',
+  'checkpointing',
+  'closing',
+  'appending to the JSONL file',
+] as const;
 export type WriterActivity = 'idle' | (typeof WRITER_ACTIVITIES)[number];
 /** The steps inside better-sqlite3 (a thread must not be terminated there: it would abort the process). */
 export const IN_SQLITE: readonly WriterActivity[] = ['opening', 'writing', 'checkpointing', 'closing'];
@@ -82,9 +92,19 @@ export interface WriteOptions {
 type Fault = 'busy' | 'full' | 'readonly' | 'corrupt' | 'cantopen' | 'version' | 'foreign' | 'other';
 
 interface Rollup {
-  hour: string; service_name: string; provider: string; model: string; user_id: string; agent_name: string;
-  calls: number; errors: number; input_tokens: number; output_tokens: number; cost: number | null;
-  duration_ms_sum: number; duration_ms_max: number;
+  hour: string;
+  service_name: string;
+  provider: string;
+  model: string;
+  user_id: string;
+  agent_name: string;
+  calls: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost: number | null;
+  duration_ms_sum: number;
+  duration_ms_max: number;
 }
 
 const ROLLUP_SQL = `
@@ -123,7 +143,10 @@ export class CallLogWriter {
   private readonly sampleThreshold: number;
   private _db: Db | null = null;
   private stmts: {
-    call: Statement; message: Statement; run: Statement; rollup: Statement;
+    call: Statement;
+    message: Statement;
+    run: Statement;
+    rollup: Statement;
   } | null = null;
   private busyTimeoutNow = -1;
   private nextAttemptAt = 0;
@@ -144,16 +167,22 @@ export class CallLogWriter {
     this.path = opts.path;
     this.warner = opts.warner ?? defaultWarner;
     const rate = opts.sampleRate ?? 1;
-    this.sampleThreshold = !(rate >= 0) ? 1 : rate >= 1 ? 1 : rate; // NaN → keep everything
+    this.sampleThreshold = rate >= 0 ? Math.min(1, rate) : 1; // NaN or negative → keep everything
   }
 
   /** The open connection, or null while the DB is unavailable / not yet opened. */
-  get db(): Db | null { return this._db; }
+  get db(): Db | null {
+    return this._db;
+  }
 
   /** The current problem (null when writing works). */
-  get failing(): Fault | null { return this.fault; }
+  get failing(): Fault | null {
+    return this.fault;
+  }
   /** Whether the current problem has been reported to the user. */
-  get warnedFailure(): boolean { return this.faultWarned; }
+  get warnedFailure(): boolean {
+    return this.faultWarned;
+  }
 
   /** Whether a successful ("ok") call is kept by sampling. */
   keeps(call: Pick<CallRow, 'status' | 'trace_id'>): boolean {
@@ -223,7 +252,11 @@ export class CallLogWriter {
     this.closeDb();
     this.opts.onActivity?.('idle');
     if (this.jsonlFd !== null) {
-      try { closeSync(this.jsonlFd); } catch { /* nothing to do */ }
+      try {
+        closeSync(this.jsonlFd);
+      } catch {
+        /* nothing to do */
+      }
       this.jsonlFd = null;
     }
   }
@@ -296,7 +329,10 @@ export class CallLogWriter {
       writeSync(this.jsonlFd, lines);
     } catch (e) {
       this.jsonlFailed = true;
-      this.warner.warn(`jsonl:${this.opts.jsonl}`, `cannot append to the JSONL call log ${this.opts.jsonl} (${errorMessage(e)}); JSONL output is off`);
+      this.warner.warn(
+        `jsonl:${this.opts.jsonl}`,
+        `cannot append to the JSONL call log ${this.opts.jsonl} (${errorMessage(e)}); JSONL output is off`,
+      );
     }
   }
 
@@ -322,8 +358,21 @@ export class CallLogWriter {
         addRollup(rollups, call);
       }
       for (const u of rollups.values()) {
-        st.rollup.run(u.hour, u.service_name, u.provider, u.model, u.user_id, u.agent_name,
-          u.calls, u.errors, u.input_tokens, u.output_tokens, u.cost, u.duration_ms_sum, u.duration_ms_max);
+        st.rollup.run(
+          u.hour,
+          u.service_name,
+          u.provider,
+          u.model,
+          u.user_id,
+          u.agent_name,
+          u.calls,
+          u.errors,
+          u.input_tokens,
+          u.output_tokens,
+          u.cost,
+          u.duration_ms_sum,
+          u.duration_ms_max,
+        );
       }
     });
     // IMMEDIATE takes the write lock up front, so the busy timeout applies (a deferred transaction
@@ -392,7 +441,10 @@ export class CallLogWriter {
     const change = fileChange(this.path!, this.fileId);
     if (!change) return;
     this.closeDb();
-    this.warner.warn(`calllog:file-changed:${this.path}`, `call log ${this.path} ${change} while in use; later calls go to the file at that path now (created if missing)`);
+    this.warner.warn(
+      `calllog:file-changed:${this.path}`,
+      `call log ${this.path} ${change} while in use; later calls go to the file at that path now (created if missing)`,
+    );
   }
 
   private maybeCheckpoint(): void {
@@ -403,7 +455,9 @@ export class CallLogWriter {
       this.opts.onActivity?.('checkpointing');
       // PASSIVE: never waits for readers or other writers; what it cannot copy now, a later one will.
       this._db?.pragma('wal_checkpoint(PASSIVE)');
-    } catch { /* busy or I/O trouble: the next commit reports real problems */ }
+    } catch {
+      /* busy or I/O trouble: the next commit reports real problems */
+    }
   }
 
   private setBusyTimeout(ms: number): void {
@@ -417,7 +471,11 @@ export class CallLogWriter {
     this._db = null;
     this.stmts = null;
     if (db) {
-      try { db.close(); } catch { /* a broken handle: nothing more to do */ }
+      try {
+        db.close();
+      } catch {
+        /* a broken handle: nothing more to do */
+      }
     }
   }
 
@@ -425,7 +483,9 @@ export class CallLogWriter {
     // Transient faults keep the connection; the others reopen from scratch on the next attempt.
     if (fault !== 'busy' && fault !== 'full') this.closeDb();
     const min = this.opts.retryMinMs ?? 250;
-    const max = this.opts.retryMaxMs ?? 30_000;
+    // A lock is another writer's turn, soon over: retried within a second, not after a growing pause
+    // that would leave a backlog for the exit to write.
+    const max = Math.min(this.opts.retryMaxMs ?? 30_000, fault === 'busy' ? BUSY_RETRY_MAX_MS : Infinity);
     this.backoffMs = this.backoffMs === 0 ? min : Math.min(max, this.backoffMs * 2);
     const now = Date.now();
     this.nextAttemptAt = now + this.backoffMs;
@@ -450,7 +510,9 @@ export class CallLogWriter {
     this.nextAttemptAt = 0;
   }
 
-  private warnKey(f: Fault): string { return `calllog:${f}:${this.path}`; }
+  private warnKey(f: Fault): string {
+    return `calllog:${f}:${this.path}`;
+  }
 }
 
 function fileIdentity(path: string): { dev: number; ino: number } | null {
@@ -465,7 +527,7 @@ function fileIdentity(path: string): { dev: number; ino: number } | null {
 
 /** How the file at `path` differs from the one opened (`id`), or null when it is the same call log. */
 function fileChange(path: string, id: { dev: number; ino: number }): string | null {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch (e) {
@@ -486,10 +548,17 @@ function fileChange(path: string, id: { dev: number; ino: number }): string | nu
   } catch {
     return null; // unreadable now: the write itself will say what is wrong
   } finally {
-    if (fd !== undefined) try { closeSync(fd); } catch { /* nothing to do */ }
+    if (fd !== undefined)
+      try {
+        closeSync(fd);
+      } catch {
+        /* nothing to do */
+      }
   }
   return null;
 }
+
+const BUSY_RETRY_MAX_MS = 1000;
 
 function addRollup(map: Map<string, Rollup>, c: CallRow): void {
   const hour = c.started_at.slice(0, 13) + ':00:00.000Z';
@@ -501,8 +570,21 @@ function addRollup(map: Map<string, Rollup>, c: CallRow): void {
   const key = `${hour}\u0000${service}\u0000${provider}\u0000${model}\u0000${user}\u0000${agent}`;
   let r = map.get(key);
   if (!r) {
-    r = { hour, service_name: service, provider, model, user_id: user, agent_name: agent, calls: 0, errors: 0,
-      input_tokens: 0, output_tokens: 0, cost: null, duration_ms_sum: 0, duration_ms_max: 0 };
+    r = {
+      hour,
+      service_name: service,
+      provider,
+      model,
+      user_id: user,
+      agent_name: agent,
+      calls: 0,
+      errors: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost: null,
+      duration_ms_sum: 0,
+      duration_ms_max: 0,
+    };
     map.set(key, r);
   }
   const d = c.duration_ms ?? 0;
@@ -532,7 +614,11 @@ function jsonLine(item: CallItem): string {
 }
 
 function safeParse(s: string): unknown {
-  try { return JSON.parse(s); } catch { return s; }
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
 }
 
 function classify(e: unknown, opening = false): Fault {
@@ -540,11 +626,21 @@ function classify(e: unknown, opening = false): Fault {
   if (e instanceof ForeignDatabaseError) return 'foreign';
   const code = String((e as { code?: unknown } | null)?.code ?? '');
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'SQLITE_IOERR_WRITE' && /full/i.test(errorMessage(e))) return 'full';
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || (code === 'SQLITE_IOERR_WRITE' && /full/i.test(errorMessage(e)))) return 'full';
   if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') return 'readonly';
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return 'corrupt';
-  if (code.startsWith('SQLITE_CANTOPEN') || code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR' ||
-      code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTREG' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return 'cantopen';
+  if (
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'ENOTDIR' ||
+    code === 'ENOENT' ||
+    code === 'EISDIR' ||
+    code === 'ENOTREG' ||
+    code === 'SQLITE_PERM' ||
+    code === 'SQLITE_AUTH'
+  )
+    return 'cantopen';
   if (code.startsWith('SQLITE_IOERR')) return 'cantopen';
   // While opening, anything else still means "cannot use this file"; while writing it may be a bad row.
   return opening ? 'cantopen' : 'other';
@@ -554,13 +650,20 @@ function describe(f: Fault, path: string, e: unknown): string {
   const why = errorMessage(e);
   const kept = 'finished calls are kept in memory (bounded) and written when it works again';
   switch (f) {
-    case 'busy': return `call log ${path} is locked by another process (${why}); ${kept}`;
-    case 'full': return `call log ${path}: disk or database full (${why}); ${kept}`;
-    case 'readonly': return `call log ${path} is read-only (${why}); ${kept}`;
-    case 'corrupt': return `${path} is not a usable SQLite database (${why}); it was left untouched and call logging is paused. Move it away or point LLM_OTEL_DB at another file`;
-    case 'cantopen': return `cannot open call log ${path} (${why}); ${kept}`;
+    case 'busy':
+      return `call log ${path} is locked by another process (${why}); ${kept}`;
+    case 'full':
+      return `call log ${path}: disk or database full (${why}); ${kept}`;
+    case 'readonly':
+      return `call log ${path} is read-only (${why}); ${kept}`;
+    case 'corrupt':
+      return `${path} is not a usable SQLite database (${why}); it was left untouched and call logging is paused. Move it away or point LLM_OTEL_DB at another file`;
+    case 'cantopen':
+      return `cannot open call log ${path} (${why}); ${kept}`;
     case 'version':
-    case 'foreign': return `${why} Call logging is paused`;
-    default: return `call log ${path}: ${why}`;
+    case 'foreign':
+      return `${why} Call logging is paused`;
+    default:
+      return `call log ${path}: ${why}`;
   }
 }

@@ -5,7 +5,7 @@
 // folder, a tsconfig, package.json, package-lock.json) makes it build again; `--force` always builds.
 // dist/.built marks the last passing build: its mtime is when that build started.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,5 +64,5 @@ rmSync(stamp, { force: true });
 // Always the strict build: a stamp must never mark a build with type errors as passing.
 const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
-writeFileSync(stamp, 'the last passing build of dist/ started at this file\'s mtime (scripts/build-if-stale.mjs)\n');
+writeFileSync(stamp, "the last passing build of dist/ started at this file's mtime (scripts/build-if-stale.mjs)\n");
 utimesSync(stamp, started, started);

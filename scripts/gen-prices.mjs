@@ -55,7 +55,11 @@ function literalPrefixOfRegex(re) {
   let out = '';
   for (let i = 1; i < re.length; i++) {
     const c = re[i];
-    if (c === '\\' && i + 1 < re.length && /[.\-/]/.test(re[i + 1])) { out += re[i + 1]; i++; continue; }
+    if (c === '\\' && i + 1 < re.length && /[.\-/]/.test(re[i + 1])) {
+      out += re[i + 1];
+      i++;
+      continue;
+    }
     if (/[\\^$.|?*+()[\]{}]/.test(c)) break;
     out += c;
   }
@@ -76,7 +80,10 @@ function patternsOf(match, skipped) {
   if ('ends_with' in match) return ['*' + normalize(match.ends_with)];
   if ('regex' in match) {
     const p = literalPrefixOfRegex(match.regex);
-    if (p === null) { skipped.push(match.regex); return []; }
+    if (p === null) {
+      skipped.push(match.regex);
+      return [];
+    }
     return [normalize(p) + '*'];
   }
   return [];
@@ -90,8 +97,12 @@ function rate(v) {
 }
 
 function hoursOf(c) {
-  const toH = (t) => { const [h, m, s] = t.replace('Z', '').split(':').map(Number); return h + (m || 0) / 60 + (s || 0) / 3600; };
-  const a = toH(c.start_time); const b = toH(c.end_time);
+  const toH = (t) => {
+    const [h, m, s] = t.replace('Z', '').split(':').map(Number);
+    return h + (m || 0) / 60 + (s || 0) / 3600;
+  };
+  const a = toH(c.start_time);
+  const b = toH(c.end_time);
   return b >= a ? b - a : 24 - a + b;
 }
 
@@ -99,7 +110,8 @@ function hoursOf(c) {
 function periodsOf(prices) {
   if (!Array.isArray(prices)) return [{ from: null, to: null, prices }];
   const base = prices.find((p) => !p.constraint);
-  const dated = prices.filter((p) => p.constraint?.type === 'start_date')
+  const dated = prices
+    .filter((p) => p.constraint?.type === 'start_date')
     .sort((a, b) => a.constraint.start_date.localeCompare(b.constraint.start_date));
   const windows = prices.filter((p) => p.constraint?.type === 'time_of_date');
   // Time-of-day windows listed later win inside their hours; if they cover most of the day,
@@ -107,11 +119,16 @@ function periodsOf(prices) {
   const windowHours = windows.reduce((n, w) => n + hoursOf(w.constraint), 0);
   const majority = windowHours > 12 ? windows[0].prices : null;
   const out = [];
-  const starts = [{ from: null, prices: base?.prices }, ...dated.map((d) => ({ from: d.constraint.start_date, prices: d.prices }))]
-    .filter((s) => s.prices);
+  const starts = [{ from: null, prices: base?.prices }, ...dated.map((d) => ({ from: d.constraint.start_date, prices: d.prices }))].filter(
+    (s) => s.prices,
+  );
   starts.forEach((s, i) => {
     const next = starts[i + 1];
-    out.push({ from: s.from ? `${s.from}T00:00:00.000Z` : null, to: next ? `${next.from}T00:00:00.000Z` : null, prices: majority ?? s.prices });
+    out.push({
+      from: s.from ? `${s.from}T00:00:00.000Z` : null,
+      to: next ? `${next.from}T00:00:00.000Z` : null,
+      prices: majority ?? s.prices,
+    });
   });
   return out;
 }
@@ -167,4 +184,6 @@ ${lines}
 ];
 `;
 writeFileSync(new URL('../src/cost/builtin-data.ts', import.meta.url), out);
-console.log(`wrote ${rows.length} rows (version ${version}); ${skippedModels} models without token prices skipped; ${skippedRegex.length} regex clauses dropped`);
+console.log(
+  `wrote ${rows.length} rows (version ${version}); ${skippedModels} models without token prices skipped; ${skippedRegex.length} regex clauses dropped`,
+);

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
 // Runs test/NN-*.test.mjs with node's test runner. Node 20 treats every .mjs below a directory
 // named `test/` as a test file when given the directory, which would execute helpers, fixture apps
 // and scratch files; so the files are listed explicitly. Extra arguments pass through
 // (e.g. `npm test -- --test-name-pattern=stream`).
 import { readdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 
-const files = readdirSync('test').filter((f) => /^\d\d-.*\.test\.mjs$/.test(f)).sort().map((f) => `test/${f}`);
+const files = readdirSync('test')
+  .filter((f) => /^\d\d-.*\.test\.mjs$/.test(f))
+  .sort()
+  .map((f) => `test/${f}`);
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

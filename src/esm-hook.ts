@@ -17,7 +17,8 @@ const g = globalThis as unknown as Record<symbol, boolean | undefined>;
 export function installOpenAIEsmHook(parentURL: string): void {
   if (g[HOOK_KEY]) return;
   const register = (nodeModule as unknown as { register?: (s: string, p: string, o: unknown) => void }).register;
-  if (typeof register !== 'function') throw new Error(`node:module has no register() in Node ${process.versions.node} (20.6 or later has it)`);
+  if (typeof register !== 'function')
+    throw new Error(`node:module has no register() in Node ${process.versions.node} (20.6 or later has it)`);
   register('import-in-the-middle/hook.mjs', parentURL, { data: { include: ['openai'] } });
   g[HOOK_KEY] = true;
 }

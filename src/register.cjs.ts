@@ -3,8 +3,8 @@
 // through the loader hook installed here (Node ≥ 20.6's module.register works from CJS; it takes
 // effect for the app's entry, which loads after this preload).
 import { pathToFileURL } from 'node:url';
-import { inLoaderHooksThread, installOpenAIEsmHook } from './esm-hook.js';
 import { errorMessage } from './core/warn.js';
+import { inLoaderHooksThread, installOpenAIEsmHook } from './esm-hook.js';
 
 // Node runs this preload again in the loader hooks thread it starts: nothing to do there, and the
 // pipeline's modules are not even loaded.
@@ -15,7 +15,10 @@ if (!inLoaderHooksThread()) {
     try {
       installOpenAIEsmHook(pathToFileURL(__filename).href);
     } catch (e) {
-      warnOnce('register:esm-hook', `cannot install the ESM loader hook (${errorMessage(e)}): ESM apps are not instrumented under --require; use node --import llm-otel/register`);
+      warnOnce(
+        'register:esm-hook',
+        `cannot install the ESM loader hook (${errorMessage(e)}): ESM apps are not instrumented under --require; use node --import llm-otel/register`,
+      );
     }
   }
   registerFromEnv();

@@ -1,8 +1,9 @@
 // Shared body of `llm-otel/register` (both builds): start from the environment, never throw.
-import { start, type LlmOtelHandle } from './start/start.js';
+
 import { loadConfig } from './config/config.js';
-import { warnOnce, errorMessage } from './core/warn.js';
+import { errorMessage, warnOnce } from './core/warn.js';
 import { inLoaderHooksThread } from './esm-hook.js';
+import { type LlmOtelHandle, start } from './start/start.js';
 
 export function registerFromEnv(): LlmOtelHandle | undefined {
   if (inLoaderHooksThread()) return undefined; // see esm-hook.ts
@@ -16,5 +17,9 @@ export function registerFromEnv(): LlmOtelHandle | undefined {
 
 export function enabledByEnv(): boolean {
   if (inLoaderHooksThread()) return false;
-  try { return loadConfig().enabled; } catch { return false; }
+  try {
+    return loadConfig().enabled;
+  } catch {
+    return false;
+  }
 }

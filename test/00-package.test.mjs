@@ -1,14 +1,24 @@
 // The package surface: exports resolve from ESM and CJS by name, versions agree, the API names of
 // the README's public API exist in both builds, and importing the package has no side effects (no DB, no hooks).
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
 
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const API = ['start', 'withLlmContext', 'withAgent', 'withTool', 'withWorkflow', 'instrumentOpenAI', 'OpenAIInstrumentation', 'SqliteCallLogExporter'];
+const API = [
+  'start',
+  'withLlmContext',
+  'withAgent',
+  'withTool',
+  'withWorkflow',
+  'instrumentOpenAI',
+  'OpenAIInstrumentation',
+  'SqliteCallLogExporter',
+];
 
 test('package.json names the entry points the README documents', () => {
   assert.equal(pkg.name, 'llm-otel');
@@ -38,7 +48,10 @@ test('the public API is the same from import and require', async () => {
 test('importing the package starts nothing: no DB file, no warnings, process exits at once', () => {
   const dir = new URL('./.tmp/', import.meta.url);
   const r = spawnSync(process.execPath, ['-e', "require('llm-otel'); import('llm-otel').then(() => console.log('ok'))"], {
-    cwd: new URL('.', import.meta.url), encoding: 'utf8', timeout: 20000, env: { ...process.env, LLM_OTEL_DB: new URL('side-effect.db', dir).pathname },
+    cwd: new URL('.', import.meta.url),
+    encoding: 'utf8',
+    timeout: 20000,
+    env: { ...process.env, LLM_OTEL_DB: new URL('side-effect.db', dir).pathname },
   });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'ok');

@@ -1,13 +1,18 @@
 // src/config/config.ts: every variable of the README's "Configuration", defaults, and bad values → one warning + default.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { loadConfig } from '../dist/esm/src/config/config.js';
 import { setWarnSink } from '../dist/esm/src/core/warn.js';
 
 function withWarnings(fn) {
   const seen = [];
   setWarnSink((m) => seen.push(m));
-  try { return { value: fn(), seen }; } finally { setWarnSink((m) => process.stderr.write(`[llm-otel] ${m}\n`)); }
+  try {
+    return { value: fn(), seen };
+  } finally {
+    setWarnSink((m) => process.stderr.write(`[llm-otel] ${m}\n`));
+  }
 }
 
 test('defaults with an empty environment', () => {
@@ -29,10 +34,17 @@ test('defaults with an empty environment', () => {
 
 test('every variable is read', () => {
   const c = loadConfig({
-    LLM_OTEL_DB: '/tmp/x.db', LLM_OTEL_CAPTURE_CONTENT: 'all', LLM_OTEL_MAX_CONTENT_CHARS: '100',
-    LLM_OTEL_REDACT: 'email,phone', LLM_OTEL_REDACT_PATTERNS: '["ACME-\\\\d+"]', LLM_OTEL_SAMPLE_RATE: '0.25',
-    LLM_OTEL_PRICES: 'p.json', LLM_OTEL_JSONL: 'calls.jsonl', OTEL_TRACES_EXPORTER: 'none',
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', LLM_OTEL_STREAM_USAGE: 'inject',
+    LLM_OTEL_DB: '/tmp/x.db',
+    LLM_OTEL_CAPTURE_CONTENT: 'all',
+    LLM_OTEL_MAX_CONTENT_CHARS: '100',
+    LLM_OTEL_REDACT: 'email,phone',
+    LLM_OTEL_REDACT_PATTERNS: '["ACME-\\\\d+"]',
+    LLM_OTEL_SAMPLE_RATE: '0.25',
+    LLM_OTEL_PRICES: 'p.json',
+    LLM_OTEL_JSONL: 'calls.jsonl',
+    OTEL_TRACES_EXPORTER: 'none',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    LLM_OTEL_STREAM_USAGE: 'inject',
   });
   assert.equal(c.db, '/tmp/x.db');
   assert.equal(c.captureContent, 'all');
@@ -54,7 +66,10 @@ test('switches: off DB, disabled SDK, semconv capture flag', () => {
   assert.equal(loadConfig({ OTEL_SDK_DISABLED: 'true' }).enabled, false);
   assert.equal(loadConfig({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' }).captureContent, 'all');
   // An explicit LLM_OTEL_CAPTURE_CONTENT wins over the semconv flag.
-  assert.equal(loadConfig({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true', LLM_OTEL_CAPTURE_CONTENT: 'none' }).captureContent, 'none');
+  assert.equal(
+    loadConfig({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true', LLM_OTEL_CAPTURE_CONTENT: 'none' }).captureContent,
+    'none',
+  );
 });
 
 test('bad values: one warning naming the variable and the value, then the default', () => {

@@ -1,11 +1,10 @@
 // Content redaction and truncation (src/content/redact.ts, truncate.ts, options.ts), against the
 // built output: node scripts/build.mjs --no-check && node --test test/02-content.test.mjs
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import {
-  createRedactor, truncateText, parseTruncation, cleanText,
-} from '../dist/esm/src/content/index.js';
+import { test } from 'node:test';
+import { cleanText, createRedactor, parseTruncation, truncateText } from '../dist/esm/src/content/index.js';
 
 const redact = createRedactor({ mode: 'default' });
 
@@ -133,7 +132,10 @@ test('bearer tokens, Authorization headers and credential fields are masked', ()
     ['OPENAI-API-KEY: s3cr3t-value', 'OPENAI-API-KEY: [API_KEY]'],
     ['password=hunter2 and client_secret: xyz789', 'password=[API_KEY] and client_secret: [API_KEY]'],
     ['https://x.example/img.png?api_key=abcd1234&size=2', 'https://x.example/img.png?api_key=[API_KEY]&size=2'],
-    ['https://acct.blob.core.windows.net/c/a.png?sv=2024-01-01&sig=Zx9%2Fabc%3D&se=2026', 'https://acct.blob.core.windows.net/c/a.png?sv=2024-01-01&sig=[API_KEY]&se=2026'],
+    [
+      'https://acct.blob.core.windows.net/c/a.png?sv=2024-01-01&sig=Zx9%2Fabc%3D&se=2026',
+      'https://acct.blob.core.windows.net/c/a.png?sv=2024-01-01&sig=[API_KEY]&se=2026',
+    ],
   ]);
 });
 
@@ -152,7 +154,8 @@ test('api_key: prose that merely mentions keys stays', () => {
 });
 
 test('every masker in one text', () => {
-  const s = 'Mail anna.schmidt@example.de, tel +44 20 7946 0958 / 138-1234-5678, card 4111 1111 1111 1111, ' +
+  const s =
+    'Mail anna.schmidt@example.de, tel +44 20 7946 0958 / 138-1234-5678, card 4111 1111 1111 1111, ' +
     'key sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z. In 2026 we used 57 tokens at 3.50.';
   assert.equal(redact(s), 'Mail [EMAIL], tel [PHONE] / [PHONE], card [CARD], key [API_KEY]. In 2026 we used 57 tokens at 3.50.');
 });
@@ -180,7 +183,7 @@ test('custom patterns: empty matches, sticky flag and non-RegExp entries are har
   assert.equal(r('abc abc yyy'), '[REDACTED] [REDACTED] yyy');
   const original = /abc/y;
   createRedactor({ mode: 'off', patterns: [original] })('abc');
-  assert.equal(original.lastIndex, 0, 'the caller\'s RegExp is not used (its lastIndex is untouched)');
+  assert.equal(original.lastIndex, 0, "the caller's RegExp is not used (its lastIndex is untouched)");
 });
 
 test('createRedactor tolerates bad options', () => {
@@ -201,7 +204,7 @@ test('redaction is linear on hostile input (no catastrophic backtracking)', () =
   const inputs = [
     'a'.repeat(200_000) + '@',
     '1'.repeat(200_000),
-    ('1 2 3 4 5 6 7 8 9 0 ').repeat(10_000),
+    '1 2 3 4 5 6 7 8 9 0 '.repeat(10_000),
     '+' + '1-'.repeat(50_000),
     'sk-' + 'a-'.repeat(50_000),
     'x@' + 'a.'.repeat(50_000),
@@ -233,7 +236,12 @@ test('truncateText never splits a surrogate pair', () => {
 });
 
 test('parseTruncation is the inverse of truncateText', () => {
-  for (const [s, max] of [['hello world', 5], ['x'.repeat(10_000), 4096], ['😀😀😀', 3], ['abc', 0]]) {
+  for (const [s, max] of [
+    ['hello world', 5],
+    ['x'.repeat(10_000), 4096],
+    ['😀😀😀', 3],
+    ['abc', 0],
+  ]) {
     assert.deepEqual(parseTruncation(truncateText(s, max)), { chars: s.length, truncated: true });
   }
   assert.deepEqual(parseTruncation('hello'), { chars: 5, truncated: false });

@@ -1,24 +1,24 @@
 // Self-test of the test infrastructure (test/helpers/*) with the plain, uninstrumented openai SDK:
 // if these fail, the instrumentation tests that build on the harness mean nothing.
 
-import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import OpenAI from 'openai-v6';
-import OpenAIv4 from 'openai-v4';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { startOpenAIServer, closedPort, parseScenario, normalizePath } from './helpers/openai-server.mjs';
-import { startOtlpReceiver, decodeTraceRequestProtobuf } from './helpers/otlp-receiver.mjs';
-import { runApp } from './helpers/run-app.mjs';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import OpenAIv4 from 'openai-v4';
+import OpenAI from 'openai-v6';
 import { ensureOpenAI, MATRIX_ROOT } from './helpers/matrix.mjs';
-import { assertAttributes, is, UNREPORTED_USAGE, resolveExpected } from './helpers/span-assert.mjs';
+import { closedPort, normalizePath, parseScenario, startOpenAIServer } from './helpers/openai-server.mjs';
+import { decodeTraceRequestProtobuf, startOtlpReceiver } from './helpers/otlp-receiver.mjs';
+import { runApp } from './helpers/run-app.mjs';
+import { assertAttributes, is, resolveExpected, UNREPORTED_USAGE } from './helpers/span-assert.mjs';
 
 const BOUVET = [{ role: 'user', content: 'Answer in up to 3 words: Which ocean contains Bouvet Island?' }];
 
@@ -59,8 +59,10 @@ describe('openai wire server', () => {
 
   test('x-fixture header and next() queue choose the fixture', async () => {
     server.reset();
-    const r1 = await client.chat.completions.create({ model: 'anything', messages: [{ role: 'user', content: 'hi' }] },
-      { headers: { 'x-fixture': 'chat-completions-records-multiple-choices' } });
+    const r1 = await client.chat.completions.create(
+      { model: 'anything', messages: [{ role: 'user', content: 'hi' }] },
+      { headers: { 'x-fixture': 'chat-completions-records-multiple-choices' } },
+    );
     assert.equal(r1.choices.length, 2);
     server.next('openai-chat-completions-adds-genai-conventions-with-system-message.json');
     const r2 = await client.chat.completions.create({ model: 'anything', messages: [{ role: 'user', content: 'hi' }] });
@@ -73,17 +75,34 @@ describe('openai wire server', () => {
 
   test('multi-interaction fixtures pick the turn with the same message count', async () => {
     const h = { headers: { 'x-fixture': 'chat-completions-records-tool-calls' } };
-    const first = await client.chat.completions.create({ model: 'm', messages: [{ role: 'system', content: 's' }, { role: 'user', content: 'u' }] }, h);
+    const first = await client.chat.completions.create(
+      {
+        model: 'm',
+        messages: [
+          { role: 'system', content: 's' },
+          { role: 'user', content: 'u' },
+        ],
+      },
+      h,
+    );
     assert.equal(first.choices[0].finish_reason, 'tool_calls');
-    const msgs = [{ role: 'system', content: 's' }, { role: 'user', content: 'u' }, { role: 'assistant', content: 'a' }, { role: 'tool', tool_call_id: 'x', content: '1' }, { role: 'tool', tool_call_id: 'y', content: '2' }];
+    const msgs = [
+      { role: 'system', content: 's' },
+      { role: 'user', content: 'u' },
+      { role: 'assistant', content: 'a' },
+      { role: 'tool', tool_call_id: 'x', content: '1' },
+      { role: 'tool', tool_call_id: 'y', content: '2' },
+    ];
     const second = await client.chat.completions.create({ model: 'm', messages: msgs }, h);
     assert.equal(second.choices[0].finish_reason, 'stop');
   });
 
   test('SSE streams arrive event by event (a stalled stream still delivered its first events)', async () => {
     server.reset();
-    const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET, stream: true, stream_options: { include_usage: true } },
-      { headers: { 'x-scenario': 'hang-after:2' } });
+    const s = await client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: BOUVET, stream: true, stream_options: { include_usage: true } },
+      { headers: { 'x-scenario': 'hang-after:2' } },
+    );
     const got = [];
     for await (const c of s) {
       got.push(c.choices[0]?.delta?.content ?? null);
@@ -94,10 +113,18 @@ describe('openai wire server', () => {
   });
 
   test('a complete stream replays every chunk including the usage chunk', async () => {
-    const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET, stream: true, stream_options: { include_usage: true } });
+    const s = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: BOUVET,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage = null;
-    for await (const c of s) { text += c.choices[0]?.delta?.content ?? ''; usage = c.usage ?? usage; }
+    for await (const c of s) {
+      text += c.choices[0]?.delta?.content ?? '';
+      usage = c.usage ?? usage;
+    }
     assert.equal(text, 'South Atlantic Ocean.');
     assert.equal(usage.total_tokens, 26);
   });
@@ -106,16 +133,31 @@ describe('openai wire server', () => {
     server.reset();
     const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, { headers: { 'x-scenario': 'fail:429:2' } });
     assert.equal(r.id, 'chatcmpl-Bs24CNH3ITxv65qJpGjVXijYv6qX2');
-    assert.deepEqual(server.requests.map((q) => [q.status, q.headers['x-stainless-retry-count']]), [[429, '0'], [429, '1'], [200, '2']]);
-    assert.ok(server.requests.every((q) => q.requestId), 'every response has an x-request-id');
+    assert.deepEqual(
+      server.requests.map((q) => [q.status, q.headers['x-stainless-retry-count']]),
+      [
+        [429, '0'],
+        [429, '1'],
+        [200, '2'],
+      ],
+    );
+    assert.ok(
+      server.requests.every((q) => q.requestId),
+      'every response has an x-request-id',
+    );
   });
 
   test('fail:500:1 then success; error:400 is an OpenAI error body and is not retried', async () => {
     server.reset();
     await client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, { headers: { 'x-scenario': 'fail:500:1' } });
-    assert.deepEqual(server.requests.map((q) => q.status), [500, 200]);
+    assert.deepEqual(
+      server.requests.map((q) => q.status),
+      [500, 200],
+    );
     server.reset();
-    const e = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, { headers: { 'x-scenario': 'error:400' } }).catch((x) => x);
+    const e = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: BOUVET }, { headers: { 'x-scenario': 'error:400' } })
+      .catch((x) => x);
     assert.equal(e.constructor.name, 'BadRequestError');
     assert.equal(e.status, 400);
     assert.equal(e.error.code, 'invalid_value');
@@ -124,15 +166,24 @@ describe('openai wire server', () => {
   });
 
   test('delay longer than the client timeout → APIConnectionTimeoutError', async () => {
-    const e = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET },
-      { timeout: 100, maxRetries: 0, headers: { 'x-scenario': 'delay:3000' } }).catch((x) => x);
+    const e = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: BOUVET }, { timeout: 100, maxRetries: 0, headers: { 'x-scenario': 'delay:3000' } })
+      .catch((x) => x);
     assert.equal(e.constructor.name, 'APIConnectionTimeoutError');
   });
 
   test('drop-after:3 destroys the socket mid-stream', async () => {
-    const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET, stream: true }, { headers: { 'x-scenario': 'drop-after:3' } });
+    const s = await client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: BOUVET, stream: true },
+      { headers: { 'x-scenario': 'drop-after:3' } },
+    );
     let n = 0;
-    const e = await (async () => { for await (const c of s) { void c; n += 1; } })().catch((x) => x);
+    const e = await (async () => {
+      for await (const c of s) {
+        void c;
+        n += 1;
+      }
+    })().catch((x) => x);
     assert.ok(e instanceof Error, 'iteration failed');
     assert.equal(n, 3);
   });
@@ -146,7 +197,11 @@ describe('openai wire server', () => {
   test('openai 4 (node-fetch transport) works against it too, Azure paths are normalized', async () => {
     server.reset();
     const c4 = new OpenAIv4({ baseURL: server.baseURL, apiKey: 'k' });
-    const r = await c4.embeddings.create({ model: 'text-embedding-3-small', input: ['One fish', 'two fish', 'red fish', 'blue fish'], encoding_format: 'float' });
+    const r = await c4.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['One fish', 'two fish', 'red fish', 'blue fish'],
+      encoding_format: 'float',
+    });
     assert.equal(r.data.length, 4);
     assert.equal(normalizePath('/openai/deployments/dep/chat/completions?api-version=1'), '/v1/chat/completions');
     assert.equal(normalizePath('/chat/completions'), '/v1/chat/completions');
@@ -161,11 +216,17 @@ describe('openai wire server', () => {
     // Without NODE_TEST_CONTEXT: inside the test runner the file deliberately does not serve.
     const { NODE_TEST_CONTEXT, ...env } = process.env;
     void NODE_TEST_CONTEXT;
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'helpers', 'openai-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'helpers', 'openai-server.mjs')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    });
     try {
       const url = await new Promise((resolve, reject) => {
         let out = '';
-        child.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(out.trim()); });
+        child.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(out.trim());
+        });
         child.on('exit', () => reject(new Error('server exited')));
       });
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
@@ -179,7 +240,9 @@ describe('openai wire server', () => {
 
 describe('OTLP receiver', () => {
   let rx;
-  before(async () => { rx = await startOtlpReceiver(); });
+  before(async () => {
+    rx = await startOtlpReceiver();
+  });
   after(() => rx.close());
 
   async function exportOne(Exporter, name, extra = {}) {
@@ -204,13 +267,26 @@ describe('OTLP receiver', () => {
     await exportOne(ProtoExporter, 'proto');
     await exportOne(ProtoExporter, 'proto-gzip', { compression: 'gzip' });
     const spans = await rx.waitForSpans(3, { timeoutMs: 5000 });
-    assert.deepEqual(rx.requests.map((r) => [r.contentType, r.encoding, r.path, r.error]), [
-      ['application/json', '', '/v1/traces', null],
-      ['application/x-protobuf', '', '/v1/traces', null],
-      ['application/x-protobuf', 'gzip', '/v1/traces', null],
-    ]);
+    assert.deepEqual(
+      rx.requests.map((r) => [r.contentType, r.encoding, r.path, r.error]),
+      [
+        ['application/json', '', '/v1/traces', null],
+        ['application/x-protobuf', '', '/v1/traces', null],
+        ['application/x-protobuf', 'gzip', '/v1/traces', null],
+      ],
+    );
     for (const s of spans) {
-      assert.deepEqual(s.attributes, { s: 'x', i: 22, big: 2 ** 40, neg: -5, d: 0.25, b: true, arr: ['stop', ''], ints: [1, 2], empty: [] });
+      assert.deepEqual(s.attributes, {
+        s: 'x',
+        i: 22,
+        big: 2 ** 40,
+        neg: -5,
+        d: 0.25,
+        b: true,
+        arr: ['stop', ''],
+        ints: [1, 2],
+        empty: [],
+      });
       assert.equal(s.name, 'chat m');
       assert.equal(s.kindName, 'CLIENT');
       assert.deepEqual(s.status, { code: 2, codeName: 'ERROR', message: 'boom' });
@@ -220,7 +296,10 @@ describe('OTLP receiver', () => {
       assert.equal(s.events[0].name, 'ev');
       assert.ok(s.durationMs >= 0);
     }
-    assert.deepEqual(spans.map((s) => s.resource['service.name']), ['json', 'proto', 'proto-gzip']);
+    assert.deepEqual(
+      spans.map((s) => s.resource['service.name']),
+      ['json', 'proto', 'proto-gzip'],
+    );
     assert.ok(rx.allBytes().includes(Buffer.from('chat m')));
   });
 
@@ -239,7 +318,12 @@ describe('OTLP receiver', () => {
     const slow = await startOtlpReceiver({ mode: 'hang' });
     try {
       const ac = new AbortController();
-      const p = fetch(`${slow.url}/v1/traces`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' }, signal: ac.signal });
+      const p = fetch(`${slow.url}/v1/traces`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+        signal: ac.signal,
+      });
       await slow.waitForSpans(0);
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(slow.requests.length, 1);
@@ -265,18 +349,28 @@ describe('app runner and openai matrix', () => {
   });
 
   test('runApp returns code, stdout, stderr; kills on timeout; sends a signal on a marker', async () => {
-    const ok = await runApp(join(import.meta.dirname, 'apps', 'openai-app.cjs'), { args: ['version'], env: { TEST_OPENAI_URL: 'http://127.0.0.1:9' } });
+    const ok = await runApp(join(import.meta.dirname, 'apps', 'openai-app.cjs'), {
+      args: ['version'],
+      env: { TEST_OPENAI_URL: 'http://127.0.0.1:9' },
+    });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /"scenario":"version"/);
     const bad = await runApp(join(import.meta.dirname, 'apps', 'openai-app.cjs'), { args: ['no-such-scenario'] });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /unknown scenario no-such-scenario/);
     const sig = await runApp(join(import.meta.dirname, 'apps', 'openai-app.cjs'), {
-      args: ['version'], env: { TEST_WAIT_FOR_SIGNAL: '1' }, signalWhen: { text: 'READY', signal: 'SIGTERM' }, timeoutMs: 10_000,
+      args: ['version'],
+      env: { TEST_WAIT_FOR_SIGNAL: '1' },
+      signalWhen: { text: 'READY', signal: 'SIGTERM' },
+      timeoutMs: 10_000,
     });
     assert.equal(sig.signal, 'SIGTERM');
     assert.equal(sig.timedOut, false);
-    const hung = await runApp(join(import.meta.dirname, 'apps', 'openai-app.cjs'), { args: ['version'], env: { TEST_WAIT_FOR_SIGNAL: '1' }, timeoutMs: 300 });
+    const hung = await runApp(join(import.meta.dirname, 'apps', 'openai-app.cjs'), {
+      args: ['version'],
+      env: { TEST_WAIT_FOR_SIGNAL: '1' },
+      timeoutMs: 300,
+    });
     assert.equal(hung.timedOut, true);
     assert.equal(hung.signal, 'SIGKILL');
   });
@@ -295,8 +389,14 @@ describe('span assertions', () => {
     assertAttributes({ a: 1, 'llm_otel.cost': 0.001, 'llm_otel.currency': 'USD' }, { a: 1 });
     assert.throws(() => assertAttributes({ a: 1, 'llm_otel.cost': 'x' }, { a: 1 }), /extra/);
     assertAttributes({ 'llm_otel.usage_source': 'none' }, { [UNREPORTED_USAGE]: true });
-    assertAttributes({ 'llm_otel.usage_source': 'estimated', 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 3 }, { [UNREPORTED_USAGE]: true });
-    assert.throws(() => assertAttributes({ 'llm_otel.usage_source': 'none', 'gen_ai.usage.input_tokens': 12 }, { [UNREPORTED_USAGE]: true }), /extra/);
+    assertAttributes(
+      { 'llm_otel.usage_source': 'estimated', 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 3 },
+      { [UNREPORTED_USAGE]: true },
+    );
+    assert.throws(
+      () => assertAttributes({ 'llm_otel.usage_source': 'none', 'gen_ai.usage.input_tokens': 12 }, { [UNREPORTED_USAGE]: true }),
+      /extra/,
+    );
     assert.throws(() => assertAttributes({ 'llm_otel.usage_source': 'provider' }, { [UNREPORTED_USAGE]: true }), /differs/);
     assert.deepEqual(resolveExpected({ x: 1 }, { x: is.number() }).expected, { x: 1 });
   });

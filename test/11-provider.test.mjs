@@ -2,12 +2,15 @@
 // unit test of the pure function the instrumentation uses. Process-level tests can only reach
 // 127.0.0.1, so the host table is checked here.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { providerFromBaseURL } from '../dist/esm/src/adapters/provider.js';
 
 // The function returns { provider, address, port }; accept a bare string too.
-const provider = (url) => { const r = providerFromBaseURL(url); return typeof r === 'string' ? r : r.provider; };
+const provider = (url) => {
+  const r = providerFromBaseURL(url);
+  return typeof r === 'string' ? r : r.provider;
+};
 
 test('known hosts map to their semconv provider names', () => {
   const cases = {
@@ -27,7 +30,13 @@ test('known hosts map to their semconv provider names', () => {
 });
 
 test('anything else speaking the OpenAI protocol is openai', () => {
-  for (const u of ['http://127.0.0.1:8080/v1', 'http://localhost:11434/v1', 'https://api.together.xyz/v1', 'https://openrouter.ai/api/v1', 'http://[::1]:8000/v1']) {
+  for (const u of [
+    'http://127.0.0.1:8080/v1',
+    'http://localhost:11434/v1',
+    'https://api.together.xyz/v1',
+    'https://openrouter.ai/api/v1',
+    'http://[::1]:8000/v1',
+  ]) {
     assert.equal(provider(u), 'openai', u);
   }
 });
@@ -35,8 +44,13 @@ test('anything else speaking the OpenAI protocol is openai', () => {
 test('host matching is case-insensitive and on whole labels (no lookalikes)', () => {
   assert.equal(provider('https://API.DEEPSEEK.COM/v1'), 'deepseek');
   assert.equal(provider('https://Api.Groq.Com/openai/v1'), 'groq');
-  for (const u of ['https://deepseek.com.evil.example/v1', 'https://notgroq.com/v1', 'https://x.ai.example.com/v1',
-    'https://fakeopenai.azure.com.example.org', 'https://proxy.example.com/api.deepseek.com/v1']) {
+  for (const u of [
+    'https://deepseek.com.evil.example/v1',
+    'https://notgroq.com/v1',
+    'https://x.ai.example.com/v1',
+    'https://fakeopenai.azure.com.example.org',
+    'https://proxy.example.com/api.deepseek.com/v1',
+  ]) {
     assert.equal(provider(u), 'openai', u);
   }
 });
@@ -46,7 +60,10 @@ test('server address and port come from the URL (default ports by scheme)', () =
   if (typeof r === 'string') return; // string form: address/port are checked by the process-level tests
   assert.equal(r.address, 'api.openai.com');
   assert.equal(r.port, 443);
-  assert.deepEqual([providerFromBaseURL('http://127.0.0.1:8080/v1').address, providerFromBaseURL('http://127.0.0.1:8080/v1').port], ['127.0.0.1', 8080]);
+  assert.deepEqual(
+    [providerFromBaseURL('http://127.0.0.1:8080/v1').address, providerFromBaseURL('http://127.0.0.1:8080/v1').port],
+    ['127.0.0.1', 8080],
+  );
   assert.equal(providerFromBaseURL('http://localhost/v1').port, 80);
   assert.equal(providerFromBaseURL('http://[::1]:8000/v1').address, '::1');
 });

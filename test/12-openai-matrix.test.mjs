@@ -12,32 +12,62 @@
 // CJS `--import` runs have no call log (LLM_OTEL_DB=off: a writer thread that only finishes and
 // exports); `--require` runs finish on the app's thread (LLM_OTEL_DB=off, LLM_OTEL_WRITER_THREAD=false).
 
-import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { startOpenAIServer, closedPort } from './helpers/openai-server.mjs';
-import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
-import { runApp, pool } from './helpers/run-app.mjs';
 import { installMatrix, OPENAI_MAJORS } from './helpers/matrix.mjs';
+import { closedPort, startOpenAIServer } from './helpers/openai-server.mjs';
+import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
+import { pool, runApp } from './helpers/run-app.mjs';
+import { CONTENT_KEYS, EXPECTED } from './helpers/scenario-expectations.mjs';
 import { scenarioIds, spansByScenario } from './helpers/scenario-ids.mjs';
 import { assertAttributes } from './helpers/span-assert.mjs';
-import { EXPECTED, CONTENT_KEYS } from './helpers/scenario-expectations.mjs';
 
 const API_KEY = 'sk-llmotel-matrix-7f3a9c1e5b2d4a6f8e0c';
 const SERVICE = 'llm-otel-matrix-app';
 const SCENARIOS = [
   'version',
-  'chat', 'chat-options', 'chat-n2', 'chat-tools', 'chat-cached-reasoning', 'chat-stream', 'chat-stream-usage',
-  'chat-stream-n2', 'chat-stream-tools', 'chat-stream-no-choices',
-  'responses', 'responses-stream', 'responses-stream-cached', 'embeddings', 'completions',
-  'chat-parse', 'chat-stream-helper', 'chat-run-tools', 'responses-parse', 'responses-stream-helper',
-  'with-response', 'as-response', 'stream-tee', 'stream-readable', 'azure',
-  'retry-429', 'retry-500', 'timeout', 'abort', 'bad-request', 'refused',
-  'stream-break', 'stream-abort', 'stream-throw', 'stream-drop', 'stream-hang',
-  'chat-system', 'responses-instructions',
+  'chat',
+  'chat-options',
+  'chat-n2',
+  'chat-tools',
+  'chat-cached-reasoning',
+  'chat-stream',
+  'chat-stream-usage',
+  'chat-stream-n2',
+  'chat-stream-tools',
+  'chat-stream-no-choices',
+  'responses',
+  'responses-stream',
+  'responses-stream-cached',
+  'embeddings',
+  'completions',
+  'chat-parse',
+  'chat-stream-helper',
+  'chat-run-tools',
+  'responses-parse',
+  'responses-stream-helper',
+  'with-response',
+  'as-response',
+  'stream-tee',
+  'stream-readable',
+  'azure',
+  'retry-429',
+  'retry-500',
+  'timeout',
+  'abort',
+  'bad-request',
+  'refused',
+  'stream-break',
+  'stream-abort',
+  'stream-throw',
+  'stream-drop',
+  'stream-hang',
+  'chat-system',
+  'responses-instructions',
   'stream-never-iterated', // last: its span may only end at process exit
 ];
 const SPAN_STATUS = { ok: 'UNSET', cancelled: 'UNSET', error: 'ERROR', timeout: 'ERROR' };
@@ -59,7 +89,12 @@ function parseLines(stdout) {
   const lines = {};
   for (const l of stdout.split('\n')) {
     if (!l.startsWith('{')) continue;
-    try { const o = JSON.parse(l); lines[o.scenario] = o; } catch { /* not ours */ }
+    try {
+      const o = JSON.parse(l);
+      lines[o.scenario] = o;
+    } catch {
+      /* not ours */
+    }
   }
   return lines;
 }
@@ -73,7 +108,9 @@ before(async () => {
   const tasks = [];
   for (const major of OPENAI_MAJORS) {
     for (const app of ['openai-app.mjs', 'openai-app.cjs']) {
-      tasks.push(async () => { baselines.set(`${major}/${app}`, await runApp(paths[major][app], { env, args: SCENARIOS })); });
+      tasks.push(async () => {
+        baselines.set(`${major}/${app}`, await runApp(paths[major][app], { env, args: SCENARIOS }));
+      });
     }
   }
   for (const r of RUNS) {
@@ -96,9 +133,20 @@ before(async () => {
         let rows = null;
         if (dbPath(r)) {
           const db = new Database(dbPath(r), { readonly: true });
-          try { rows = db.prepare('SELECT trace_id, span_id, status FROM llm_calls ORDER BY span_id').all(); } finally { db.close(); }
+          try {
+            rows = db.prepare('SELECT trace_id, span_id, status FROM llm_calls ORDER BY span_id').all();
+          } finally {
+            db.close();
+          }
         }
-        results.set(r.label, { run, rows, spans: [...rx.spans], requests: rx.requests.length, bytes: rx.allBytes(), lines: parseLines(run.stdout) });
+        results.set(r.label, {
+          run,
+          rows,
+          spans: [...rx.spans],
+          requests: rx.requests.length,
+          bytes: rx.allBytes(),
+          lines: parseLines(run.stdout),
+        });
       } finally {
         await rx.close();
       }
@@ -108,7 +156,10 @@ before(async () => {
   for (const r of RUNS) results.get(r.label).baseline = baselines.get(`${r.major}/${r.app}`);
 });
 
-after(async () => { await server?.close(); rmSync(dbDir, { recursive: true, force: true }); });
+after(async () => {
+  await server?.close();
+  rmSync(dbDir, { recursive: true, force: true });
+});
 
 for (const r of RUNS) {
   describe(r.label, () => {
@@ -119,7 +170,11 @@ for (const r of RUNS) {
       const { run, baseline, lines } = get();
       assert.equal(baseline.code, 0, `baseline run failed:\n${baseline.stderr}`);
       assert.equal(parseLines(baseline.stdout).version.version.split('.')[0], String(r.major));
-      assert.equal(lines.version?.version?.split('.')[0], String(r.major), `instrumented app did not load openai ${r.major}:\n${run.stderr}`);
+      assert.equal(
+        lines.version?.version?.split('.')[0],
+        String(r.major),
+        `instrumented app did not load openai ${r.major}:\n${run.stderr}`,
+      );
       assert.equal(run.signal, null);
       assert.equal(run.code, baseline.code, `exit code differs; stderr:\n${run.stderr}`);
       assert.equal(run.stdout, baseline.stdout);
@@ -133,16 +188,22 @@ for (const r of RUNS) {
       const { spans, bytes, requests } = get();
       assert.ok(requests > 0, `no OTLP request arrived; the app's stderr:\n${get().run.stderr}`);
       const stray = spansByScenario(ours(), SCENARIOS)['?'];
-      assert.deepEqual(stray.map((s) => s.name), [], 'llm-otel spans outside any scenario trace');
+      assert.deepEqual(
+        stray.map((s) => s.name),
+        [],
+        'llm-otel spans outside any scenario trace',
+      );
       assert.ok(spans.length > 0);
       assert.equal(bytes.includes(API_KEY), false, 'the API key appears in an OTLP payload');
-      for (const s of ours()) for (const k of CONTENT_KEYS) assert.equal(k in s.attributes, false, `${s.name}: ${k} sent over OTLP with capture=local`);
+      for (const s of ours())
+        for (const k of CONTENT_KEYS) assert.equal(k in s.attributes, false, `${s.name}: ${k} sent over OTLP with capture=local`);
     });
 
     if (dbPath(r)) {
       test('every span exported over OTLP has its call-log row (same trace, span and status)', () => {
         const { rows } = get();
-        const fromSpans = ours().map((s) => ({ trace_id: s.traceId, span_id: s.spanId, status: s.attributes['llm_otel.status'] }))
+        const fromSpans = ours()
+          .map((s) => ({ trace_id: s.traceId, span_id: s.spanId, status: s.attributes['llm_otel.status'] }))
           .sort((a, b) => (a.span_id < b.span_id ? -1 : 1));
         assert.ok(fromSpans.length >= SCENARIOS.length - 1);
         assert.deepEqual(rows, fromSpans);
@@ -155,8 +216,11 @@ for (const r of RUNS) {
         const spans = spansByScenario(ours(), SCENARIOS)[name].sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1));
         const ctx = { port: server.port, closedPort: refusedPort, result: lines[name] ?? {} };
         const expected = EXPECTED[name](ctx);
-        assert.equal(spans.length, expected.length,
-          `${name}: expected ${expected.length} span(s), got ${spans.length}: ${JSON.stringify(spans.map((s) => [s.name, s.attributes['llm_otel.status']]))}`);
+        assert.equal(
+          spans.length,
+          expected.length,
+          `${name}: expected ${expected.length} span(s), got ${spans.length}: ${JSON.stringify(spans.map((s) => [s.name, s.attributes['llm_otel.status']]))}`,
+        );
         const { spanId } = scenarioIds(name);
         expected.forEach((want, i) => {
           const got = spans[i];
@@ -167,8 +231,10 @@ for (const r of RUNS) {
           assert.equal(got.parentSpanId, spanId, `${label}: parent is the app's incoming context`);
           assert.equal(got.resource['service.name'], SERVICE, `${label}: resource service.name`);
           assert.equal(got.status.codeName, SPAN_STATUS[want.status], `${label}: span status code`);
-          if (want.status === 'error' || want.status === 'timeout') assert.ok(got.status.message.length > 0, `${label}: an error span carries a status message`);
-          if (want.messageIncludes) assert.ok(got.status.message.includes(want.messageIncludes), `${label}: status message ${JSON.stringify(got.status.message)}`);
+          if (want.status === 'error' || want.status === 'timeout')
+            assert.ok(got.status.message.length > 0, `${label}: an error span carries a status message`);
+          if (want.messageIncludes)
+            assert.ok(got.status.message.includes(want.messageIncludes), `${label}: status message ${JSON.stringify(got.status.message)}`);
           assert.ok(got.endTimeUnixNano >= got.startTimeUnixNano, `${label}: ended`);
         });
       });

@@ -5,18 +5,18 @@
 // Runs keep the default call log (a temporary DB each), so LLM spans are finished and exported on
 // the writer thread as in a default install; test/12's `--require` runs cover the app-thread path.
 
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startOpenAIServer, closedPort } from './helpers/openai-server.mjs';
-import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
-import { runApp, pool } from './helpers/run-app.mjs';
+import { after, before, test } from 'node:test';
 import { installMatrix } from './helpers/matrix.mjs';
-import { spansByScenario, scenarioIds } from './helpers/scenario-ids.mjs';
+import { closedPort, startOpenAIServer } from './helpers/openai-server.mjs';
+import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
+import { pool, runApp } from './helpers/run-app.mjs';
+import { CONTENT_KEYS, EXPECTED, EXPECTED_CONTENT } from './helpers/scenario-expectations.mjs';
+import { scenarioIds, spansByScenario } from './helpers/scenario-ids.mjs';
 import { assertAttributes } from './helpers/span-assert.mjs';
-import { EXPECTED, EXPECTED_CONTENT, CONTENT_KEYS } from './helpers/scenario-expectations.mjs';
 
 const API_KEY = 'sk-llmotel-pipeline-4b8d2f6a1c3e5g7h9j0k';
 const SCENARIOS = ['chat', 'chat-system', 'chat-tools', 'responses-instructions', 'chat-stream-usage', 'chat-stream-tools'];
@@ -32,7 +32,10 @@ let baseline;
 const runs = new Map();
 
 /** Runs the app under --import with a fresh receiver; returns { run, rx-snapshot }. */
-async function instrumented(key, { app = 'openai-app.mjs', preload = 'import', env = {}, args = SCENARIOS, receiver = {}, runOpts = {} } = {}) {
+async function instrumented(
+  key,
+  { app = 'openai-app.mjs', preload = 'import', env = {}, args = SCENARIOS, receiver = {}, runOpts = {} } = {},
+) {
   const rx = await startOtlpReceiver(receiver);
   try {
     const run = await runApp(apps[app], {
@@ -60,13 +63,24 @@ before(async () => {
   apps = installMatrix(['openai-app.mjs', 'openai-app.cjs', 'scenarios-lib.cjs'], [6])[6];
   server = await startOpenAIServer();
   const dead = await closedPort();
-  const signalRun = (sig) => ({ args: ['chat'], runOpts: { signalWhen: { text: 'READY', signal: sig }, timeoutMs: EXIT_BOUND_MS }, env: { TEST_WAIT_FOR_SIGNAL: '1' } });
+  const signalRun = (sig) => ({
+    args: ['chat'],
+    runOpts: { signalWhen: { text: 'READY', signal: sig }, timeoutMs: EXIT_BOUND_MS },
+    env: { TEST_WAIT_FOR_SIGNAL: '1' },
+  });
   const tasks = [
-    async () => { baseline = await runApp(apps['openai-app.mjs'], { args: SCENARIOS, env: { TEST_OPENAI_URL: server.url, TEST_API_KEY: API_KEY } }); },
+    async () => {
+      baseline = await runApp(apps['openai-app.mjs'], { args: SCENARIOS, env: { TEST_OPENAI_URL: server.url, TEST_API_KEY: API_KEY } });
+    },
     async () => {
       const b = {};
       for (const sig of ['SIGTERM', 'SIGINT']) {
-        b[sig] = await runApp(apps['openai-app.mjs'], { args: ['chat'], env: { TEST_OPENAI_URL: server.url, TEST_WAIT_FOR_SIGNAL: '1' }, signalWhen: { text: 'READY', signal: sig }, timeoutMs: EXIT_BOUND_MS });
+        b[sig] = await runApp(apps['openai-app.mjs'], {
+          args: ['chat'],
+          env: { TEST_OPENAI_URL: server.url, TEST_WAIT_FOR_SIGNAL: '1' },
+          signalWhen: { text: 'READY', signal: sig },
+          timeoutMs: EXIT_BOUND_MS,
+        });
       }
       runs.set('signal-baseline', b);
     },
@@ -80,13 +94,25 @@ before(async () => {
     () => instrumented('llm-otel-disabled', { env: { LLM_OTEL_ENABLED: 'false' } }),
     () => instrumented('llm-otel-disabled-cjs', { app: 'openai-app.cjs', preload: 'require', env: { LLM_OTEL_ENABLED: 'false' } }),
     () => instrumented('default-protocol', { env: { OTEL_EXPORTER_OTLP_PROTOCOL: undefined } }),
-    () => instrumented('traces-endpoint', { env: (rx) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${rx.url}/custom/traces` }), args: ['chat'] }),
-    () => instrumented('resource', { env: { OTEL_SERVICE_NAME: 'checkout', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=ci,team=llm' }, args: ['chat'] }),
+    () =>
+      instrumented('traces-endpoint', {
+        env: (rx) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${rx.url}/custom/traces` }),
+        args: ['chat'],
+      }),
+    () =>
+      instrumented('resource', {
+        env: { OTEL_SERVICE_NAME: 'checkout', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=ci,team=llm' },
+        args: ['chat'],
+      }),
   ];
   // Runs whose outcome depends on exit timing go one at a time after the others, so this file's
   // own parallelism does not starve their capped flush on a 2-core machine.
   const exitSensitive = [
-    () => instrumented('dead-endpoint', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${dead}` }, runOpts: { timeoutMs: EXIT_BOUND_MS } }),
+    () =>
+      instrumented('dead-endpoint', {
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${dead}` },
+        runOpts: { timeoutMs: EXIT_BOUND_MS },
+      }),
     () => instrumented('slow-endpoint', { receiver: { mode: 'hang' }, runOpts: { timeoutMs: EXIT_BOUND_MS } }),
     () => instrumented('SIGTERM', signalRun('SIGTERM')),
     () => instrumented('SIGINT', signalRun('SIGINT')),
@@ -95,7 +121,10 @@ before(async () => {
   await pool(exitSensitive, 1);
 });
 
-after(async () => { await server?.close(); rmSync(dbDir, { recursive: true, force: true }); });
+after(async () => {
+  await server?.close();
+  rmSync(dbDir, { recursive: true, force: true });
+});
 
 const get = (k) => runs.get(k);
 const byScenario = (k, names = SCENARIOS) => spansByScenario(get(k).spans, names);
@@ -147,8 +176,9 @@ for (const key of ['capture-all', 'capture-all-cjs', 'capture-semconv-flag']) {
     }
     // Streams too: the output assembled from the chunks.
     const [stream] = groups['chat-stream-usage'];
-    assert.deepEqual(JSON.parse(stream.attributes['gen_ai.output.messages']),
-      [{ role: 'assistant', parts: [{ type: 'text', content: 'South Atlantic Ocean.' }], finish_reason: 'stop' }]);
+    assert.deepEqual(JSON.parse(stream.attributes['gen_ai.output.messages']), [
+      { role: 'assistant', parts: [{ type: 'text', content: 'South Atlantic Ocean.' }], finish_reason: 'stop' },
+    ]);
   });
 }
 

@@ -3,15 +3,15 @@
 // same spans over OTLP (every attribute, status, kind, parent) and the same call-log rows. Also: what
 // is recorded is the request as sent, even when the app changes its messages right after the call.
 
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import Database from 'better-sqlite3';
-import { context, trace, TraceFlags, ROOT_CONTEXT } from '@opentelemetry/api';
+import { after, before, test } from 'node:test';
+import { context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
+import Database from 'better-sqlite3';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
 
@@ -28,34 +28,70 @@ const outcome = {}; // mode → { spans, rows, sent }
 
 /** The calls both modes make; each under its own remote parent so the spans can be told apart. */
 async function scenario(client, mode) {
-  const parentOf = (n) => trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: `${mode === 'worker' ? 'a' : 'b'}${String(n).padStart(31, '0')}`, spanId: `${String(n).padStart(16, '0')}`, traceFlags: TraceFlags.SAMPLED, isRemote: true,
-    // One parent carries vendor trace state: the call's span inherits it.
-    traceState: n === 2 ? new TraceState('vendor=abc,other=1') : undefined,
-  });
+  const parentOf = (n) =>
+    trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: `${mode === 'worker' ? 'a' : 'b'}${String(n).padStart(31, '0')}`,
+      spanId: `${String(n).padStart(16, '0')}`,
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+      // One parent carries vendor trace state: the call's span inherits it.
+      traceState: n === 2 ? new TraceState('vendor=abc,other=1') : undefined,
+    });
   const run = (n, fn) => context.with(parentOf(n), fn);
-  const messages = [{ role: 'system', content: 'Reply briefly. Contact: ops@example.com' }, { role: 'user', content: QUESTION }];
+  const messages = [
+    { role: 'system', content: 'Reply briefly. Contact: ops@example.com' },
+    { role: 'user', content: QUESTION },
+  ];
   const sent = JSON.parse(JSON.stringify(messages));
-  const r1 = await run(1, () => llm.withLlmContext({ sessionId: 's-1', userId: 'u-1', tags: ['t'], metadata: { n: 1, f: () => 1 } },
-    () => client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0.2 }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions-with-system-message' } })));
+  const r1 = await run(1, () =>
+    llm.withLlmContext({ sessionId: 's-1', userId: 'u-1', tags: ['t'], metadata: { n: 1, f: () => 1 } }, () =>
+      client.chat.completions.create(
+        { model: 'gpt-4o-mini', messages, temperature: 0.2 },
+        { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions-with-system-message' } },
+      ),
+    ),
+  );
   // The app keeps the conversation going in the same array and edits the message it sent.
   messages.push(r1.choices[0].message);
   messages[1].content = 'changed after the call';
   await run(2, async () => {
-    const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }], stream: true, stream_options: { include_usage: true } }, { headers: { 'x-fixture': 'openai-streaming-chat-completions-records-usage' } });
+    const s = await client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }], stream: true, stream_options: { include_usage: true } },
+      { headers: { 'x-fixture': 'openai-streaming-chat-completions-records-usage' } },
+    );
     for await (const c of s) void c;
   });
-  await run(3, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions', 'x-scenario': 'error:400' } }).catch(() => undefined));
-  await run(4, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions', 'x-scenario': 'fail:500:1' }, maxRetries: 2 }));
+  await run(3, () =>
+    client.chat.completions
+      .create(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] },
+        { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions', 'x-scenario': 'error:400' } },
+      )
+      .catch(() => undefined),
+  );
+  await run(4, () =>
+    client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] },
+      { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions', 'x-scenario': 'fail:500:1' }, maxRetries: 2 },
+    ),
+  );
   return sent;
 }
 
 async function runMode(mode) {
   const db = join(dir, `${mode}.db`);
-  const handle = llm.start({ config: { db, otlp: true, otlpProtocol: 'http/protobuf', captureContent: 'all' }, offload: mode === 'worker', exitHooks: false });
+  const handle = llm.start({
+    config: { db, otlp: true, otlpProtocol: 'http/protobuf', captureContent: 'all' },
+    offload: mode === 'worker',
+    exitHooks: false,
+  });
   llm.instrumentOpenAI(OpenAI);
   const rt = globalThis[Symbol.for('llm-otel.runtime')];
-  assert.equal(typeof rt.offload === 'function', mode === 'worker', `${mode}: calls finished on the ${mode === 'worker' ? 'writer' : 'app'} thread`);
+  assert.equal(
+    typeof rt.offload === 'function',
+    mode === 'worker',
+    `${mode}: calls finished on the ${mode === 'worker' ? 'writer' : 'app'} thread`,
+  );
   const client = new OpenAI.OpenAI({ baseURL: server.url, apiKey: 'sk-offload-test-0123456789abcdef', maxRetries: 0 });
   const sent = await scenario(client, mode);
   await handle.forceFlush();
@@ -65,7 +101,9 @@ async function runMode(mode) {
   await handle.shutdown();
   const conn = new Database(db, { readonly: true });
   const rows = conn.prepare('SELECT * FROM llm_calls ORDER BY trace_id').all();
-  const messages = conn.prepare('SELECT m.* FROM llm_messages m JOIN llm_calls c ON c.id = m.call_id ORDER BY c.trace_id, m.direction, m.position').all();
+  const messages = conn
+    .prepare('SELECT m.* FROM llm_messages m JOIN llm_calls c ON c.id = m.call_id ORDER BY c.trace_id, m.direction, m.position')
+    .all();
   conn.close();
   return { sent, rows, messages, flushed };
 }
@@ -80,7 +118,9 @@ before(async () => {
   await rx.settle();
   for (const mode of ['worker', 'app']) {
     const prefix = mode === 'worker' ? 'a' : 'b';
-    outcome[mode].spans = rx.spans.filter((s) => s.scope.name === 'llm-otel' && s.traceId.startsWith(prefix)).sort((x, y) => (x.traceId < y.traceId ? -1 : 1));
+    outcome[mode].spans = rx.spans
+      .filter((s) => s.scope.name === 'llm-otel' && s.traceId.startsWith(prefix))
+      .sort((x, y) => (x.traceId < y.traceId ? -1 : 1));
   }
 });
 
@@ -132,19 +172,29 @@ test('the writer thread and the app thread produce the same spans', () => {
 
 test('the recorded prompt is the request as sent, not the array the app changed afterwards', () => {
   const input = JSON.parse(outcome.worker.spans[0].attributes['gen_ai.input.messages']);
-  assert.deepEqual(input.map((m) => m.role), ['system', 'user'], 'the two messages sent, not the three the array holds now');
+  assert.deepEqual(
+    input.map((m) => m.role),
+    ['system', 'user'],
+    'the two messages sent, not the three the array holds now',
+  );
   assert.equal(input[1].parts[0].content, outcome.worker.sent[1].content);
   assert.equal(input[0].parts[0].content, 'Reply briefly. Contact: [EMAIL]', 'redacted on the writer thread too');
   assert.deepEqual(outcome.worker.spans[0].attributes['gen_ai.input.messages'], outcome.app.spans[0].attributes['gen_ai.input.messages']);
 });
 
 test('both ways write the same call-log rows, with the same ids as the spans', () => {
-  const pick = (r) => { const { id, trace_id, span_id, started_at, ended_at, duration_ms, request_id, ttft_ms, parent_span_id, created_at, ...rest } = r; return rest; };
+  const pick = (r) => {
+    const { id, trace_id, span_id, started_at, ended_at, duration_ms, request_id, ttft_ms, parent_span_id, created_at, ...rest } = r;
+    return rest;
+  };
   const w = outcome.worker;
   const a = outcome.app;
   assert.equal(w.rows.length, 4);
   assert.deepEqual(w.rows.map(pick), a.rows.map(pick));
-  assert.deepEqual(w.rows.map((r) => r.span_id), w.spans.map((s) => s.spanId));
+  assert.deepEqual(
+    w.rows.map((r) => r.span_id),
+    w.spans.map((s) => s.spanId),
+  );
   const msg = (m) => ({ direction: m.direction, position: m.position, role: m.role, content: m.content });
   assert.deepEqual(w.messages.map(msg), a.messages.map(msg));
   assert.ok(w.messages.length >= 8);
@@ -169,22 +219,30 @@ test('a plain instrumented app never switches on AsyncLocalStorage promise hooks
     ${withContext ? "await withLlmContext({ sessionId: 's' }, go);" : 'await go();'}
     console.log(JSON.stringify({ slots: Object.getOwnPropertySymbols(new Promise(() => {})).length }));`;
   // Asynchronously: the OpenAI server answering the child runs in this process.
-  const run = (withContext) => new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', register, '--input-type=module', '-e', app(withContext)], {
-      cwd: process.cwd(), env: { ...process.env, URL: server.url, LLM_OTEL_DB: join(dir, `hooks-${withContext}.db`), OTEL_TRACES_EXPORTER: 'none' },
+  const run = (withContext) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', register, '--input-type=module', '-e', app(withContext)], {
+        cwd: process.cwd(),
+        env: { ...process.env, URL: server.url, LLM_OTEL_DB: join(dir, `hooks-${withContext}.db`), OTEL_TRACES_EXPORTER: 'none' },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
+      child.on('error', reject);
+      child.on('close', (code) => {
+        try {
+          assert.equal(code, 0, err);
+          resolve({ ...JSON.parse(out.trim().split('\n').pop()), db: join(dir, `hooks-${withContext}.db`) });
+        } catch (e) {
+          reject(e);
+        }
+      });
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        assert.equal(code, 0, err);
-        resolve({ ...JSON.parse(out.trim().split('\n').pop()), db: join(dir, `hooks-${withContext}.db`) });
-      } catch (e) { reject(e); }
-    });
-  });
   const plain = await run(false);
   const ctx = await run(true);
   assert.equal(plain.slots, 0, 'promise hooks were switched on by an instrumented call');
@@ -194,17 +252,41 @@ test('a plain instrumented app never switches on AsyncLocalStorage promise hooks
     const conn = new Database(r.db, { readonly: true });
     const rows = conn.prepare('SELECT status, retry_count AS retries FROM llm_calls ORDER BY id').all();
     conn.close();
-    assert.deepEqual(rows.slice(0, 2), [{ status: 'ok', retries: 0 }, { status: 'ok', retries: 1 }]);
-    assert.deepEqual(rows.slice(2).map((r) => r.retries).sort(), [0, 2]);
+    assert.deepEqual(rows.slice(0, 2), [
+      { status: 'ok', retries: 0 },
+      { status: 'ok', retries: 1 },
+    ]);
+    assert.deepEqual(
+      rows
+        .slice(2)
+        .map((r) => r.retries)
+        .sort(),
+      [0, 2],
+    );
   }
 });
 
 test('an embeddings response crosses to the writer thread without its vectors', async () => {
   const { forTransfer, endAttributes } = await import('../dist/esm/src/finish/finish.js');
-  const vectors = Array.from({ length: 100 }, (_, i) => ({ object: 'embedding', index: i, embedding: Array.from({ length: 1536 }, () => Math.random()) }));
+  const vectors = Array.from({ length: 100 }, (_, i) => ({
+    object: 'embedding',
+    index: i,
+    embedding: Array.from({ length: 1536 }, () => Math.random()),
+  }));
   const rec = {
-    rec: 1, api: 'embeddings', server: { provider: 'openai' }, llm: {}, traceId: '1'.repeat(32), spanId: '1'.repeat(16), started: 0, ended: 1,
-    status: 'ok', hasResult: true, attempts: 1, bodyJson: JSON.stringify({ model: 'text-embedding-3-small', input: ['a', 'b'] }), model: 'text-embedding-3-small',
+    rec: 1,
+    api: 'embeddings',
+    server: { provider: 'openai' },
+    llm: {},
+    traceId: '1'.repeat(32),
+    spanId: '1'.repeat(16),
+    started: 0,
+    ended: 1,
+    status: 'ok',
+    hasResult: true,
+    attempts: 1,
+    bodyJson: JSON.stringify({ model: 'text-embedding-3-small', input: ['a', 'b'] }),
+    model: 'text-embedding-3-small',
     result: { object: 'list', data: vectors, model: 'text-embedding-3-small', usage: { prompt_tokens: 8, total_tokens: 8 } },
   };
   forTransfer(rec);
@@ -221,12 +303,26 @@ test('attribute limits from the environment apply to spans finished on the write
   // it) instead of being built directly.
   process.env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT = '12';
   try {
-    const handle = llm.start({ config: { db: null, otlp: true, otlpProtocol: 'http/protobuf', captureContent: 'all' }, offload: true, exitHooks: false });
+    const handle = llm.start({
+      config: { db: null, otlp: true, otlpProtocol: 'http/protobuf', captureContent: 'all' },
+      offload: true,
+      exitHooks: false,
+    });
     llm.instrumentOpenAI(OpenAI);
     assert.equal(typeof globalThis[Symbol.for('llm-otel.runtime')].offload, 'function', 'finished on the writer thread');
     const client = new OpenAI.OpenAI({ baseURL: server.url, apiKey: 'sk-test', maxRetries: 0 });
-    const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'c'.repeat(32), spanId: '1'.repeat(16), traceFlags: TraceFlags.SAMPLED, isRemote: true });
-    await context.with(parent, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions' } }));
+    const parent = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: 'c'.repeat(32),
+      spanId: '1'.repeat(16),
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    });
+    await context.with(parent, () =>
+      client.chat.completions.create(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] },
+        { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions' } },
+      ),
+    );
     await handle.forceFlush();
     await handle.shutdown();
     const span = (await rx.waitForSpans(1, { filter: (s) => s.traceId === 'c'.repeat(32) }))[0];
@@ -246,10 +342,16 @@ test('a stream never read ends as cancelled once it is garbage-collected', async
   const handle = llm.start({ config: { db, otlp: false, captureContent: 'none' }, exitHooks: false });
   llm.instrumentOpenAI(OpenAI);
   const client = new OpenAI.OpenAI({ baseURL: server.url, apiKey: 'sk-test', maxRetries: 0 });
-  const ask = () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }], stream: true }, { headers: { 'x-fixture': 'openai-streaming-chat-completions-adds-genai-conventions' } });
+  const ask = () =>
+    client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }], stream: true },
+      { headers: { 'x-fixture': 'openai-streaming-chat-completions-adds-genai-conventions' } },
+    );
   // One read to the end (its registration is dropped when it ends), one never read.
   for await (const c of await ask()) void c;
-  await (async () => { await ask(); })();
+  await (async () => {
+    await ask();
+  })();
   for (let i = 0; i < 20; i++) {
     gc();
     await new Promise((r) => setTimeout(r, 20));
@@ -258,7 +360,10 @@ test('a stream never read ends as cancelled once it is garbage-collected', async
     const rows = conn.prepare('SELECT status FROM llm_calls ORDER BY id').all();
     conn.close();
     if (rows.length === 2) {
-      assert.deepEqual(rows.map((r) => r.status), ['ok', 'cancelled']);
+      assert.deepEqual(
+        rows.map((r) => r.status),
+        ['ok', 'cancelled'],
+      );
       await handle.shutdown();
       return;
     }
@@ -268,12 +373,28 @@ test('a stream never read ends as cancelled once it is garbage-collected', async
 });
 
 test('a call with more attributes than the default limit keeps 128, as the SDK would, on the writer thread', async () => {
-  const handle = llm.start({ config: { db: null, otlp: true, otlpProtocol: 'http/protobuf', captureContent: 'none' }, offload: true, exitHooks: false });
+  const handle = llm.start({
+    config: { db: null, otlp: true, otlpProtocol: 'http/protobuf', captureContent: 'none' },
+    offload: true,
+    exitHooks: false,
+  });
   llm.instrumentOpenAI(OpenAI);
   const client = new OpenAI.OpenAI({ baseURL: server.url, apiKey: 'sk-test', maxRetries: 0 });
-  const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'd'.repeat(32), spanId: '2'.repeat(16), traceFlags: TraceFlags.SAMPLED, isRemote: true });
+  const parent = trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: 'd'.repeat(32),
+    spanId: '2'.repeat(16),
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+  });
   const metadata = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, i]));
-  await context.with(parent, () => llm.withLlmContext({ metadata }, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] }, { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions' } })));
+  await context.with(parent, () =>
+    llm.withLlmContext({ metadata }, () =>
+      client.chat.completions.create(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }] },
+        { headers: { 'x-fixture': 'openai-chat-completions-adds-genai-conventions' } },
+      ),
+    ),
+  );
   await handle.forceFlush();
   await handle.shutdown();
   const span = (await rx.waitForSpans(1, { filter: (s) => s.traceId === 'd'.repeat(32) }))[0];

@@ -1,11 +1,12 @@
 // Exporter: span → rows mapping through the real OTel SDK, every column of llm_calls,
 // llm_messages, llm_runs, the hourly rollup, the run-totals view, sampling, JSONL and hooks.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { test } from 'node:test';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { makeProvider, emit, open, chatAttrs, scratch, EXPORTER, T0 } from './2x-helpers/spans.mjs';
+import Database from 'better-sqlite3';
+import { chatAttrs, EXPORTER, emit, makeProvider, open, scratch, T0 } from './2x-helpers/spans.mjs';
 
 const { SqliteCallLogExporter, CallLogSpanProcessor, CallLogWriter, contentLength, spanToItem } = await import(EXPORTER);
 
@@ -15,8 +16,15 @@ function capture() {
   return {
     lines,
     warner: {
-      warn(key, message) { if (!seen.has(key)) { seen.add(key); lines.push(message); } },
-      reset(key) { seen.delete(key); },
+      warn(key, message) {
+        if (!seen.has(key)) {
+          seen.add(key);
+          lines.push(message);
+        }
+      },
+      reset(key) {
+        seen.delete(key);
+      },
     },
   };
 }
@@ -31,7 +39,15 @@ async function withDb(name, fn, opts = {}) {
   await provider.forceFlush();
   await provider.shutdown();
   const db = new Database(path, { readonly: true });
-  return { db, path, dir: s.dir, done: () => { db.close(); s.cleanup(); } };
+  return {
+    db,
+    path,
+    dir: s.dir,
+    done: () => {
+      db.close();
+      s.cleanup();
+    },
+  };
 }
 
 const calls = (db) => db.prepare('SELECT * FROM llm_calls ORDER BY id').all();
@@ -45,57 +61,116 @@ test('contentLength reads the truncation marker', () => {
 
 for (const worker of [false, true]) {
   test(`a chat call fills every llm_calls column (worker=${worker})`, async () => {
-    let parentId; let traceId; let spanId;
-    const t = await withDb('cols', (tracer) => {
-      const agent = open(tracer, { name: 'invoke_agent planner', attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'planner' } });
-      parentId = agent.spanContext().spanId;
-      const span = emit(tracer, {
-        parent: agent,
-        durationMs: 1500.25,
-        attrs: chatAttrs({
-          'session.id': 'sess-1', 'user.id': 'user-1', 'gen_ai.agent.name': 'planner', 'gen_ai.conversation.id': 'conv-9',
-          'llm_otel.tags': ['beta', 'eu'], 'llm_otel.metadata.env': 'prod', 'llm_otel.metadata.team': 'search',
-          'llm_otel.parent_call_id': parentId,
-          'gen_ai.request.stream': true, 'gen_ai.response.finish_reasons': ['stop', 'length'],
-          'gen_ai.usage.input_tokens': 1200, 'gen_ai.usage.output_tokens': 300,
-          'gen_ai.usage.cache_read.input_tokens': 1024, 'gen_ai.usage.reasoning.output_tokens': 128,
-          'gen_ai.response.time_to_first_chunk': 0.25, 'http.response.status_code': 200, 'http.request.resend_count': 2,
-          'llm_otel.cost': 0.0042, 'llm_otel.currency': 'USD', 'llm_otel.price_id': 7,
-          'gen_ai.request.seed': 11, 'openai.response.system_fingerprint': 'fp_1', 'custom.flag': true,
-          'gen_ai.tool.definitions': '[{"type":"function","name":"search"}]',
-        }),
-      });
-      agent.end(T0 + 2000);
-      traceId = span.spanContext().traceId;
-      spanId = span.spanContext().spanId;
-    }, { worker });
+    let parentId;
+    let traceId;
+    let spanId;
+    const t = await withDb(
+      'cols',
+      (tracer) => {
+        const agent = open(tracer, {
+          name: 'invoke_agent planner',
+          attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'planner' },
+        });
+        parentId = agent.spanContext().spanId;
+        const span = emit(tracer, {
+          parent: agent,
+          durationMs: 1500.25,
+          attrs: chatAttrs({
+            'session.id': 'sess-1',
+            'user.id': 'user-1',
+            'gen_ai.agent.name': 'planner',
+            'gen_ai.conversation.id': 'conv-9',
+            'llm_otel.tags': ['beta', 'eu'],
+            'llm_otel.metadata.env': 'prod',
+            'llm_otel.metadata.team': 'search',
+            'llm_otel.parent_call_id': parentId,
+            'gen_ai.request.stream': true,
+            'gen_ai.response.finish_reasons': ['stop', 'length'],
+            'gen_ai.usage.input_tokens': 1200,
+            'gen_ai.usage.output_tokens': 300,
+            'gen_ai.usage.cache_read.input_tokens': 1024,
+            'gen_ai.usage.reasoning.output_tokens': 128,
+            'gen_ai.response.time_to_first_chunk': 0.25,
+            'http.response.status_code': 200,
+            'http.request.resend_count': 2,
+            'llm_otel.cost': 0.0042,
+            'llm_otel.currency': 'USD',
+            'llm_otel.price_id': 7,
+            'gen_ai.request.seed': 11,
+            'openai.response.system_fingerprint': 'fp_1',
+            'custom.flag': true,
+            'gen_ai.tool.definitions': '[{"type":"function","name":"search"}]',
+          }),
+        });
+        agent.end(T0 + 2000);
+        traceId = span.spanContext().traceId;
+        spanId = span.spanContext().spanId;
+      },
+      { worker },
+    );
     try {
       const rows = calls(t.db);
       assert.equal(rows.length, 1);
       const { id, attributes, ...row } = rows[0];
       assert.equal(id, 1);
       assert.deepEqual(row, {
-        span_id: spanId, trace_id: traceId, parent_span_id: parentId, parent_call_id: parentId,
-        service_name: 'test-svc', session_id: 'sess-1', user_id: 'user-1', agent_name: 'planner',
-        conversation_id: 'conv-9', tags: '["beta","eu"]', metadata: '{"env":"prod","team":"search"}',
-        operation: 'chat', api: 'chat.completions', provider: 'openai', server_address: 'api.openai.com',
-        server_port: 443, request_model: 'gpt-4o-mini', response_model: 'gpt-4o-mini-2024-07-18',
-        response_id: 'chatcmpl-1', request_id: 'req_123', temperature: 0, top_p: 0.5, max_tokens: 100,
-        stream: 1, finish_reasons: '["stop","length"]', input_tokens: 1200, output_tokens: 300,
-        total_tokens: 1500, cached_input_tokens: 1024, reasoning_tokens: 128, usage_source: 'provider',
-        cost: 0.0042, currency: 'USD', price_id: 7,
-        started_at: '2026-11-22T01:02:03.456Z', ended_at: '2026-11-22T01:02:04.956Z', duration_ms: 1500.25,
-        ttft_ms: 250, status: 'ok', error_type: null, error_message: null, http_status: 200, retry_count: 2,
+        span_id: spanId,
+        trace_id: traceId,
+        parent_span_id: parentId,
+        parent_call_id: parentId,
+        service_name: 'test-svc',
+        session_id: 'sess-1',
+        user_id: 'user-1',
+        agent_name: 'planner',
+        conversation_id: 'conv-9',
+        tags: '["beta","eu"]',
+        metadata: '{"env":"prod","team":"search"}',
+        operation: 'chat',
+        api: 'chat.completions',
+        provider: 'openai',
+        server_address: 'api.openai.com',
+        server_port: 443,
+        request_model: 'gpt-4o-mini',
+        response_model: 'gpt-4o-mini-2024-07-18',
+        response_id: 'chatcmpl-1',
+        request_id: 'req_123',
+        temperature: 0,
+        top_p: 0.5,
+        max_tokens: 100,
+        stream: 1,
+        finish_reasons: '["stop","length"]',
+        input_tokens: 1200,
+        output_tokens: 300,
+        total_tokens: 1500,
+        cached_input_tokens: 1024,
+        reasoning_tokens: 128,
+        usage_source: 'provider',
+        cost: 0.0042,
+        currency: 'USD',
+        price_id: 7,
+        started_at: '2026-11-22T01:02:03.456Z',
+        ended_at: '2026-11-22T01:02:04.956Z',
+        duration_ms: 1500.25,
+        ttft_ms: 250,
+        status: 'ok',
+        error_type: null,
+        error_message: null,
+        http_status: 200,
+        retry_count: 2,
       });
       // Everything without a column of its own, minus message content (stored in llm_messages).
       assert.deepEqual(JSON.parse(attributes), {
-        'openai.api.type': 'chat_completions', 'gen_ai.request.seed': 11,
-        'openai.response.system_fingerprint': 'fp_1', 'custom.flag': true,
+        'openai.api.type': 'chat_completions',
+        'gen_ai.request.seed': 11,
+        'openai.response.system_fingerprint': 'fp_1',
+        'custom.flag': true,
         'gen_ai.tool.definitions': '[{"type":"function","name":"search"}]',
       });
       const runs = t.db.prepare('SELECT kind, name, span_id FROM llm_runs').all();
       assert.deepEqual(runs, [{ kind: 'agent', name: 'planner', span_id: parentId }]);
-    } finally { t.done(); }
+    } finally {
+      t.done();
+    }
   });
 }
 
@@ -104,15 +179,32 @@ test('an error call keeps status, error type, message, http status and retries; 
     emit(tracer, {
       error: 'Rate limit reached for gpt-4o-mini',
       attrs: chatAttrs({
-        'llm_otel.status': 'error', 'error.type': 'RateLimitError', 'http.response.status_code': 429,
-        'http.request.resend_count': 2, 'gen_ai.usage.input_tokens': undefined, 'gen_ai.usage.output_tokens': undefined,
-        'gen_ai.response.id': undefined, 'gen_ai.response.model': undefined, 'gen_ai.response.finish_reasons': undefined,
-        'gen_ai.output.messages': undefined, 'llm_otel.usage_source': 'none', 'gen_ai.request.temperature': undefined,
+        'llm_otel.status': 'error',
+        'error.type': 'RateLimitError',
+        'http.response.status_code': 429,
+        'http.request.resend_count': 2,
+        'gen_ai.usage.input_tokens': undefined,
+        'gen_ai.usage.output_tokens': undefined,
+        'gen_ai.response.id': undefined,
+        'gen_ai.response.model': undefined,
+        'gen_ai.response.finish_reasons': undefined,
+        'gen_ai.output.messages': undefined,
+        'llm_otel.usage_source': 'none',
+        'gen_ai.request.temperature': undefined,
         'gen_ai.request.stream': undefined,
       }),
     });
-    emit(tracer, { error: 'Request timed out.', attrs: chatAttrs({ 'llm_otel.status': 'timeout', 'error.type': 'APIConnectionTimeoutError' }) });
-    emit(tracer, { attrs: chatAttrs({ 'llm_otel.status': 'cancelled', 'llm_otel.error.message': 'aborted by caller', 'error.type': 'APIUserAbortError' }) });
+    emit(tracer, {
+      error: 'Request timed out.',
+      attrs: chatAttrs({ 'llm_otel.status': 'timeout', 'error.type': 'APIConnectionTimeoutError' }),
+    });
+    emit(tracer, {
+      attrs: chatAttrs({
+        'llm_otel.status': 'cancelled',
+        'llm_otel.error.message': 'aborted by caller',
+        'error.type': 'APIUserAbortError',
+      }),
+    });
   });
   try {
     const [a, b, c] = calls(t.db);
@@ -121,42 +213,85 @@ test('an error call keeps status, error type, message, http status and retries; 
     assert.equal(a.error_message, 'Rate limit reached for gpt-4o-mini');
     assert.equal(a.http_status, 429);
     assert.equal(a.retry_count, 2);
-    for (const col of ['input_tokens', 'output_tokens', 'total_tokens', 'response_id', 'response_model', 'finish_reasons', 'temperature', 'ttft_ms', 'cost']) {
+    for (const col of [
+      'input_tokens',
+      'output_tokens',
+      'total_tokens',
+      'response_id',
+      'response_model',
+      'finish_reasons',
+      'temperature',
+      'ttft_ms',
+      'cost',
+    ]) {
       assert.equal(a[col], null, col);
     }
     assert.equal(a.stream, 0, 'a request that did not ask to stream is stored as stream = 0 (0/1, README "The local database")');
     assert.equal(a.usage_source, 'none');
-    assert.deepEqual(msgs(t.db, a.id).map((m) => m.direction), ['input', 'input']);
+    assert.deepEqual(
+      msgs(t.db, a.id).map((m) => m.direction),
+      ['input', 'input'],
+    );
     assert.equal(b.status, 'timeout');
     assert.equal(b.error_message, 'Request timed out.');
     assert.equal(c.status, 'cancelled');
     assert.equal(c.error_message, 'aborted by caller');
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test('message rows: order, roles, text, tool calls, tool results, names, media, truncation', async () => {
   const long = 'x'.repeat(100) + '…[truncated: 5000 chars]';
   const input = [
     { role: 'developer', parts: [{ type: 'text', content: 'Use tools.' }] },
-    { role: 'user', name: 'alice', parts: [{ type: 'text', content: 'What is in this image?' }, { type: 'uri', modality: 'image', uri: 'https://x.test/cat.png' }] },
-    { role: 'assistant', parts: [
-      { type: 'tool_call', id: 'call_1', name: 'lookup', arguments: { q: 'cat' } },
-      { type: 'tool_call', id: 'call_2', name: 'weather', arguments: '{"city":"Paris"}' },
-    ] },
+    {
+      role: 'user',
+      name: 'alice',
+      parts: [
+        { type: 'text', content: 'What is in this image?' },
+        { type: 'uri', modality: 'image', uri: 'https://x.test/cat.png' },
+      ],
+    },
+    {
+      role: 'assistant',
+      parts: [
+        { type: 'tool_call', id: 'call_1', name: 'lookup', arguments: { q: 'cat' } },
+        { type: 'tool_call', id: 'call_2', name: 'weather', arguments: '{"city":"Paris"}' },
+      ],
+    },
     { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_1', response: 'a cat' }] },
     { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_2', response: { temp: 21 } }] },
-    { role: 'user', parts: [{ type: 'text', content: long }, { type: 'blob', modality: 'image', mime_type: 'image/png', content: '[base64 image/png 12345 bytes]' }] },
+    {
+      role: 'user',
+      parts: [
+        { type: 'text', content: long },
+        { type: 'blob', modality: 'image', mime_type: 'image/png', content: '[base64 image/png 12345 bytes]' },
+      ],
+    },
   ];
   const output = [
-    { role: 'assistant', parts: [{ type: 'reasoning', content: 'thinking…' }, { type: 'text', content: 'Done.' }], finish_reason: 'stop' },
+    {
+      role: 'assistant',
+      parts: [
+        { type: 'reasoning', content: 'thinking…' },
+        { type: 'text', content: 'Done.' },
+      ],
+      finish_reason: 'stop',
+    },
     { role: 'assistant', parts: [{ type: 'text', content: 'Alt answer' }], finish_reason: 'stop' },
   ];
   const t = await withDb('msgs', (tracer) => {
-    emit(tracer, { attrs: chatAttrs({
-      'gen_ai.system_instructions': JSON.stringify([{ type: 'text', content: 'You are terse.' }, { type: 'text', content: 'Never lie.' }]),
-      'gen_ai.input.messages': JSON.stringify(input),
-      'gen_ai.output.messages': JSON.stringify(output),
-    }) });
+    emit(tracer, {
+      attrs: chatAttrs({
+        'gen_ai.system_instructions': JSON.stringify([
+          { type: 'text', content: 'You are terse.' },
+          { type: 'text', content: 'Never lie.' },
+        ]),
+        'gen_ai.input.messages': JSON.stringify(input),
+        'gen_ai.output.messages': JSON.stringify(output),
+      }),
+    });
   });
   try {
     const rows = msgs(t.db, 1).map(({ call_id, ...m }) => m);
@@ -165,64 +300,156 @@ test('message rows: order, roles, text, tool calls, tool results, names, media, 
       { ...base, direction: 'input', position: 0, role: 'system', content: 'You are terse.', content_chars: 14 },
       { ...base, direction: 'input', position: 1, role: 'system', content: 'Never lie.', content_chars: 10 },
       { ...base, direction: 'input', position: 2, role: 'developer', content: 'Use tools.', content_chars: 10 },
-      { ...base, direction: 'input', position: 3, role: 'user', name: 'alice', content: 'What is in this image?\n[image: https://x.test/cat.png]', content_chars: 22 + 1 + 31 },
-      { ...base, direction: 'input', position: 4, role: 'assistant', content: null, content_chars: null,
-        tool_calls: JSON.stringify([{ id: 'call_1', name: 'lookup', arguments: { q: 'cat' } }, { id: 'call_2', name: 'weather', arguments: '{"city":"Paris"}' }]) },
+      {
+        ...base,
+        direction: 'input',
+        position: 3,
+        role: 'user',
+        name: 'alice',
+        content: 'What is in this image?\n[image: https://x.test/cat.png]',
+        content_chars: 22 + 1 + 31,
+      },
+      {
+        ...base,
+        direction: 'input',
+        position: 4,
+        role: 'assistant',
+        content: null,
+        content_chars: null,
+        tool_calls: JSON.stringify([
+          { id: 'call_1', name: 'lookup', arguments: { q: 'cat' } },
+          { id: 'call_2', name: 'weather', arguments: '{"city":"Paris"}' },
+        ]),
+      },
       { ...base, direction: 'input', position: 5, role: 'tool', content: 'a cat', content_chars: 5, tool_call_id: 'call_1' },
       { ...base, direction: 'input', position: 6, role: 'tool', content: '{"temp":21}', content_chars: 11, tool_call_id: 'call_2' },
-      { ...base, direction: 'input', position: 7, role: 'user', content: `${long}\n[base64 image/png 12345 bytes]`, content_chars: 5000 + 1 + 30, truncated: 1 },
+      {
+        ...base,
+        direction: 'input',
+        position: 7,
+        role: 'user',
+        content: `${long}\n[base64 image/png 12345 bytes]`,
+        content_chars: 5000 + 1 + 30,
+        truncated: 1,
+      },
       { ...base, direction: 'output', position: 0, role: 'assistant', content: 'Done.', content_chars: 5 },
       { ...base, direction: 'output', position: 1, role: 'assistant', content: 'Alt answer', content_chars: 10 },
     ]);
     // No content attribute is duplicated into `attributes`.
     const attrs = t.db.prepare('SELECT attributes FROM llm_calls').get().attributes;
     assert.doesNotMatch(attrs, /gen_ai\.(input|output)\.messages|system_instructions/);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test('malformed content attributes store the call without message rows', async () => {
   const t = await withDb('bad-json', (tracer) => {
-    emit(tracer, { attrs: chatAttrs({ 'gen_ai.input.messages': '{not json', 'gen_ai.output.messages': '{"role":"x"}', 'gen_ai.system_instructions': undefined }) });
+    emit(tracer, {
+      attrs: chatAttrs({
+        'gen_ai.input.messages': '{not json',
+        'gen_ai.output.messages': '{"role":"x"}',
+        'gen_ai.system_instructions': undefined,
+      }),
+    });
   });
   try {
     assert.equal(calls(t.db).length, 1);
     assert.equal(msgs(t.db, 1).length, 0);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test('api falls back to openai.api.type / operation; embeddings have no messages; non-GenAI spans are ignored', async () => {
   const t = await withDb('api', (tracer) => {
     emit(tracer, { attrs: chatAttrs({ 'llm_otel.api': undefined, 'openai.api.type': 'responses' }) });
-    emit(tracer, { attrs: { 'gen_ai.operation.name': 'embeddings', 'gen_ai.request.model': 'text-embedding-3-small', 'gen_ai.usage.input_tokens': 8, 'gen_ai.provider.name': 'openai' } });
+    emit(tracer, {
+      attrs: {
+        'gen_ai.operation.name': 'embeddings',
+        'gen_ai.request.model': 'text-embedding-3-small',
+        'gen_ai.usage.input_tokens': 8,
+        'gen_ai.provider.name': 'openai',
+      },
+    });
     emit(tracer, { attrs: { 'gen_ai.operation.name': 'text_completion', 'gen_ai.request.model': 'gpt-3.5-turbo-instruct' } });
     emit(tracer, { name: 'GET /health', kind: SpanKind.SERVER, attrs: { 'http.route': '/health' } });
     emit(tracer, { attrs: { 'gen_ai.system': 'openai', 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm' } });
   });
   try {
     const rows = calls(t.db);
-    assert.deepEqual(rows.map((r) => [r.operation, r.api, r.provider, r.total_tokens]), [
-      ['chat', 'responses', 'openai', 25],
-      ['embeddings', 'embeddings', 'openai', 8],
-      ['text_completion', 'completions', null, null],
-      ['chat', null, 'openai', null],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.operation, r.api, r.provider, r.total_tokens]),
+      [
+        ['chat', 'responses', 'openai', 25],
+        ['embeddings', 'embeddings', 'openai', 8],
+        ['text_completion', 'completions', null, null],
+        ['chat', null, 'openai', null],
+      ],
+    );
     assert.equal(t.db.prepare('SELECT count(*) n FROM llm_messages WHERE call_id IN (2, 3, 4)').get().n, 0);
     assert.equal(t.db.prepare('SELECT count(*) n FROM llm_runs').get().n, 0);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test('agent / tool / workflow spans become llm_runs rows; llm_run_totals sums every call beneath', async () => {
   const ids = {};
   const t = await withDb('runs', (tracer) => {
-    const wf = open(tracer, { name: 'invoke_workflow triage', attrs: { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.workflow.name': 'triage', 'session.id': 's1', 'user.id': 'u1', 'llm_otel.status': 'ok' } });
+    const wf = open(tracer, {
+      name: 'invoke_workflow triage',
+      attrs: {
+        'gen_ai.operation.name': 'invoke_workflow',
+        'gen_ai.workflow.name': 'triage',
+        'session.id': 's1',
+        'user.id': 'u1',
+        'llm_otel.status': 'ok',
+      },
+    });
     ids.wf = wf.spanContext().spanId;
-    const agent = open(tracer, { name: 'invoke_agent planner', parent: wf, attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'planner', 'session.id': 's1', 'user.id': 'u1', 'llm_otel.parent_call_id': ids.wf, 'llm_otel.status': 'ok' } });
+    const agent = open(tracer, {
+      name: 'invoke_agent planner',
+      parent: wf,
+      attrs: {
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.agent.name': 'planner',
+        'session.id': 's1',
+        'user.id': 'u1',
+        'llm_otel.parent_call_id': ids.wf,
+        'llm_otel.status': 'ok',
+      },
+    });
     ids.agent = agent.spanContext().spanId;
-    const c1 = emit(tracer, { parent: agent, durationMs: 100, attrs: chatAttrs({ 'llm_otel.parent_call_id': ids.agent, 'llm_otel.cost': 0.5, 'gen_ai.request.model': 'gpt-4o', 'gen_ai.response.model': 'gpt-4o-2024-08-06' }) });
+    const c1 = emit(tracer, {
+      parent: agent,
+      durationMs: 100,
+      attrs: chatAttrs({
+        'llm_otel.parent_call_id': ids.agent,
+        'llm_otel.cost': 0.5,
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.response.model': 'gpt-4o-2024-08-06',
+      }),
+    });
     ids.c1 = c1.spanContext().spanId;
-    const tool = open(tracer, { name: 'execute_tool lookup', parent: agent, attrs: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'lookup', 'gen_ai.tool.call.id': 'call_1', 'gen_ai.agent.name': 'planner', 'llm_otel.parent_call_id': ids.agent } });
+    const tool = open(tracer, {
+      name: 'execute_tool lookup',
+      parent: agent,
+      attrs: {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'lookup',
+        'gen_ai.tool.call.id': 'call_1',
+        'gen_ai.agent.name': 'planner',
+        'llm_otel.parent_call_id': ids.agent,
+      },
+    });
     ids.tool = tool.spanContext().spanId;
-    emit(tracer, { parent: tool, durationMs: 300, error: 'bad', attrs: chatAttrs({ 'llm_otel.parent_call_id': ids.tool, 'llm_otel.status': 'error', 'llm_otel.cost': 0.25 }) });
+    emit(tracer, {
+      parent: tool,
+      durationMs: 300,
+      error: 'bad',
+      attrs: chatAttrs({ 'llm_otel.parent_call_id': ids.tool, 'llm_otel.status': 'error', 'llm_otel.cost': 0.25 }),
+    });
     tool.setStatus({ code: SpanStatusCode.ERROR, message: 'tool failed' });
     tool.end(T0 + 800);
     agent.end(T0 + 900);
@@ -235,10 +462,20 @@ test('agent / tool / workflow spans become llm_runs rows; llm_run_totals sums ev
     const { id: _i, trace_id, attributes, ...tool } = byKind.tool;
     assert.match(trace_id, /^[0-9a-f]{32}$/);
     assert.deepEqual(tool, {
-      span_id: ids.tool, parent_span_id: ids.agent, parent_call_id: ids.agent, kind: 'tool', name: 'lookup',
-      session_id: null, user_id: null, agent_name: 'planner', tool_call_id: 'call_1',
-      started_at: '2026-11-22T01:02:03.456Z', ended_at: '2026-11-22T01:02:04.256Z', duration_ms: 800,
-      status: 'error', error_message: 'tool failed',
+      span_id: ids.tool,
+      parent_span_id: ids.agent,
+      parent_call_id: ids.agent,
+      kind: 'tool',
+      name: 'lookup',
+      session_id: null,
+      user_id: null,
+      agent_name: 'planner',
+      tool_call_id: 'call_1',
+      started_at: '2026-11-22T01:02:03.456Z',
+      ended_at: '2026-11-22T01:02:04.256Z',
+      duration_ms: 800,
+      status: 'error',
+      error_message: 'tool failed',
     });
     assert.deepEqual(JSON.parse(attributes), { 'gen_ai.tool.name': 'lookup', 'gen_ai.agent.name': 'planner' });
     assert.equal(byKind.agent.name, 'planner');
@@ -246,48 +483,80 @@ test('agent / tool / workflow spans become llm_runs rows; llm_run_totals sums ev
     assert.equal(byKind.agent.status, 'ok');
     assert.equal(byKind.workflow.name, 'triage');
     assert.equal(byKind.workflow.parent_call_id, null);
-    const totals = Object.fromEntries(t.db.prepare('SELECT * FROM llm_run_totals').all().map((r) => [r.kind, r]));
-    assert.deepEqual([totals.workflow.calls, totals.workflow.errors, totals.workflow.input_tokens, totals.workflow.cost, totals.workflow.avg_duration_ms, totals.workflow.models],
-      [2, 1, 40, 0.75, 200, 'gpt-4o-2024-08-06,gpt-4o-mini-2024-07-18']);
+    const totals = Object.fromEntries(
+      t.db
+        .prepare('SELECT * FROM llm_run_totals')
+        .all()
+        .map((r) => [r.kind, r]),
+    );
+    assert.deepEqual(
+      [
+        totals.workflow.calls,
+        totals.workflow.errors,
+        totals.workflow.input_tokens,
+        totals.workflow.cost,
+        totals.workflow.avg_duration_ms,
+        totals.workflow.models,
+      ],
+      [2, 1, 40, 0.75, 200, 'gpt-4o-2024-08-06,gpt-4o-mini-2024-07-18'],
+    );
     assert.deepEqual([totals.agent.calls, totals.agent.cost], [2, 0.75]);
     assert.deepEqual([totals.tool.calls, totals.tool.errors, totals.tool.cost, totals.tool.models], [1, 1, 0.25, 'gpt-4o-mini-2024-07-18']);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test('llm_usage_hourly equals the sums of llm_calls per key (NULL-safe cost, "" for missing keys)', async () => {
-  const t = await withDb('rollup', (tracer) => {
-    for (let i = 0; i < 300; i++) {
-      emit(tracer, {
-        start: T0 + (i % 3) * 3_600_000 + i,
-        durationMs: 10 + i,
-        error: i % 7 === 0 ? 'failed' : undefined,
-        attrs: chatAttrs({
-          'gen_ai.request.model': i % 2 ? 'gpt-4o' : 'gpt-4o-mini',
-          'user.id': i % 5 === 0 ? undefined : `u${i % 3}`,
-          'gen_ai.agent.name': i % 4 === 0 ? 'planner' : undefined,
-          'llm_otel.status': i % 7 === 0 ? 'error' : 'ok',
-          'llm_otel.cost': i % 2 ? 0.001 * i : undefined,
-          'gen_ai.usage.input_tokens': i % 11 === 0 ? undefined : 10 + i,
-          'gen_ai.usage.output_tokens': i,
-        }),
-      });
-    }
-  }, { maxBatchSize: 64 });
+  const t = await withDb(
+    'rollup',
+    (tracer) => {
+      for (let i = 0; i < 300; i++) {
+        emit(tracer, {
+          start: T0 + (i % 3) * 3_600_000 + i,
+          durationMs: 10 + i,
+          error: i % 7 === 0 ? 'failed' : undefined,
+          attrs: chatAttrs({
+            'gen_ai.request.model': i % 2 ? 'gpt-4o' : 'gpt-4o-mini',
+            'user.id': i % 5 === 0 ? undefined : `u${i % 3}`,
+            'gen_ai.agent.name': i % 4 === 0 ? 'planner' : undefined,
+            'llm_otel.status': i % 7 === 0 ? 'error' : 'ok',
+            'llm_otel.cost': i % 2 ? 0.001 * i : undefined,
+            'gen_ai.usage.input_tokens': i % 11 === 0 ? undefined : 10 + i,
+            'gen_ai.usage.output_tokens': i,
+          }),
+        });
+      }
+    },
+    { maxBatchSize: 64 },
+  );
   try {
-    const expected = t.db.prepare(`
+    const expected = t.db
+      .prepare(`
       SELECT substr(started_at, 1, 13) || ':00:00.000Z' AS hour, coalesce(service_name, '') AS service_name,
         coalesce(provider, '') AS provider, coalesce(request_model, '') AS model, coalesce(user_id, '') AS user_id,
         coalesce(agent_name, '') AS agent_name, count(*) AS calls, sum(status <> 'ok') AS errors,
         coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
         round(sum(cost), 9) AS cost, round(sum(duration_ms), 6) AS duration_ms_sum, max(duration_ms) AS duration_ms_max
-      FROM llm_calls GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`).all();
-    const actual = t.db.prepare(`SELECT hour, service_name, provider, model, user_id, agent_name, calls, errors, input_tokens, output_tokens,
-        round(cost, 9) AS cost, round(duration_ms_sum, 6) AS duration_ms_sum, duration_ms_max FROM llm_usage_hourly ORDER BY 1, 2, 3, 4, 5, 6`).all();
-    assert.equal(actual.reduce((s, r) => s + r.calls, 0), 300);
-    assert.ok(actual.some((r) => r.cost === null), 'a key with only unpriced calls keeps cost NULL');
+      FROM llm_calls GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`)
+      .all();
+    const actual = t.db
+      .prepare(`SELECT hour, service_name, provider, model, user_id, agent_name, calls, errors, input_tokens, output_tokens,
+        round(cost, 9) AS cost, round(duration_ms_sum, 6) AS duration_ms_sum, duration_ms_max FROM llm_usage_hourly ORDER BY 1, 2, 3, 4, 5, 6`)
+      .all();
+    assert.equal(
+      actual.reduce((s, r) => s + r.calls, 0),
+      300,
+    );
+    assert.ok(
+      actual.some((r) => r.cost === null),
+      'a key with only unpriced calls keeps cost NULL',
+    );
     assert.ok(actual.some((r) => r.user_id === '' && r.agent_name === ''));
     assert.deepEqual(actual, expected);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test('the same span exported twice is stored and counted once', async () => {
@@ -308,18 +577,25 @@ test('the same span exported twice is stored and counted once', async () => {
 });
 
 test('sampling keeps a trace-consistent fraction of ok calls, every error and every run; the rollup counts all', async () => {
-  const t = await withDb('sample', (tracer) => {
-    for (let i = 0; i < 400; i++) {
-      const root = open(tracer, { name: 'invoke_agent a', attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' } });
-      emit(tracer, { parent: root, attrs: chatAttrs({ 'gen_ai.response.id': `r${i}a` }) });
-      emit(tracer, { parent: root, attrs: chatAttrs({ 'gen_ai.response.id': `r${i}b` }) });
-      if (i % 10 === 0) emit(tracer, { parent: root, error: 'x', attrs: chatAttrs({ 'llm_otel.status': 'error' }) });
-      root.end(T0 + 5000);
-    }
-  }, { sampleRate: 0.25 });
+  const t = await withDb(
+    'sample',
+    (tracer) => {
+      for (let i = 0; i < 400; i++) {
+        const root = open(tracer, { name: 'invoke_agent a', attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' } });
+        emit(tracer, { parent: root, attrs: chatAttrs({ 'gen_ai.response.id': `r${i}a` }) });
+        emit(tracer, { parent: root, attrs: chatAttrs({ 'gen_ai.response.id': `r${i}b` }) });
+        if (i % 10 === 0) emit(tracer, { parent: root, error: 'x', attrs: chatAttrs({ 'llm_otel.status': 'error' }) });
+        root.end(T0 + 5000);
+      }
+    },
+    { sampleRate: 0.25 },
+  );
   try {
     const perTrace = t.db.prepare("SELECT trace_id, count(*) n FROM llm_calls WHERE status = 'ok' GROUP BY trace_id").all();
-    assert.ok(perTrace.every((r) => r.n === 2), 'ok calls of a trace are kept or dropped together');
+    assert.ok(
+      perTrace.every((r) => r.n === 2),
+      'ok calls of a trace are kept or dropped together',
+    );
     const kept = perTrace.length;
     assert.ok(kept > 60 && kept < 140, `about 25% of 400 traces kept, got ${kept}`);
     assert.equal(t.db.prepare("SELECT count(*) n FROM llm_calls WHERE status <> 'ok'").get().n, 40);
@@ -328,23 +604,41 @@ test('sampling keeps a trace-consistent fraction of ok calls, every error and ev
     assert.equal(t.db.prepare('SELECT sum(errors) n FROM llm_usage_hourly').get().n, 40);
     // Deterministic: another writer decides the same for the same trace ids.
     const w = new CallLogWriter({ path: null, sampleRate: 0.25 });
-    const sample = t.db.prepare("SELECT DISTINCT trace_id FROM llm_runs").all().map((r) => r.trace_id);
+    const sample = t.db
+      .prepare('SELECT DISTINCT trace_id FROM llm_runs')
+      .all()
+      .map((r) => r.trace_id);
     const keptSet = new Set(perTrace.map((r) => r.trace_id));
     for (const id of sample) assert.equal(w.keeps({ status: 'ok', trace_id: id }), keptSet.has(id));
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test('sampleRate 0 keeps errors only; JSONL gets one object per kept call, mode 0600', async () => {
   const s = scratch('jsonl');
   const jsonl = `${s.dir}/calls.jsonl`;
-  const t = await withDb('jsonl-db', (tracer) => {
-    emit(tracer, { attrs: chatAttrs({ 'llm_otel.tags': ['x'], 'gen_ai.response.id': 'ok-1' }) });
-    emit(tracer, { error: 'nope', attrs: chatAttrs({ 'llm_otel.status': 'error', 'gen_ai.response.id': 'err-1', 'llm_otel.metadata.k': 'v' }) });
-    emit(tracer, { attrs: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 't' } });
-  }, { sampleRate: 0, jsonl });
+  const t = await withDb(
+    'jsonl-db',
+    (tracer) => {
+      emit(tracer, { attrs: chatAttrs({ 'llm_otel.tags': ['x'], 'gen_ai.response.id': 'ok-1' }) });
+      emit(tracer, {
+        error: 'nope',
+        attrs: chatAttrs({ 'llm_otel.status': 'error', 'gen_ai.response.id': 'err-1', 'llm_otel.metadata.k': 'v' }),
+      });
+      emit(tracer, { attrs: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 't' } });
+    },
+    { sampleRate: 0, jsonl },
+  );
   try {
-    assert.deepEqual(calls(t.db).map((r) => r.response_id), ['err-1']);
-    const lines = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(
+      calls(t.db).map((r) => r.response_id),
+      ['err-1'],
+    );
+    const lines = readFileSync(jsonl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 1);
     const [obj] = lines;
     assert.equal(obj.response_id, 'err-1');
@@ -352,51 +646,107 @@ test('sampleRate 0 keeps errors only; JSONL gets one object per kept call, mode 
     assert.deepEqual(obj.metadata, { k: 'v' });
     assert.deepEqual(obj.finish_reasons, ['stop']);
     assert.equal(obj.messages.length, 3);
-    assert.deepEqual(obj.messages.map((m) => [m.direction, m.position, m.role, m.content]), [
-      ['input', 0, 'system', 'Be brief.'], ['input', 1, 'user', 'Hi'], ['output', 0, 'assistant', 'Hello!']]);
+    assert.deepEqual(
+      obj.messages.map((m) => [m.direction, m.position, m.role, m.content]),
+      [
+        ['input', 0, 'system', 'Be brief.'],
+        ['input', 1, 'user', 'Hi'],
+        ['output', 0, 'assistant', 'Hello!'],
+      ],
+    );
     assert.equal(statSync(jsonl).mode & 0o777, 0o600);
-  } finally { t.done(); s.cleanup(); }
+  } finally {
+    t.done();
+    s.cleanup();
+  }
 });
 
 test('hooks: price applies only without llm_otel.cost, estimateTokens fills token_estimate, failing hooks warn once', async () => {
   const seen = [];
-  const t = await withDb('hooks', (tracer) => {
-    emit(tracer, { attrs: chatAttrs({ 'gen_ai.response.id': 'unpriced' }) });
-    emit(tracer, { attrs: chatAttrs({ 'gen_ai.response.id': 'priced', 'llm_otel.cost': 9, 'llm_otel.currency': 'EUR' }) });
-  }, {
-    price: (call, db) => { seen.push([call.response_id, db !== null]); return { cost: 0.5, currency: 'USD', priceId: 3 }; },
-    estimateTokens: (text, model) => text.length * 10 + (model === 'gpt-4o-mini-2024-07-18' ? 1 : 0),
-  });
+  const t = await withDb(
+    'hooks',
+    (tracer) => {
+      emit(tracer, { attrs: chatAttrs({ 'gen_ai.response.id': 'unpriced' }) });
+      emit(tracer, { attrs: chatAttrs({ 'gen_ai.response.id': 'priced', 'llm_otel.cost': 9, 'llm_otel.currency': 'EUR' }) });
+    },
+    {
+      price: (call, db) => {
+        seen.push([call.response_id, db !== null]);
+        return { cost: 0.5, currency: 'USD', priceId: 3 };
+      },
+      estimateTokens: (text, model) => text.length * 10 + (model === 'gpt-4o-mini-2024-07-18' ? 1 : 0),
+    },
+  );
   try {
     assert.deepEqual(seen, [['unpriced', true]]);
-    assert.deepEqual(calls(t.db).map((r) => [r.response_id, r.cost, r.currency, r.price_id]), [['unpriced', 0.5, 'USD', 3], ['priced', 9, 'EUR', null]]);
-    assert.deepEqual(msgs(t.db, 1).map((m) => m.token_estimate), [91, 21, 61]);
+    assert.deepEqual(
+      calls(t.db).map((r) => [r.response_id, r.cost, r.currency, r.price_id]),
+      [
+        ['unpriced', 0.5, 'USD', 3],
+        ['priced', 9, 'EUR', null],
+      ],
+    );
+    assert.deepEqual(
+      msgs(t.db, 1).map((m) => m.token_estimate),
+      [91, 21, 61],
+    );
     assert.equal(t.db.prepare('SELECT cost FROM llm_usage_hourly').get().cost, 9.5);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 
   const cap = capture();
-  const t2 = await withDb('hooks-throw', (tracer) => {
-    emit(tracer, {});
-    emit(tracer, {});
-  }, { warner: cap.warner, price: () => { throw new Error('no table'); }, estimateTokens: () => { throw new Error('no encoder'); } });
+  const t2 = await withDb(
+    'hooks-throw',
+    (tracer) => {
+      emit(tracer, {});
+      emit(tracer, {});
+    },
+    {
+      warner: cap.warner,
+      price: () => {
+        throw new Error('no table');
+      },
+      estimateTokens: () => {
+        throw new Error('no encoder');
+      },
+    },
+  );
   try {
     assert.equal(calls(t2.db).length, 2);
     assert.equal(cap.lines.length, 2, cap.lines.join('\n'));
     assert.match(cap.lines.join('\n'), /pricing a call failed \(no table\)/);
     assert.match(cap.lines.join('\n'), /estimating tokens failed \(no encoder\)/);
-  } finally { t2.done(); }
+  } finally {
+    t2.done();
+  }
 });
 
 test("estimateTokens: 'builtin' uses llm-otel's tokenizer on the writer thread", async () => {
-  const t = await withDb('builtin-tokens', (tracer) => {
-    emit(tracer, { attrs: chatAttrs({ 'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: 'hello world, hello world, hello world' }] }]) }) });
-  }, { estimateTokens: 'builtin' });
+  const t = await withDb(
+    'builtin-tokens',
+    (tracer) => {
+      emit(tracer, {
+        attrs: chatAttrs({
+          'gen_ai.input.messages': JSON.stringify([
+            { role: 'user', parts: [{ type: 'text', content: 'hello world, hello world, hello world' }] },
+          ]),
+        }),
+      });
+    },
+    { estimateTokens: 'builtin' },
+  );
   try {
     const est = msgs(t.db, 1).map((m) => m.token_estimate);
     assert.equal(est.length, 3);
-    assert.ok(est.every((n) => Number.isInteger(n) && n > 0), JSON.stringify(est));
+    assert.ok(
+      est.every((n) => Number.isInteger(n) && n > 0),
+      JSON.stringify(est),
+    );
     assert.ok(est[1] >= 6 && est[1] <= 12, `"hello world" ×3 is about 8 tokens, got ${est[1]}`);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test('CallLogSpanProcessor writes through the writer thread and flushSync waits for it', async () => {

@@ -1,19 +1,44 @@
 // Exporter: schema creation, pragmas, file mode, migrations, refusal of newer and foreign DBs,
 // and the read-only helper.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, existsSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { scratch, EXPORTER, makeProvider, emit } from './2x-helpers/spans.mjs';
+import { EXPORTER, emit, makeProvider, scratch } from './2x-helpers/spans.mjs';
 
 const X = await import(EXPORTER);
-const { CallLogWriter, SqliteCallLogExporter, migrate, MIGRATIONS, openForWriting, openReadOnly, SCHEMA_VERSION, APPLICATION_ID,
-  SchemaVersionError, ForeignDatabaseError, CallLogMissingError } = X;
+const {
+  CallLogWriter,
+  SqliteCallLogExporter,
+  migrate,
+  MIGRATIONS,
+  openForWriting,
+  openReadOnly,
+  SCHEMA_VERSION,
+  APPLICATION_ID,
+  SchemaVersionError,
+  ForeignDatabaseError,
+  CallLogMissingError,
+} = X;
 
 function capture() {
   const lines = [];
   const seen = new Set();
-  return { lines, warner: { warn(k, m) { if (!seen.has(k)) { seen.add(k); lines.push(m); } }, reset(k) { seen.delete(k); } } };
+  return {
+    lines,
+    warner: {
+      warn(k, m) {
+        if (!seen.has(k)) {
+          seen.add(k);
+          lines.push(m);
+        }
+      },
+      reset(k) {
+        seen.delete(k);
+      },
+    },
+  };
 }
 
 test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for the file and its WAL', () => {
@@ -25,13 +50,58 @@ test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for
     const names = (type) => objects.filter((o) => o.type === type).map((o) => o.name);
     assert.deepEqual(names('table'), ['llm_calls', 'llm_messages', 'llm_runs', 'llm_usage_hourly', 'model_prices']);
     assert.deepEqual(names('view'), ['llm_run_totals']);
-    for (const idx of ['llm_calls_trace', 'llm_calls_session', 'llm_calls_user', 'llm_calls_agent', 'llm_calls_model', 'llm_calls_stats', 'llm_calls_parent_call']) {
+    for (const idx of [
+      'llm_calls_trace',
+      'llm_calls_session',
+      'llm_calls_user',
+      'llm_calls_agent',
+      'llm_calls_model',
+      'llm_calls_stats',
+      'llm_calls_parent_call',
+    ]) {
       assert.ok(names('index').includes(idx), idx);
     }
     const cols = db.prepare('SELECT name FROM pragma_table_info(?)').pluck();
-    assert.deepEqual(cols.all('llm_messages'), ['call_id', 'direction', 'position', 'role', 'content', 'content_chars', 'truncated', 'tool_calls', 'tool_call_id', 'name', 'token_estimate']);
-    assert.deepEqual(cols.all('llm_usage_hourly'), ['hour', 'service_name', 'provider', 'model', 'user_id', 'agent_name', 'calls', 'errors', 'input_tokens', 'output_tokens', 'cost', 'duration_ms_sum', 'duration_ms_max']);
-    assert.deepEqual(cols.all('model_prices'), ['id', 'provider', 'model_pattern', 'input_per_mtok', 'cached_input_per_mtok', 'output_per_mtok', 'currency', 'valid_from', 'valid_to', 'source']);
+    assert.deepEqual(cols.all('llm_messages'), [
+      'call_id',
+      'direction',
+      'position',
+      'role',
+      'content',
+      'content_chars',
+      'truncated',
+      'tool_calls',
+      'tool_call_id',
+      'name',
+      'token_estimate',
+    ]);
+    assert.deepEqual(cols.all('llm_usage_hourly'), [
+      'hour',
+      'service_name',
+      'provider',
+      'model',
+      'user_id',
+      'agent_name',
+      'calls',
+      'errors',
+      'input_tokens',
+      'output_tokens',
+      'cost',
+      'duration_ms_sum',
+      'duration_ms_max',
+    ]);
+    assert.deepEqual(cols.all('model_prices'), [
+      'id',
+      'provider',
+      'model_pattern',
+      'input_per_mtok',
+      'cached_input_per_mtok',
+      'output_per_mtok',
+      'currency',
+      'valid_from',
+      'valid_to',
+      'source',
+    ]);
     assert.equal(cols.all('llm_calls').length, 45);
     assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.equal(db.pragma('application_id', { simple: true }), APPLICATION_ID);
@@ -76,10 +146,37 @@ test('an older call log is migrated forward in one transaction, keeping its rows
   db.exec(MIGRATIONS[0]);
   db.pragma(`application_id = ${APPLICATION_ID}`);
   db.pragma('user_version = 1');
-  db.exec("INSERT INTO llm_calls (span_id, trace_id, operation, started_at, status) VALUES ('s1', 't1', 'chat', '2026-01-01T00:00:00.000Z', 'ok')");
+  db.exec(
+    "INSERT INTO llm_calls (span_id, trace_id, operation, started_at, status) VALUES ('s1', 't1', 'chat', '2026-01-01T00:00:00.000Z', 'ok')",
+  );
   db.close();
   const w = new CallLogWriter({ path });
-  assert.equal(w.writeBatch([{ kind: 'run', run: { span_id: 'r1', trace_id: 't1', parent_span_id: null, parent_call_id: null, kind: 'tool', name: 't', session_id: null, user_id: null, agent_name: null, tool_call_id: null, started_at: 'x', ended_at: null, duration_ms: null, status: 'ok', error_message: null, attributes: null } }]), true);
+  assert.equal(
+    w.writeBatch([
+      {
+        kind: 'run',
+        run: {
+          span_id: 'r1',
+          trace_id: 't1',
+          parent_span_id: null,
+          parent_call_id: null,
+          kind: 'tool',
+          name: 't',
+          session_id: null,
+          user_id: null,
+          agent_name: null,
+          tool_call_id: null,
+          started_at: 'x',
+          ended_at: null,
+          duration_ms: null,
+          status: 'ok',
+          error_message: null,
+          attributes: null,
+        },
+      },
+    ]),
+    true,
+  );
   assert.equal(w.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.equal(w.db.prepare('SELECT count(*) n FROM llm_calls').get().n, 1);
   w.close();
@@ -95,13 +192,33 @@ test('a DB from a newer llm-otel is refused with one clear warning and left byte
   const path = `${s.dir}/calls.db`;
   const db = new Database(path);
   db.pragma(`application_id = ${APPLICATION_ID}`);
-  db.exec('CREATE TABLE llm_calls (id INTEGER PRIMARY KEY, future_column TEXT); INSERT INTO llm_calls VALUES (1, \'x\')');
+  db.exec("CREATE TABLE llm_calls (id INTEGER PRIMARY KEY, future_column TEXT); INSERT INTO llm_calls VALUES (1, 'x')");
   db.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
   db.close();
   const before = snapshot(s.dir);
   const cap = capture();
   const w = new CallLogWriter({ path, warner: cap.warner, retryMinMs: 1 });
-  const item = { kind: 'run', run: { span_id: 'a', trace_id: 'b', parent_span_id: null, parent_call_id: null, kind: 'tool', name: 't', session_id: null, user_id: null, agent_name: null, tool_call_id: null, started_at: 'x', ended_at: null, duration_ms: null, status: 'ok', error_message: null, attributes: null } };
+  const item = {
+    kind: 'run',
+    run: {
+      span_id: 'a',
+      trace_id: 'b',
+      parent_span_id: null,
+      parent_call_id: null,
+      kind: 'tool',
+      name: 't',
+      session_id: null,
+      user_id: null,
+      agent_name: null,
+      tool_call_id: null,
+      started_at: 'x',
+      ended_at: null,
+      duration_ms: null,
+      status: 'ok',
+      error_message: null,
+      attributes: null,
+    },
+  };
   assert.equal(w.writeBatch([item]), false);
   assert.equal(w.writeBatch([item], { force: true }), false);
   w.close();
@@ -144,20 +261,29 @@ test('a foreign SQLite DB is refused and left untouched (tables without our id, 
 test('openReadOnly: missing file, read-only connection, current version', () => {
   const s = scratch('ro');
   const path = `${s.dir}/calls.db`;
-  assert.throws(() => openReadOnly(path), (e) => e instanceof CallLogMissingError && e.code === 'ENOENT' && /no call log at/.test(e.message));
+  assert.throws(
+    () => openReadOnly(path),
+    (e) => e instanceof CallLogMissingError && e.code === 'ENOENT' && /no call log at/.test(e.message),
+  );
   assert.equal(existsSync(path), false, 'a read helper never creates the file');
   openForWriting(path, { busyTimeoutMs: 100 }).close();
   const db = openReadOnly(path);
   assert.equal(db.readonly, true);
   assert.equal(db.prepare('SELECT count(*) n FROM llm_calls').get().n, 0);
-  assert.throws(() => db.exec("INSERT INTO llm_runs (span_id, trace_id, kind, started_at, status) VALUES ('a','b','tool','x','ok')"), /readonly/);
+  assert.throws(
+    () => db.exec("INSERT INTO llm_runs (span_id, trace_id, kind, started_at, status) VALUES ('a','b','tool','x','ok')"),
+    /readonly/,
+  );
   db.close();
   // An empty file (created but never written) reads as an empty call log.
   const empty = `${s.dir}/empty.db`;
   writeFileSync(empty, '');
   const e = openReadOnly(empty);
   assert.equal(e.prepare('SELECT count(*) n FROM llm_calls').get().n, 0);
-  assert.throws(() => e.exec("INSERT INTO llm_runs (span_id, trace_id, kind, started_at, status) VALUES ('a','b','tool','x','ok')"), /readonly|query_only|attempt to write/i);
+  assert.throws(
+    () => e.exec("INSERT INTO llm_runs (span_id, trace_id, kind, started_at, status) VALUES ('a','b','tool','x','ok')"),
+    /readonly|query_only|attempt to write/i,
+  );
   e.close();
   assert.equal(readFileSync(empty).length, 0, 'the empty file was not written');
   s.cleanup();

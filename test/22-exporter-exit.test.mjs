@@ -1,12 +1,13 @@
 // Exporter: nothing lost on the way out. Each exit path runs in a child process that makes N
 // awaited "calls" through the real SDK pipeline and CallLogSpanProcessor, then ends; the DB must
 // hold exactly N calls and the app's output and exit status must be unchanged.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
-import { scratch } from './2x-helpers/spans.mjs';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { runApp } from './2x-helpers/run.mjs';
+import { scratch } from './2x-helpers/spans.mjs';
 
 const N = 300;
 
@@ -19,7 +20,9 @@ function count(path) {
       messages: db.prepare('SELECT count(*) n FROM llm_messages').get().n,
       rollup: db.prepare('SELECT sum(calls) n FROM llm_usage_hourly').get().n,
     };
-  } finally { db.close(); }
+  } finally {
+    db.close();
+  }
 }
 
 const cases = [
@@ -37,7 +40,10 @@ for (const worker of [true, false]) {
       const s = scratch(`exit-${c.mode}`);
       const path = `${s.dir}/calls.db`;
       try {
-        const r = await runApp({ CALLLOG_DB: path, CALLLOG_MODE: c.mode, CALLLOG_N: String(N), CALLLOG_WORKER: worker ? '1' : '0' }, { kill: c.kill });
+        const r = await runApp(
+          { CALLLOG_DB: path, CALLLOG_MODE: c.mode, CALLLOG_N: String(N), CALLLOG_WORKER: worker ? '1' : '0' },
+          { kill: c.kill },
+        );
         assert.equal(r.code, c.code, r.stderr);
         assert.equal(r.signal, c.signal);
         const expectedOut = `app: ${N} calls done\napp: result 42\n${c.mode === 'signal' ? 'app: ready\n' : ''}`;
@@ -46,7 +52,9 @@ for (const worker of [true, false]) {
         if (c.stderr) assert.match(r.stderr, c.stderr);
         const extra = c.extra ?? 0;
         assert.deepEqual(count(path), { calls: N + extra, errors: N / 10, messages: 3 * (N + extra), rollup: N + extra });
-      } finally { s.cleanup(); }
+      } finally {
+        s.cleanup();
+      }
     });
   }
 }
@@ -55,11 +63,14 @@ test('NODE_OPTIONS=--import preloads run in the app only, never inside the write
   const s = scratch('node-options');
   const path = `${s.dir}/calls.db`;
   const preload = `${s.dir}/preload.mjs`;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the preload's own template literal
   writeFileSync(preload, "import { isMainThread } from 'node:worker_threads';\nprocess._rawDebug(`preload main=${isMainThread}`);\n");
   try {
     const r = await runApp({ CALLLOG_DB: path, CALLLOG_N: '20', NODE_OPTIONS: `--import ${preload}` });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stderr.match(/preload main=\w+/g), ['preload main=true']);
     assert.equal(count(path).calls, 20);
-  } finally { s.cleanup(); }
+  } finally {
+    s.cleanup();
+  }
 });

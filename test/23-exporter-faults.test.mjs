@@ -2,13 +2,14 @@
 // process, a full disk (PRAGMA max_page_count), corrupt / newer / foreign files: the app's output
 // and exit code are unchanged, exactly one warning names the fault, calls lost at exit are counted
 // in exactly one final line that says why, and logging resumes when it can.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync, rmSync, mkdirSync, chownSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { scratch, EXPORTER, ROOT, makeProvider, emit, chatAttrs } from './2x-helpers/spans.mjs';
 import { runApp } from './2x-helpers/run.mjs';
+import { chatAttrs, EXPORTER, emit, makeProvider, ROOT, scratch } from './2x-helpers/spans.mjs';
 
 const { openForWriting, CallLogSpanProcessor, APPLICATION_ID, SCHEMA_VERSION } = await import(EXPORTER);
 
@@ -37,7 +38,9 @@ function rows(path) {
       calls: db.prepare('SELECT count(*) n FROM llm_calls').get().n,
       rollup: db.prepare('SELECT coalesce(sum(calls), 0) n FROM llm_usage_hourly').get().n,
     };
-  } finally { db.close(); }
+  } finally {
+    db.close();
+  }
 }
 
 /** Holds an exclusive write lock on `path` from another process for `ms`; resolves once held. */
@@ -48,7 +51,16 @@ function lockFor(path, ms) {
   const child = spawn(process.execPath, ['-e', code, path, String(ms)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((r) => child.on('close', r));
   return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => { if (String(d).includes('locked')) resolve({ exited, stop: () => { child.kill(); return exited; } }); });
+    child.stdout.on('data', (d) => {
+      if (String(d).includes('locked'))
+        resolve({
+          exited,
+          stop: () => {
+            child.kill();
+            return exited;
+          },
+        });
+    });
     child.on('error', reject);
   });
 }
@@ -56,7 +68,20 @@ function lockFor(path, ms) {
 function capture() {
   const lines = [];
   const seen = new Set();
-  return { lines, warner: { warn(k, m) { if (!seen.has(k)) { seen.add(k); lines.push(m); } }, reset(k) { seen.delete(k); } } };
+  return {
+    lines,
+    warner: {
+      warn(k, m) {
+        if (!seen.has(k)) {
+          seen.add(k);
+          lines.push(m);
+        }
+      },
+      reset(k) {
+        seen.delete(k);
+      },
+    },
+  };
 }
 
 async function until(fn, ms = 10_000) {
@@ -88,7 +113,9 @@ for (const worker of [true, false]) {
       assert.equal(r.code, 0);
       assert.equal(r.stdout, APP_OUT);
       faultAndLoss(r.stderr, N, /cannot be opened/);
-    } finally { s.cleanup(); }
+    } finally {
+      s.cleanup();
+    }
   });
 
   test(`read-only DB file (worker=${worker}): app unchanged, one warning, one final count, file untouched`, async () => {
@@ -104,13 +131,18 @@ for (const worker of [true, false]) {
         chmodSync(s.dir, 0o777);
         chownSync(path, 65534, 65534);
       }
-      const r = await runApp({ CALLLOG_DB: path, CALLLOG_N: String(N), CALLLOG_WORKER: W }, asNobody ? { spawn: { uid: 65534, gid: 65534 } } : {});
+      const r = await runApp(
+        { CALLLOG_DB: path, CALLLOG_N: String(N), CALLLOG_WORKER: W },
+        asNobody ? { spawn: { uid: 65534, gid: 65534 } } : {},
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, APP_OUT);
       const w = faultAndLoss(r.stderr, N);
       assert.match(w, /read-only|readonly|cannot open/);
       assert.deepEqual(readFileSync(path), before);
-    } finally { s.cleanup(); }
+    } finally {
+      s.cleanup();
+    }
   });
 
   test(`corrupt file (worker=${worker}): app unchanged, one warning, one final count, bytes unchanged`, async () => {
@@ -126,7 +158,9 @@ for (const worker of [true, false]) {
       const w = faultAndLoss(r.stderr, N, /not a usable SQLite database/);
       assert.match(w, /is not a usable SQLite database .*left untouched/);
       assert.deepEqual(readFileSync(path), garbage);
-    } finally { s.cleanup(); }
+    } finally {
+      s.cleanup();
+    }
   });
 
   test(`DB from a newer llm-otel (worker=${worker}): app unchanged, one warning, one final count, bytes unchanged`, async () => {
@@ -145,14 +179,21 @@ for (const worker of [true, false]) {
       const w = faultAndLoss(r.stderr, N, /newer llm-otel/);
       assert.match(w, /written by a newer llm-otel/);
       assert.deepEqual(readFileSync(path), before);
-    } finally { s.cleanup(); }
+    } finally {
+      s.cleanup();
+    }
   });
 
   test(`full disk via max_page_count (worker=${worker}): app unchanged, one warning, one final count, rollup matches rows`, async () => {
     const s = scratch('full');
     const path = `${s.dir}/calls.db`;
     try {
-      const r = await runApp({ CALLLOG_DB: path, CALLLOG_N: String(N), CALLLOG_WORKER: W, CALLLOG_PRAGMAS: JSON.stringify({ max_page_count: 40 }) });
+      const r = await runApp({
+        CALLLOG_DB: path,
+        CALLLOG_N: String(N),
+        CALLLOG_WORKER: W,
+        CALLLOG_PRAGMAS: JSON.stringify({ max_page_count: 40 }),
+      });
       assert.equal(r.code, 0);
       assert.equal(r.stdout, APP_OUT);
       const got = rows(path);
@@ -160,7 +201,9 @@ for (const worker of [true, false]) {
       assert.match(w, /full/);
       assert.ok(got.calls < N, `${got.calls} rows fit`);
       assert.equal(got.rollup, got.calls, 'a failed transaction leaves neither rows nor rollup');
-    } finally { s.cleanup(); }
+    } finally {
+      s.cleanup();
+    }
   });
 
   test(`DB locked by another process for the whole run (worker=${worker}): app unchanged, one warning, one final count`, async () => {
@@ -170,7 +213,13 @@ for (const worker of [true, false]) {
     const lock = await lockFor(path, 60_000);
     try {
       const t0 = Date.now();
-      const r = await runApp({ CALLLOG_DB: path, CALLLOG_N: String(N), CALLLOG_WORKER: W, CALLLOG_MODE: 'exit', CALLLOG_EXIT_BUSY_MS: '300' });
+      const r = await runApp({
+        CALLLOG_DB: path,
+        CALLLOG_N: String(N),
+        CALLLOG_WORKER: W,
+        CALLLOG_MODE: 'exit',
+        CALLLOG_EXIT_BUSY_MS: '300',
+      });
       const took = Date.now() - t0;
       assert.equal(r.code, 7);
       assert.equal(r.stdout, APP_OUT);
@@ -195,7 +244,9 @@ for (const worker of [true, false]) {
       assert.equal(r.stdout, `${APP_OUT}app: ready\n`);
       assert.ok(warnings(r.stderr).length <= 1, r.stderr);
       assert.deepEqual(rows(path), { calls: N, rollup: N });
-    } finally { s.cleanup(); }
+    } finally {
+      s.cleanup();
+    }
   });
 }
 
@@ -203,7 +254,16 @@ test('logging resumes after a full disk once space is freed (writer thread)', as
   const s = scratch('full-resume');
   const path = `${s.dir}/calls.db`;
   const cap = capture();
-  const processor = new CallLogSpanProcessor({ path, pragmas: { max_page_count: 60 }, retryMinMs: 20, retryMaxMs: 50, flushIntervalMs: 20, maxBatchSize: 16, maxTransactionSize: 16, warner: cap.warner });
+  const processor = new CallLogSpanProcessor({
+    path,
+    pragmas: { max_page_count: 60 },
+    retryMinMs: 20,
+    retryMaxMs: 50,
+    flushIntervalMs: 20,
+    maxBatchSize: 16,
+    maxTransactionSize: 16,
+    warner: cap.warner,
+  });
   const { provider, tracer } = makeProvider({ processor });
   try {
     for (let i = 0; i < 250; i++) emit(tracer, { attrs: chatAttrs({ 'gen_ai.response.id': `r${i}` }) });
@@ -235,7 +295,14 @@ test('logging resumes when an unusable path becomes usable; the queue is bounded
   writeFileSync(blocker, 'a file where a directory should be');
   const path = `${blocker}/calls.db`;
   const cap = capture();
-  const processor = new CallLogSpanProcessor({ path, retryMinMs: 20, retryMaxMs: 50, flushIntervalMs: 20, maxQueueSize: 100, warner: cap.warner });
+  const processor = new CallLogSpanProcessor({
+    path,
+    retryMinMs: 20,
+    retryMaxMs: 50,
+    flushIntervalMs: 20,
+    maxQueueSize: 100,
+    warner: cap.warner,
+  });
   const { provider, tracer } = makeProvider({ processor });
   try {
     for (let i = 0; i < 150; i++) emit(tracer, { attrs: chatAttrs({ 'gen_ai.response.id': `r${i}` }) });
@@ -245,7 +312,16 @@ test('logging resumes when an unusable path becomes usable; the queue is bounded
     assert.match(cap.lines[0], /cannot open call log/);
     rmSync(blocker);
     mkdirSync(blocker);
-    assert.ok(await until(() => { try { return rows(path).calls === 100; } catch { return false; } }), 'the 100 queued calls were written');
+    assert.ok(
+      await until(() => {
+        try {
+          return rows(path).calls === 100;
+        } catch {
+          return false;
+        }
+      }),
+      'the 100 queued calls were written',
+    );
     emit(tracer, { attrs: chatAttrs({ 'gen_ai.response.id': 'after' }) });
     assert.equal(processor.flushSync(), true);
     assert.equal(rows(path).calls, 101);
@@ -266,12 +342,17 @@ test('the queue is bounded by memory too: big calls are dropped once maxQueueByt
   const cap = capture();
   const sink = new CallLogSink({ path: '/dev/null/calls.db', maxQueueBytes: 500_000, warner: cap.warner, drainOnExit: false });
   try {
-    const accepted = mem.getFinishedSpans().map((s) => sink.push(toSpanData(s))).filter(Boolean).length;
+    const accepted = mem
+      .getFinishedSpans()
+      .map((s) => sink.push(toSpanData(s)))
+      .filter(Boolean).length;
     assert.ok(accepted >= 3 && accepted <= 5, `about 500 kB / 100 kB per call accepted, got ${accepted}`);
     assert.equal(sink.pending, accepted);
     assert.equal(sink.dropped, 20 - accepted);
     assert.equal(cap.lines.length, 1, 'the unusable path explains the drops: one warning');
-  } finally { sink.shutdown(); }
+  } finally {
+    sink.shutdown();
+  }
 });
 
 test('a queue flapping at its limit cannot flood stderr: drop warnings are rate-limited', async () => {
@@ -284,7 +365,11 @@ test('a queue flapping at its limit cannot flood stderr: drop warnings are rate-
   }
   assert.equal(r.count, 500);
   // Drops start (1 line), room again (1 line), drops again (1 line) — then silence for quietMs.
-  assert.deepEqual(cap.lines, ['queue full', 'call-log queue has room again; 10 calls were dropped while it was full (10 since start)', 'queue full']);
+  assert.deepEqual(cap.lines, [
+    'queue full',
+    'call-log queue has room again; 10 calls were dropped while it was full (10 since start)',
+    'queue full',
+  ]);
   const quiet = new DropReporter(cap.warner, 'y', 0);
   quiet.dropped(() => 'never shown', true);
   quiet.recovered();

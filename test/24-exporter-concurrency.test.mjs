@@ -1,10 +1,11 @@
 // Exporter: several processes writing one call log at once lose no rows (WAL, busy_timeout,
 // IMMEDIATE transactions, and a concurrent first-time migration of a file that does not exist yet).
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { scratch } from './2x-helpers/spans.mjs';
 import { runApp } from './2x-helpers/run.mjs';
+import { scratch } from './2x-helpers/spans.mjs';
 
 const PROCS = 4;
 const N = 2000;
@@ -14,8 +15,11 @@ for (const worker of [true, false]) {
     const s = scratch('concurrent');
     const path = `${s.dir}/shared.db`;
     try {
-      const runs = await Promise.all(Array.from({ length: PROCS }, () =>
-        runApp({ CALLLOG_DB: path, CALLLOG_N: String(N), CALLLOG_WORKER: worker ? '1' : '0' }, { timeoutMs: 120_000 })));
+      const runs = await Promise.all(
+        Array.from({ length: PROCS }, () =>
+          runApp({ CALLLOG_DB: path, CALLLOG_N: String(N), CALLLOG_WORKER: worker ? '1' : '0' }, { timeoutMs: 120_000 }),
+        ),
+      );
       for (const r of runs) {
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout, `app: ${N} calls done\napp: result 42\n`);
@@ -30,9 +34,13 @@ for (const worker of [true, false]) {
         assert.equal(perService.length, PROCS);
         assert.ok(perService.every((r) => r.n === N));
         assert.equal(db.prepare('SELECT sum(calls) n FROM llm_usage_hourly').get().n, PROCS * N);
-        assert.equal(db.prepare('SELECT sum(errors) n FROM llm_usage_hourly').get().n, PROCS * N / 10);
+        assert.equal(db.prepare('SELECT sum(errors) n FROM llm_usage_hourly').get().n, (PROCS * N) / 10);
         assert.equal(db.prepare('PRAGMA integrity_check').pluck().get(), 'ok');
-      } finally { db.close(); }
-    } finally { s.cleanup(); }
+      } finally {
+        db.close();
+      }
+    } finally {
+      s.cleanup();
+    }
   });
 }

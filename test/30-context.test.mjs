@@ -6,11 +6,11 @@
 // cross-talk), parent_call_id forms the expected tree, llm_run_totals equals the sums of the calls,
 // and both sinks carry the same ids.
 
-import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { assertCleanRun, assertRunTotals, assertSinksAgree, runWithSinks } from './3x-helpers/sinks.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { pool } from './helpers/run-app.mjs';
-import { runWithSinks, assertCleanRun, assertSinksAgree, assertRunTotals } from './3x-helpers/sinks.mjs';
 
 const SESSIONS = 50;
 const VARIANTS = [
@@ -39,13 +39,19 @@ const results = new Map();
 
 before(async () => {
   server = await startOpenAIServer();
-  await pool(VARIANTS.map((v) => async () => {
-    results.set(v.label, await runWithSinks(v.app, {
-      preload: v.preload,
-      openaiUrl: server.url,
-      env: { TEST_SESSIONS: SESSIONS, TEST_SEED: v.seed },
-    }));
-  }), 3);
+  await pool(
+    VARIANTS.map((v) => async () => {
+      results.set(
+        v.label,
+        await runWithSinks(v.app, {
+          preload: v.preload,
+          openaiUrl: server.url,
+          env: { TEST_SESSIONS: SESSIONS, TEST_SEED: v.seed },
+        }),
+      );
+    }),
+    3,
+  );
 });
 
 after(async () => {
@@ -82,13 +88,38 @@ for (const v of VARIANTS) {
         const [a] = agent;
         const [t] = tool;
         assert.deepEqual(
-          { name: a.name, user: a.user_id, agent: a.agent_name, parentCall: a.parent_call_id, parentSpan: a.parent_span_id, status: a.status },
+          {
+            name: a.name,
+            user: a.user_id,
+            agent: a.agent_name,
+            parentCall: a.parent_call_id,
+            parentSpan: a.parent_span_id,
+            status: a.status,
+          },
           { name: 'planner', user: `user-${i}`, agent: 'planner', parentCall: null, parentSpan: null, status: 'ok' },
           `sess-${i}: agent run`,
         );
         assert.deepEqual(
-          { name: t.name, user: t.user_id, agent: t.agent_name, parentCall: t.parent_call_id, parentSpan: t.parent_span_id, trace: t.trace_id, toolCallId: t.tool_call_id, status: t.status },
-          { name: 'search', user: `user-${i}`, agent: 'planner', parentCall: a.span_id, parentSpan: a.span_id, trace: a.trace_id, toolCallId: `call_${i}`, status: 'ok' },
+          {
+            name: t.name,
+            user: t.user_id,
+            agent: t.agent_name,
+            parentCall: t.parent_call_id,
+            parentSpan: t.parent_span_id,
+            trace: t.trace_id,
+            toolCallId: t.tool_call_id,
+            status: t.status,
+          },
+          {
+            name: 'search',
+            user: `user-${i}`,
+            agent: 'planner',
+            parentCall: a.span_id,
+            parentSpan: a.span_id,
+            trace: a.trace_id,
+            toolCallId: `call_${i}`,
+            status: 'ok',
+          },
           `sess-${i}: tool run`,
         );
       }
@@ -143,7 +174,10 @@ for (const v of VARIANTS) {
         assert.equal(byId.get(tool.span_id).calls, 1, `sess-${i}: tool total calls`);
         const models = at.models.split(',');
         assert.ok(models.includes('text-embedding-3-small'), `sess-${i}: models ${at.models}`);
-        assert.ok(models.some((m) => m.startsWith(i % 3 === 0 ? 'gpt-4o-mini' : 'o4-mini')), `sess-${i}: models ${at.models}`);
+        assert.ok(
+          models.some((m) => m.startsWith(i % 3 === 0 ? 'gpt-4o-mini' : 'o4-mini')),
+          `sess-${i}: models ${at.models}`,
+        );
       }
     });
 

@@ -4,14 +4,14 @@
 // fallback and `propagate`, and the run spans' parent_call_id chain (global tracer provider with an
 // in-memory exporter, since nothing was started).
 
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { context, propagation, trace, ROOT_CONTEXT } from '@opentelemetry/api';
+import { after, before, test } from 'node:test';
+import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { mergeLlmContext, getLlmContext, withLlmContext, getParentCallId } from '../dist/esm/src/context/context.js';
 import { withAgent, withTool, withWorkflow } from '../dist/esm/src/api/runs.js';
+import { getLlmContext, getParentCallId, mergeLlmContext, withLlmContext } from '../dist/esm/src/context/context.js';
 
 const exporter = new InMemorySpanExporter();
 let manager;
@@ -37,10 +37,22 @@ const bag = (entries) => {
 // ---- mergeLlmContext ----
 
 test('merge: inner wins per key; tags united in order without duplicates; metadata merged per key', () => {
-  const outer = { sessionId: 's1', userId: 'u1', agentName: 'a1', conversationId: 'c1', tags: ['a', 'b'], metadata: { tenant: 't', plan: 'free' } };
+  const outer = {
+    sessionId: 's1',
+    userId: 'u1',
+    agentName: 'a1',
+    conversationId: 'c1',
+    tags: ['a', 'b'],
+    metadata: { tenant: 't', plan: 'free' },
+  };
   const inner = { userId: 'u2', conversationId: 'c2', tags: ['b', 'c', 'a', 'd'], metadata: { plan: 'pro', region: 'eu' } };
   assert.deepEqual(mergeLlmContext(outer, inner), {
-    sessionId: 's1', userId: 'u2', agentName: 'a1', conversationId: 'c2', tags: ['a', 'b', 'c', 'd'], metadata: { tenant: 't', plan: 'pro', region: 'eu' },
+    sessionId: 's1',
+    userId: 'u2',
+    agentName: 'a1',
+    conversationId: 'c2',
+    tags: ['a', 'b', 'c', 'd'],
+    metadata: { tenant: 't', plan: 'pro', region: 'eu' },
   });
 });
 
@@ -80,13 +92,32 @@ test('getLlmContext: {} outside any scope; upstream baggage session.id / user.id
 
 test('withLlmContext: sync fn returns its value; the scope ends with the call; throws rethrown unchanged', () => {
   const obj = {};
-  assert.equal(withLlmContext({ sessionId: 's' }, () => { assert.equal(getLlmContext().sessionId, 's'); return obj; }), obj);
+  assert.equal(
+    withLlmContext({ sessionId: 's' }, () => {
+      assert.equal(getLlmContext().sessionId, 's');
+      return obj;
+    }),
+    obj,
+  );
   assert.deepEqual(getLlmContext(), {});
   const err = new TypeError('nope');
-  assert.throws(() => withLlmContext({ sessionId: 's' }, () => { throw err; }), (e) => e === err);
+  assert.throws(
+    () =>
+      withLlmContext({ sessionId: 's' }, () => {
+        throw err;
+      }),
+    (e) => e === err,
+  );
   assert.deepEqual(getLlmContext(), {});
-  assert.equal(withLlmContext(null, () => 'ran'), 'ran', 'bad attributes never stop the function');
-  assert.equal(withLlmContext({ tags: 'not-an-array', metadata: 5 }, () => 'ran'), 'ran');
+  assert.equal(
+    withLlmContext(null, () => 'ran'),
+    'ran',
+    'bad attributes never stop the function',
+  );
+  assert.equal(
+    withLlmContext({ tags: 'not-an-array', metadata: 5 }, () => 'ran'),
+    'ran',
+  );
 });
 
 test('withLlmContext: async fn — survives await, setTimeout, setImmediate, nextTick, queueMicrotask, Promise.all', async () => {
@@ -94,11 +125,36 @@ test('withLlmContext: async fn — survives await, setTimeout, setImmediate, nex
   const p = withLlmContext({ sessionId: 'async', userId: 'u' }, async () => {
     await sleep(2);
     seen.push(['await', getLlmContext().sessionId]);
-    await new Promise((r) => setTimeout(() => { seen.push(['setTimeout', getLlmContext().sessionId]); r(); }, 1));
-    await new Promise((r) => setImmediate(() => { seen.push(['setImmediate', getLlmContext().sessionId]); r(); }));
-    await new Promise((r) => process.nextTick(() => { seen.push(['nextTick', getLlmContext().sessionId]); r(); }));
-    await new Promise((r) => queueMicrotask(() => { seen.push(['queueMicrotask', getLlmContext().sessionId]); r(); }));
-    const all = await Promise.all([1, 2, 3].map(async (n) => { await sleep(n); return getLlmContext().sessionId; }));
+    await new Promise((r) =>
+      setTimeout(() => {
+        seen.push(['setTimeout', getLlmContext().sessionId]);
+        r();
+      }, 1),
+    );
+    await new Promise((r) =>
+      setImmediate(() => {
+        seen.push(['setImmediate', getLlmContext().sessionId]);
+        r();
+      }),
+    );
+    await new Promise((r) =>
+      process.nextTick(() => {
+        seen.push(['nextTick', getLlmContext().sessionId]);
+        r();
+      }),
+    );
+    await new Promise((r) =>
+      queueMicrotask(() => {
+        seen.push(['queueMicrotask', getLlmContext().sessionId]);
+        r();
+      }),
+    );
+    const all = await Promise.all(
+      [1, 2, 3].map(async (n) => {
+        await sleep(n);
+        return getLlmContext().sessionId;
+      }),
+    );
     seen.push(['Promise.all', ...all]);
     return 'done';
   });
@@ -106,11 +162,21 @@ test('withLlmContext: async fn — survives await, setTimeout, setImmediate, nex
   assert.deepEqual(getLlmContext(), {}, 'the caller is not inside the scope');
   assert.equal(await p, 'done');
   assert.deepEqual(seen, [
-    ['await', 'async'], ['setTimeout', 'async'], ['setImmediate', 'async'], ['nextTick', 'async'],
-    ['queueMicrotask', 'async'], ['Promise.all', 'async', 'async', 'async'],
+    ['await', 'async'],
+    ['setTimeout', 'async'],
+    ['setImmediate', 'async'],
+    ['nextTick', 'async'],
+    ['queueMicrotask', 'async'],
+    ['Promise.all', 'async', 'async', 'async'],
   ]);
   const err = new Error('async boom');
-  await assert.rejects(withLlmContext({ sessionId: 'x' }, async () => { await sleep(1); throw err; }), (e) => e === err);
+  await assert.rejects(
+    withLlmContext({ sessionId: 'x' }, async () => {
+      await sleep(1);
+      throw err;
+    }),
+    (e) => e === err,
+  );
 });
 
 test('withLlmContext: an EventEmitter listener registered outside runs with the emitter’s context', async () => {
@@ -118,28 +184,37 @@ test('withLlmContext: an EventEmitter listener registered outside runs with the 
   const got = [];
   bus.on('e', () => got.push(getLlmContext().sessionId));
   withLlmContext({ sessionId: 'emit-1' }, () => bus.emit('e'));
-  await withLlmContext({ sessionId: 'emit-2' }, async () => { await sleep(1); bus.emit('e'); });
+  await withLlmContext({ sessionId: 'emit-2' }, async () => {
+    await sleep(1);
+    bus.emit('e');
+  });
   bus.emit('e');
   assert.deepEqual(got, ['emit-1', 'emit-2', undefined]);
 });
 
 test('withLlmContext: 100 concurrent requests with random delays never see each other’s values', async () => {
-  const requests = Array.from({ length: 100 }, (_, i) => withLlmContext({ sessionId: `s-${i}`, userId: `u-${i % 9}`, tags: [`t-${i}`] }, async () => {
-    const seen = [];
-    for (let k = 0; k < 4; k++) {
-      await sleep(Math.floor(Math.random() * 4));
-      const inner = await withLlmContext({ metadata: { k: String(k) } }, async () => {
-        await null;
-        return getLlmContext();
-      });
-      seen.push(inner);
-    }
-    return seen;
-  }));
+  const requests = Array.from({ length: 100 }, (_, i) =>
+    withLlmContext({ sessionId: `s-${i}`, userId: `u-${i % 9}`, tags: [`t-${i}`] }, async () => {
+      const seen = [];
+      for (let k = 0; k < 4; k++) {
+        await sleep(Math.floor(Math.random() * 4));
+        const inner = await withLlmContext({ metadata: { k: String(k) } }, async () => {
+          await null;
+          return getLlmContext();
+        });
+        seen.push(inner);
+      }
+      return seen;
+    }),
+  );
   const results = await Promise.all(requests);
   results.forEach((seen, i) => {
     for (const [k, c] of seen.entries()) {
-      assert.deepEqual(c, { sessionId: `s-${i}`, userId: `u-${i % 9}`, tags: [`t-${i}`], metadata: { k: String(k) } }, `request ${i} step ${k}`);
+      assert.deepEqual(
+        c,
+        { sessionId: `s-${i}`, userId: `u-${i % 9}`, tags: [`t-${i}`], metadata: { k: String(k) } },
+        `request ${i} step ${k}`,
+      );
     }
   });
 });
@@ -148,7 +223,11 @@ test('withLlmContext propagate: session.id / user.id written to baggage (other e
   context.with(bag({ tenant: 'acme', 'session.id': 'up' }), () => {
     withLlmContext({ sessionId: 's-p', userId: 'u-p', propagate: true }, () => {
       const b = propagation.getBaggage(context.active());
-      assert.deepEqual(Object.fromEntries(b.getAllEntries().map(([k, e]) => [k, e.value])), { tenant: 'acme', 'session.id': 's-p', 'user.id': 'u-p' });
+      assert.deepEqual(Object.fromEntries(b.getAllEntries().map(([k, e]) => [k, e.value])), {
+        tenant: 'acme',
+        'session.id': 's-p',
+        'user.id': 'u-p',
+      });
     });
     withLlmContext({ sessionId: 's-np' }, () => {
       assert.equal(propagation.getBaggage(context.active()).getEntry('session.id').value, 'up', 'baggage untouched without propagate');
@@ -157,7 +236,10 @@ test('withLlmContext propagate: session.id / user.id written to baggage (other e
   });
   withLlmContext({ userId: 'only-user', propagate: true }, () => {
     const b = propagation.getBaggage(context.active());
-    assert.deepEqual(b.getAllEntries().map(([k, e]) => [k, e.value]), [['user.id', 'only-user']]);
+    assert.deepEqual(
+      b.getAllEntries().map(([k, e]) => [k, e.value]),
+      [['user.id', 'only-user']],
+    );
   });
 });
 
@@ -165,11 +247,15 @@ test('withLlmContext propagate: session.id / user.id written to baggage (other e
 
 test('runs: sync values stay sync; spans named per kind; parent_call_id chains; agentName set beneath', async () => {
   exporter.reset();
-  const result = withLlmContext({ sessionId: 'rs', userId: 'ru' }, () => withWorkflow('wf', () => withAgent('ag', () => {
-    assert.equal(getLlmContext().agentName, 'ag');
-    const agentCallId = getParentCallId();
-    return withTool('tl', () => ({ agentCallId, toolCallId: getParentCallId(), ctx: getLlmContext() }), { toolCallId: 'call_1' });
-  })));
+  const result = withLlmContext({ sessionId: 'rs', userId: 'ru' }, () =>
+    withWorkflow('wf', () =>
+      withAgent('ag', () => {
+        assert.equal(getLlmContext().agentName, 'ag');
+        const agentCallId = getParentCallId();
+        return withTool('tl', () => ({ agentCallId, toolCallId: getParentCallId(), ctx: getLlmContext() }), { toolCallId: 'call_1' });
+      }),
+    ),
+  );
   assert.ok(!(result instanceof Promise));
   assert.equal(getParentCallId(), undefined);
   const spans = Object.fromEntries(exporter.getFinishedSpans().map((s) => [s.name, s]));
@@ -185,7 +271,15 @@ test('runs: sync values stay sync; spans named per kind; parent_call_id chains; 
   assert.equal(tl.attributes['llm_otel.parent_call_id'], ag.spanContext().spanId);
   assert.equal(tl.parentSpanContext.spanId, ag.spanContext().spanId);
   assert.deepEqual(
-    [tl.attributes['gen_ai.operation.name'], tl.attributes['gen_ai.tool.name'], tl.attributes['gen_ai.tool.call.id'], tl.attributes['gen_ai.agent.name'], tl.attributes['session.id'], tl.attributes['user.id'], tl.attributes['llm_otel.status']],
+    [
+      tl.attributes['gen_ai.operation.name'],
+      tl.attributes['gen_ai.tool.name'],
+      tl.attributes['gen_ai.tool.call.id'],
+      tl.attributes['gen_ai.agent.name'],
+      tl.attributes['session.id'],
+      tl.attributes['user.id'],
+      tl.attributes['llm_otel.status'],
+    ],
     ['execute_tool', 'tl', 'call_1', 'ag', 'rs', 'ru', 'ok'],
   );
   assert.deepEqual([wf.attributes['gen_ai.operation.name'], wf.attributes['gen_ai.workflow.name']], ['invoke_workflow', 'wf']);
@@ -196,13 +290,25 @@ test('runs: sync values stay sync; spans named per kind; parent_call_id chains; 
 test('runs: an async fn ends its span when it settles; errors are rethrown unchanged and mark the span', async () => {
   exporter.reset();
   const err = new RangeError('bad range');
-  const p = withAgent('slow', async () => { await sleep(3); throw err; });
+  const p = withAgent('slow', async () => {
+    await sleep(3);
+    throw err;
+  });
   assert.equal(exporter.getFinishedSpans().length, 0, 'not ended before the promise settles');
   await assert.rejects(p, (e) => e === err);
   const [s] = exporter.getFinishedSpans();
-  assert.deepEqual([s.name, s.status.code, s.status.message, s.attributes['error.type'], s.attributes['llm_otel.status']], ['invoke_agent slow', 2, 'bad range', 'RangeError', 'error']);
+  assert.deepEqual(
+    [s.name, s.status.code, s.status.message, s.attributes['error.type'], s.attributes['llm_otel.status']],
+    ['invoke_agent slow', 2, 'bad range', 'RangeError', 'error'],
+  );
   exporter.reset();
-  assert.equal(await withTool('ok', async () => { await sleep(1); return 7; }), 7);
+  assert.equal(
+    await withTool('ok', async () => {
+      await sleep(1);
+      return 7;
+    }),
+    7,
+  );
   assert.equal(exporter.getFinishedSpans()[0].attributes['llm_otel.status'], 'ok');
 });
 
@@ -210,39 +316,68 @@ test('runs: a thenable result is returned as is; an openai-APIPromise-shaped res
   exporter.reset();
   let thenCalls = 0;
   let resolveResponse;
-  const responsePromise = new Promise((r) => { resolveResponse = r; });
+  const responsePromise = new Promise((r) => {
+    resolveResponse = r;
+  });
   const apiPromiseLike = {
     responsePromise,
-    asResponse() { return responsePromise; },
-    then(ok, ko) { thenCalls++; return responsePromise.then(ok, ko); },
+    asResponse() {
+      return responsePromise;
+    },
+    then(ok, ko) {
+      thenCalls++;
+      return responsePromise.then(ok, ko);
+    },
   };
-  assert.equal(withTool('api', () => apiPromiseLike), apiPromiseLike);
+  assert.equal(
+    withTool('api', () => apiPromiseLike),
+    apiPromiseLike,
+  );
   await sleep(1);
   assert.equal(thenCalls, 0, 'reading the body is left to the app');
   assert.equal(exporter.getFinishedSpans().length, 0);
   resolveResponse({ response: {} });
   await sleep(1);
   assert.equal(thenCalls, 0);
-  assert.deepEqual(exporter.getFinishedSpans().map((s) => [s.name, s.attributes['llm_otel.status']]), [['execute_tool api', 'ok']]);
+  assert.deepEqual(
+    exporter.getFinishedSpans().map((s) => [s.name, s.attributes['llm_otel.status']]),
+    [['execute_tool api', 'ok']],
+  );
 
   exporter.reset();
-  const thenable = { then(ok) { setTimeout(() => ok('value'), 1); } };
-  assert.equal(withAgent('thenable', () => thenable), thenable);
+  const thenable = {
+    then(ok) {
+      setTimeout(() => ok('value'), 1);
+    },
+  };
+  assert.equal(
+    withAgent('thenable', () => thenable),
+    thenable,
+  );
   assert.equal(await thenable, 'value');
   await sleep(2);
-  assert.deepEqual(exporter.getFinishedSpans().map((s) => s.name), ['invoke_agent thenable']);
+  assert.deepEqual(
+    exporter.getFinishedSpans().map((s) => s.name),
+    ['invoke_agent thenable'],
+  );
 });
 
 test('runs: concurrent agents keep their own parent chain and session', async () => {
   exporter.reset();
-  const out = await Promise.all(Array.from({ length: 30 }, (_, i) => withLlmContext({ sessionId: `c-${i}` }, () => withAgent(`a-${i}`, async () => {
-    await sleep(Math.floor(Math.random() * 4));
-    const agentId = getParentCallId();
-    return withTool('t', async () => {
-      await sleep(Math.floor(Math.random() * 4));
-      return { i, agentId, ctx: getLlmContext() };
-    });
-  }))));
+  const out = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      withLlmContext({ sessionId: `c-${i}` }, () =>
+        withAgent(`a-${i}`, async () => {
+          await sleep(Math.floor(Math.random() * 4));
+          const agentId = getParentCallId();
+          return withTool('t', async () => {
+            await sleep(Math.floor(Math.random() * 4));
+            return { i, agentId, ctx: getLlmContext() };
+          });
+        }),
+      ),
+    ),
+  );
   const spans = exporter.getFinishedSpans();
   for (const { i, agentId, ctx } of out) {
     assert.deepEqual(ctx, { sessionId: `c-${i}`, agentName: `a-${i}` });

@@ -4,10 +4,10 @@
 // values override them; `propagate: true` writes session.id / user.id into the baggage injected
 // for an outgoing request, and the downstream handler's rows carry them and join the same trace.
 
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { assertCleanRun, assertRunTotals, assertSinksAgree, runWithSinks } from './3x-helpers/sinks.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
-import { runWithSinks, assertCleanRun, assertSinksAgree, assertRunTotals } from './3x-helpers/sinks.mjs';
 
 const N = 20;
 let server;
@@ -46,7 +46,11 @@ test('the app serves every request', () => {
 test('upstream baggage session.id / user.id reach the rows; the traceparent parents the agent run', () => {
   for (let i = 0; i < N; i++) {
     const session = `http-s-${i};x`; // the header carried it percent-encoded
-    assert.deepEqual(answer('chat', i).body.seen, { sessionId: session, userId: `http-u-${i}`, agentName: 'http-agent' }, `chat ${i}: getLlmContext() in the handler`);
+    assert.deepEqual(
+      answer('chat', i).body.seen,
+      { sessionId: session, userId: `http-u-${i}`, agentName: 'http-agent' },
+      `chat ${i}: getLlmContext() in the handler`,
+    );
     const calls = callsOf(session);
     const runs = runsOf(session);
     assert.equal(calls.length, 1, `chat ${i}: calls ${JSON.stringify(calls)}`);
@@ -80,7 +84,11 @@ test('withLlmContext values override upstream baggage per key', () => {
     assert.equal(calls.length, 1, `override ${i}`);
     assert.equal(calls[0].user_id, `ov-u-${i}`, `override ${i}: user still from baggage`);
     assert.equal(runsOf(`override-${i}`).length, 1);
-    assert.equal(callsOf(`ov-s-${i}`).length + runsOf(`ov-s-${i}`).length, 0, `override ${i}: the baggage session was overridden everywhere`);
+    assert.equal(
+      callsOf(`ov-s-${i}`).length + runsOf(`ov-s-${i}`).length,
+      0,
+      `override ${i}: the baggage session was overridden everywhere`,
+    );
   }
 });
 
@@ -88,7 +96,11 @@ test('propagate: true → the injected baggage carries session.id / user.id (oth
   for (let i = 0; i < N; i++) {
     const { body } = answer('propagate', i);
     const bag = parseBaggage(body.headers.baggage);
-    assert.deepEqual(bag, { 'session.id': `prop-s-${i}`, 'user.id': `prop-u-${i}`, tenant: 'acme' }, `propagate ${i}: baggage ${body.headers.baggage}`);
+    assert.deepEqual(
+      bag,
+      { 'session.id': `prop-s-${i}`, 'user.id': `prop-u-${i}`, tenant: 'acme' },
+      `propagate ${i}: baggage ${body.headers.baggage}`,
+    );
     assert.deepEqual(body.downstream.seen, { sessionId: `prop-s-${i}`, userId: `prop-u-${i}`, agentName: 'downstream' });
 
     const runs = runsOf(`prop-s-${i}`);

@@ -5,10 +5,10 @@
 // objects returned through a run keep working (.asResponse()), a tool run's toolCallId joins the
 // call whose output requested it (llm_messages.tool_calls), and workflow totals.
 
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { assertCleanRun, assertRunTotals, assertSinksAgree, runWithSinks } from './3x-helpers/sinks.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
-import { runWithSinks, assertCleanRun, assertSinksAgree, assertRunTotals } from './3x-helpers/sinks.mjs';
 
 let server;
 let r;
@@ -36,15 +36,32 @@ const run = (session, name) => {
   assert.equal(found.length, 1, `${session}/${name}: ${found.length} runs`);
   return found[0];
 };
-const ctxOf = (c) => ({ session: c.session_id, user: c.user_id, agent: c.agent_name, conversation: c.conversation_id, tags: c.tags, metadata: c.metadata });
+const ctxOf = (c) => ({
+  session: c.session_id,
+  user: c.user_id,
+  agent: c.agent_name,
+  conversation: c.conversation_id,
+  tags: c.tags,
+  metadata: c.metadata,
+});
 
 test('the app runs cleanly and every case reported', () => {
   assertCleanRun(r.run, 'runs app');
-  assert.deepEqual(r.lines.map((l) => l.case), ['nest', 'names', 'errors', 'returns', 'weather', 'pipeline']);
+  assert.deepEqual(
+    r.lines.map((l) => l.case),
+    ['nest', 'names', 'errors', 'returns', 'weather', 'pipeline'],
+  );
 });
 
 test('nested scopes: inner wins per key, tags united, metadata merged; empty values never erase; nothing leaks', () => {
-  const outer = { sessionId: 'nest', userId: 'u-outer', agentName: 'outer-agent', conversationId: 'conv-outer', tags: ['a', 'b'], metadata: { tenant: 't1', plan: 'free' } };
+  const outer = {
+    sessionId: 'nest',
+    userId: 'u-outer',
+    agentName: 'outer-agent',
+    conversationId: 'conv-outer',
+    tags: ['a', 'b'],
+    metadata: { tenant: 't1', plan: 'free' },
+  };
   const inner = { ...outer, userId: 'u-inner', tags: ['a', 'b', 'c'], metadata: { tenant: 't1', plan: 'pro', region: 'eu' } };
   const { seen } = line('nest');
   assert.deepEqual(seen.outer, outer);
@@ -53,7 +70,14 @@ test('nested scopes: inner wins per key, tags united, metadata merged; empty val
   assert.deepEqual(seen.after, outer, 'the inner scope did not leak into the outer one');
   assert.deepEqual(seen.outside, {}, 'nothing outside the scopes');
 
-  const row = (s, ctx) => ({ session: ctx.sessionId, user: ctx.userId, agent: ctx.agentName, conversation: ctx.conversationId, tags: ctx.tags, metadata: { ...ctx.metadata, step: s } });
+  const row = (s, ctx) => ({
+    session: ctx.sessionId,
+    user: ctx.userId,
+    agent: ctx.agentName,
+    conversation: ctx.conversationId,
+    tags: ctx.tags,
+    metadata: { ...ctx.metadata, step: s },
+  });
   assert.deepEqual(ctxOf(step('nest', 'outer-before')), row('outer-before', outer));
   assert.deepEqual(ctxOf(step('nest', 'inner')), row('inner', inner));
   assert.deepEqual(ctxOf(step('nest', 'innermost')), row('innermost', { ...inner, conversationId: 'conv-inner' }));
@@ -171,7 +195,10 @@ test("a tool run's tool_call_id joins the call whose output requested it, and th
     JOIN llm_calls c ON c.id = m.call_id
     WHERE r.kind = 'tool' AND r.session_id = 'weather'
     ORDER BY r.started_at`);
-  assert.deepEqual(joined, ids.map((id) => ({ tool_call_id: id, tool: 'get_weather', requested_by: first.span_id, fn: 'get_weather' })));
+  assert.deepEqual(
+    joined,
+    ids.map((id) => ({ tool_call_id: id, tool: 'get_weather', requested_by: first.span_id, fn: 'get_weather' })),
+  );
   const answered = r.sql(`
     SELECT r.tool_call_id AS tool_call_id, c.span_id AS answered_in
     FROM llm_runs r
@@ -179,7 +206,10 @@ test("a tool run's tool_call_id joins the call whose output requested it, and th
     JOIN llm_calls c ON c.id = m.call_id
     WHERE r.kind = 'tool' AND r.session_id = 'weather'
     ORDER BY r.started_at`);
-  assert.deepEqual(answered, ids.map((id) => ({ tool_call_id: id, answered_in: second.span_id })));
+  assert.deepEqual(
+    answered,
+    ids.map((id) => ({ tool_call_id: id, answered_in: second.span_id })),
+  );
   for (const x of runsOf('weather').filter((y) => y.kind === 'tool')) {
     assert.deepEqual([x.parent_call_id, x.user_id, x.agent_name], [agent.span_id, 'u-weather', 'weather-agent']);
   }
@@ -196,7 +226,9 @@ test('workflow → agent → tool: the tree and the totals through nested runs',
   assert.equal(step('pipeline', 'wf-1').parent_call_id, agent.span_id);
   assert.equal(step('pipeline', 'wf-2').parent_call_id, tool.span_id);
   assert.equal(step('pipeline', 'wf-3').status, 'error');
-  const totals = Object.fromEntries(r.totals.filter((t) => t.session_id === 'pipeline').map((t) => [t.name, [t.calls, t.errors, t.input_tokens, t.output_tokens]]));
+  const totals = Object.fromEntries(
+    r.totals.filter((t) => t.session_id === 'pipeline').map((t) => [t.name, [t.calls, t.errors, t.input_tokens, t.output_tokens]]),
+  );
   assert.deepEqual(totals, { pipeline: [3, 1, 44, 6], 'step-agent': [3, 1, 44, 6], 'wf-tool': [1, 0, 22, 3] });
 });
 

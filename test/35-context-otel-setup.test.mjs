@@ -6,20 +6,35 @@
 // app span has that span as OTel parent (same trace) while llm_otel.parent_call_id still names the
 // nearest llm-otel span. Apps: test/apps/ctx-otel-setup.mjs + ctx-otel-app.mjs (openai 6, ESM).
 
-import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { APPS, assertCleanRun, assertRunTotals, assertSinksAgree, runWithSinks } from './3x-helpers/sinks.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { pool } from './helpers/run-app.mjs';
-import { runWithSinks, assertCleanRun, assertSinksAgree, assertRunTotals, APPS } from './3x-helpers/sinks.mjs';
-import { join } from 'node:path';
 
 const SETUP = ['--import', join(APPS, 'ctx-otel-setup.mjs')];
 const VARIANTS = [
-  { label: 'app SDK (provider + context manager + propagators) registered before register', nodeArgs: SETUP, env: { TEST_APP_OTEL: 'full' }, accepted: { provider: true, contextManager: true, propagator: true } },
-  { label: 'app provider only, registered before register', nodeArgs: SETUP, env: { TEST_APP_OTEL: 'provider-only' }, accepted: { provider: true } },
+  {
+    label: 'app SDK (provider + context manager + propagators) registered before register',
+    nodeArgs: SETUP,
+    env: { TEST_APP_OTEL: 'full' },
+    accepted: { provider: true, contextManager: true, propagator: true },
+  },
+  {
+    label: 'app provider only, registered before register',
+    nodeArgs: SETUP,
+    env: { TEST_APP_OTEL: 'provider-only' },
+    accepted: { provider: true },
+  },
   // Registered after llm-otel: the provider is still accepted (llm-otel never takes the global one);
   // llm-otel's context manager and propagator were first, so the app's are refused.
-  { label: 'app SDK registered after register', nodeArgs: [], env: { TEST_APP_OTEL_LATE: '1' }, accepted: { provider: true, contextManager: false, propagator: false } },
+  {
+    label: 'app SDK registered after register',
+    nodeArgs: [],
+    env: { TEST_APP_OTEL_LATE: '1' },
+    accepted: { provider: true, contextManager: false, propagator: false },
+  },
 ];
 
 let server;
@@ -27,9 +42,15 @@ const results = new Map();
 
 before(async () => {
   server = await startOpenAIServer();
-  await pool(VARIANTS.map((v) => async () => {
-    results.set(v.label, await runWithSinks('ctx-otel-app.mjs', { preload: 'import', nodeArgs: v.nodeArgs, env: v.env, openaiUrl: server.url }));
-  }), 3);
+  await pool(
+    VARIANTS.map((v) => async () => {
+      results.set(
+        v.label,
+        await runWithSinks('ctx-otel-app.mjs', { preload: 'import', nodeArgs: v.nodeArgs, env: v.env, openaiUrl: server.url }),
+      );
+    }),
+    3,
+  );
 });
 
 after(async () => {
@@ -59,15 +80,25 @@ for (const v of VARIANTS) {
       assert.equal(r.runs.length, 1);
       assertSinksAgree(r, v.label);
       assertRunTotals(r, v.label);
-      assert.ok(r.spans.every((s) => s.resource['service.name'] === 'llm-otel-context-app'), 'llm-otel keeps its own resource');
+      assert.ok(
+        r.spans.every((s) => s.resource['service.name'] === 'llm-otel-context-app'),
+        'llm-otel keeps its own resource',
+      );
     });
 
     test("the app's spans reach the app's exporter only, and llm-otel's spans are not sent twice", () => {
       const { appSpans } = out();
       assert.deepEqual(appSpans.map((s) => s.name).sort(), ['app-db-query', 'handle-request']);
-      assert.ok(appSpans.every((s) => s.scope === 'my-app'), `app exporter got: ${JSON.stringify(appSpans)}`);
+      assert.ok(
+        appSpans.every((s) => s.scope === 'my-app'),
+        `app exporter got: ${JSON.stringify(appSpans)}`,
+      );
       const otlpNames = get().allSpans.map((s) => s.name);
-      assert.equal(otlpNames.includes('handle-request') || otlpNames.includes('app-db-query'), false, `app spans sent by llm-otel: ${otlpNames}`);
+      assert.equal(
+        otlpNames.includes('handle-request') || otlpNames.includes('app-db-query'),
+        false,
+        `app spans sent by llm-otel: ${otlpNames}`,
+      );
     });
 
     test('a call inside an app span has that span as OTel parent (same trace); parent_call_id names the nearest llm-otel span', () => {
@@ -76,11 +107,24 @@ for (const v of VARIANTS) {
       const first = step('in-app-span');
       const nested = step('in-app-span-in-agent');
       const outside = step('outside');
-      assert.deepEqual([first.trace_id, first.parent_span_id, first.parent_call_id, first.session_id], [request.traceId, request.spanId, null, 'own-otel']);
-      assert.deepEqual([agent.trace_id, agent.parent_span_id, agent.parent_call_id, agent.session_id], [request.traceId, request.spanId, null, 'own-otel']);
-      assert.deepEqual([nested.trace_id, nested.parent_span_id, nested.parent_call_id, nested.agent_name], [request.traceId, db.spanId, agent.span_id, 'own-agent']);
+      assert.deepEqual(
+        [first.trace_id, first.parent_span_id, first.parent_call_id, first.session_id],
+        [request.traceId, request.spanId, null, 'own-otel'],
+      );
+      assert.deepEqual(
+        [agent.trace_id, agent.parent_span_id, agent.parent_call_id, agent.session_id],
+        [request.traceId, request.spanId, null, 'own-otel'],
+      );
+      assert.deepEqual(
+        [nested.trace_id, nested.parent_span_id, nested.parent_call_id, nested.agent_name],
+        [request.traceId, db.spanId, agent.span_id, 'own-agent'],
+      );
       assert.equal(db.traceId, request.traceId);
-      assert.equal(appSpans.find((s) => s.name === 'app-db-query').parentSpanId, agent.span_id, "the app's span started inside withAgent is the agent run's child");
+      assert.equal(
+        appSpans.find((s) => s.name === 'app-db-query').parentSpanId,
+        agent.span_id,
+        "the app's span started inside withAgent is the agent run's child",
+      );
       assert.notEqual(outside.trace_id, request.traceId);
       assert.deepEqual([outside.parent_span_id, outside.session_id], [null, null]);
     });

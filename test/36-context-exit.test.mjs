@@ -4,12 +4,12 @@
 // parent_call_id is never dangling, and the app's exit (code / signal) is what it is without
 // llm-otel. App: test/apps/ctx-exit-app.mjs (openai 6, ESM, --import).
 
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { APPS, runWithSinks } from './3x-helpers/sinks.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
-import { runApp, pool } from './helpers/run-app.mjs';
-import { runWithSinks, APPS } from './3x-helpers/sinks.mjs';
+import { pool, runApp } from './helpers/run-app.mjs';
 
 const MODES = {
   exit: { otlp: false }, // OTLP cannot be sent from inside 'exit' (README "Exit behaviour")
@@ -22,13 +22,16 @@ const res = {};
 
 before(async () => {
   server = await startOpenAIServer();
-  await pool(Object.entries(MODES).map(([mode, m]) => async () => {
-    const env = { TEST_EXIT_MODE: mode };
-    const opts = { signalWhen: m.signalWhen ?? null, timeoutMs: 10_000 };
-    const baseline = await runApp(join(APPS, 'ctx-exit-app.mjs'), { ...opts, env: { ...env, TEST_OPENAI_URL: server.url } });
-    const r = await runWithSinks('ctx-exit-app.mjs', { ...opts, preload: 'import', openaiUrl: server.url, env });
-    res[mode] = { baseline, r };
-  }), 3);
+  await pool(
+    Object.entries(MODES).map(([mode, m]) => async () => {
+      const env = { TEST_EXIT_MODE: mode };
+      const opts = { signalWhen: m.signalWhen ?? null, timeoutMs: 10_000 };
+      const baseline = await runApp(join(APPS, 'ctx-exit-app.mjs'), { ...opts, env: { ...env, TEST_OPENAI_URL: server.url } });
+      const r = await runWithSinks('ctx-exit-app.mjs', { ...opts, preload: 'import', openaiUrl: server.url, env });
+      res[mode] = { baseline, r };
+    }),
+    3,
+  );
 });
 
 after(async () => {
@@ -40,7 +43,11 @@ for (const [mode, m] of Object.entries(MODES)) {
   test(`${mode}: the exit is unchanged; open runs are recorded as cancelled; no dangling parent_call_id`, () => {
     const { baseline, r } = res[mode];
     assert.equal(r.run.timedOut, false, r.run.stderr);
-    assert.deepEqual([r.run.code, r.run.signal], [baseline.code, baseline.signal], `exit differs from the run without llm-otel; stderr:\n${r.run.stderr}`);
+    assert.deepEqual(
+      [r.run.code, r.run.signal],
+      [baseline.code, baseline.signal],
+      `exit differs from the run without llm-otel; stderr:\n${r.run.stderr}`,
+    );
     assert.doesNotMatch(r.run.stderr, /llm-otel|\n\s+at .+:\d+:\d+\)?\n/, r.run.stderr);
     const agent = r.runs.find((x) => x.name === 'main');
     const tool = r.runs.find((x) => x.name === 'last-step');

@@ -1,16 +1,30 @@
 // Cost: prices from the built-in table (generated from @pydantic/genai-prices), model matching,
 // disjoint token buckets, user overrides, dated prices, the DB mirror and the pricing hooks.
 // Every expected cost below is computed by hand from the rates in the comment next to it.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { test } from 'node:test';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { DIST, scratch, callRow, writeItems } from './4x-helpers/calllog.mjs';
+import Database from 'better-sqlite3';
+import { callRow, DIST, scratch, writeItems } from './4x-helpers/calllog.mjs';
 
 const C = await import(join(DIST, 'src', 'cost', 'index.js'));
-const { PriceBook, computeCost, createDbPricer, syncPricesToDb, addUserPrice, CostSpanProcessor, parsePriceFile, readPriceFile, PriceFileError, PriceSource, builtinRows, BUILTIN_SOURCE } = C;
+const {
+  PriceBook,
+  computeCost,
+  createDbPricer,
+  syncPricesToDb,
+  addUserPrice,
+  CostSpanProcessor,
+  parsePriceFile,
+  readPriceFile,
+  PriceFileError,
+  PriceSource,
+  builtinRows,
+  BUILTIN_SOURCE,
+} = C;
 const { CallLogWriter, openForWriting } = await import(join(DIST, 'exporter', 'index.js'));
 
 const close = (a, b, msg) => assert.ok(Math.abs(a - b) < 1e-12, `${msg ?? ''} expected ${b}, got ${a}`);
@@ -22,15 +36,26 @@ test('built-in table: generated from @pydantic/genai-prices, covers OpenAI and t
   const rows = builtinRows();
   assert.ok(rows.length > 300, `only ${rows.length} rows`);
   const providers = new Set(rows.map((r) => r.provider));
-  for (const p of ['openai', 'deepseek', 'qwen', 'moonshot', 'groq', 'mistral_ai', 'x_ai', 'gcp.gemini']) assert.ok(providers.has(p), `no ${p} rows`);
+  for (const p of ['openai', 'deepseek', 'qwen', 'moonshot', 'groq', 'mistral_ai', 'x_ai', 'gcp.gemini'])
+    assert.ok(providers.has(p), `no ${p} rows`);
   for (const r of rows) {
     assert.equal(r.source, 'builtin');
     assert.equal(r.currency, 'USD');
     assert.ok(r.input_per_mtok !== null || r.output_per_mtok !== null, `${r.model_pattern} has no rate`);
   }
-  for (const [provider, model] of [['openai', 'gpt-4o'], ['openai', 'gpt-4.1-mini'], ['openai', 'o3'], ['openai', 'gpt-5'], ['deepseek', 'deepseek-chat'],
-    ['openai', 'qwen-plus'], ['openai', 'moonshot-v1-8k'], ['groq', 'llama-3.3-70b-versatile'], ['mistral_ai', 'mistral-large-latest'],
-    ['x_ai', 'grok-3'], ['gcp.gemini', 'gemini-2.5-flash']]) {
+  for (const [provider, model] of [
+    ['openai', 'gpt-4o'],
+    ['openai', 'gpt-4.1-mini'],
+    ['openai', 'o3'],
+    ['openai', 'gpt-5'],
+    ['deepseek', 'deepseek-chat'],
+    ['openai', 'qwen-plus'],
+    ['openai', 'moonshot-v1-8k'],
+    ['groq', 'llama-3.3-70b-versatile'],
+    ['mistral_ai', 'mistral-large-latest'],
+    ['x_ai', 'grok-3'],
+    ['gcp.gemini', 'gemini-2.5-flash'],
+  ]) {
     assert.ok(book.match(provider, model, NOW), `no price for ${provider} ${model}`);
   }
 });
@@ -47,20 +72,36 @@ test('computeCost: disjoint buckets — uncached input, cached input, output (re
   // cached > input (bad provider data) is capped at input: 1000 × 1.25 = 1250 µ$
   close(computeCost({ inputTokens: 1000, cachedInputTokens: 5000, outputTokens: 0 }, gpt4o), 0.00125);
   // no cached rate → cached tokens at the input rate: 1000 × 1 + 100 × 2 = 1200 µ$
-  const row = { provider: null, model_pattern: 'x', input_per_mtok: 1, cached_input_per_mtok: null, output_per_mtok: 2, currency: 'EUR', valid_from: null, valid_to: null, source: 'user' };
+  const row = {
+    provider: null,
+    model_pattern: 'x',
+    input_per_mtok: 1,
+    cached_input_per_mtok: null,
+    output_per_mtok: 2,
+    currency: 'EUR',
+    valid_from: null,
+    valid_to: null,
+    source: 'user',
+  };
   close(computeCost({ inputTokens: 1000, cachedInputTokens: 700, outputTokens: 100 }, row), 0.0012);
   // o3-mini style reasoning model: 2000 in (500 cached) × (1.1 / 0.55), 3000 out (2500 reasoning) × 4.4
   const o3mini = book.match('openai', 'o3-mini', NOW);
   assert.deepEqual([o3mini.input_per_mtok, o3mini.cached_input_per_mtok, o3mini.output_per_mtok], [1.1, 0.55, 4.4]);
-  close(computeCost({ inputTokens: 2000, cachedInputTokens: 500, outputTokens: 3000, reasoningTokens: 2500 }, o3mini), (1500 * 1.1 + 500 * 0.55 + 3000 * 4.4) / 1e6);
+  close(
+    computeCost({ inputTokens: 2000, cachedInputTokens: 500, outputTokens: 3000, reasoningTokens: 2500 }, o3mini),
+    (1500 * 1.1 + 500 * 0.55 + 3000 * 4.4) / 1e6,
+  );
   // an embeddings row has no output rate: output tokens make the cost unknown, not 0
   const emb = book.match('openai', 'text-embedding-3-small', NOW);
-  close(computeCost({ inputTokens: 8 }, emb), 8 * 0.02 / 1e6);
+  close(computeCost({ inputTokens: 8 }, emb), (8 * 0.02) / 1e6);
   assert.equal(computeCost({ inputTokens: 8, outputTokens: 3 }, emb), undefined);
 });
 
 test('matching: date suffixes, vendor prefixes, case; the most specific pattern wins', () => {
-  const id = (p, m) => { const r = book.match(p, m, NOW); return r && `${r.provider}:${r.model_pattern}`; };
+  const id = (p, m) => {
+    const r = book.match(p, m, NOW);
+    return r && `${r.provider}:${r.model_pattern}`;
+  };
   assert.equal(id('openai', 'gpt-4o-2024-08-06'), 'openai:gpt-4o');
   assert.equal(id('openai', 'openai/gpt-4o'), 'openai:gpt-4o');
   assert.equal(id('openai', 'GPT-4o'), 'openai:gpt-4o');
@@ -93,22 +134,44 @@ test('a price that changed on a date: older calls keep the old price (o3: 10/40 
   close(computeCost({ inputTokens: 1000, outputTokens: 1000 }, after), 0.01);
   // user rows with validity too
   const b = PriceBook.fromRows([
-    { provider: null, model_pattern: 'acme-1', input_per_mtok: 1, cached_input_per_mtok: null, output_per_mtok: 1, currency: 'USD', valid_from: null, valid_to: '2026-01-01T00:00:00.000Z', source: 'user' },
-    { provider: null, model_pattern: 'acme-1', input_per_mtok: 3, cached_input_per_mtok: null, output_per_mtok: 3, currency: 'USD', valid_from: '2026-01-01T00:00:00.000Z', valid_to: null, source: 'user' },
+    {
+      provider: null,
+      model_pattern: 'acme-1',
+      input_per_mtok: 1,
+      cached_input_per_mtok: null,
+      output_per_mtok: 1,
+      currency: 'USD',
+      valid_from: null,
+      valid_to: '2026-01-01T00:00:00.000Z',
+      source: 'user',
+    },
+    {
+      provider: null,
+      model_pattern: 'acme-1',
+      input_per_mtok: 3,
+      cached_input_per_mtok: null,
+      output_per_mtok: 3,
+      currency: 'USD',
+      valid_from: '2026-01-01T00:00:00.000Z',
+      valid_to: null,
+      source: 'user',
+    },
   ]);
   assert.equal(b.match(null, 'acme-1', new Date('2025-12-31T23:00:00Z')).input_per_mtok, 1);
   assert.equal(b.match(null, 'acme-1', new Date('2026-01-01T00:00:00Z')).input_per_mtok, 3);
 });
 
 test('user rows override built-in ones; aliases map Azure deployment names; currencies kept', () => {
-  const file = parsePriceFile(JSON.stringify({
-    prices: [
-      { model: 'gpt-4o', input: 2, cached_input: 1, output: 8 }, // negotiated rate
-      { provider: 'azure.ai.openai', model_pattern: 'gpt-4o-mini', input_per_mtok: 0.2, output_per_mtok: 0.8 },
-      { model_pattern: 'qwen-plus', input_per_mtok: 0.8, output_per_mtok: 2, currency: 'cny' },
-    ],
-    aliases: { 'prod-chat-deployment': 'gpt-4.1-mini' },
-  }));
+  const file = parsePriceFile(
+    JSON.stringify({
+      prices: [
+        { model: 'gpt-4o', input: 2, cached_input: 1, output: 8 }, // negotiated rate
+        { provider: 'azure.ai.openai', model_pattern: 'gpt-4o-mini', input_per_mtok: 0.2, output_per_mtok: 0.8 },
+        { model_pattern: 'qwen-plus', input_per_mtok: 0.8, output_per_mtok: 2, currency: 'cny' },
+      ],
+      aliases: { 'prod-chat-deployment': 'gpt-4.1-mini' },
+    }),
+  );
   const b = book.withOverrides(file.rows, file.aliases);
   const r = b.match('openai', 'gpt-4o-2024-11-20', NOW);
   assert.equal(r.source, 'user');
@@ -123,7 +186,19 @@ test('user rows override built-in ones; aliases map Azure deployment names; curr
   const alias = b.match('azure.ai.openai', 'prod-chat-deployment', NOW);
   assert.equal(alias.model_pattern, 'gpt-4.1-mini');
   // a call naming both: a user row for either name wins
-  const b2 = book.withOverrides([{ provider: null, model_pattern: 'my-deploy', input_per_mtok: 9, cached_input_per_mtok: null, output_per_mtok: 9, currency: 'USD', valid_from: null, valid_to: null, source: 'user' }]);
+  const b2 = book.withOverrides([
+    {
+      provider: null,
+      model_pattern: 'my-deploy',
+      input_per_mtok: 9,
+      cached_input_per_mtok: null,
+      output_per_mtok: 9,
+      currency: 'USD',
+      valid_from: null,
+      valid_to: null,
+      source: 'user',
+    },
+  ]);
   assert.equal(b2.matchAny('azure.ai.openai', ['gpt-4o-2024-08-06', 'my-deploy'], NOW).input_per_mtok, 9);
   assert.equal(b2.matchAny('azure.ai.openai', ['gpt-4o-2024-08-06', 'other-deploy'], NOW).input_per_mtok, 2.5);
 });
@@ -142,27 +217,44 @@ test('price files: bad rows are reported with the row and field', () => {
 });
 
 test('syncPricesToDb: mirrors the built-in table, idempotent, user rows untouched, used rows retired not deleted', (t) => {
-  const s = scratch('cost-sync'); t.after(s.cleanup);
+  const s = scratch('cost-sync');
+  t.after(s.cleanup);
   const db = openForWriting(join(s.dir, 'c.db'), { busyTimeoutMs: 1000 });
   try {
-    db.prepare("INSERT INTO model_prices (provider, model_pattern, input_per_mtok, output_per_mtok, currency, source) VALUES (NULL, 'mine', 1, 2, 'EUR', 'user')").run();
+    db.prepare(
+      "INSERT INTO model_prices (provider, model_pattern, input_per_mtok, output_per_mtok, currency, source) VALUES (NULL, 'mine', 1, 2, 'EUR', 'user')",
+    ).run();
     const first = syncPricesToDb(db);
     assert.equal(first.inserted, builtinRows().length);
     assert.deepEqual(syncPricesToDb(db), { inserted: 0, deleted: 0, retired: 0 });
     assert.deepEqual(syncPricesToDb(db, PriceBook.builtin()), { inserted: 0, deleted: 0, retired: 0 }, 'a book syncs its built-in rows');
-    const count = () => db.prepare("SELECT source, count(*) n FROM model_prices GROUP BY source ORDER BY source").all().map((r) => `${r.source}:${r.n}`);
+    const count = () =>
+      db
+        .prepare('SELECT source, count(*) n FROM model_prices GROUP BY source ORDER BY source')
+        .all()
+        .map((r) => `${r.source}:${r.n}`);
     assert.deepEqual(count(), [`builtin:${builtinRows().length}`, 'user:1']);
     // a new table version: one row changed its price, one disappeared (and had costed a call)
     const rows = builtinRows();
     const gone = rows.findIndex((r) => r.model_pattern === 'gpt-4o' && r.provider === 'openai');
     const changed = rows.findIndex((r) => r.model_pattern === 'gpt-4o-mini' && r.provider === 'openai');
-    const goneId = db.prepare("SELECT id FROM model_prices WHERE source='builtin' AND provider='openai' AND model_pattern='gpt-4o'").get().id;
-    const oldMiniId = db.prepare("SELECT id FROM model_prices WHERE source='builtin' AND provider='openai' AND model_pattern='gpt-4o-mini'").get().id;
-    db.prepare("INSERT INTO llm_calls (span_id, trace_id, operation, started_at, status, price_id) VALUES ('s1', 't1', 'chat', '2026-01-01T00:00:00.000Z', 'ok', ?)").run(goneId);
+    const goneId = db
+      .prepare("SELECT id FROM model_prices WHERE source='builtin' AND provider='openai' AND model_pattern='gpt-4o'")
+      .get().id;
+    const oldMiniId = db
+      .prepare("SELECT id FROM model_prices WHERE source='builtin' AND provider='openai' AND model_pattern='gpt-4o-mini'")
+      .get().id;
+    db.prepare(
+      "INSERT INTO llm_calls (span_id, trace_id, operation, started_at, status, price_id) VALUES ('s1', 't1', 'chat', '2026-01-01T00:00:00.000Z', 'ok', ?)",
+    ).run(goneId);
     const next = rows.map((r, i) => (i === changed ? { ...r, input_per_mtok: 0.1 } : r)).filter((_, i) => i !== gone);
     const res = syncPricesToDb(db, next, NOW);
     assert.deepEqual(res, { inserted: 1, deleted: 1, retired: 1 });
-    assert.equal(db.prepare('SELECT valid_to FROM model_prices WHERE id = ?').get(goneId).valid_to, NOW.toISOString(), 'a used row stays, closed');
+    assert.equal(
+      db.prepare('SELECT valid_to FROM model_prices WHERE id = ?').get(goneId).valid_to,
+      NOW.toISOString(),
+      'a used row stays, closed',
+    );
     assert.equal(db.prepare('SELECT id FROM model_prices WHERE id = ?').get(oldMiniId), undefined, 'an unused row goes');
     assert.deepEqual(syncPricesToDb(db, next, NOW), { inserted: 0, deleted: 0, retired: 0 });
     assert.equal(db.prepare("SELECT count(*) n FROM model_prices WHERE source='user'").get().n, 1);
@@ -176,12 +268,27 @@ test('syncPricesToDb: mirrors the built-in table, idempotent, user rows untouche
 });
 
 test('addUserPrice: a price change closes the previous row; calls costed before keep their price row', (t) => {
-  const s = scratch('cost-user'); t.after(s.cleanup);
+  const s = scratch('cost-user');
+  t.after(s.cleanup);
   const db = openForWriting(join(s.dir, 'c.db'), { busyTimeoutMs: 1000 });
   try {
-    const row = (input) => ({ provider: null, model_pattern: 'acme', input_per_mtok: input, cached_input_per_mtok: null, output_per_mtok: 1, currency: 'USD', valid_from: null, valid_to: null, source: 'user' });
+    const row = (input) => ({
+      provider: null,
+      model_pattern: 'acme',
+      input_per_mtok: input,
+      cached_input_per_mtok: null,
+      output_per_mtok: 1,
+      currency: 'USD',
+      valid_from: null,
+      valid_to: null,
+      source: 'user',
+    });
     const a = addUserPrice(db, row(1), new Date('2026-01-01T00:00:00Z'));
-    assert.equal(db.prepare('SELECT valid_from FROM model_prices WHERE id = ?').get(a.id).valid_from, null, 'the first price applies at all times');
+    assert.equal(
+      db.prepare('SELECT valid_from FROM model_prices WHERE id = ?').get(a.id).valid_from,
+      null,
+      'the first price applies at all times',
+    );
     const b = addUserPrice(db, row(2), new Date('2026-03-01T00:00:00Z'));
     assert.equal(b.closed, 1);
     assert.equal(db.prepare('SELECT valid_to FROM model_prices WHERE id = ?').get(a.id).valid_to, '2026-03-01T00:00:00.000Z');
@@ -194,15 +301,50 @@ test('addUserPrice: a price change closes the previous row; calls costed before 
 });
 
 test('createDbPricer through the exporter writer: cost, currency and a real price_id; unknown model → NULL', async (t) => {
-  const s = scratch('cost-writer'); t.after(s.cleanup);
+  const s = scratch('cost-writer');
+  t.after(s.cleanup);
   const path = join(s.dir, 'calls.db');
   const pricer = createDbPricer(null, {});
-  await writeItems(path, [
-    { kind: 'call', messages: [], call: callRow({ span_id: '00000000000000a1', request_model: 'gpt-4o-mini', response_model: 'gpt-4o-mini-2024-07-18', input_tokens: 2000, cached_input_tokens: 1000, output_tokens: 100 }) },
-    { kind: 'call', messages: [], call: callRow({ span_id: '00000000000000a2', request_model: 'no-such-model', input_tokens: 10, output_tokens: 10 }) },
-    { kind: 'call', messages: [], call: callRow({ span_id: '00000000000000a3', request_model: 'gpt-4o', input_tokens: null, output_tokens: null, status: 'error' }) },
-    { kind: 'call', messages: [], call: callRow({ span_id: '00000000000000a4', request_model: 'gpt-4o', input_tokens: 10, output_tokens: 10, cost: 42, currency: 'EUR' }) },
-  ], { price: pricer });
+  await writeItems(
+    path,
+    [
+      {
+        kind: 'call',
+        messages: [],
+        call: callRow({
+          span_id: '00000000000000a1',
+          request_model: 'gpt-4o-mini',
+          response_model: 'gpt-4o-mini-2024-07-18',
+          input_tokens: 2000,
+          cached_input_tokens: 1000,
+          output_tokens: 100,
+        }),
+      },
+      {
+        kind: 'call',
+        messages: [],
+        call: callRow({ span_id: '00000000000000a2', request_model: 'no-such-model', input_tokens: 10, output_tokens: 10 }),
+      },
+      {
+        kind: 'call',
+        messages: [],
+        call: callRow({ span_id: '00000000000000a3', request_model: 'gpt-4o', input_tokens: null, output_tokens: null, status: 'error' }),
+      },
+      {
+        kind: 'call',
+        messages: [],
+        call: callRow({
+          span_id: '00000000000000a4',
+          request_model: 'gpt-4o',
+          input_tokens: 10,
+          output_tokens: 10,
+          cost: 42,
+          currency: 'EUR',
+        }),
+      },
+    ],
+    { price: pricer },
+  );
   const db = new Database(path, { readonly: true });
   try {
     const rows = db.prepare('SELECT span_id, cost, currency, price_id FROM llm_calls ORDER BY span_id').all();
@@ -212,22 +354,45 @@ test('createDbPricer through the exporter writer: cost, currency and a real pric
     const price = db.prepare('SELECT * FROM model_prices WHERE id = ?').get(rows[0].price_id);
     assert.equal(price.model_pattern, 'gpt-4o-mini');
     assert.equal(price.source, 'builtin');
-    assert.deepEqual(rows.slice(1).map((r) => [r.cost, r.currency, r.price_id]), [[null, null, null], [null, null, null], [42, 'EUR', null]]);
+    assert.deepEqual(
+      rows.slice(1).map((r) => [r.cost, r.currency, r.price_id]),
+      [
+        [null, null, null],
+        [null, null, null],
+        [42, 'EUR', null],
+      ],
+    );
   } finally {
     db.close();
   }
 });
 
 test('a user price set in the DB (another process) is picked up by the running pricer', async (t) => {
-  const s = scratch('cost-reload'); t.after(s.cleanup);
+  const s = scratch('cost-reload');
+  t.after(s.cleanup);
   const path = join(s.dir, 'calls.db');
   const w = new CallLogWriter({ path, busyTimeoutMs: 1000 });
   const pricer = createDbPricer(null, { checkIntervalMs: 0 });
   try {
-    assert.ok(w.writeBatch([{ kind: 'call', messages: [], call: callRow({ span_id: '00000000000000b1', request_model: 'acme-llm', input_tokens: 1000, output_tokens: 1000 }) }], { force: true }));
+    assert.ok(
+      w.writeBatch(
+        [
+          {
+            kind: 'call',
+            messages: [],
+            call: callRow({ span_id: '00000000000000b1', request_model: 'acme-llm', input_tokens: 1000, output_tokens: 1000 }),
+          },
+        ],
+        { force: true },
+      ),
+    );
     assert.equal(pricer(callRow({ request_model: 'acme-llm', input_tokens: 1000, output_tokens: 1000 }), w.db), null, 'not priced yet');
     const other = new Database(path);
-    other.prepare("INSERT INTO model_prices (provider, model_pattern, input_per_mtok, output_per_mtok, currency, source) VALUES (NULL, 'acme-llm', 3, 4, 'CNY', 'user')").run();
+    other
+      .prepare(
+        "INSERT INTO model_prices (provider, model_pattern, input_per_mtok, output_per_mtok, currency, source) VALUES (NULL, 'acme-llm', 3, 4, 'CNY', 'user')",
+      )
+      .run();
     other.close();
     const hit = pricer(callRow({ request_model: 'acme-llm', input_tokens: 1000, output_tokens: 1000 }), w.db);
     // 1000 × 3 + 1000 × 4 = 7000 µ¥
@@ -240,16 +405,30 @@ test('a user price set in the DB (another process) is picked up by the running p
 });
 
 test('CostSpanProcessor sets llm_otel.cost / currency / price_id while the span ends; leaves others alone', async (t) => {
-  const s = scratch('cost-span'); t.after(s.cleanup);
+  const s = scratch('cost-span');
+  t.after(s.cleanup);
   const prices = join(s.dir, 'prices.json');
   writeFileSync(prices, JSON.stringify([{ model: 'house-model', input: 1, output: 2, currency: 'EUR' }]));
   const source = new PriceSource({ path: join(s.dir, 'calls.db'), overrides: readPriceFile(prices) });
   t.after(() => source.close());
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new CostSpanProcessor({ book: () => source.book() }), new SimpleSpanProcessor(exporter)] });
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new CostSpanProcessor({ book: () => source.book() }), new SimpleSpanProcessor(exporter)],
+  });
   const tracer = provider.getTracer('llm-otel');
-  const attrs = (model, over = {}) => ({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': model, 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 500, ...over });
-  tracer.startSpan('chat gpt-4o', { attributes: attrs('gpt-4o', { 'gen_ai.usage.cache_read.input_tokens': 400, 'gen_ai.response.model': 'gpt-4o-2024-08-06' }) }).end();
+  const attrs = (model, over = {}) => ({
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': 'openai',
+    'gen_ai.request.model': model,
+    'gen_ai.usage.input_tokens': 1000,
+    'gen_ai.usage.output_tokens': 500,
+    ...over,
+  });
+  tracer
+    .startSpan('chat gpt-4o', {
+      attributes: attrs('gpt-4o', { 'gen_ai.usage.cache_read.input_tokens': 400, 'gen_ai.response.model': 'gpt-4o-2024-08-06' }),
+    })
+    .end();
   tracer.startSpan('chat house-model', { attributes: attrs('house-model') }).end();
   tracer.startSpan('chat unknown', { attributes: attrs('mystery-model') }).end();
   tracer.startSpan('chat priced', { attributes: attrs('gpt-4o', { 'llm_otel.cost': 1.5 }) }).end();
@@ -272,9 +451,12 @@ test('CostSpanProcessor sets llm_otel.cost / currency / price_id while the span 
 });
 
 test('PriceSource without a usable DB prices from the built-in table (no ids)', (t) => {
-  const s = scratch('cost-nodb'); t.after(s.cleanup);
+  const s = scratch('cost-nodb');
+  t.after(s.cleanup);
   const foreign = join(s.dir, 'foreign.db');
-  const f = new Database(foreign); f.exec('CREATE TABLE t (x)'); f.close();
+  const f = new Database(foreign);
+  f.exec('CREATE TABLE t (x)');
+  f.close();
   const src = new PriceSource({ path: foreign });
   t.after(() => src.close());
   const r = src.price({ provider: 'openai', request_model: 'gpt-4o', input_tokens: 1000, output_tokens: 0 });

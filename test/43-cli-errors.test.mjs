@@ -1,12 +1,13 @@
 // CLI bad input: one line on stderr, no stack trace, exit code 2 (1 when the DB file or the thing
 // asked for does not exist), and the DB file byte-for-byte unchanged; read verbs never create files.
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { scratch, standardItems, writeItems, cli } from './4x-helpers/calllog.mjs';
+import { cli, scratch, standardItems, writeItems } from './4x-helpers/calllog.mjs';
 
 let s;
 let db;
@@ -76,7 +77,19 @@ test('a missing DB: exit 1, and no file is created (not by any read verb)', () =
   const dir = join(s.dir, 'empty-dir');
   mkdirSync(dir);
   const missing = join(dir, 'nope.db');
-  for (const args of [['calls'], ['stats'], ['latency'], ['runs'], ['show', '1'], ['trace', '0123456789abcdef0123456789abcdef'], ['session', 'x'], ['sql', 'SELECT 1'], ['export', '--format', 'csv'], ['tail'], ['prune', '--older-than', '30d']]) {
+  for (const args of [
+    ['calls'],
+    ['stats'],
+    ['latency'],
+    ['runs'],
+    ['show', '1'],
+    ['trace', '0123456789abcdef0123456789abcdef'],
+    ['session', 'x'],
+    ['sql', 'SELECT 1'],
+    ['export', '--format', 'csv'],
+    ['tail'],
+    ['prune', '--older-than', '30d'],
+  ]) {
     fails([...args, '--db', missing], 1, /no call log at .*nope\.db/);
   }
   // the default comes from LLM_OTEL_DB, else ./llm-otel.db in the current directory
@@ -128,7 +141,7 @@ test('sql refuses every write — DROP, INSERT, UPDATE, ATTACH, VACUUM INTO, PRA
   for (const q of [
     'DROP TABLE llm_calls',
     "INSERT INTO llm_calls (span_id, trace_id, operation, started_at, status) VALUES ('x', 'y', 'chat', 'now', 'ok')",
-    "UPDATE llm_calls SET cost = 0",
+    'UPDATE llm_calls SET cost = 0',
     'DELETE FROM llm_messages',
     'CREATE TABLE evil (x)',
     `ATTACH DATABASE '${target}' AS evil`,

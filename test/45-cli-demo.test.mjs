@@ -1,11 +1,12 @@
 // `llm-otel demo` end to end — the loopback OpenAI-wire server, the sample app as a child process
 // under `node --import llm-otel/register`, the real call log — and then every read verb against
 // the DB that real instrumented run produced.
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { scratch, cli } from './4x-helpers/calllog.mjs';
+import { cli, scratch } from './4x-helpers/calllog.mjs';
 
 let s;
 let db;
@@ -48,7 +49,10 @@ test('the demo DB holds what a real instrumented run records', () => {
     assert.deepEqual(streams.map((c) => c.usage_source).sort(), ['estimated', 'provider']);
     assert.equal(calls.filter((c) => c.retry_count === 1).length, 1, 'one call retried after a 429');
     const failed = calls.filter((c) => c.status === 'error');
-    assert.deepEqual(failed.map((c) => [c.request_model, c.error_type, c.http_status]), [['demo-missing', 'NotFoundError', 404]]);
+    assert.deepEqual(
+      failed.map((c) => [c.request_model, c.error_type, c.http_status]),
+      [['demo-missing', 'NotFoundError', 404]],
+    );
     assert.equal(calls.filter((c) => c.api === 'embeddings').length, 1);
     const runs = d.prepare('SELECT kind, name, tool_call_id FROM llm_runs ORDER BY id').all();
     assert.deepEqual(runs.map((r) => `${r.kind}:${r.name}`).sort(), ['agent:trip-planner', 'tool:get_weather']);
@@ -73,9 +77,15 @@ test('every read verb against the demo DB (--json)', () => {
   assert.equal(tr.trace_id, agentTrace);
   const agent = tr.roots.find((n) => n.kind === 'agent');
   assert.equal(agent.name, 'trip-planner');
-  assert.deepEqual(agent.children.map((c) => c.kind), ['call', 'tool', 'call']);
+  assert.deepEqual(
+    agent.children.map((c) => c.kind),
+    ['call', 'tool', 'call'],
+  );
   assert.equal(agent.calls, 2);
-  assert.equal(agent.input_tokens, agent.children.reduce((n, c) => n + c.input_tokens, 0));
+  assert.equal(
+    agent.input_tokens,
+    agent.children.reduce((n, c) => n + c.input_tokens, 0),
+  );
 
   const sess = j(['session', 'demo-session-1']);
   assert.equal(sess.session.calls, 5);
@@ -86,9 +96,24 @@ test('every read verb against the demo DB (--json)', () => {
   assert.equal(byModel['gpt-4o-mini'].calls, 5);
   assert.equal(byModel['demo-missing'].error_rate, 1);
   assert.equal(byModel['demo-missing'].cost, null);
-  assert.deepEqual(j(['stats', '--by', 'user']).rows.map((r) => [r.key, r.calls]), [['alice', 5], ['bob', 3]]);
-  assert.deepEqual(j(['stats', '--by', 'session']).rows.map((r) => [r.key, r.calls]), [['demo-session-1', 5], ['demo-session-2', 3]]);
-  assert.equal(j(['stats', '--by', 'day']).rows.reduce((n, r) => n + r.calls, 0), 8);
+  assert.deepEqual(
+    j(['stats', '--by', 'user']).rows.map((r) => [r.key, r.calls]),
+    [
+      ['alice', 5],
+      ['bob', 3],
+    ],
+  );
+  assert.deepEqual(
+    j(['stats', '--by', 'session']).rows.map((r) => [r.key, r.calls]),
+    [
+      ['demo-session-1', 5],
+      ['demo-session-2', 3],
+    ],
+  );
+  assert.equal(
+    j(['stats', '--by', 'day']).rows.reduce((n, r) => n + r.calls, 0),
+    8,
+  );
   assert.equal(j(['stats', '--by', 'provider']).rows[0].key, 'openai');
 
   const lat = j(['latency']).rows.find((r) => r.model === 'gpt-4o-mini');

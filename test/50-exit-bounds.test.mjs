@@ -8,17 +8,18 @@
 //
 // The stuck thread is made with the writer thread's test-only fault injection (LLM_OTEL_TEST_FAULT,
 // exporter/worker.ts): `block-*` reads a FIFO nobody writes to, `spin-*` runs a native loop.
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { installApp } from './helpers/matrix.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { runApp } from './helpers/run-app.mjs';
-import { installApp } from './helpers/matrix.mjs';
 
 const APP = 'exit-faults-app.mjs';
 /**
@@ -66,7 +67,11 @@ function mkfifo(path) {
 
 function calls(path) {
   const db = new Database(path, { readonly: true });
-  try { return db.prepare('SELECT count(*) n FROM llm_calls').get().n; } finally { db.close(); }
+  try {
+    return db.prepare('SELECT count(*) n FROM llm_calls').get().n;
+  } finally {
+    db.close();
+  }
 }
 
 const MODES = [
@@ -92,12 +97,17 @@ for (const fault of ['block-start', 'block-write', 'spin-write']) {
       assert.equal(r.code, m.code, r.stderr);
       assert.equal(r.signal, m.signal);
       assert.equal(r.stdout, 'calls done\n');
-      if (m.stderr) assert.match(r.stderr, m.stderr, 'the app\'s own fatal error is still printed');
+      if (m.stderr) assert.match(r.stderr, m.stderr, "the app's own fatal error is still printed");
       assert.ok(r.afterWorkMs <= EXIT_BOUND_MS, `ended ${r.afterWorkMs} ms after the app's work`);
       const lines = ours(r.stderr);
       assert.equal(lines.length, 1, r.stderr);
       const doing = fault.endsWith('start') ? 'starting' : 'writing';
-      assert.match(lines[0], new RegExp(`writer thread stopped answering \\(it was ${doing}.*\\); it was abandoned: up to 3 finished calls it held were not written`));
+      assert.match(
+        lines[0],
+        new RegExp(
+          `writer thread stopped answering \\(it was ${doing}.*\\); it was abandoned: up to 3 finished calls it held were not written`,
+        ),
+      );
     });
   }
 }
@@ -105,7 +115,9 @@ for (const fault of ['block-start', 'block-write', 'spin-write']) {
 test('a stuck thread and an app that makes no call: the app ends at once, nothing printed', async () => {
   const app = installApp(6, APP);
   const fifo = mkfifo(join(dir, 'nocall.fifo'));
-  const r = await launch(app, ['normal', '0'], { env: { LLM_OTEL_DB: join(dir, 'nocall.db'), LLM_OTEL_TEST_FAULT: `block-start:${fifo}` } });
+  const r = await launch(app, ['normal', '0'], {
+    env: { LLM_OTEL_DB: join(dir, 'nocall.db'), LLM_OTEL_TEST_FAULT: `block-start:${fifo}` },
+  });
   assert.equal(r.timedOut, false);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'calls done\n');
@@ -137,7 +149,10 @@ test('LLM_OTEL_DB under /proc (where mkdir -p spins): ends at once, one warning,
     const lines = ours(r.stderr);
     assert.equal(lines.length, 2, r.stderr);
     assert.match(lines[0], /cannot open call log \/proc\/llm-otel-nope/);
-    assert.match(lines[1], /^\[llm-otel\] 3 finished calls were not written to \/proc\/llm-otel-nope\/.* before exit \(it cannot be opened\); they are lost$/);
+    assert.match(
+      lines[1],
+      /^\[llm-otel\] 3 finished calls were not written to \/proc\/llm-otel-nope\/.* before exit \(it cannot be opened\); they are lost$/,
+    );
   }
 });
 
@@ -160,9 +175,17 @@ test('LLM_OTEL_DB naming a FIFO: refused (SQLite would block reading it forever)
 function holdLock(path) {
   const code = `const D = require('better-sqlite3'); const db = new D(process.argv[1]);
     db.exec('BEGIN EXCLUSIVE'); process.stdout.write('locked\\n'); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['-e', code, path], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', code, path], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => { if (String(d).includes('locked')) resolve(() => { child.kill(); }); });
+    child.stdout.on('data', (d) => {
+      if (String(d).includes('locked'))
+        resolve(() => {
+          child.kill();
+        });
+    });
     child.on('error', reject);
   });
 }
@@ -180,7 +203,9 @@ for (const writerThread of ['true', 'false']) {
       assert.equal(r.stdout, 'calls done\n');
       assert.ok(r.afterWorkMs <= EXIT_BOUND_MS, `ended ${r.afterWorkMs} ms after the app's work`);
       const lines = ours(r.stderr);
-      const count = lines.filter((l) => /finished calls were not written .* before exit \(it stayed locked by another process\); they are lost$/.test(l));
+      const count = lines.filter((l) =>
+        /finished calls were not written .* before exit \(it stayed locked by another process\); they are lost$/.test(l),
+      );
       assert.equal(count.length, 1, r.stderr);
       assert.match(count[0], /\] 30 finished calls/);
       assert.ok(lines.length <= 2, r.stderr);
@@ -211,7 +236,7 @@ for (const major of [4, 6, 7]) {
       }
     }
     // The failed call is still recorded.
-    const row = new Database(db, { readonly: true }).prepare("SELECT status, http_status FROM llm_calls ORDER BY id DESC LIMIT 1").get();
+    const row = new Database(db, { readonly: true }).prepare('SELECT status, http_status FROM llm_calls ORDER BY id DESC LIMIT 1').get();
     assert.deepEqual({ ...row }, { status: 'error', http_status: 400 });
   });
 }
@@ -219,9 +244,15 @@ for (const major of [4, 6, 7]) {
 // ── the call log deleted, moved away or overwritten while the app runs ─────────────────────────
 
 const CHANGES = {
-  deleted: (path) => { unlinkSync(path); },
-  moved: (path) => { renameSync(path, `${path}.moved`); },
-  overwritten: (path) => { writeFileSync(path, Buffer.alloc(8192, 'not a database any more ')); },
+  deleted: (path) => {
+    unlinkSync(path);
+  },
+  moved: (path) => {
+    renameSync(path, `${path}.moved`);
+  },
+  overwritten: (path) => {
+    writeFileSync(path, Buffer.alloc(8192, 'not a database any more '));
+  },
 };
 
 for (const [what, change] of Object.entries(CHANGES)) {
@@ -231,7 +262,13 @@ for (const [what, change] of Object.entries(CHANGES)) {
     const go = join(dir, `go-${what}`);
     const run = launch(app, ['batches', '5'], { env: { LLM_OTEL_DB: db, TEST_GO: go } });
     // Let the first batch reach the file, then change it under the running app.
-    const written = () => { try { return calls(db); } catch { return 0; } }; // the file may not have its tables yet
+    const written = () => {
+      try {
+        return calls(db);
+      } catch {
+        return 0;
+      }
+    }; // the file may not have its tables yet
     while (!existsSync(db) || written() < 5) await new Promise((r) => setTimeout(r, 50));
     change(db);
     writeFileSync(go, '');
@@ -239,7 +276,12 @@ for (const [what, change] of Object.entries(CHANGES)) {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'first batch done\ncalls done\n');
     const lines = ours(r.stderr);
-    assert.ok(lines.some((l) => new RegExp(`call log ${db.replace(/[/.]/g, '\\$&')} (was deleted or moved away|was overwritten) while in use`).test(l)), r.stderr);
+    assert.ok(
+      lines.some((l) =>
+        new RegExp(`call log ${db.replace(/[/.]/g, '\\$&')} (was deleted or moved away|was overwritten) while in use`).test(l),
+      ),
+      r.stderr,
+    );
     if (what === 'overwritten') {
       // Not a call log any more: what is at the path now is refused (said once), the loss counted.
       assert.ok(lines.length <= 3, r.stderr);

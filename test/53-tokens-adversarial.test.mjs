@@ -5,18 +5,19 @@
 // The work is measured, not timed: the tokenizer is replaced by a recorder and the pieces it would
 // merge are measured with the tokenizers' own split patterns. One generous time ceiling and one
 // process-level run (an app under --import llm-otel/register) guard the whole path.
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { ROOT, DIST } from './4x-helpers/calllog.mjs';
+import { DIST, ROOT } from './4x-helpers/calllog.mjs';
+import { DEFAULT_FIXTURE_DIRS, startOpenAIServer } from './helpers/openai-server.mjs';
 import { runApp } from './helpers/run-app.mjs';
-import { startOpenAIServer, DEFAULT_FIXTURE_DIRS } from './helpers/openai-server.mjs';
 
 const require = createRequire(join(ROOT, 'package.json'));
 const T = await import(join(DIST, 'src', 'tokens', 'index.js'));
@@ -38,10 +39,14 @@ const BUDGET_SLACK = 64 * 32;
 // ── inputs ────────────────────────────────────────────────────────────────────────────────────
 function rng(seed) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
-const THAI_WORDS = 'สวัสดี ครับ ประเทศไทย ภาษา การ ทำงาน ของ ระบบ คอมพิวเตอร์ ข้อมูล ที่ และ ใน เป็น มี ได้ ไม่ จะ ให้ กับ แล้ว ว่า อาหาร อร่อย มาก น้ำ ร้อน เย็น บ้าน โรงเรียน นักเรียน หนังสือ อ่าน เขียน เดินทาง กรุงเทพ เชียงใหม่ ทะเล ภูเขา'.split(' ');
-const HAN = '的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后能对着事其里所去行过家十用发天如然作方成者多日都三小';
+const THAI_WORDS =
+  'สวัสดี ครับ ประเทศไทย ภาษา การ ทำงาน ของ ระบบ คอมพิวเตอร์ ข้อมูล ที่ และ ใน เป็น มี ได้ ไม่ จะ ให้ กับ แล้ว ว่า อาหาร อร่อย มาก น้ำ ร้อน เย็น บ้าน โรงเรียน นักเรียน หนังสือ อ่าน เขียน เดินทาง กรุงเทพ เชียงใหม่ ทะเล ภูเขา'.split(
+    ' ',
+  );
+const HAN =
+  '的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后能对着事其里所去行过家十用发天如然作方成者多日都三小';
 const pick = (list, n, seed) => {
   const r = rng(seed);
   let s = '';
@@ -79,18 +84,18 @@ const HOSTILE = {
   'letter with stacked marks': (n) => rep('e\u0301\u0302\u0303\u0304', n),
   'lone low surrogates': (n) => rep('\udc00', n),
   'lone high surrogates': (n) => rep('\ud800', n),
-  'punctuation': (n) => rep('!', n),
+  punctuation: (n) => rep('!', n),
   'CJK punctuation': (n) => rep('。', n),
   'punctuation then newline-slash': (n) => '!' + rep('\n/', n - 1),
-  'spaces': (n) => rep(' ', n),
-  'newlines': (n) => rep('\n', n),
-  'CRLF': (n) => rep('\r\n', n),
+  spaces: (n) => rep(' ', n),
+  newlines: (n) => rep('\n', n),
+  CRLF: (n) => rep('\r\n', n),
   'tabs and spaces': (n) => rep(' \t', n),
   'no-break spaces': (n) => rep('\u00a0', n),
   'byte order marks': (n) => rep('\ufeff', n),
   'zero-width spaces': (n) => rep('\u200b', n),
-  'contractions': (n) => rep("a's", n),
-  'base64': (n) => base64(n),
+  contractions: (n) => rep("a's", n),
+  base64: (n) => base64(n),
 };
 
 /** What the tokenizer would do with `texts`: pieces merged, the longest, and Σ bytes² (its work). */
@@ -115,8 +120,15 @@ function handed(enc, fn) {
   const { mod } = ENC[enc];
   const original = mod.countTokens;
   const texts = [];
-  mod.countTokens = (text) => { texts.push(text); return 1; };
-  try { fn(); } finally { mod.countTokens = original; }
+  mod.countTokens = (text) => {
+    texts.push(text);
+    return 1;
+  };
+  try {
+    fn();
+  } finally {
+    mod.countTokens = original;
+  }
   return texts;
 }
 
@@ -153,7 +165,10 @@ test('the tokenizer work grows linearly with the text (n and 4n), and stops grow
 });
 
 test('one estimate shares its budget between messages: a long conversation hands over at most the budget plus small samples', () => {
-  const messages = Array.from({ length: 20 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: HOSTILE['Thai without spaces'](100_000 + i) }));
+  const messages = Array.from({ length: 20 }, (_, i) => ({
+    role: i % 2 ? 'assistant' : 'user',
+    content: HOSTILE['Thai without spaces'](100_000 + i),
+  }));
   const texts = handed('o200k_base', () => T.estimateChatTokens(messages, null, 'gpt-4o'));
   const units = texts.reduce((n, t) => n + t.length, 0);
   // The first message takes the budget; each later one a minimum sample (4096 units).
@@ -162,11 +177,15 @@ test('one estimate shares its budget between messages: a long conversation hands
 
 test('a hostile prompt is estimated within a generous time ceiling (it took 10–30 s per call before)', () => {
   const t0 = performance.now();
-  const n = T.estimateChatTokens([
-    { role: 'user', content: HOSTILE['Thai without spaces'](50_000) },
-    { role: 'user', content: HOSTILE['one CJK character repeated'](50_000) },
-    { role: 'user', content: base64(1_000_000) },
-  ], null, 'gpt-4o');
+  const n = T.estimateChatTokens(
+    [
+      { role: 'user', content: HOSTILE['Thai without spaces'](50_000) },
+      { role: 'user', content: HOSTILE['one CJK character repeated'](50_000) },
+      { role: 'user', content: base64(1_000_000) },
+    ],
+    null,
+    'gpt-4o',
+  );
   const ms = performance.now() - t0;
   assert.ok(n > 50_000, `estimate ${n}`);
   assert.ok(ms < 5_000, `estimating took ${Math.round(ms)} ms`);
@@ -191,7 +210,19 @@ test('ordinary text up to the budget is counted exactly as the tokenizer counts 
 test('long unbroken runs: within 3 % of the exact count where it is still computable', (t) => {
   const errors = [];
   for (const enc of Object.keys(ENC)) {
-    for (const name of ['Thai without spaces', 'Chinese without punctuation', 'one CJK character repeated', 'one ASCII letter repeated', 'random lowercase ASCII', 'random Hangul', 'emoji with ZWJ and skin tones', 'letter with stacked marks', 'spaces', 'punctuation then newline-slash', 'base64']) {
+    for (const name of [
+      'Thai without spaces',
+      'Chinese without punctuation',
+      'one CJK character repeated',
+      'one ASCII letter repeated',
+      'random lowercase ASCII',
+      'random Hangul',
+      'emoji with ZWJ and skin tones',
+      'letter with stacked marks',
+      'spaces',
+      'punctuation then newline-slash',
+      'base64',
+    ]) {
       const text = HOSTILE[name](6_000);
       const want = exact(enc, text);
       const got = T.estimateTextTokens(text, ENC[enc].model);
@@ -215,7 +246,7 @@ test('texts past the budget are sampled: within 2 % of the whole count', (t) => 
   for (let i = 0; i < thai.length; i += BUDGET) parts += T.estimateTextTokens(thai.slice(i, i + BUDGET), 'gpt-4o');
   const sampled = T.estimateTextTokens(thai, 'gpt-4o');
   assert.ok(Math.abs(sampled - parts) / parts <= 0.02, `Thai: sampled ${sampled}, by parts ${parts}`);
-  t.diagnostic(`prose ${((got - want) / want * 100).toFixed(2)} %, Thai ${((sampled - parts) / parts * 100).toFixed(2)} %`);
+  t.diagnostic(`prose ${(((got - want) / want) * 100).toFixed(2)} %, Thai ${(((sampled - parts) / parts) * 100).toFixed(2)} %`);
 });
 
 test('the tokenizer cache does not keep counted texts alive', (t) => {
@@ -247,12 +278,17 @@ let server;
 
 before(async () => {
   // An OpenAI-compatible server that reports no usage: the chat recording without its `usage`.
-  const recorded = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'openai-recordings', 'openai-chat-completions-adds-genai-conventions.json'), 'utf8'));
+  const recorded = JSON.parse(
+    readFileSync(join(ROOT, 'test', 'fixtures', 'openai-recordings', 'openai-chat-completions-adds-genai-conventions.json'), 'utf8'),
+  );
   const fixtures = join(dir, 'fixtures');
   const body = JSON.parse(gunzipSync(Buffer.from(recorded[0].response.join(''), 'hex')).toString('utf8'));
   delete body.usage;
   mkdirSync(fixtures);
-  writeFileSync(join(fixtures, 'openai-chat-no-usage.json'), JSON.stringify([{ ...recorded[0], response: body, rawHeaders: { 'content-type': 'application/json' } }]));
+  writeFileSync(
+    join(fixtures, 'openai-chat-no-usage.json'),
+    JSON.stringify([{ ...recorded[0], response: body, rawHeaders: { 'content-type': 'application/json' } }]),
+  );
   server = await startOpenAIServer({ fixtureDirs: [...DEFAULT_FIXTURE_DIRS, fixtures] });
 });
 
@@ -281,18 +317,30 @@ for (const writerThread of [true, false]) {
     assert.match(r.stdout, /^calls: 8$/m);
     assert.doesNotMatch(r.stderr, /\[llm-otel\]/);
     // Before: one 51,600-character Thai prompt kept exit waiting 17 s and lost every call.
-    assert.ok(r.durationMs < 10_000, `the instrumented app took ${Math.round(r.durationMs)} ms (uninstrumented: ${Math.round(baseline.durationMs)} ms)`);
+    assert.ok(
+      r.durationMs < 10_000,
+      `the instrumented app took ${Math.round(r.durationMs)} ms (uninstrumented: ${Math.round(baseline.durationMs)} ms)`,
+    );
     const conn = new Database(db, { readonly: true });
     try {
       const rows = conn.prepare('SELECT usage_source, input_tokens, output_tokens FROM llm_calls ORDER BY started_at, id').all();
       assert.equal(rows.length, 8);
-      assert.deepEqual(rows.map((x) => x.usage_source), ['estimated', 'estimated', 'estimated', 'estimated', 'provider', 'provider', 'provider', 'estimated']);
+      assert.deepEqual(
+        rows.map((x) => x.usage_source),
+        ['estimated', 'estimated', 'estimated', 'estimated', 'provider', 'provider', 'provider', 'estimated'],
+      );
       // 50,000 × '中' is 50,000 o200k tokens; plus the system message and the chat framing.
-      for (const row of rows.slice(2, 4)) assert.ok(row.input_tokens >= 50_000 && row.input_tokens <= 50_020, `CJK prompt estimated at ${row.input_tokens}`);
+      for (const row of rows.slice(2, 4))
+        assert.ok(row.input_tokens >= 50_000 && row.input_tokens <= 50_020, `CJK prompt estimated at ${row.input_tokens}`);
       assert.ok(rows[0].input_tokens > 10_000 && rows[0].input_tokens < 40_000, `Thai prompt estimated at ${rows[0].input_tokens}`);
-      assert.ok(rows.every((x) => x.output_tokens > 0), 'every answer counted');
+      assert.ok(
+        rows.every((x) => x.output_tokens > 0),
+        'every answer counted',
+      );
       const estimates = conn.prepare('SELECT count(*) n FROM llm_messages WHERE token_estimate IS NOT NULL').get().n;
       assert.ok(estimates >= 16, `${estimates} messages carry a token estimate`);
-    } finally { conn.close(); }
+    } finally {
+      conn.close();
+    }
   });
 }

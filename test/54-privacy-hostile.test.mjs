@@ -8,22 +8,22 @@
 // 86-138…, IDN emails, aws_secret_access_key, PEM private keys) are closed, linearly, without
 // new false positives. Against the built output (node scripts/build.mjs first).
 
-import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
-import { runApp } from './helpers/run-app.mjs';
-import { APPS, readDb, jsonLines, assertCleanRun } from './3x-helpers/sinks.mjs';
-import { createRedactor } from '../dist/esm/src/content/index.js';
+import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../dist/esm/src/config/config.js';
+import { createRedactor } from '../dist/esm/src/content/index.js';
 import { mergeLlmContext } from '../dist/esm/src/context/context.js';
 import { boundedJson, MAX_CONTEXT_CHARS } from '../dist/esm/src/context/values.js';
-import { clientSecret, maskRecordSecret, maskKnownSecrets } from '../dist/esm/src/instrumentation/secret.js';
 import { setWarnSink } from '../dist/esm/src/core/warn.js';
+import { clientSecret, maskKnownSecrets, maskRecordSecret } from '../dist/esm/src/instrumentation/secret.js';
+import { APPS, assertCleanRun, jsonLines, readDb } from './3x-helpers/sinks.mjs';
+import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
+import { runApp } from './helpers/run-app.mjs';
 
 const require = createRequire(import.meta.url);
 const KEY = '3f9c2a7be1d04c6f8a5e9b1d2c7f4a60'; // Azure-style: 32 hex, no known key shape
@@ -32,7 +32,9 @@ const PII = ['bob@example.com', 'anna@example.de', '4111 1111 1111 1111', '+44 2
 // ── unit: maskers ───────────────────────────────────────────────────────────────────────────────
 
 const redact = createRedactor({ mode: 'default' });
-const check = (cases, r = redact) => { for (const [input, want] of cases) assert.equal(r(input), want, `redact(${JSON.stringify(input)})`); };
+const check = (cases, r = redact) => {
+  for (const [input, want] of cases) assert.equal(r(input), want, `redact(${JSON.stringify(input)})`);
+};
 
 test('cards separated by "." or "_", and written in full-width digits, are masked', () => {
   check([
@@ -86,7 +88,10 @@ test('aws_secret_access_key and other prefixed credential names are masked', () 
     ['db_password: hunter22', 'db_password: [API_KEY]'],
   ]);
   // Prose and other names stay.
-  check([['the secret access key is rotated monthly', 'the secret access key is rotated monthly'], ['max_tokens=4096', 'max_tokens=4096']]);
+  check([
+    ['the secret access key is rotated monthly', 'the secret access key is rotated monthly'],
+    ['max_tokens=4096', 'max_tokens=4096'],
+  ]);
 });
 
 test('PEM private keys are masked whole; a key cut before its END line is masked to the end', () => {
@@ -94,7 +99,10 @@ test('PEM private keys are masked whole; a key cut before its END line is masked
   check([
     [`key:\n${pem}\nafter`, 'key:\n[PRIVATE_KEY]\nafter'],
     [JSON.stringify({ k: `${pem}\n` }), '{"k":"[PRIVATE_KEY]\\n"}'],
-    ['-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY----- and -----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----', '[PRIVATE_KEY] and [PRIVATE_KEY]'],
+    [
+      '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY----- and -----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----',
+      '[PRIVATE_KEY] and [PRIVATE_KEY]',
+    ],
     ['-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA', '[PRIVATE_KEY]'],
     ['-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF\n-----END PGP PRIVATE KEY BLOCK-----', '[PRIVATE_KEY]'],
     // Certificates and public keys are not secrets.
@@ -154,13 +162,52 @@ test('context values are made plain and bounded once, when the scope is entered'
   circular.self = circular;
   let deep = {};
   for (let i = 0; i < 100_000; i++) deep = { d: deep };
-  const proxy = new Proxy({}, { get() { throw new Error('get'); }, ownKeys() { throw new Error('keys'); } });
-  const getter = Object.defineProperty({ ok: 1 }, 'bad', { enumerable: true, get() { throw new Error('getter'); } });
+  const proxy = new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('get');
+      },
+      ownKeys() {
+        throw new Error('keys');
+      },
+    },
+  );
+  const getter = Object.defineProperty({ ok: 1 }, 'bad', {
+    enumerable: true,
+    get() {
+      throw new Error('getter');
+    },
+  });
   const merged = mergeLlmContext(undefined, {
     sessionId: { id: 7 },
     userId: 'x'.repeat(100_000),
-    tags: ['a', 1, null, Symbol('s'), { toString() { throw new Error('t'); } }, 10n, 'a'],
-    metadata: { circular, deep, proxy, getter, big: 2n ** 70n, sym: Symbol('v'), fn: () => 1, [Symbol('k')]: 'skipped', date: new Date(0), s: 'plain', n: 1 },
+    tags: [
+      'a',
+      1,
+      null,
+      Symbol('s'),
+      {
+        toString() {
+          throw new Error('t');
+        },
+      },
+      10n,
+      'a',
+    ],
+    metadata: {
+      circular,
+      deep,
+      proxy,
+      getter,
+      big: 2n ** 70n,
+      sym: Symbol('v'),
+      fn: () => 1,
+      [Symbol('k')]: 'skipped',
+      date: new Date(0),
+      s: 'plain',
+      n: 1,
+    },
   });
   assert.equal(merged.sessionId, '{"id":7}');
   assert.equal(merged.userId.length, MAX_CONTEXT_CHARS + '…[truncated: 100000 chars]'.length);
@@ -181,8 +228,16 @@ test('context values are made plain and bounded once, when the scope is entered'
   // A whole metadata object that cannot be read, a revoked Proxy as tags, a throwing getter.
   const revoked = Proxy.revocable([], {});
   revoked.revoke();
-  const odd = Object.defineProperty({}, 'sessionId', { enumerable: true, get() { throw new Error('s'); } });
-  assert.deepEqual(mergeLlmContext({ tags: ['x'] }, { metadata: proxy, tags: revoked.proxy }), { tags: ['x', '[unreadable]'], metadata: { '[unreadable]': true } });
+  const odd = Object.defineProperty({}, 'sessionId', {
+    enumerable: true,
+    get() {
+      throw new Error('s');
+    },
+  });
+  assert.deepEqual(mergeLlmContext({ tags: ['x'] }, { metadata: proxy, tags: revoked.proxy }), {
+    tags: ['x', '[unreadable]'],
+    metadata: { '[unreadable]': true },
+  });
   assert.deepEqual(mergeLlmContext(undefined, odd), { sessionId: '[unreadable]' });
   assert.deepEqual(mergeLlmContext({ sessionId: 's' }, null), { sessionId: 's' });
 });
@@ -193,7 +248,11 @@ test('boundedJson: JSON.stringify for ordinary values, bounded for huge ones', (
   const huge = boundedJson(Array.from({ length: 1_000_000 }, (_, i) => i));
   assert.ok(huge.length <= MAX_CONTEXT_CHARS + 20 && huge.endsWith('…[truncated]'), huge.slice(-40));
   assert.ok(boundedJson({ s: 'y'.repeat(10_000_000) }).length <= MAX_CONTEXT_CHARS + 20);
-  const selfJson = { toJSON() { return this; } };
+  const selfJson = {
+    toJSON() {
+      return this;
+    },
+  };
   assert.equal(typeof boundedJson(selfJson), 'string');
 });
 
@@ -208,9 +267,22 @@ test('clientSecret: the exact key of a client, cached per client; placeholders a
   assert.deepEqual(clientSecret(client).keys, ['k'.repeat(40)], 'a changed key is seen');
   // openai 7's admin key too.
   assert.deepEqual(clientSecret({ apiKey: null, adminAPIKey: `admin-${KEY}` }).keys, [`admin-${KEY}`]);
-  for (const apiKey of ['test', 'sk-test', '<Missing Key>', undefined, null, 42, '   '.repeat(10)]) assert.equal(clientSecret({ apiKey }), undefined, String(apiKey));
+  for (const apiKey of ['test', 'sk-test', '<Missing Key>', undefined, null, 42, '   '.repeat(10)])
+    assert.equal(clientSecret({ apiKey }), undefined, String(apiKey));
   assert.equal(clientSecret(null), undefined);
-  assert.equal(clientSecret(new Proxy({}, { get() { throw new Error('no'); } })), undefined);
+  assert.equal(
+    clientSecret(
+      new Proxy(
+        {},
+        {
+          get() {
+            throw new Error('no');
+          },
+        },
+      ),
+    ),
+    undefined,
+  );
   assert.equal(maskKnownSecrets(`run failed: ${KEY}`), 'run failed: [API_KEY]');
 });
 
@@ -219,8 +291,19 @@ test('maskRecordSecret: no string of the record holds the key (raw or JSON-escap
   const s = clientSecret({ apiKey: key });
   const llm = { sessionId: `s-${key}`, tags: ['t', key], metadata: { [key]: key, n: 1 } };
   const rec = {
-    rec: 1, api: 'chat.completions', server: { provider: 'openai' }, llm, traceId: 't', spanId: 's', started: 0, ended: 1,
-    status: 'error', hasResult: true, attempts: 1, model: `m-${key}`, requestId: `req-${key}`,
+    rec: 1,
+    api: 'chat.completions',
+    server: { provider: 'openai' },
+    llm,
+    traceId: 't',
+    spanId: 's',
+    started: 0,
+    ended: 1,
+    status: 'error',
+    hasResult: true,
+    attempts: 1,
+    model: `m-${key}`,
+    requestId: `req-${key}`,
     bodyJson: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `my key ${key}` }] }),
     result: { choices: [{ message: { content: `echo ${key}` } }] },
     error: { status: 'error', errorType: 'AuthenticationError', message: `401 Incorrect API key provided: ${key}` },
@@ -232,17 +315,29 @@ test('maskRecordSecret: no string of the record holds the key (raw or JSON-escap
   assert.equal(JSON.parse(rec.resultJson).choices[0].message.content, 'echo [API_KEY]');
   assert.equal(JSON.parse(rec.bodyJson).messages[0].content, 'my key [API_KEY]');
   assert.deepEqual(rec.llm, { sessionId: 's-[API_KEY]', tags: ['t', '[API_KEY]'], metadata: { '[API_KEY]': '[API_KEY]', n: 1 } });
-  assert.equal(llm.sessionId, `s-${key}`, 'the scope\'s own context object is untouched');
+  assert.equal(llm.sessionId, `s-${key}`, "the scope's own context object is untouched");
 });
 
 test('LLM_OTEL_KEEP_CONTEXT: fields, metadata keys (case kept), all; unknown names warn', () => {
   assert.deepEqual(loadConfig({}).keepContext, []);
-  assert.deepEqual(loadConfig({ LLM_OTEL_KEEP_CONTEXT: ' User_ID , metadata.customerEmail' }).keepContext, ['user_id', 'metadata.customerEmail']);
-  assert.deepEqual(loadConfig({ LLM_OTEL_KEEP_CONTEXT: 'all' }).keepContext, ['session_id', 'user_id', 'conversation_id', 'tags', 'metadata']);
+  assert.deepEqual(loadConfig({ LLM_OTEL_KEEP_CONTEXT: ' User_ID , metadata.customerEmail' }).keepContext, [
+    'user_id',
+    'metadata.customerEmail',
+  ]);
+  assert.deepEqual(loadConfig({ LLM_OTEL_KEEP_CONTEXT: 'all' }).keepContext, [
+    'session_id',
+    'user_id',
+    'conversation_id',
+    'tags',
+    'metadata',
+  ]);
   const seen = [];
   setWarnSink((m) => seen.push(m));
   assert.deepEqual(loadConfig({ LLM_OTEL_KEEP_CONTEXT: 'user_id,email' }).keepContext, ['user_id']);
-  assert.ok(seen.some((m) => /LLM_OTEL_KEEP_CONTEXT="user_id,email" names unknown fields \(email\)/.test(m)), seen.join('\n'));
+  assert.ok(
+    seen.some((m) => /LLM_OTEL_KEEP_CONTEXT="user_id,email" names unknown fields \(email\)/.test(m)),
+    seen.join('\n'),
+  );
 });
 
 // ── process level ───────────────────────────────────────────────────────────────────────────────
@@ -260,9 +355,20 @@ async function startEchoServer() {
       const key = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
       const echo = req.headers['x-echo'];
       let body;
-      try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { body = {}; }
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        body = {};
+      }
       if (echo === 'error') {
-        const text = JSON.stringify({ error: { message: `Incorrect API key provided: ${key}. You can find your API key at https://example.invalid/keys.`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
+        const text = JSON.stringify({
+          error: {
+            message: `Incorrect API key provided: ${key}. You can find your API key at https://example.invalid/keys.`,
+            type: 'invalid_request_error',
+            param: null,
+            code: 'invalid_api_key',
+          },
+        });
         res.writeHead(401, { 'content-type': 'application/json', 'x-request-id': 'req_echo_error' });
         res.end(text);
         return;
@@ -270,7 +376,10 @@ async function startEchoServer() {
       const prompt = body.messages?.at(-1)?.content ?? '';
       const content = echo === 'ok' ? `You said: ${prompt}` : 'Southern Ocean.';
       const text = JSON.stringify({
-        id: 'chatcmpl-echo', object: 'chat.completion', created: 1752732218, model: 'gpt-4o-mini-2024-07-18',
+        id: 'chatcmpl-echo',
+        object: 'chat.completion',
+        created: 1752732218,
+        model: 'gpt-4o-mini-2024-07-18',
         choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
         usage: { prompt_tokens: 12, completion_tokens: 4, total_tokens: 16 },
       });
@@ -307,16 +416,28 @@ before(async () => {
         preload: 'import',
         timeoutMs: 60_000,
         env: {
-          TEST_OPENAI_URL: echo.url, TEST_KEY: KEY,
-          LLM_OTEL_DB: join(dir, 'calls.db'), LLM_OTEL_JSONL: join(dir, 'calls.jsonl'),
-          OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_SERVICE_NAME: 'privacy-app', ...env,
+          TEST_OPENAI_URL: echo.url,
+          TEST_KEY: KEY,
+          LLM_OTEL_DB: join(dir, 'calls.db'),
+          LLM_OTEL_JSONL: join(dir, 'calls.jsonl'),
+          OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+          OTEL_SERVICE_NAME: 'privacy-app',
+          ...env,
         },
       });
       await rx.settle();
       const files = ['calls.db', 'calls.db-wal', 'calls.jsonl'].map((f) => join(dir, f)).filter(existsSync);
       runs[name] = {
-        run, dir, lines: jsonLines(run.stdout), ...readDb(join(dir, 'calls.db')),
-        jsonl: existsSync(join(dir, 'calls.jsonl')) ? readFileSync(join(dir, 'calls.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [],
+        run,
+        dir,
+        lines: jsonLines(run.stdout),
+        ...readDb(join(dir, 'calls.db')),
+        jsonl: existsSync(join(dir, 'calls.jsonl'))
+          ? readFileSync(join(dir, 'calls.jsonl'), 'utf8')
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l))
+          : [],
         stored: Buffer.concat(files.map((f) => readFileSync(f))),
         otlpBytes: Buffer.concat(rx.requests.map((r) => r.bytes)),
         spans: rx.spans.filter((s) => s.scope.name === 'llm-otel'),
@@ -344,11 +465,24 @@ for (const variant of Object.keys(VARIANTS)) {
       assertCleanRun(run, variant);
       assert.doesNotMatch(run.stderr, /\[llm-otel\]/, `no warnings: ${run.stderr}`);
       for (const name of [...HOSTILE, 'throwingSessionGetter', 'personal']) {
-        assert.deepEqual(lines.find((l) => l.case === name), { case: name, content: 'Southern Ocean.' }, name);
+        assert.deepEqual(
+          lines.find((l) => l.case === name),
+          { case: name, content: 'Southern Ocean.' },
+          name,
+        );
       }
-      assert.deepEqual(lines.find((l) => l.case === 'echo-error'), { case: 'echo-error', error: 'AuthenticationError', sawKey: true });
-      assert.deepEqual(lines.find((l) => l.case === 'echo-ok'), { case: 'echo-ok', sawKey: true });
-      assert.deepEqual(lines.find((l) => l.case === 'echo-run'), { case: 'echo-run', error: 'AuthenticationError' });
+      assert.deepEqual(
+        lines.find((l) => l.case === 'echo-error'),
+        { case: 'echo-error', error: 'AuthenticationError', sawKey: true },
+      );
+      assert.deepEqual(
+        lines.find((l) => l.case === 'echo-ok'),
+        { case: 'echo-ok', sawKey: true },
+      );
+      assert.deepEqual(
+        lines.find((l) => l.case === 'echo-run'),
+        { case: 'echo-run', error: 'AuthenticationError' },
+      );
       assert.deepEqual(lines.at(-1), { done: true });
     });
 
@@ -359,7 +493,10 @@ for (const variant of Object.keys(VARIANTS)) {
         const rows = bySession(calls, sid);
         assert.equal(rows.length, 1, `${sid}: one row`);
         assert.equal(rows[0].status, 'ok');
-        assert.ok(jsonl.some((j) => j.span_id === rows[0].span_id), `${sid}: a JSONL line`);
+        assert.ok(
+          jsonl.some((j) => j.span_id === rows[0].span_id),
+          `${sid}: a JSONL line`,
+        );
         const span = spanOf(spans, rows[0]);
         assert.ok(span, `${sid}: an OTLP span`);
         assert.equal(span.attributes['session.id'], sid);
@@ -424,7 +561,12 @@ for (const variant of Object.keys(VARIANTS)) {
       assert.equal(call.user_id, user);
       assert.equal(call.conversation_id, 'conv [PHONE]');
       assert.deepEqual(call.tags, ['card [CARD]', 'plain-tag']);
-      assert.deepEqual(call.metadata, { phone: '[PHONE]', note: keepUser ? 'mail anna@example.de' : 'mail [EMAIL]', token: '[API_KEY]', n: 5 });
+      assert.deepEqual(call.metadata, {
+        phone: '[PHONE]',
+        note: keepUser ? 'mail anna@example.de' : 'mail [EMAIL]',
+        token: '[API_KEY]',
+        n: 5,
+      });
       const line = jsonl.find((j) => j.span_id === call.span_id);
       assert.equal(line.session_id, 'sess/[EMAIL]');
       assert.equal(line.user_id, user);
@@ -467,14 +609,24 @@ test('the key is never in a call record handed to the writer thread', async () =
     assert.equal(typeof rt.offload, 'function', 'calls are finished on the writer thread');
     const records = [];
     const offload = rt.offload;
-    rt.offload = (rec) => { records.push(structuredClone(rec)); return offload(rec); };
+    rt.offload = (rec) => {
+      records.push(structuredClone(rec));
+      return offload(rec);
+    };
     const client = new OpenAI.OpenAI({ baseURL: `${echo.url}/v1`, apiKey: KEY, maxRetries: 0 });
     // A key given as a function is known only once the SDK resolved it for the first request.
     const lazy = new OpenAI.OpenAI({ baseURL: `${echo.url}/v1`, apiKey: async () => KEY, maxRetries: 0 });
     await llm.withLlmContext({ sessionId: `s-${KEY}` }, async () => {
-      await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `key ${KEY}` }] }, { headers: { 'x-echo': 'ok' } });
-      await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-echo': 'error' } }).catch(() => undefined);
-      await lazy.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-echo': 'error' } }).catch(() => undefined);
+      await client.chat.completions.create(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `key ${KEY}` }] },
+        { headers: { 'x-echo': 'ok' } },
+      );
+      await client.chat.completions
+        .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-echo': 'error' } })
+        .catch(() => undefined);
+      await lazy.chat.completions
+        .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-echo': 'error' } })
+        .catch(() => undefined);
     });
     rt.offload = offload;
     await handle.forceFlush();

@@ -5,13 +5,14 @@
 // - a full disk (/dev/full, RLIMIT_FSIZE) ends with exit 3 and one line, never exit 0, and never
 //   leaves a partial --out file; --out never replaces a file without --force;
 // - every bad option value and every odd --db path gives one line naming it, exit 2, no hang.
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { BIN, DIST, scratch, standardItems, writeItems, callRow, runRow, message, spanId, traceId } from './4x-helpers/calllog.mjs';
+import { BIN, callRow, DIST, message, runRow, scratch, spanId, standardItems, traceId, writeItems } from './4x-helpers/calllog.mjs';
 
 const ESC = '\x1b';
 // What an attacker-controlled prompt, model reply, error message or app-set id could hold.
@@ -35,13 +36,28 @@ before(async () => {
   db = join(s.dir, 'calls.db');
   const items = standardItems();
   items.push({ kind: 'run', run: runRow({ span_id: 'e000000000000002', trace_id: TRACE, name: `tool${ESC}[2J`, session_id: 'plain' }) });
-  items.push({ kind: 'call', call: callRow({ span_id: 'e000000000000001', trace_id: TRACE, parent_span_id: 'e000000000000002', parent_call_id: 'e000000000000002', session_id: 'plain', status: 'error' }), messages: [message({ content: 'placeholder' })] });
+  items.push({
+    kind: 'call',
+    call: callRow({
+      span_id: 'e000000000000001',
+      trace_id: TRACE,
+      parent_span_id: 'e000000000000002',
+      parent_call_id: 'e000000000000002',
+      session_id: 'plain',
+      status: 'error',
+    }),
+    messages: [message({ content: 'placeholder' })],
+  });
   await writeItems(db, items);
   // Written straight into the file (as any tool or an older writer could): the CLI trusts nothing.
   const d = new Database(db);
-  const sets = Object.keys(HOSTILE).map((k) => `${k} = @${k}`).join(', ');
+  const sets = Object.keys(HOSTILE)
+    .map((k) => `${k} = @${k}`)
+    .join(', ');
   d.prepare(`UPDATE llm_calls SET ${sets} WHERE span_id = 'e000000000000001'`).run(HOSTILE);
-  d.prepare("UPDATE llm_messages SET content = ? WHERE call_id = (SELECT id FROM llm_calls WHERE span_id = 'e000000000000001')").run(CONTENT);
+  d.prepare("UPDATE llm_messages SET content = ? WHERE call_id = (SELECT id FROM llm_calls WHERE span_id = 'e000000000000001')").run(
+    CONTENT,
+  );
   d.close();
 });
 after(() => s.cleanup());
@@ -49,7 +65,10 @@ after(() => s.cleanup());
 /** Runs the CLI with a time bound (a FIFO must not hang it); stdout/stderr as text. */
 function run(args, { stdout = 'pipe', timeout = 20_000, killSignal = 'SIGKILL', env = {} } = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8', timeout, killSignal, stdio: ['ignore', stdout, 'pipe'],
+    encoding: 'utf8',
+    timeout,
+    killSignal,
+    stdio: ['ignore', stdout, 'pipe'],
     env: { ...process.env, LLM_OTEL_DB: '', NO_COLOR: '1', ...env },
   });
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
@@ -66,7 +85,8 @@ function oneLineError(r, code, pattern, what) {
   return lines[0];
 }
 
-const hostileId = () => JSON.parse(run(['sql', "SELECT id FROM llm_calls WHERE span_id = 'e000000000000001'", '--json', '--db', db]).stdout).rows[0].id;
+const hostileId = () =>
+  JSON.parse(run(['sql', "SELECT id FROM llm_calls WHERE span_id = 'e000000000000001'", '--json', '--db', db]).stdout).rows[0].id;
 
 test('visible() and jsonSafe(): the rendering of control and bidi characters', async () => {
   const { visible, jsonSafe } = await import(join(DIST, 'src', 'cli', 'visible.js'));
@@ -132,13 +152,24 @@ test('--json and exports to a pipe or file keep the exact stored values', () => 
   d.close();
   for (const k of Object.keys(HOSTILE)) assert.equal(shown.call[k], stored[k], `show --json ${k}`);
   assert.equal(shown.messages[0].content, content);
-  for (const args of [['calls', '--json'], ['show', String(id), '--json'], ['stats', '--by', 'agent', '--json'], ['trace', TRACE, '--json'], ['session', 'plain', '--json'], ['export', '--format', 'jsonl'], ['tail', '--json']]) {
+  for (const args of [
+    ['calls', '--json'],
+    ['show', String(id), '--json'],
+    ['stats', '--by', 'agent', '--json'],
+    ['trace', TRACE, '--json'],
+    ['session', 'plain', '--json'],
+    ['export', '--format', 'jsonl'],
+    ['tail', '--json'],
+  ]) {
     const r = args[0] === 'tail' ? run([...args, '--db', db], { timeout: 3000, killSignal: 'SIGINT' }) : run([...args, '--db', db]);
     assert.doesNotMatch(r.stdout, UNSAFE, `${args.join(' ')}: JSON text has every control/bidi character escaped`);
   }
   const calls = JSON.parse(run(['calls', '--json', '--db', db]).stdout).calls;
   assert.equal(calls.find((c) => c.id === id).agent_name, stored.agent_name);
-  const jl = run(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const jl = run(['export', '--format', 'jsonl', '--db', db])
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepEqual(Object.fromEntries(Object.keys(HOSTILE).map((k) => [k, jl.find((c) => c.id === id)[k]])), HOSTILE);
   // CSV cannot escape: to a pipe or a file it is the exact bytes
   const csv = run(['export', '--format', 'csv', '--db', db]).stdout;
@@ -151,11 +182,18 @@ test('--json and exports to a pipe or file keep the exact stored values', () => 
 // util-linux `script` runs the command under a pseudo-terminal: process.stdout.isTTY is true there.
 const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
 
-test('on a terminal (a real pty), CSV and JSON Lines exports show no raw control characters', { skip: !hasScript && 'util-linux script not available' }, () => {
+test('on a terminal (a real pty), CSV and JSON Lines exports show no raw control characters', {
+  skip: !hasScript && 'util-linux script not available',
+}, () => {
   const quote = (a) => `'${a.replace(/'/g, "'\\''")}'`;
   for (const args of [['export', '--format', 'csv'], ['export', '--format', 'jsonl'], ['calls']]) {
     const cmd = [process.execPath, BIN, ...args, '--db', db].map(quote).join(' ');
-    const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
     const text = r.stdout.replace(/\r\n/g, '\n'); // the pty's own line endings
     assert.ok(text.includes('agent\\u202egnp.exe'), `${args.join(' ')} on a tty: ${text.slice(-300)}`);
@@ -167,10 +205,20 @@ const hasDevFull = existsSync('/dev/full');
 
 test('a full disk: exit 3 and one line, for --out and for stdout, CSV and JSON Lines', { skip: !hasDevFull && 'no /dev/full' }, () => {
   for (const format of ['csv', 'jsonl']) {
-    oneLineError(run(['export', '--format', format, '--out', '/dev/full', '--db', db]), 3, /^llm-otel: cannot write to \/dev\/full: no space left on device \(ENOSPC\)$/, `export ${format} --out /dev/full`);
+    oneLineError(
+      run(['export', '--format', format, '--out', '/dev/full', '--db', db]),
+      3,
+      /^llm-otel: cannot write to \/dev\/full: no space left on device \(ENOSPC\)$/,
+      `export ${format} --out /dev/full`,
+    );
     const fd = openSync('/dev/full', 'w');
     try {
-      oneLineError(run(['export', '--format', format, '--db', db], { stdout: fd }), 3, /cannot write to standard output: no space left on device \(ENOSPC\)/, `export ${format} > /dev/full`);
+      oneLineError(
+        run(['export', '--format', format, '--db', db], { stdout: fd }),
+        3,
+        /cannot write to standard output: no space left on device \(ENOSPC\)/,
+        `export ${format} > /dev/full`,
+      );
     } finally {
       closeSync(fd);
     }
@@ -178,8 +226,20 @@ test('a full disk: exit 3 and one line, for --out and for stdout, CSV and JSON L
   const fd = openSync('/dev/full', 'w');
   try {
     // tail too: it stops at its next poll instead of following forever into a full disk
-    for (const args of [['calls'], ['stats', '--json'], ['show', '1'], ['trace', traceId(1)], ['sql', 'SELECT 1'], ['tail', '--interval', '100ms']]) {
-      oneLineError(run([...args, '--db', db], { stdout: fd, timeout: 10_000 }), 3, /cannot write to standard output: no space left on device/, `${args.join(' ')} > /dev/full`);
+    for (const args of [
+      ['calls'],
+      ['stats', '--json'],
+      ['show', '1'],
+      ['trace', traceId(1)],
+      ['sql', 'SELECT 1'],
+      ['tail', '--interval', '100ms'],
+    ]) {
+      oneLineError(
+        run([...args, '--db', db], { stdout: fd, timeout: 10_000 }),
+        3,
+        /cannot write to standard output: no space left on device/,
+        `${args.join(' ')} > /dev/full`,
+      );
     }
   } finally {
     closeSync(fd);
@@ -187,19 +247,31 @@ test('a full disk: exit 3 and one line, for --out and for stdout, CSV and JSON L
 });
 
 test('a write that fails half-way (file size limit) leaves no partial --out file and an old one intact', async (t) => {
-  const w = scratch('cli-hostile-fsize'); t.after(w.cleanup);
+  const w = scratch('cli-hostile-fsize');
+  t.after(w.cleanup);
   const big = join(w.dir, 'big.db');
   const items = [];
-  for (let i = 0; i < 600; i++) items.push({ kind: 'call', messages: [], call: callRow({ span_id: spanId(i), trace_id: traceId(i), started_at: new Date(Date.UTC(2026, 9, 1) + i * 1000).toISOString() }) });
+  for (let i = 0; i < 600; i++)
+    items.push({
+      kind: 'call',
+      messages: [],
+      call: callRow({ span_id: spanId(i), trace_id: traceId(i), started_at: new Date(Date.UTC(2026, 9, 1) + i * 1000).toISOString() }),
+    });
   await writeItems(big, items);
   const out = join(w.dir, 'out');
   mkdirSync(out);
   // RLIMIT_FSIZE 32 KB: writes past it fail with EFBIG (Node ignores SIGXFSZ) after a partial write.
-  const limited = (args) => spawnSync('bash', ['-c', 'ulimit -f 32 && exec "$0" "$@"', process.execPath, BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+  const limited = (args) =>
+    spawnSync('bash', ['-c', 'ulimit -f 32 && exec "$0" "$@"', process.execPath, BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
   for (const format of ['csv', 'jsonl']) {
     const target = join(out, `calls.${format}`);
     const r = limited(['export', '--format', format, '--out', target, '--db', big]);
-    oneLineError({ code: r.status, stderr: r.stderr }, 3, new RegExp(`cannot write to .*calls\\.${format}: file too large \\(EFBIG\\)`), `${format} over the size limit`);
+    oneLineError(
+      { code: r.status, stderr: r.stderr },
+      3,
+      new RegExp(`cannot write to .*calls\\.${format}: file too large \\(EFBIG\\)`),
+      `${format} over the size limit`,
+    );
     assert.deepEqual(readdirSync(out), [], `${format}: no partial file and no temporary file left`);
   }
   const old = join(out, 'old.csv');
@@ -217,7 +289,12 @@ test('a write that fails half-way (file size limit) leaves no partial --out file
 test('--out never replaces a file without --force, nor the call log, nor a directory', () => {
   const out = join(s.dir, 'existing.csv');
   writeFileSync(out, 'keep me\n');
-  oneLineError(run(['export', '--format', 'csv', '--out', out, '--db', db]), 2, /--out .*existing\.csv already exists; pass --force to replace it/, 'existing file');
+  oneLineError(
+    run(['export', '--format', 'csv', '--out', out, '--db', db]),
+    2,
+    /--out .*existing\.csv already exists; pass --force to replace it/,
+    'existing file',
+  );
   assert.equal(readFileSync(out, 'utf8'), 'keep me\n');
   const link = join(s.dir, 'link.csv');
   symlinkSync(out, link);
@@ -229,7 +306,12 @@ test('--out never replaces a file without --force, nor the call log, nor a direc
   assert.equal(statSync(out).mode & 0o777, 0o600, 'private, like a new export');
   oneLineError(run(['export', '--format', 'csv', '--out', db, '--force', '--db', db]), 2, /is the call log itself/, 'the DB itself');
   oneLineError(run(['export', '--format', 'csv', '--out', s.dir, '--force', '--db', db]), 2, /is a directory/, 'a directory');
-  oneLineError(run(['export', '--format', 'csv', '--out', join(s.dir, 'no', 'such', 'dir.csv'), '--db', db]), 2, /cannot write to .*dir\.csv: no such file or directory/, 'a missing folder');
+  oneLineError(
+    run(['export', '--format', 'csv', '--out', join(s.dir, 'no', 'such', 'dir.csv'), '--db', db]),
+    2,
+    /cannot write to .*dir\.csv: no such file or directory/,
+    'a missing folder',
+  );
   oneLineError(run(['export', '--format', 'csv', '--force', '--db', db]), 2, /--force only applies with --out/, '--force alone');
   oneLineError(run(['export', '--format', 'csv', '--out', '', '--db', db]), 2, /--out/, 'empty --out');
   // a device has nothing to replace
@@ -285,18 +367,38 @@ test('odd --db paths: a FIFO, a device, a directory, not SQLite, a newer call lo
   n.pragma('user_version = 99');
   n.exec('CREATE TABLE llm_calls (id INTEGER PRIMARY KEY)');
   n.close();
-  const paths = [[s.dir, /is a directory/], ['/dev/null', /\/dev\/null is a device, not a call log/], [text, /not an llm-otel call log|not a SQLite database/], [newer, /newer llm-otel/]];
+  const paths = [
+    [s.dir, /is a directory/],
+    ['/dev/null', /\/dev\/null is a device, not a call log/],
+    [text, /not an llm-otel call log|not a SQLite database/],
+    [newer, /newer llm-otel/],
+  ];
   if (made.status === 0) paths.push([fifo, /fifo\.db is a FIFO, not a call log/]);
   else t.diagnostic('mkfifo failed; FIFO case skipped');
   for (const [path, pattern] of paths) {
-    for (const args of [['calls'], ['stats'], ['tail'], ['export', '--format', 'csv'], ['show', '1'], ['sql', 'SELECT 1'], ['prune', '--older-than', '1d'], ['prices', 'set', 'm', '--input', '1'], ['prices', 'list']]) {
+    for (const args of [
+      ['calls'],
+      ['stats'],
+      ['tail'],
+      ['export', '--format', 'csv'],
+      ['show', '1'],
+      ['sql', 'SELECT 1'],
+      ['prune', '--older-than', '1d'],
+      ['prices', 'set', 'm', '--input', '1'],
+      ['prices', 'list'],
+    ]) {
       oneLineError(run([...args, '--db', path], { timeout: 10_000 }), 2, pattern, `${args.join(' ')} --db ${path}`);
     }
   }
 });
 
 test('error lines never carry raw control characters from the input', () => {
-  for (const args of [['session', `x${ESC}]52;c;aGk=\x07\u009B2J`], ['calls', '--since', `\u202E${ESC}[2J`], ['show', `${ESC}[2J`], ['export', '--format', `x\u009B`]]) {
+  for (const args of [
+    ['session', `x${ESC}]52;c;aGk=\x07\u009B2J`],
+    ['calls', '--since', `\u202E${ESC}[2J`],
+    ['show', `${ESC}[2J`],
+    ['export', '--format', `x\u009B`],
+  ]) {
     const r = run([...args, '--db', db]);
     assert.ok(r.code === 1 || r.code === 2, `${args.join(' ')} → ${r.code}`);
     assert.doesNotMatch(r.stderr.replace(/\n$/, ''), UNSAFE, `${JSON.stringify(args)}: ${JSON.stringify(r.stderr)}`);

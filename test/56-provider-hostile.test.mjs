@@ -7,15 +7,15 @@
 // loopback server serving those responses, with and without `--import llm-otel/register`: same
 // output, bounded exit, and the call-log rows capped with markers.
 
-import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { installApp } from './helpers/matrix.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { runApp } from './helpers/run-app.mjs';
-import { installApp } from './helpers/matrix.mjs';
 
 const { chatAdapter } = await import('../dist/esm/src/adapters/chat.js');
 const { completionsAdapter } = await import('../dist/esm/src/adapters/completions.js');
@@ -23,7 +23,9 @@ const { responsesAdapter } = await import('../dist/esm/src/adapters/responses.js
 const { callAttributes } = await import('../dist/esm/src/finish/finish.js');
 const { tokenEstimator } = await import('../dist/esm/src/finish/estimate.js');
 const tokens = await import('../dist/esm/src/tokens/index.js');
-const { chatRequestContent, chatResponseOutput, toolDefinitions, capField, MAX_FIELD_CHARS, callContentBudget } = await import('../dist/esm/src/content/index.js');
+const { chatRequestContent, chatResponseOutput, toolDefinitions, capField, MAX_FIELD_CHARS, callContentBudget } = await import(
+  '../dist/esm/src/content/index.js'
+);
 const { itemFromSpanData } = await import('../dist/esm/exporter/rows.js');
 const { setWarnSink } = await import('../dist/esm/src/core/warn.js');
 
@@ -33,14 +35,27 @@ setWarnSink((m) => warnings.push(m));
 const MARKER = /…\[truncated: (\d+) chars\]$/;
 const plain = { redact: (s) => s, maxChars: 4096 };
 const budgeted = () => ({ ...plain, budget: callContentBudget(plain.maxChars) });
-const chunk = (choices, extra = {}) => ({ id: 'chatcmpl-hostile', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices, ...extra });
-const toolDelta = (index, id, name, args, choice = 0) => ({ index: choice, delta: { tool_calls: [{ index, id, type: 'function', function: { name, arguments: args } }] } });
+const chunk = (choices, extra = {}) => ({
+  id: 'chatcmpl-hostile',
+  object: 'chat.completion.chunk',
+  created: 1,
+  model: 'gpt-4o-mini',
+  choices,
+  ...extra,
+});
+const toolDelta = (index, id, name, args, choice = 0) => ({
+  index: choice,
+  delta: { tool_calls: [{ index, id, type: 'function', function: { name, arguments: args } }] },
+});
 
 /** Letters without a space: one pre-token, whose byte-pair encoding costs its length squared. */
 const LONG_WORD = (() => {
   let seed = 7;
   let s = '';
-  for (let i = 0; i < 300_000; i++) { seed = (seed * 1103515245 + 12345) & 0x7fffffff; s += 'abcdefghijklmnopqrstuvwxyz'[(seed >>> 16) % 26]; }
+  for (let i = 0; i < 300_000; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    s += 'abcdefghijklmnopqrstuvwxyz'[(seed >>> 16) % 26];
+  }
   return s;
 })();
 
@@ -53,8 +68,20 @@ function timed(fn) {
 
 function record(api, body, result, status = 'ok') {
   return {
-    rec: 1, api, server: { provider: 'openai', address: '127.0.0.1', port: 1 }, llm: {}, traceId: '1'.repeat(32), spanId: '1'.repeat(16),
-    started: 0, ended: 1, status, hasResult: true, attempts: 1, bodyJson: JSON.stringify(body), model: body.model, result,
+    rec: 1,
+    api,
+    server: { provider: 'openai', address: '127.0.0.1', port: 1 },
+    llm: {},
+    traceId: '1'.repeat(32),
+    spanId: '1'.repeat(16),
+    started: 0,
+    ended: 1,
+    status,
+    hasResult: true,
+    attempts: 1,
+    bodyJson: JSON.stringify(body),
+    model: body.model,
+    result,
   };
 }
 const env = (estimator) => ({ tracer: () => undefined, captureContent: true, content: plain, estimator });
@@ -64,12 +91,19 @@ const INDEX_CHUNKS = [
   chunk([{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }]),
   chunk([toolDelta(2_000_000_000, 'call_big', 'lookup', '{"q":')]),
   chunk([{ index: 0, delta: { tool_calls: [{ index: 2_000_000_000, function: { arguments: '1}' } }] } }]),
-  chunk([{ index: 0, delta: { tool_calls: [
-    { index: -1, id: 'call_neg', function: { name: 'neg', arguments: '{}' } },
-    { index: 0.5, id: 'call_frac', function: { name: 'frac', arguments: '{}' } },
-    { index: '7', id: 'call_str', function: { name: 'str', arguments: '{}' } },
-    { index: 1e300, id: 'call_huge', function: { name: 'huge', arguments: '{}' } },
-  ] } }]),
+  chunk([
+    {
+      index: 0,
+      delta: {
+        tool_calls: [
+          { index: -1, id: 'call_neg', function: { name: 'neg', arguments: '{}' } },
+          { index: 0.5, id: 'call_frac', function: { name: 'frac', arguments: '{}' } },
+          { index: '7', id: 'call_str', function: { name: 'str', arguments: '{}' } },
+          { index: 1e300, id: 'call_huge', function: { name: 'huge', arguments: '{}' } },
+        ],
+      },
+    },
+  ]),
   chunk([{ index: 2_000_000_000, delta: { role: 'assistant', content: 'other choice' }, finish_reason: 'stop' }]),
   chunk([{ index: 0, delta: {}, finish_reason: 'tool_calls' }]),
 ];
@@ -98,12 +132,22 @@ describe('stream accumulators: provider indices cost linear work', () => {
     });
     // Before: a sparse array of 2e9 slots walked by filter() (minutes of CPU on the app's thread).
     assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
-    assert.deepEqual(value.choices.map((c) => c.index), [0, 2_000_000_000]);
+    assert.deepEqual(
+      value.choices.map((c) => c.index),
+      [0, 2_000_000_000],
+    );
     const calls = value.choices[0].message.tool_calls;
     // In index order; a call without a numeric index comes after the ones seen before it.
-    assert.deepEqual(calls.map((t) => [t.id, t.function.name, t.function.arguments]), [
-      ['call_neg', 'neg', '{}'], ['call_frac', 'frac', '{}'], ['call_big', 'lookup', '{"q":1}'], ['call_str', 'str', '{}'], ['call_huge', 'huge', '{}'],
-    ]);
+    assert.deepEqual(
+      calls.map((t) => [t.id, t.function.name, t.function.arguments]),
+      [
+        ['call_neg', 'neg', '{}'],
+        ['call_frac', 'frac', '{}'],
+        ['call_big', 'lookup', '{"q":1}'],
+        ['call_str', 'str', '{}'],
+        ['call_huge', 'huge', '{}'],
+      ],
+    );
     assert.equal(value.choices[0].finish_reason, 'tool_calls');
     assert.equal(value.choices[1].message.content, 'other choice');
   });
@@ -141,9 +185,20 @@ describe('stream accumulators: provider indices cost linear work', () => {
   test('Responses events with absurd output_index / content_index / sequence_number are harmless', () => {
     const acc = responsesAdapter.accumulator();
     const { ms, value } = timed(() => {
-      acc.onChunk({ type: 'response.created', sequence_number: -1, response: { id: 'resp_1', model: 'gpt-4o-mini', status: 'in_progress', output: [] } });
+      acc.onChunk({
+        type: 'response.created',
+        sequence_number: -1,
+        response: { id: 'resp_1', model: 'gpt-4o-mini', status: 'in_progress', output: [] },
+      });
       for (const [i, idx] of [2e9, -5, 0.5, '3', 1e300].entries()) {
-        acc.onChunk({ type: 'response.output_text.delta', output_index: idx, content_index: idx, sequence_number: 2e9 - i, item_id: 'msg', delta: `t${i}` });
+        acc.onChunk({
+          type: 'response.output_text.delta',
+          output_index: idx,
+          content_index: idx,
+          sequence_number: 2e9 - i,
+          item_id: 'msg',
+          delta: `t${i}`,
+        });
       }
       acc.onChunk({ type: 'response.output_item.added', output_index: 2e9, item: { type: 'message', role: 'assistant', content: [] } });
       return acc.result();
@@ -165,15 +220,40 @@ describe('capped fields', () => {
   test('a response with a 10 MB id, 1 MB model and finish reason, and a 12 KB request id is recorded capped', () => {
     const M = 2 ** 20;
     const result = {
-      id: `chatcmpl-${'i'.repeat(10 * M)}`, model: `gpt-${'m'.repeat(M)}`, system_fingerprint: `fp_${'f'.repeat(M)}`, service_tier: 's'.repeat(M),
-      choices: [{ index: 0, finish_reason: 'r'.repeat(M), message: { role: 'assistant', content: 'ok', tool_calls: [{ id: `call_${'c'.repeat(M)}`, type: 'function', function: { name: 'n'.repeat(M), arguments: '{}' } }] } }],
+      id: `chatcmpl-${'i'.repeat(10 * M)}`,
+      model: `gpt-${'m'.repeat(M)}`,
+      system_fingerprint: `fp_${'f'.repeat(M)}`,
+      service_tier: 's'.repeat(M),
+      choices: [
+        {
+          index: 0,
+          finish_reason: 'r'.repeat(M),
+          message: {
+            role: 'assistant',
+            content: 'ok',
+            tool_calls: [{ id: `call_${'c'.repeat(M)}`, type: 'function', function: { name: 'n'.repeat(M), arguments: '{}' } }],
+          },
+        },
+      ],
       usage: { prompt_tokens: 5, completion_tokens: 2 },
     };
-    const rec = record('chat.completions', { model: `m${'o'.repeat(M)}`, messages: [{ role: 'user', content: 'hi', name: 'u'.repeat(M) }] }, result);
+    const rec = record(
+      'chat.completions',
+      { model: `m${'o'.repeat(M)}`, messages: [{ role: 'user', content: 'hi', name: 'u'.repeat(M) }] },
+      result,
+    );
     rec.requestId = `req_${'q'.repeat(12_000)}`;
     rec.error = { errorType: 'E'.repeat(M), message: 'x' };
     const { attrs } = callAttributes(rec, env());
-    for (const key of ['gen_ai.response.id', 'gen_ai.response.model', 'gen_ai.request.model', 'openai.response.system_fingerprint', 'openai.response.service_tier', 'llm_otel.request_id', 'error.type']) {
+    for (const key of [
+      'gen_ai.response.id',
+      'gen_ai.response.model',
+      'gen_ai.request.model',
+      'openai.response.system_fingerprint',
+      'openai.response.service_tier',
+      'llm_otel.request_id',
+      'error.type',
+    ]) {
       const v = attrs[key];
       assert.ok(v.length <= MAX_FIELD_CHARS + 36, `${key}: ${v.length} chars`);
       assert.match(v, MARKER, key);
@@ -193,7 +273,10 @@ describe('capped fields', () => {
 describe('the per-call content budget', () => {
   const properties = {};
   for (let i = 0; i < 20_000; i++) properties[`property_number_${i}`] = { type: 'string', description: `field ${i}` };
-  const tools = Array.from({ length: 20 }, (_, t) => ({ type: 'function', function: { name: `tool_${t}`, description: 'a tool', parameters: { type: 'object', properties } } }));
+  const tools = Array.from({ length: 20 }, (_, t) => ({
+    type: 'function',
+    function: { name: `tool_${t}`, description: 'a tool', parameters: { type: 'object', properties } },
+  }));
 
   test('20 tools × 20,000-property schemas become a bounded tool definitions attribute with markers', () => {
     const unbounded = JSON.stringify(toolDefinitions(tools, plain)).length;
@@ -207,18 +290,34 @@ describe('the per-call content budget', () => {
   });
 
   test('the budget also bounds a request of 100,000 messages and a response of 100,000 choices, marking what is left out', () => {
-    const messages = Array.from({ length: 100_000 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `message ${i} `.repeat(10) }));
+    const messages = Array.from({ length: 100_000 }, (_, i) => ({
+      role: i % 2 ? 'assistant' : 'user',
+      content: `message ${i} `.repeat(10),
+    }));
     const input = JSON.stringify(chatRequestContent({ messages }, budgeted()).inputMessages);
     assert.ok(input.length < 2 * 2 ** 20, `${input.length} chars`);
     assert.match(input, /…\[truncated: \d+ more messages\]/);
-    const choices = Array.from({ length: 100_000 }, (_, i) => ({ index: i, finish_reason: 'stop', message: { role: 'assistant', content: `answer ${i} `.repeat(10) } }));
+    const choices = Array.from({ length: 100_000 }, (_, i) => ({
+      index: i,
+      finish_reason: 'stop',
+      message: { role: 'assistant', content: `answer ${i} `.repeat(10) },
+    }));
     const output = JSON.stringify(chatResponseOutput(choices, budgeted()));
     assert.ok(output.length < 2 * 2 ** 20, `${output.length} chars`);
     assert.match(output, /…\[truncated: \d+ more messages\]/);
   });
 
   test('a call record finished from such a request stays bounded (every content attribute)', () => {
-    const rec = record('chat.completions', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], tools }, { id: 'c', model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }], usage: { prompt_tokens: 1, completion_tokens: 1 } });
+    const rec = record(
+      'chat.completions',
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], tools },
+      {
+        id: 'c',
+        model: 'gpt-4o-mini',
+        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }],
+        usage: { prompt_tokens: 1, completion_tokens: 1 },
+      },
+    );
     const { attrs } = callAttributes(rec, env());
     const total = Object.values(attrs).reduce((n, v) => n + String(v).length, 0);
     assert.ok(total < 4 * 2 ** 20, `${total} chars of attributes`);
@@ -226,14 +325,32 @@ describe('the per-call content budget', () => {
 
   test('deeply nested JSON in tool arguments is cut at a fixed depth without a stack overflow', () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-    const out = chatResponseOutput([{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: deep } }] } }], budgeted());
+    const out = chatResponseOutput(
+      [
+        {
+          index: 0,
+          finish_reason: 'tool_calls',
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: deep } }],
+          },
+        },
+      ],
+      budgeted(),
+    );
     assert.ok(JSON.stringify(out).length < 1000);
   });
 });
 
 describe('usage the provider reports', () => {
   const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'How many tokens is this?' }] };
-  const response = (usage) => ({ id: 'c', model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'About seven.' } }], usage });
+  const response = (usage) => ({
+    id: 'c',
+    model: 'gpt-4o-mini',
+    choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'About seven.' } }],
+    usage,
+  });
 
   for (const [label, usage] of [
     ['negative', { prompt_tokens: -5, completion_tokens: 7 }],
@@ -246,7 +363,10 @@ describe('usage the provider reports', () => {
       warnings.length = 0;
       const { attrs } = callAttributes(record('chat.completions', body, response(usage)), env(tokenEstimator));
       assert.equal(attrs['llm_otel.usage_source'], 'estimated');
-      assert.ok(attrs['gen_ai.usage.input_tokens'] > 0 && attrs['gen_ai.usage.input_tokens'] < 100, String(attrs['gen_ai.usage.input_tokens']));
+      assert.ok(
+        attrs['gen_ai.usage.input_tokens'] > 0 && attrs['gen_ai.usage.input_tokens'] < 100,
+        String(attrs['gen_ai.usage.input_tokens']),
+      );
       assert.equal(attrs['gen_ai.usage.cache_read.input_tokens'], undefined);
       const none = callAttributes(record('chat.completions', body, response(usage)), env()).attrs;
       assert.equal(none['llm_otel.usage_source'], 'none');
@@ -255,11 +375,24 @@ describe('usage the provider reports', () => {
   }
 
   test('valid counts (0 included) are still the provider usage, and a Responses usage is checked the same way', () => {
-    const { attrs } = callAttributes(record('chat.completions', body, response({ prompt_tokens: 0, completion_tokens: 7, completion_tokens_details: { reasoning_tokens: null } })), env(tokenEstimator));
+    const { attrs } = callAttributes(
+      record(
+        'chat.completions',
+        body,
+        response({ prompt_tokens: 0, completion_tokens: 7, completion_tokens_details: { reasoning_tokens: null } }),
+      ),
+      env(tokenEstimator),
+    );
     assert.equal(attrs['llm_otel.usage_source'], 'provider');
     assert.equal(attrs['gen_ai.usage.input_tokens'], 0);
-    assert.equal(responsesAdapter.summarize({ id: 'r', status: 'completed', output: [], usage: { input_tokens: -1, output_tokens: 2 } }).usage, undefined);
-    assert.deepEqual(responsesAdapter.summarize({ id: 'r', status: 'completed', output: [], usage: { input_tokens: 1, output_tokens: 2 } }).usage, { inputTokens: 1, outputTokens: 2 });
+    assert.equal(
+      responsesAdapter.summarize({ id: 'r', status: 'completed', output: [], usage: { input_tokens: -1, output_tokens: 2 } }).usage,
+      undefined,
+    );
+    assert.deepEqual(
+      responsesAdapter.summarize({ id: 'r', status: 'completed', output: [], usage: { input_tokens: 1, output_tokens: 2 } }).usage,
+      { inputTokens: 1, outputTokens: 2 },
+    );
   });
 });
 
@@ -284,23 +417,92 @@ describe('token estimates of generated text', () => {
 
 describe('parts of unknown types', () => {
   test('are recorded by type in gen_ai.*.messages and as [type] in llm_messages', () => {
-    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: [{ type: 'text', text: 'Look:' }, { type: 'something_new', payload: 'p' }] }] };
-    const result = { id: 'c', model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: [{ type: 'something_newer', data: 'd' }] } }], usage: { prompt_tokens: 1, completion_tokens: 1 } };
+    const body = {
+      model: 'gpt-4o-mini',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Look:' },
+            { type: 'something_new', payload: 'p' },
+          ],
+        },
+      ],
+    };
+    const result = {
+      id: 'c',
+      model: 'gpt-4o-mini',
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: [{ type: 'something_newer', data: 'd' }] } }],
+      usage: { prompt_tokens: 1, completion_tokens: 1 },
+    };
     const { attrs } = callAttributes(record('chat.completions', body, result), env());
     assert.deepEqual(JSON.parse(attrs['gen_ai.input.messages'])[0].parts[1], { type: 'something_new', payload: 'p' });
     assert.deepEqual(JSON.parse(attrs['gen_ai.output.messages'])[0].parts[0], { type: 'something_newer', data: 'd' });
-    const item = itemFromSpanData({ name: 'chat', traceId: '1'.repeat(32), spanId: '1'.repeat(16), parentSpanId: null, serviceName: null, attributes: attrs, statusCode: 0, statusMessage: null, startMs: 0, endMs: 1, durationMs: 1 });
-    assert.deepEqual(item.messages.map((m) => [m.direction, m.content]), [['input', 'Look:\n[something_new]'], ['output', '[something_newer]']]);
+    const item = itemFromSpanData({
+      name: 'chat',
+      traceId: '1'.repeat(32),
+      spanId: '1'.repeat(16),
+      parentSpanId: null,
+      serviceName: null,
+      attributes: attrs,
+      statusCode: 0,
+      statusMessage: null,
+      startMs: 0,
+      endMs: 1,
+      durationMs: 1,
+    });
+    assert.deepEqual(
+      item.messages.map((m) => [m.direction, m.content]),
+      [
+        ['input', 'Look:\n[something_new]'],
+        ['output', '[something_newer]'],
+      ],
+    );
   });
 
   test('in the Responses API too: an unknown input part and an unknown output item', () => {
-    const body = { model: 'gpt-4o-mini', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Look:' }, { type: 'input_hologram', id: 'h1' }] }] };
-    const result = { id: 'r', model: 'gpt-4o-mini', status: 'completed', output: [{ type: 'hologram_call', id: 'hc_1', status: 'completed' }], usage: { input_tokens: 1, output_tokens: 1 } };
+    const body = {
+      model: 'gpt-4o-mini',
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'Look:' },
+            { type: 'input_hologram', id: 'h1' },
+          ],
+        },
+      ],
+    };
+    const result = {
+      id: 'r',
+      model: 'gpt-4o-mini',
+      status: 'completed',
+      output: [{ type: 'hologram_call', id: 'hc_1', status: 'completed' }],
+      usage: { input_tokens: 1, output_tokens: 1 },
+    };
     const { attrs } = callAttributes(record('responses', body, result), env());
     assert.deepEqual(JSON.parse(attrs['gen_ai.input.messages'])[0].parts[1], { type: 'input_hologram', id: 'h1' });
     assert.equal(JSON.parse(attrs['gen_ai.output.messages'])[0].parts[0].type, 'hologram_call');
-    const item = itemFromSpanData({ name: 'chat', traceId: '1'.repeat(32), spanId: '1'.repeat(16), parentSpanId: null, serviceName: null, attributes: attrs, statusCode: 0, statusMessage: null, startMs: 0, endMs: 1, durationMs: 1 });
-    assert.deepEqual(item.messages.map((m) => [m.direction, m.content]), [['input', 'Look:\n[input_hologram]'], ['output', '[hologram_call]']]);
+    const item = itemFromSpanData({
+      name: 'chat',
+      traceId: '1'.repeat(32),
+      spanId: '1'.repeat(16),
+      parentSpanId: null,
+      serviceName: null,
+      attributes: attrs,
+      statusCode: 0,
+      statusMessage: null,
+      startMs: 0,
+      endMs: 1,
+      durationMs: 1,
+    });
+    assert.deepEqual(
+      item.messages.map((m) => [m.direction, m.content]),
+      [
+        ['input', 'Look:\n[input_hologram]'],
+        ['output', '[hologram_call]'],
+      ],
+    );
   });
 });
 
@@ -308,34 +510,73 @@ describe('parts of unknown types', () => {
 
 const sse = (events) => `${events.map((e) => `data: ${JSON.stringify(e)}`).join('\n\n')}\n\ndata: [DONE]\n\n`;
 const completion = (message, usage = { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 }, extra = {}) => ({
-  id: 'chatcmpl-hostile', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...message }, logprobs: null, finish_reason: 'stop' }], usage, ...extra,
+  id: 'chatcmpl-hostile',
+  object: 'chat.completion',
+  created: 1,
+  model: 'gpt-4o-mini',
+  choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...message }, logprobs: null, finish_reason: 'stop' }],
+  usage,
+  ...extra,
 });
 const M = 2 ** 20;
 const HUGE = {
-  id: `chatcmpl-${'i'.repeat(10 * M)}`, model: `gpt-4o-mini-${'m'.repeat(M)}`, requestId: `req_${'q'.repeat(12_000)}`,
+  id: `chatcmpl-${'i'.repeat(10 * M)}`,
+  model: `gpt-4o-mini-${'m'.repeat(M)}`,
+  requestId: `req_${'q'.repeat(12_000)}`,
 };
 
 function writeFixtures(dir) {
-  const fixture = (name, response, rawHeaders = {}) => writeFileSync(join(dir, `${name}.json`), JSON.stringify([{ method: 'POST', path: '/v1/chat/completions', body: null, status: 200, rawHeaders, response }]));
+  const fixture = (name, response, rawHeaders = {}) =>
+    writeFileSync(
+      join(dir, `${name}.json`),
+      JSON.stringify([{ method: 'POST', path: '/v1/chat/completions', body: null, status: 200, rawHeaders, response }]),
+    );
   fixture('hostile-stream-index', sse(INDEX_CHUNKS));
   fixture('hostile-stream-many', sse(manyIndexChunks()));
-  fixture('hostile-huge-fields', {
-    ...completion({ content: 'ok', tool_calls: [{ id: `call_${'c'.repeat(M)}`, type: 'function', function: { name: 'n'.repeat(M), arguments: '{}' } }] }),
-    id: HUGE.id, model: HUGE.model, system_fingerprint: `fp_${'f'.repeat(M)}`, service_tier: 's'.repeat(M),
-  }, { 'x-request-id': HUGE.requestId });
+  fixture(
+    'hostile-huge-fields',
+    {
+      ...completion({
+        content: 'ok',
+        tool_calls: [{ id: `call_${'c'.repeat(M)}`, type: 'function', function: { name: 'n'.repeat(M), arguments: '{}' } }],
+      }),
+      id: HUGE.id,
+      model: HUGE.model,
+      system_fingerprint: `fp_${'f'.repeat(M)}`,
+      service_tier: 's'.repeat(M),
+    },
+    { 'x-request-id': HUGE.requestId },
+  );
   fixture('hostile-usage-negative', completion({ content: 'About seven.' }, { prompt_tokens: -5, completion_tokens: 7, total_tokens: 2 }));
   fixture('hostile-usage-huge', completion({ content: 'About seven.' }, { prompt_tokens: 1e21, completion_tokens: 7, total_tokens: 1e21 }));
   fixture('hostile-unknown-part', completion({ content: [{ type: 'something_newer', data: 'd' }] }));
   fixture('hostile-schemas', completion({ content: 'Fine.' }));
   // One 300,000-letter "word" in a stream without usage: estimated from its text.
-  fixture('hostile-stream-long-word', sse([chunk([{ index: 0, delta: { role: 'assistant', content: LONG_WORD }, finish_reason: null }]), chunk([{ index: 0, delta: {}, finish_reason: 'stop' }])]));
+  fixture(
+    'hostile-stream-long-word',
+    sse([
+      chunk([{ index: 0, delta: { role: 'assistant', content: LONG_WORD }, finish_reason: null }]),
+      chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]),
+    ]),
+  );
   // JSON.parse takes any depth, JSON.stringify and structured clone do not.
   // Served as raw bytes (a recording's hex form): JSON.stringify cannot write it.
   const [head, tail] = JSON.stringify(completion({ content: 'deep', extra: 'DEEP' })).split('"DEEP"');
-  fixture('hostile-deep-json', [Buffer.from(head + '['.repeat(100_000) + ']'.repeat(100_000) + tail).toString('hex')], { 'content-type': 'application/json' });
+  fixture('hostile-deep-json', [Buffer.from(head + '['.repeat(100_000) + ']'.repeat(100_000) + tail).toString('hex')], {
+    'content-type': 'application/json',
+  });
 }
 
-const SCENARIOS = ['stream-index', 'stream-many', 'huge-fields', 'bad-usage-negative', 'bad-usage-huge', 'unknown-part', 'stream-long-word', 'deep-json'];
+const SCENARIOS = [
+  'stream-index',
+  'stream-many',
+  'huge-fields',
+  'bad-usage-negative',
+  'bad-usage-huge',
+  'unknown-part',
+  'stream-long-word',
+  'deep-json',
+];
 const MAJORS = [4, 6];
 
 describe('process level: an app on openai 4 and 6 against a hostile server', () => {
@@ -348,10 +589,13 @@ describe('process level: an app on openai 4 and 6 against a hostile server', () 
     writeFixtures(dir);
     server = await startOpenAIServer({ fixtureDirs: [dir] });
     for (const major of MAJORS) apps[major] = installApp(major, 'provider-hostile-app.mjs');
-    const run = (major, mode, scenarios) => runApp(apps[major], {
-      preload: mode === 'plain' ? null : 'import', args: scenarios, timeoutMs: 120_000,
-      env: { TEST_OPENAI_URL: server.url, LLM_OTEL_DB: join(dir, `${major}-${scenarios[0]}.db`), OTEL_TRACES_EXPORTER: 'none' },
-    });
+    const run = (major, mode, scenarios) =>
+      runApp(apps[major], {
+        preload: mode === 'plain' ? null : 'import',
+        args: scenarios,
+        timeoutMs: 120_000,
+        env: { TEST_OPENAI_URL: server.url, LLM_OTEL_DB: join(dir, `${major}-${scenarios[0]}.db`), OTEL_TRACES_EXPORTER: 'none' },
+      });
     for (const major of MAJORS) {
       for (const mode of ['plain', 'llm-otel']) runs[`${major}/${mode}`] = await run(major, mode, SCENARIOS);
       // Alone in its process, one at a time: its memory is measured (the server keeps no bodies).
@@ -392,19 +636,27 @@ describe('process level: an app on openai 4 and 6 against a hostile server', () 
 
         const out = messages(index.id).filter((m) => m.direction === 'output');
         assert.equal(out.length, 2);
-        assert.deepEqual(JSON.parse(out[0].tool_calls).map((t) => t.name), ['neg', 'frac', 'lookup', 'str', 'huge']);
+        assert.deepEqual(
+          JSON.parse(out[0].tool_calls).map((t) => t.name),
+          ['neg', 'frac', 'lookup', 'str', 'huge'],
+        );
         assert.equal(out[1].content, 'other choice');
         assert.equal(JSON.parse(index.finish_reasons).length, 2);
 
         assert.equal(JSON.parse(messages(many.id).find((m) => m.direction === 'output').tool_calls).length, 1024);
 
-        for (const [column, original] of [['response_id', HUGE.id], ['response_model', HUGE.model], ['request_id', HUGE.requestId]]) {
+        for (const [column, original] of [
+          ['response_id', HUGE.id],
+          ['response_model', HUGE.model],
+          ['request_id', HUGE.requestId],
+        ]) {
           assert.ok(huge[column].length <= MAX_FIELD_CHARS + 36, `${column}: ${huge[column].length}`);
           assert.ok(huge[column].endsWith(`…[truncated: ${original.length} chars]`), column);
         }
         assert.ok(JSON.parse(huge.finish_reasons)[0].length <= MAX_FIELD_CHARS + 36);
-        const rowChars = Object.values(huge).reduce((n, v) => n + String(v).length, 0)
-          + messages(huge.id).reduce((n, m) => n + Object.values(m).reduce((k, v) => k + String(v).length, 0), 0);
+        const rowChars =
+          Object.values(huge).reduce((n, v) => n + String(v).length, 0) +
+          messages(huge.id).reduce((n, m) => n + Object.values(m).reduce((k, v) => k + String(v).length, 0), 0);
         assert.ok(rowChars < 16_000, `${rowChars} chars in the call's rows`);
 
         for (const bad of [negative, absurd]) {
@@ -414,7 +666,13 @@ describe('process level: an app on openai 4 and 6 against a hostile server', () 
         }
         assert.match(runs[`${major}/llm-otel`].stderr, /token usage that is not a count/);
 
-        assert.deepEqual(messages(unknown.id).map((m) => [m.direction, m.content]), [['input', 'Look:\n[something_new]'], ['output', '[something_newer]']]);
+        assert.deepEqual(
+          messages(unknown.id).map((m) => [m.direction, m.content]),
+          [
+            ['input', 'Look:\n[something_new]'],
+            ['output', '[something_newer]'],
+          ],
+        );
 
         assert.equal(longWord.usage_source, 'estimated');
         assert.ok(longWord.output_tokens > 100_000 && longWord.output_tokens < 200_000, String(longWord.output_tokens));
@@ -443,7 +701,9 @@ describe('process level: an app on openai 4 and 6 against a hostile server', () 
       const plainRss = rss(runs[`${major}/plain/schemas`]);
       const withRss = rss(runs[`${major}/llm-otel/schemas`]);
       const added = withRss.growth - plainRss.growth;
-      t.diagnostic(`openai ${major}: peak RSS growth over the call ${(plainRss.growth / M).toFixed(0)} MB without llm-otel, ${(withRss.growth / M).toFixed(0)} MB with (+${(added / M).toFixed(0)} MB)`);
+      t.diagnostic(
+        `openai ${major}: peak RSS growth over the call ${(plainRss.growth / M).toFixed(0)} MB without llm-otel, ${(withRss.growth / M).toFixed(0)} MB with (+${(added / M).toFixed(0)} MB)`,
+      );
       assert.ok(added < 300 * M, `llm-otel added ${(added / M).toFixed(0)} MB of peak RSS`);
     });
   }

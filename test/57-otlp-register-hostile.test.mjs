@@ -11,18 +11,18 @@
 //    /dev/urandom, a FIFO or an oversized file; LLM_OTEL_JSONL at a FIFO with no reader;
 //    OTEL_EXPORTER_OTLP_CERTIFICATE at a FIFO — one warning each, the app unchanged.
 
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { startOpenAIServer, closedPort } from './helpers/openai-server.mjs';
-import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
-import { runApp, pool } from './helpers/run-app.mjs';
 import { installApp, installMatrix } from './helpers/matrix.mjs';
+import { closedPort, startOpenAIServer } from './helpers/openai-server.mjs';
+import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
+import { pool, runApp } from './helpers/run-app.mjs';
 import { spansByScenario } from './helpers/scenario-ids.mjs';
 
 const API_KEY = 'sk-llmotel-hostile-57a1b2c3d4e5f6a7b8c9';
@@ -49,9 +49,17 @@ const closers = [];
 /** A TCP server that accepts connections and reads them, but never answers. */
 async function silentServer() {
   const sockets = new Set();
-  const srv = net.createServer((s) => { sockets.add(s); s.on('error', () => {}); s.on('close', () => sockets.delete(s)); s.resume(); });
+  const srv = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+    s.resume();
+  });
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  closers.push(() => { for (const s of sockets) s.destroy(); return new Promise((r) => srv.close(r)); });
+  closers.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise((r) => srv.close(r));
+  });
   return `http://127.0.0.1:${srv.address().port}`;
 }
 
@@ -111,14 +119,30 @@ test('the app alone: its output and exit code, as the runs below must keep them'
 // ── 1. OTLP endpoint faults ──────────────────────────────────────────────────────────────────────
 
 const FAULTS = [
-  { name: 'nothing listening (ECONNREFUSED)', endpoint: async () => `http://127.0.0.1:${await closedPort()}`, says: /connection refused.*ECONNREFUSED/ },
+  {
+    name: 'nothing listening (ECONNREFUSED)',
+    endpoint: async () => `http://127.0.0.1:${await closedPort()}`,
+    says: /connection refused.*ECONNREFUSED/,
+  },
   { name: 'accepts and never answers', endpoint: silentServer, says: /had no answer when the app ended \(exit waits at most 1 s\)/ },
   { name: 'answers 404 (wrong path)', endpoint: async () => (await receiver(404)).url, says: /HTTP 404 Not Found \(wrong path\?/ },
-  { name: 'answers 401 (bad auth headers)', endpoint: async () => (await receiver(401)).url, says: /HTTP 401 Unauthorized \(check the credentials in OTEL_EXPORTER_OTLP_HEADERS\)/ },
+  {
+    name: 'answers 401 (bad auth headers)',
+    endpoint: async () => (await receiver(401)).url,
+    says: /HTTP 401 Unauthorized \(check the credentials in OTEL_EXPORTER_OTLP_HEADERS\)/,
+  },
   { name: 'answers 503', endpoint: async () => (await receiver(503)).url, says: /HTTP 503 Service Unavailable/ },
   // .invalid never resolves (RFC 6761); a resolver that is slow to say so leaves the exit-time note.
-  { name: 'unresolvable host', endpoint: async () => 'http://llm-otel-57.invalid:4318', says: /host not found|host name lookup failed|had no answer/ },
-  { name: 'TLS to a plain-HTTP port', endpoint: async () => `https://127.0.0.1:${(await receiver('ok')).port}`, says: /TLS handshake failed \(wrong version number\); is it a plain-HTTP port\? then use http:\/\// },
+  {
+    name: 'unresolvable host',
+    endpoint: async () => 'http://llm-otel-57.invalid:4318',
+    says: /host not found|host name lookup failed|had no answer/,
+  },
+  {
+    name: 'TLS to a plain-HTTP port',
+    endpoint: async () => `https://127.0.0.1:${(await receiver('ok')).port}`,
+    says: /TLS handshake failed \(wrong version number\); is it a plain-HTTP port\? then use http:\/\//,
+  },
 ];
 
 async function runFaults() {
@@ -151,7 +175,9 @@ for (const f of FAULTS) {
 
 test('the warning never prints credentials or the query of the endpoint URL', async () => {
   const port = await closedPort();
-  const r = await runHostile({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://user:s3cret-pw@127.0.0.1:${port}/v1/traces?token=s3cret-token` });
+  const r = await runHostile({
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://user:s3cret-pw@127.0.0.1:${port}/v1/traces?token=s3cret-token`,
+  });
   assertAppUnchanged(r, 'credentials in URL');
   const lines = llmOtelLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
@@ -175,7 +201,10 @@ for (const m of MODES) {
     assert.match(lines[0], new RegExp(`OTLP export to ${label(rx.url)} failed: HTTP 503`));
     assert.equal(lines[1], `[llm-otel] OTLP export to ${label(rx.url)} recovered; spans are delivered again`);
     await rx.settle();
-    const delivered = rx.requests.slice(answeredOk).flatMap((q) => q.spans).filter((s) => s.scope.name === 'llm-otel');
+    const delivered = rx.requests
+      .slice(answeredOk)
+      .flatMap((q) => q.spans)
+      .filter((s) => s.scope.name === 'llm-otel');
     assert.equal(delivered.length, 2, 'both calls delivered once, the first by a retry');
     assert.equal(new Set(delivered.map((s) => s.spanId)).size, 2);
   });
@@ -248,7 +277,12 @@ async function runPreloads() {
   const baselines = new Map();
   for (const major of [4, 6, 7]) {
     for (const file of ['openai-app.mjs', 'openai-app.cjs']) {
-      tasks.push(async () => { baselines.set(`${major}/${file}`, await runApp(matrix[major][file], { args: SCENARIOS, env: { TEST_OPENAI_URL: server.url, TEST_API_KEY: API_KEY } })); });
+      tasks.push(async () => {
+        baselines.set(
+          `${major}/${file}`,
+          await runApp(matrix[major][file], { args: SCENARIOS, env: { TEST_OPENAI_URL: server.url, TEST_API_KEY: API_KEY } }),
+        );
+      });
     }
   }
   for (const c of cases) {
@@ -259,7 +293,13 @@ async function runPreloads() {
         ...c.p.opts,
         args: SCENARIOS,
         timeoutMs: SAFETY_NET_MS,
-        env: { TEST_OPENAI_URL: server.url, TEST_API_KEY: API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, LLM_OTEL_DB: db, ...(c.p.opts.env ?? {}) },
+        env: {
+          TEST_OPENAI_URL: server.url,
+          TEST_API_KEY: API_KEY,
+          OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+          LLM_OTEL_DB: db,
+          ...(c.p.opts.env ?? {}),
+        },
       });
       await rx.settle();
       preloadRuns.set(`${c.major}/${c.file}/${c.p.name}`, { r, spans: rx.spans.filter((s) => s.scope.name === 'llm-otel'), db });
@@ -281,14 +321,21 @@ function assertRecordedOnce(key) {
   assert.equal(new Set(spans.map((s) => s.spanId)).size, spans.length, `${key}: no span exported twice`);
   const d = new Database(db, { readonly: true });
   try {
-    const rows = d.prepare('SELECT span_id FROM llm_calls').all().map((x) => x.span_id).sort();
+    const rows = d
+      .prepare('SELECT span_id FROM llm_calls')
+      .all()
+      .map((x) => x.span_id)
+      .sort();
     assert.deepEqual(rows, spans.map((s) => s.spanId).sort(), `${key}: one call-log row per call, the exported ones`);
-  } finally { d.close(); }
+  } finally {
+    d.close();
+  }
 }
 
 for (const major of [4, 6, 7]) {
   for (const p of PRELOADS) {
-    test(`openai ${major}, ESM app, ${p.name}: every call recorded exactly once`, () => assertRecordedOnce(`${major}/openai-app.mjs/${p.name}`));
+    test(`openai ${major}, ESM app, ${p.name}: every call recorded exactly once`, () =>
+      assertRecordedOnce(`${major}/openai-app.mjs/${p.name}`));
   }
 }
 for (const p of PRELOADS.slice(1)) {
@@ -305,20 +352,46 @@ const fifo = (name) => {
 const FIFO_OK = process.platform !== 'win32';
 
 const FILES = [
-  { name: 'LLM_OTEL_PRICES=/dev/zero', env: () => ({ LLM_OTEL_PRICES: '/dev/zero' }), says: /^\[llm-otel\] LLM_OTEL_PRICES: cannot read price file \/dev\/zero: a character device, not a regular file; using the built-in prices$/ },
-  { name: 'LLM_OTEL_PRICES=/dev/urandom', env: () => ({ LLM_OTEL_PRICES: '/dev/urandom' }), says: /^\[llm-otel\] LLM_OTEL_PRICES: cannot read price file \/dev\/urandom: a character device, not a regular file; using the built-in prices$/ },
-  { name: 'LLM_OTEL_PRICES=<FIFO>', env: () => ({ LLM_OTEL_PRICES: fifo('prices.fifo') }), says: /LLM_OTEL_PRICES: cannot read price file .*prices\.fifo: a FIFO, not a regular file; using the built-in prices$/ },
+  {
+    name: 'LLM_OTEL_PRICES=/dev/zero',
+    env: () => ({ LLM_OTEL_PRICES: '/dev/zero' }),
+    says: /^\[llm-otel\] LLM_OTEL_PRICES: cannot read price file \/dev\/zero: a character device, not a regular file; using the built-in prices$/,
+  },
+  {
+    name: 'LLM_OTEL_PRICES=/dev/urandom',
+    env: () => ({ LLM_OTEL_PRICES: '/dev/urandom' }),
+    says: /^\[llm-otel\] LLM_OTEL_PRICES: cannot read price file \/dev\/urandom: a character device, not a regular file; using the built-in prices$/,
+  },
+  {
+    name: 'LLM_OTEL_PRICES=<FIFO>',
+    env: () => ({ LLM_OTEL_PRICES: fifo('prices.fifo') }),
+    says: /LLM_OTEL_PRICES: cannot read price file .*prices\.fifo: a FIFO, not a regular file; using the built-in prices$/,
+  },
   {
     name: 'LLM_OTEL_PRICES=<20 MB file>',
-    env: () => { const p = join(dir, 'big.json'); writeFileSync(p, Buffer.alloc(20 * 1024 * 1024, 0x20)); return { LLM_OTEL_PRICES: p }; },
+    env: () => {
+      const p = join(dir, 'big.json');
+      writeFileSync(p, Buffer.alloc(20 * 1024 * 1024, 0x20));
+      return { LLM_OTEL_PRICES: p };
+    },
     says: /LLM_OTEL_PRICES: cannot read price file .*big\.json: 20971520 bytes, more than the \d+ llm-otel reads; using the built-in prices$/,
   },
-  { name: 'LLM_OTEL_JSONL=<FIFO with no reader>', env: () => ({ LLM_OTEL_JSONL: fifo('calls.fifo') }), says: /cannot append to the JSONL call log .*calls\.fifo \(a FIFO with no reader, not a regular file\); JSONL output is off$/ },
-  { name: 'OTEL_EXPORTER_OTLP_CERTIFICATE=<FIFO>', env: () => ({ OTEL_EXPORTER_OTLP_CERTIFICATE: fifo('ca.fifo') }), says: /OTEL_EXPORTER_OTLP_CERTIFICATE=".*ca\.fifo" cannot be read \(a FIFO, not a regular file\); ignored$/ },
+  {
+    name: 'LLM_OTEL_JSONL=<FIFO with no reader>',
+    env: () => ({ LLM_OTEL_JSONL: fifo('calls.fifo') }),
+    says: /cannot append to the JSONL call log .*calls\.fifo \(a FIFO with no reader, not a regular file\); JSONL output is off$/,
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_CERTIFICATE=<FIFO>',
+    env: () => ({ OTEL_EXPORTER_OTLP_CERTIFICATE: fifo('ca.fifo') }),
+    says: /OTEL_EXPORTER_OTLP_CERTIFICATE=".*ca\.fifo" cannot be read \(a FIFO, not a regular file\); ignored$/,
+  },
 ];
 
 for (const f of FILES) {
-  test(`${f.name}: start-up is not blocked, one warning, the call still recorded`, { skip: !FIFO_OK && 'no FIFOs or /dev/zero here' }, async () => {
+  test(`${f.name}: start-up is not blocked, one warning, the call still recorded`, {
+    skip: !FIFO_OK && 'no FIFOs or /dev/zero here',
+  }, async () => {
     const db = freshDb();
     // OTLP to a healthy receiver: only the file's warning may appear.
     const rx = await receiver('ok');
@@ -329,6 +402,10 @@ for (const f of FILES) {
     assert.equal(r.stderr, `${lines[0]}\n`);
     assert.match(lines[0], f.says);
     const d = new Database(db, { readonly: true });
-    try { assert.equal(d.prepare('SELECT count(*) n FROM llm_calls').get().n, 1, 'the call is in the call log'); } finally { d.close(); }
+    try {
+      assert.equal(d.prepare('SELECT count(*) n FROM llm_calls').get().n, 1, 'the call is in the call log');
+    } finally {
+      d.close();
+    }
   });
 }

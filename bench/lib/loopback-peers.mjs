@@ -23,18 +23,30 @@ async function recordedAnswers(messages) {
   const full = await startOpenAIServer();
   try {
     const ask = async (body) => {
-      const r = await fetch(`${full.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const r = await fetch(`${full.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const headers = {};
-      for (const [k, v] of r.headers) if (!['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date'].includes(k)) headers[k] = v;
+      for (const [k, v] of r.headers)
+        if (!['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date'].includes(k)) headers[k] = v;
       return { status: r.status, headers, text: await r.text() };
     };
     const chat = await ask({ model: 'gpt-4o-mini', messages });
     const stream = await ask({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
-    if (chat.status !== 200 || stream.status !== 200) throw new Error(`no recording for the bench requests (${chat.status}, ${stream.status})`);
+    if (chat.status !== 200 || stream.status !== 200)
+      throw new Error(`no recording for the bench requests (${chat.status}, ${stream.status})`);
     return {
       chat: { ...chat, body: Buffer.from(chat.text) },
       // One write per SSE event, as the replay server sends them.
-      stream: { ...stream, events: stream.text.split(/(?<=\n\n)/).filter(Boolean).map((e) => Buffer.from(e)) },
+      stream: {
+        ...stream,
+        events: stream.text
+          .split(/(?<=\n\n)/)
+          .filter(Boolean)
+          .map((e) => Buffer.from(e)),
+      },
     };
   } finally {
     await full.close();
@@ -105,7 +117,10 @@ export function countSpansByScope(buf, counts) {
       let scope = '';
       let n = 0;
       fields(buf, s2, e2, (f3, s3, e3) => {
-        if (f3 === 1) fields(buf, s3, e3, (f4, s4, e4) => { if (f4 === 1) scope = buf.toString('utf8', s4, e4); });
+        if (f3 === 1)
+          fields(buf, s3, e3, (f4, s4, e4) => {
+            if (f4 === 1) scope = buf.toString('utf8', s4, e4);
+          });
         else if (f3 === 2) n += 1;
       });
       counts[scope] = (counts[scope] ?? 0) + n;

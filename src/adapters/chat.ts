@@ -1,15 +1,20 @@
 // Chat Completions: `chat.completions.create` (and every helper that reaches it).
 
 import type { Attributes } from '@opentelemetry/api';
+import { type ContentOptions, chatRequestContent, chatResponseOutput } from '../content/index.js';
 import * as S from '../core/semconv.js';
-import { chatRequestContent, chatResponseOutput, type ContentOptions } from '../content/index.js';
-import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
-import { commonSamplingAttributes, finishReasons, isNum, outputType, setNum, setStr } from './request.js';
 import { hasTokenCounts, MAX_STREAM_ENTRIES, tooManyEntries, usageFrom } from './limits.js';
+import { commonSamplingAttributes, finishReasons, isNum, outputType, setNum, setStr } from './request.js';
+import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
 
 export function chatUsage(u: any): Usage | undefined {
   if (!u || typeof u !== 'object') return undefined;
-  return usageFrom(u.prompt_tokens, u.completion_tokens, u.prompt_tokens_details?.cached_tokens, u.completion_tokens_details?.reasoning_tokens);
+  return usageFrom(
+    u.prompt_tokens,
+    u.completion_tokens,
+    u.prompt_tokens_details?.cached_tokens,
+    u.completion_tokens_details?.reasoning_tokens,
+  );
 }
 
 function responseAttributes(r: any, attrs: Attributes): void {
@@ -45,11 +50,24 @@ function summarizeChoices(base: any, choices: any[], usage: Usage | undefined): 
   };
 }
 
-interface ToolCallAcc { order: number; id?: string; type?: string; name: string; arguments: string }
+interface ToolCallAcc {
+  order: number;
+  id?: string;
+  type?: string;
+  name: string;
+  arguments: string;
+}
 interface ChoiceAcc {
-  index: number; role?: string; content: string; refusal: string; hasContent: boolean; hasRefusal: boolean;
+  index: number;
+  role?: string;
+  content: string;
+  refusal: string;
+  hasContent: boolean;
+  hasRefusal: boolean;
   /** Keyed by the provider's `index` (any finite number), or a fresh string key when it sent none; made on the first. */
-  toolCalls: Map<number | string, ToolCallAcc> | undefined; maxOrder: number; finish_reason: string | null;
+  toolCalls: Map<number | string, ToolCallAcc> | undefined;
+  maxOrder: number;
+  finish_reason: string | null;
 }
 
 /**
@@ -76,14 +94,32 @@ class ChatStreamAccumulator implements StreamAccumulator {
       const index = isNum(c?.index) ? c.index : 0;
       let acc = this.choices.get(index);
       if (!acc) {
-        if (this.choices.size >= MAX_STREAM_ENTRIES) { tooManyEntries('choices'); continue; }
-        acc = { index, content: '', refusal: '', hasContent: false, hasRefusal: false, toolCalls: undefined, maxOrder: -Infinity, finish_reason: null };
+        if (this.choices.size >= MAX_STREAM_ENTRIES) {
+          tooManyEntries('choices');
+          continue;
+        }
+        acc = {
+          index,
+          content: '',
+          refusal: '',
+          hasContent: false,
+          hasRefusal: false,
+          toolCalls: undefined,
+          maxOrder: -Infinity,
+          finish_reason: null,
+        };
         this.choices.set(index, acc);
       }
       const d = c?.delta ?? {};
       if (typeof d.role === 'string') acc.role = d.role;
-      if (typeof d.content === 'string') { acc.content += d.content; acc.hasContent = true; }
-      if (typeof d.refusal === 'string') { acc.refusal += d.refusal; acc.hasRefusal = true; }
+      if (typeof d.content === 'string') {
+        acc.content += d.content;
+        acc.hasContent = true;
+      }
+      if (typeof d.refusal === 'string') {
+        acc.refusal += d.refusal;
+        acc.hasRefusal = true;
+      }
       if (Array.isArray(d.tool_calls)) for (const tc of d.tool_calls) addToolCallDelta(acc, tc);
       if (c?.finish_reason) acc.finish_reason = c.finish_reason;
     }
@@ -103,7 +139,11 @@ class ChatStreamAccumulator implements StreamAccumulator {
         const calls = Array.from(a.toolCalls.values());
         // Stable: calls with the same order (one sent without an index) keep their arrival order.
         if (calls.length > 1) calls.sort((x, y) => x.order - y.order);
-        message.tool_calls = calls.map((t) => ({ id: t.id, type: t.type ?? 'function', function: { name: t.name, arguments: t.arguments } }));
+        message.tool_calls = calls.map((t) => ({
+          id: t.id,
+          type: t.type ?? 'function',
+          function: { name: t.name, arguments: t.arguments },
+        }));
       }
       choices[i] = { index: a.index, finish_reason: a.finish_reason, message };
     }
@@ -123,8 +163,11 @@ function addToolCallDelta(acc: ChoiceAcc, tc: any): void {
   const key: number | string = indexed ? tc.index : `#${calls.size}`;
   let t = calls.get(key);
   if (!t) {
-    if (calls.size >= MAX_STREAM_ENTRIES) { tooManyEntries('tool calls'); return; }
-    const order = indexed ? tc.index as number : acc.maxOrder === -Infinity ? 0 : acc.maxOrder + 1;
+    if (calls.size >= MAX_STREAM_ENTRIES) {
+      tooManyEntries('tool calls');
+      return;
+    }
+    const order = indexed ? (tc.index as number) : acc.maxOrder === -Infinity ? 0 : acc.maxOrder + 1;
     if (order > acc.maxOrder) acc.maxOrder = order;
     t = { order, name: '', arguments: '' };
     calls.set(key, t);

@@ -1,12 +1,12 @@
 // Legacy Completions: `completions.create` (operation text_completion).
 
 import type { Attributes } from '@opentelemetry/api';
+import { type ContentOptions, completionsRequestContent, completionsResponseOutput } from '../content/index.js';
 import * as S from '../core/semconv.js';
-import { completionsRequestContent, completionsResponseOutput, type ContentOptions } from '../content/index.js';
-import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
-import { commonSamplingAttributes, finishReasons, isNum, setNum, setStr } from './request.js';
 import { chatUsage } from './chat.js';
 import { hasTokenCounts, MAX_STREAM_ENTRIES, tooManyEntries } from './limits.js';
+import { commonSamplingAttributes, finishReasons, isNum, setNum, setStr } from './request.js';
+import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
 
 function summarize(base: any, choices: any[], usage: Usage | undefined): ResponseSummary {
   const attrs: Attributes = {};
@@ -39,7 +39,10 @@ class CompletionsStreamAccumulator implements StreamAccumulator {
       let acc = this.choices.get(index);
       if (!acc) {
         // Indices key a map, never an array; at most MAX_STREAM_ENTRIES of them (limits.ts).
-        if (this.choices.size >= MAX_STREAM_ENTRIES) { tooManyEntries('choices'); continue; }
+        if (this.choices.size >= MAX_STREAM_ENTRIES) {
+          tooManyEntries('choices');
+          continue;
+        }
         acc = { index, text: '', finish_reason: null };
         this.choices.set(index, acc);
       }

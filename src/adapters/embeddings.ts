@@ -1,11 +1,11 @@
 // Embeddings: `embeddings.create`. Only input tokens exist; the vectors are never recorded.
 
 import type { Attributes } from '@opentelemetry/api';
-import * as S from '../core/semconv.js';
 import { embeddingsRequestContent } from '../content/index.js';
-import type { ApiAdapter, ResponseSummary } from './types.js';
-import { setNum, setStr } from './request.js';
+import * as S from '../core/semconv.js';
 import { usageFrom } from './limits.js';
+import { setNum, setStr } from './request.js';
+import type { ApiAdapter, ResponseSummary } from './types.js';
 
 function summarize(r: any): ResponseSummary {
   const attrs: Attributes = {};

@@ -49,6 +49,10 @@ export function classifyError(err: unknown): ErrorInfo {
     headerValue(e.headers, 'x-request-id') ||
     undefined;
   let message = '';
-  try { message = typeof e.message === 'string' ? e.message : String(err); } catch { message = 'unknown error'; }
+  try {
+    message = typeof e.message === 'string' ? e.message : String(err);
+  } catch {
+    message = 'unknown error';
+  }
   return { status, errorType, httpStatus, requestId, message };
 }

@@ -10,7 +10,10 @@ import type { Usage } from './types.js';
 export const MAX_STREAM_ENTRIES = 1024;
 
 export function tooManyEntries(what: string): void {
-  warnOnce('provider:stream-entries', `a streamed response has more than ${MAX_STREAM_ENTRIES} distinct ${what}; the rest are not recorded (the app's stream is unaffected)`);
+  warnOnce(
+    'provider:stream-entries',
+    `a streamed response has more than ${MAX_STREAM_ENTRIES} distinct ${what}; the rest are not recorded (the app's stream is unaffected)`,
+  );
 }
 
 /** No real call comes near this many tokens; a count above it is a provider bug, not usage. */
@@ -31,7 +34,10 @@ function tokenCount(v: unknown): number | undefined | null {
 export function usageFrom(input: unknown, output: unknown, cached: unknown, reasoning: unknown): Usage | undefined {
   const counts = [tokenCount(input), tokenCount(output), tokenCount(cached), tokenCount(reasoning)];
   if (counts.includes(null)) {
-    warnOnce('provider:usage', `the provider reported token usage that is not a count (${describe([input, output, cached, reasoning])}); it is not recorded, the call's usage is estimated instead (llm_otel.usage_source = estimated, or none)`);
+    warnOnce(
+      'provider:usage',
+      `the provider reported token usage that is not a count (${describe([input, output, cached, reasoning])}); it is not recorded, the call's usage is estimated instead (llm_otel.usage_source = estimated, or none)`,
+    );
     return undefined;
   }
   const [inputTokens, outputTokens, cachedInputTokens, reasoningTokens] = counts as (number | undefined)[];
@@ -54,7 +60,11 @@ export function hasTokenCounts(u: any): boolean {
 function describe(values: unknown[]): string {
   const bad = values.find((v) => tokenCount(v) === null);
   let text: string;
-  try { text = typeof bad === 'string' ? JSON.stringify(bad) : String(bad); } catch { text = typeof bad; }
+  try {
+    text = typeof bad === 'string' ? JSON.stringify(bad) : String(bad);
+  } catch {
+    text = typeof bad;
+  }
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 

@@ -2,7 +2,10 @@
 // OpenAI-compatible hosts are reported as `openai`, the wire protocol they speak.
 
 const HOST_PROVIDERS: ReadonlyArray<[RegExp, string]> = [
-  [/(^|\.)openai\.azure\.com$|(^|\.)services\.ai\.azure\.com$|(^|\.)cognitiveservices\.azure\.com$|(^|\.)azure-api\.net$/, 'azure.ai.openai'],
+  [
+    /(^|\.)openai\.azure\.com$|(^|\.)services\.ai\.azure\.com$|(^|\.)cognitiveservices\.azure\.com$|(^|\.)azure-api\.net$/,
+    'azure.ai.openai',
+  ],
   [/(^|\.)deepseek\.com$/, 'deepseek'],
   [/(^|\.)groq\.com$/, 'groq'],
   [/(^|\.)x\.ai$/, 'x_ai'],
@@ -40,12 +43,18 @@ function parseBaseURL(baseURL: string | undefined, azure: boolean): ServerInfo {
       address = u.hostname.replace(/^\[|\]$/g, '');
       port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : u.protocol === 'http:' ? 80 : undefined;
     }
-  } catch { /* not a URL: leave server unknown */ }
+  } catch {
+    /* not a URL: leave server unknown */
+  }
   let provider = 'openai';
   if (azure) provider = 'azure.ai.openai';
   else if (address) {
     const host = address.toLowerCase();
-    for (const [re, name] of HOST_PROVIDERS) if (re.test(host)) { provider = name; break; }
+    for (const [re, name] of HOST_PROVIDERS)
+      if (re.test(host)) {
+        provider = name;
+        break;
+      }
   }
   return { provider, address, port };
 }

@@ -1,8 +1,8 @@
 // Request attributes shared by the API families. 0 is a value, not absence (docs/spans.md).
 
 import type { Attributes } from '@opentelemetry/api';
-import * as S from '../core/semconv.js';
 import { capField } from '../content/index.js';
+import * as S from '../core/semconv.js';
 
 export function isNum(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
@@ -55,7 +55,7 @@ export function finishReasons(choices: any[]): string[] | undefined {
   const reasons = new Array<string>(n);
   let any = false;
   for (let i = 0; i < n; i++) {
-    const r = reasons[i] = finishReason(choices[i]?.finish_reason);
+    const r = (reasons[i] = finishReason(choices[i]?.finish_reason));
     if (r !== '') any = true;
   }
   return any ? reasons : undefined;

@@ -1,12 +1,12 @@
 // Responses API: `responses.create` (and `responses.parse` / `responses.stream`, which reach it).
 
 import type { Attributes } from '@opentelemetry/api';
-import * as S from '../core/semconv.js';
 // One rule for the span's finish reason and the output message's (content/responses.ts).
-import { responsesFinishReason, responsesRequestContent, responsesResponseOutput, type ContentOptions } from '../content/index.js';
-import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
-import { commonSamplingAttributes, setNum, setStr, outputType } from './request.js';
+import { type ContentOptions, responsesFinishReason, responsesRequestContent, responsesResponseOutput } from '../content/index.js';
+import * as S from '../core/semconv.js';
 import { usageFrom } from './limits.js';
+import { commonSamplingAttributes, outputType, setNum, setStr } from './request.js';
+import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
 
 export function responsesUsage(u: any): Usage | undefined {
   if (!u || typeof u !== 'object') return undefined;
@@ -17,7 +17,9 @@ function outputText(r: any): string {
   let out = '';
   for (const item of Array.isArray(r?.output) ? r.output : []) {
     if (item?.type === 'message' && Array.isArray(item.content)) {
-      for (const c of item.content) if (typeof c?.text === 'string') out += c.text; else if (typeof c?.refusal === 'string') out += c.refusal;
+      for (const c of item.content)
+        if (typeof c?.text === 'string') out += c.text;
+        else if (typeof c?.refusal === 'string') out += c.refusal;
     } else if (item?.type === 'function_call') {
       out += (item.name ?? '') + (item.arguments ?? '');
     }

@@ -2,7 +2,7 @@
 // The shared lifecycle lives in call.ts; an adapter only reads request/response shapes.
 
 import type { Attributes } from '@opentelemetry/api';
-import type { ContentOptions, ChatContent, OutputMessage } from '../content/index.js';
+import type { ChatContent, ContentOptions, OutputMessage } from '../content/index.js';
 
 export interface Usage {
   inputTokens?: number;

@@ -1,17 +1,17 @@
 // withAgent / withTool / withWorkflow: INTERNAL spans for the steps of an agent, so the LLM calls
 // beneath them form a tree (llm_otel.parent_call_id) in the DB and in the APM.
 
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
-import * as S from '../core/semconv.js';
-import { getLlmContext, getParentCallId, mergeLlmContext, setLlmContext, setLlmScope, type LlmContext } from '../context/context.js';
-import { contextText, readField } from '../context/values.js';
-import { addContextAttributes } from '../finish/context-attributes.js';
-import { maskKnownSecrets } from '../instrumentation/secret.js';
-import { getRuntime } from '../instrumentation/runtime.js';
+import { type Attributes, type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { errorClassName } from '../adapters/errors.js';
-import { hasResponsePromise, watchResponse } from '../instrumentation/api-promise.js';
 import { cleanText } from '../content/index.js';
+import { getLlmContext, getParentCallId, type LlmContext, mergeLlmContext, setLlmContext, setLlmScope } from '../context/context.js';
+import { contextText, readField } from '../context/values.js';
+import * as S from '../core/semconv.js';
 import { VERSION } from '../core/version.js';
+import { addContextAttributes } from '../finish/context-attributes.js';
+import { hasResponsePromise, watchResponse } from '../instrumentation/api-promise.js';
+import { getRuntime } from '../instrumentation/runtime.js';
+import { maskKnownSecrets } from '../instrumentation/secret.js';
 
 export interface RunOptions extends LlmContext {
   /** For tools: the id of the tool call (from the model's output) this run answers. */
@@ -35,7 +35,9 @@ function endWithError(span: Span, err: unknown): void {
     if (rt) message = cleanText(message, { ...rt.content, maxChars: 1000 });
     span.setAttributes({ [S.ERROR_TYPE]: errorClassName(err), [S.LLM_OTEL_STATUS]: 'error' });
     span.setStatus({ code: SpanStatusCode.ERROR, message });
-  } catch { /* never mask the user's error */ }
+  } catch {
+    /* never mask the user's error */
+  }
   span.end();
 }
 
@@ -44,7 +46,10 @@ function endOk(span: Span): void {
   span.end();
 }
 
-interface OpenRun { ok(): void; fail(err: unknown): void }
+interface OpenRun {
+  ok(): void;
+  fail(err: unknown): void;
+}
 
 /**
  * Ends the run's span exactly once. While open, the run sits in the runtime's open set, so a
@@ -61,7 +66,11 @@ function track(span: Span): OpenRun {
     end();
   };
   const entry = {
-    abandon: () => once(() => { span.setAttribute(S.LLM_OTEL_STATUS, 'cancelled'); span.end(); }),
+    abandon: () =>
+      once(() => {
+        span.setAttribute(S.LLM_OTEL_STATUS, 'cancelled');
+        span.end();
+      }),
   };
   open?.add(entry);
   return { ok: () => once(() => endOk(span)), fail: (e) => once(() => endWithError(span, e)) };
@@ -70,7 +79,7 @@ function track(span: Span): OpenRun {
 function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T {
   let span: Span;
   let open: OpenRun;
-  let ctx;
+  let ctx: Context;
   try {
     const parent = context.active();
     const rt = getRuntime();
@@ -88,7 +97,11 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
     addContextAttributes(attrs, llm, rt?.content);
     const parentCallId = getParentCallId(parent);
     if (parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = parentCallId;
-    try { Object.assign(attrs, readField(opts, 'attributes') ?? {}); } catch { /* the app's extra attributes are optional */ }
+    try {
+      Object.assign(attrs, readField(opts, 'attributes') ?? {});
+    } catch {
+      /* the app's extra attributes are optional */
+    }
     span = tracer().startSpan(`${OPERATION[kind]} ${label}`, { kind: SpanKind.INTERNAL, attributes: attrs }, parent);
     ctx = setLlmScope(setLlmContext(trace.setSpan(parent, span), llm), { spanId: span.spanContext().spanId });
     open = track(span);
@@ -105,20 +118,38 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
   if (result && typeof (result as any).then === 'function') {
     if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) {
       return result.then(
-        (v) => { open.ok(); return v; },
-        (e) => { open.fail(e); throw e; },
+        (v) => {
+          open.ok();
+          return v;
+        },
+        (e) => {
+          open.fail(e);
+          throw e;
+        },
       ) as T;
     }
     // A promise subclass or thenable: keep the object the user gets. An openai APIPromise must not
     // be `.then()`-ed (that reads the body and breaks `.asResponse()`): the run ends when its HTTP
     // response arrives or fails (its internal responsePromise is a plain promise, safe to observe).
     if (hasResponsePromise(result) && typeof (result as any).asResponse === 'function') {
-      if (!watchResponse(result, () => open.ok(), (e) => open.fail(e))) {
-        (result as any).responsePromise.then(() => open.ok(), (e: unknown) => open.fail(e));
+      if (
+        !watchResponse(
+          result,
+          () => open.ok(),
+          (e) => open.fail(e),
+        )
+      ) {
+        (result as any).responsePromise.then(
+          () => open.ok(),
+          (e: unknown) => open.fail(e),
+        );
       }
       return result;
     }
-    (result as any).then(() => open.ok(), (e: unknown) => open.fail(e));
+    (result as any).then(
+      () => open.ok(),
+      (e: unknown) => open.fail(e),
+    );
     return result;
   }
   open.ok();

@@ -13,7 +13,7 @@ function bucketOf(v: number): number {
   if (v < 1) return Math.max(0, Math.floor(v * SUB_MS));
   return SUB_MS + Math.floor(Math.log(v) / STEP);
 }
-function valueOf(b: number): number {
+function bucketValue(b: number): number {
   if (b < SUB_MS) return (b + 0.5) / SUB_MS;
   return Math.exp((b - SUB_MS + 0.5) * STEP);
 }
@@ -53,19 +53,24 @@ export class Quantiles {
     if (this.n === 0) return null;
     const rank = Math.min(this.n, Math.max(1, Math.ceil(p * this.n)));
     if (this.exact) {
-      if (!this.sorted) { this.exact.sort((a, b) => a - b); this.sorted = true; }
+      if (!this.sorted) {
+        this.exact.sort((a, b) => a - b);
+        this.sorted = true;
+      }
       return this.exact[rank - 1]!;
     }
     const keys = [...this.hist!.keys()].sort((a, b) => a - b);
     let seen = 0;
     for (const k of keys) {
       seen += this.hist!.get(k)!;
-      if (seen >= rank) return Math.min(this.max, Math.max(this.min, valueOf(k)));
+      if (seen >= rank) return Math.min(this.max, Math.max(this.min, bucketValue(k)));
     }
     return this.max;
   }
 
-  get avg(): number | null { return this.n === 0 ? null : this.sum / this.n; }
+  get avg(): number | null {
+    return this.n === 0 ? null : this.sum / this.n;
+  }
 }
 
 export interface GroupStats {
@@ -90,9 +95,22 @@ export function groupStats(db: Db, keyExpr: string, where: string, params: unkno
   let groups = new Map<string | null, GroupStats>();
   let last: GroupStats | undefined;
   db.aggregate(FN, {
-    start: () => { groups = new Map(); last = undefined; return 0; },
+    start: () => {
+      groups = new Map();
+      last = undefined;
+      return 0;
+    },
     // Fixed parameters (no rest array) and the error flag computed in SQL: this runs once per call.
-    step: ((acc: number, key: unknown, failed: unknown, duration: unknown, input: unknown, output: unknown, cost: unknown, currency: unknown): number => {
+    step: ((
+      acc: number,
+      key: unknown,
+      failed: unknown,
+      duration: unknown,
+      input: unknown,
+      output: unknown,
+      cost: unknown,
+      currency: unknown,
+    ): number => {
       const k = key === null || key === undefined ? null : typeof key === 'string' ? key : String(key);
       // Rows arrive in index order, so consecutive rows often share a group: skip the Map lookup.
       let g = last !== undefined && last.key === k ? last : groups.get(k);
@@ -117,7 +135,9 @@ export function groupStats(db: Db, keyExpr: string, where: string, params: unkno
     }) as unknown as (total: number, next: number) => number, // typings know one argument only
     result: () => 0,
   });
-  db.prepare(`SELECT ${FN}(${keyExpr}, c.status <> 'ok', ${valueExpr}, c.input_tokens, c.output_tokens, c.cost, c.currency) FROM llm_calls c WHERE ${where}`).get(...params);
+  db.prepare(
+    `SELECT ${FN}(${keyExpr}, c.status <> 'ok', ${valueExpr}, c.input_tokens, c.output_tokens, c.cost, c.currency) FROM llm_calls c WHERE ${where}`,
+  ).get(...params);
   return [...groups.values()];
 }
 

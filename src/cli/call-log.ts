@@ -1,14 +1,14 @@
 // Opening the call log for the CLI. Read verbs use a read-only connection and never create, migrate
 // an empty file, or otherwise change anything; every failure becomes a one-line CliError.
 
-import { existsSync, statSync, type Stats } from 'node:fs';
+import { existsSync, type Stats, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { type Db, openForWriting } from '../../exporter/open.js';
+import { checkDatabase, ForeignDatabaseError, migrate, SchemaVersionError } from '../../exporter/schema.js';
 import { openReadOnly } from '../../exporter/store.js';
-import { openForWriting, type Db } from '../../exporter/open.js';
-import { ForeignDatabaseError, SchemaVersionError, migrate, checkDatabase } from '../../exporter/schema.js';
+import { errorMessage } from '../core/warn.js';
 import { CliError, notFound, usage } from './errors.js';
 import { defaultDbPath } from './options.js';
-import { errorMessage } from '../core/warn.js';
 
 export type { Db };
 
@@ -21,8 +21,10 @@ function describeOpenError(path: string, e: unknown): CliError {
   if (e instanceof SchemaVersionError || e instanceof ForeignDatabaseError) return usage(e.message);
   const code = String((e as { code?: unknown })?.code ?? '');
   const msg = errorMessage(e) ?? String(e);
-  if (code === 'ENOENT' || /no call log at/.test(msg)) return notFound(`no call log at ${path} (run your app with llm-otel first, or pass --db / set LLM_OTEL_DB)`);
-  if (code === 'SQLITE_NOTADB' || /file is not a database/i.test(msg)) return usage(`${path} is not an llm-otel call log (not a SQLite database)`);
+  if (code === 'ENOENT' || /no call log at/.test(msg))
+    return notFound(`no call log at ${path} (run your app with llm-otel first, or pass --db / set LLM_OTEL_DB)`);
+  if (code === 'SQLITE_NOTADB' || /file is not a database/i.test(msg))
+    return usage(`${path} is not an llm-otel call log (not a SQLite database)`);
   if (code.startsWith('SQLITE_CORRUPT')) return usage(`${path} is damaged (${msg})`);
   if (code.startsWith('SQLITE_CANTOPEN') || code === 'EACCES' || code === 'EPERM') return usage(`cannot open ${path} (${msg})`);
   if (code.startsWith('SQLITE_BUSY')) return usage(`${path} is locked by another process; try again`);
@@ -33,7 +35,13 @@ function describeOpenError(path: string, e: unknown): CliError {
 function refuseSpecial(path: string, st: Stats): void {
   if (st.isDirectory()) throw usage(`${path} is a directory, not a call log`);
   if (!st.isFile()) {
-    const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+    const kind = st.isFIFO()
+      ? 'a FIFO'
+      : st.isCharacterDevice() || st.isBlockDevice()
+        ? 'a device'
+        : st.isSocket()
+          ? 'a socket'
+          : 'not a regular file';
     throw usage(`${path} is ${kind}, not a call log`);
   }
 }
@@ -79,7 +87,11 @@ export function openWrite(path: string, { create = false }: { create?: boolean }
     } catch (e) {
       throw describeOpenError(path, e);
     } finally {
-      try { ro?.close(); } catch { /* closed */ }
+      try {
+        ro?.close();
+      } catch {
+        /* closed */
+      }
     }
   }
   try {

@@ -10,7 +10,10 @@ export const EXIT_USAGE = 2;
 export const EXIT_IO = 3;
 
 export class CliError extends Error {
-  constructor(message: string, public readonly exitCode: number = EXIT_USAGE) {
+  constructor(
+    message: string,
+    public readonly exitCode: number = EXIT_USAGE,
+  ) {
     super(message);
     this.name = 'CliError';
   }

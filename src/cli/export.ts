@@ -2,21 +2,27 @@
 // Rows come from a SQLite iterator and go out in 64 KB chunks, each awaited (sink.ts), so memory
 // stays flat at any size and a failed write ends the export with an error.
 
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS } from '../../exporter/rows.js';
 import { dbPath, openRead } from './call-log.js';
 import { usage } from './errors.js';
-import { addCommon, callFilters, nonEmpty, runFilters, type CommonOptions } from './options.js';
+import { addCommon, type CommonOptions, callFilters, nonEmpty, runFilters } from './options.js';
 import { parseJsonColumns } from './output.js';
-import { fileSink, stdoutSink, type Sink } from './sink.js';
+import { fileSink, type Sink, stdoutSink } from './sink.js';
 import { jsonSafe, visible } from './visible.js';
 
-interface ExportOptions extends CommonOptions { format: 'csv' | 'jsonl'; out?: string; force?: boolean; table: 'calls' | 'messages' | 'runs' }
+interface ExportOptions extends CommonOptions {
+  format: 'csv' | 'jsonl';
+  out?: string;
+  force?: boolean;
+  table: 'calls' | 'messages' | 'runs';
+}
 
 function choice<T extends string>(values: readonly T[]) {
   return (v: string): T => {
-    if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}; got ${JSON.stringify(v)}`);
+    if (!(values as readonly string[]).includes(v))
+      throw new InvalidArgumentError(`expected one of ${values.join(', ')}; got ${JSON.stringify(v)}`);
     return v as T;
   };
 }
@@ -26,14 +32,19 @@ function query(o: ExportOptions): { sql: string; params: unknown[]; columns: str
   const limit = o.limit ? ` LIMIT ${o.limit}` : '';
   if (o.table === 'calls') {
     const columns = ['id', ...CALL_COLUMNS];
-    return { sql: `SELECT ${columns.map((c) => 'c.' + c).join(', ')} FROM llm_calls c WHERE ${f.sql} ORDER BY c.id${limit}`, params: f.params, columns };
+    return {
+      sql: `SELECT ${columns.map((c) => 'c.' + c).join(', ')} FROM llm_calls c WHERE ${f.sql} ORDER BY c.id${limit}`,
+      params: f.params,
+      columns,
+    };
   }
   if (o.table === 'messages') {
     const columns = ['call_id', 'span_id', 'trace_id', ...MESSAGE_COLUMNS];
     return {
       sql: `SELECT m.call_id, c.span_id, c.trace_id, ${MESSAGE_COLUMNS.map((x) => 'm.' + x).join(', ')}
             FROM llm_calls c JOIN llm_messages m ON m.call_id = c.id WHERE ${f.sql} ORDER BY m.call_id, m.direction = 'output', m.position${limit}`,
-      params: f.params, columns,
+      params: f.params,
+      columns,
     };
   }
   if (o.model) throw usage('export --table runs: --model does not apply to runs');
@@ -60,7 +71,10 @@ export async function runExport(o: ExportOptions): Promise<number> {
       for (const row of stmt.iterate(...q.params) as IterableIterator<Record<string, unknown>>) {
         buf += JSON.stringify(parseJsonColumns(row)) + '\n';
         rows++;
-        if (buf.length >= CHUNK) { await sink.put(jsonSafe(buf)); buf = ''; }
+        if (buf.length >= CHUNK) {
+          await sink.put(jsonSafe(buf));
+          buf = '';
+        }
       }
       buf = jsonSafe(buf);
     } else {
@@ -75,7 +89,10 @@ export async function runExport(o: ExportOptions): Promise<number> {
         if (batch.length === CSV_BATCH) {
           buf += stringify(batch, opts);
           batch = [];
-          if (buf.length >= CHUNK) { await sink.put(buf); buf = ''; }
+          if (buf.length >= CHUNK) {
+            await sink.put(buf);
+            buf = '';
+          }
         }
       }
       if (batch.length) buf += stringify(batch, opts);
@@ -91,10 +108,16 @@ export async function runExport(o: ExportOptions): Promise<number> {
 }
 
 export function registerExport(program: Command): void {
-  const cmd = program.command('export').description('stream calls (or messages/runs) as CSV or JSON Lines')
+  const cmd = program
+    .command('export')
+    .description('stream calls (or messages/runs) as CSV or JSON Lines')
     .addOption(new Option('--format <format>', 'csv|jsonl').argParser(choice(['csv', 'jsonl'] as const)).makeOptionMandatory())
-    .addOption(new Option('--table <table>', 'calls|messages|runs').argParser(choice(['calls', 'messages', 'runs'] as const)).default('calls'))
-    .addOption(new Option('--out <file>', 'write to this file (mode 0600) instead of stdout; written whole or not at all').argParser(nonEmpty))
+    .addOption(
+      new Option('--table <table>', 'calls|messages|runs').argParser(choice(['calls', 'messages', 'runs'] as const)).default('calls'),
+    )
+    .addOption(
+      new Option('--out <file>', 'write to this file (mode 0600) instead of stdout; written whole or not at all').argParser(nonEmpty),
+    )
     .option('--force', 'with --out: replace an existing file');
   addCommon(cmd, { limit: undefined, json: false });
   cmd.action(async (o: ExportOptions) => {

@@ -4,15 +4,19 @@
 import type { Command } from 'commander';
 import { groupStats } from './aggregate.js';
 import { dbPath, openRead } from './call-log.js';
-import { addCommon, callFilters, type CommonOptions } from './options.js';
+import { addCommon, type CommonOptions, callFilters } from './options.js';
 import { fmtInt, fmtMs, table, write, writeJson } from './output.js';
 
-interface LatencyOptions extends CommonOptions { ttft?: boolean }
+interface LatencyOptions extends CommonOptions {
+  ttft?: boolean;
+}
 
 const r3 = (v: number | null): number | null => (v === null ? null : Math.round(v * 1000) / 1000);
 
 export function registerLatency(program: Command): void {
-  const cmd = program.command('latency').description('latency percentiles (p50/p90/p95/p99) by model')
+  const cmd = program
+    .command('latency')
+    .description('latency percentiles (p50/p90/p95/p99) by model')
     .option('--ttft', 'time to first chunk of streamed calls instead of total duration');
   addCommon(cmd, { limit: undefined });
   cmd.action((o: LatencyOptions) => {
@@ -22,17 +26,44 @@ export function registerLatency(program: Command): void {
       const where = o.ttft ? `${f.sql} AND c.ttft_ms IS NOT NULL` : f.sql;
       let rows = groupStats(db, 'c.request_model', where, f.params, o.ttft ? 'c.ttft_ms' : 'c.duration_ms')
         .map((g) => ({
-          model: g.key, calls: g.calls, measured: g.latency.n,
-          p50_ms: r3(g.latency.q(0.5)), p90_ms: r3(g.latency.q(0.9)), p95_ms: r3(g.latency.q(0.95)), p99_ms: r3(g.latency.q(0.99)),
-          max_ms: g.latency.n ? r3(g.latency.max) : null, avg_ms: r3(g.latency.avg),
+          model: g.key,
+          calls: g.calls,
+          measured: g.latency.n,
+          p50_ms: r3(g.latency.q(0.5)),
+          p90_ms: r3(g.latency.q(0.9)),
+          p95_ms: r3(g.latency.q(0.95)),
+          p99_ms: r3(g.latency.q(0.99)),
+          max_ms: g.latency.n ? r3(g.latency.max) : null,
+          avg_ms: r3(g.latency.avg),
         }))
-        .sort((a, b) => b.calls - a.calls || Number(a.model === null) - Number(b.model === null) || String(a.model).localeCompare(String(b.model)));
+        .sort(
+          (a, b) =>
+            b.calls - a.calls || Number(a.model === null) - Number(b.model === null) || String(a.model).localeCompare(String(b.model)),
+        );
       if (o.limit) rows = rows.slice(0, o.limit);
-      if (o.json) { writeJson({ metric: o.ttft ? 'ttft_ms' : 'duration_ms', rows }); return; }
-      if (rows.length === 0) { write('no calls'); return; }
-      write(table(['model', 'calls', 'p50', 'p90', 'p95', 'p99', 'max'],
-        rows.map((r) => [r.model ?? '(none)', fmtInt(r.calls), fmtMs(r.p50_ms), fmtMs(r.p90_ms), fmtMs(r.p95_ms), fmtMs(r.p99_ms), fmtMs(r.max_ms)]),
-        ['left', 'right', 'right', 'right', 'right', 'right', 'right']));
+      if (o.json) {
+        writeJson({ metric: o.ttft ? 'ttft_ms' : 'duration_ms', rows });
+        return;
+      }
+      if (rows.length === 0) {
+        write('no calls');
+        return;
+      }
+      write(
+        table(
+          ['model', 'calls', 'p50', 'p90', 'p95', 'p99', 'max'],
+          rows.map((r) => [
+            r.model ?? '(none)',
+            fmtInt(r.calls),
+            fmtMs(r.p50_ms),
+            fmtMs(r.p90_ms),
+            fmtMs(r.p95_ms),
+            fmtMs(r.p99_ms),
+            fmtMs(r.max_ms),
+          ]),
+          ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+        ),
+      );
     } finally {
       db.close();
     }

@@ -4,23 +4,23 @@
 
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
-import { CliError, EXIT_IO, EXIT_USAGE, errnoText } from './errors.js';
-import { visible } from './visible.js';
-import { stdoutFailure, watchStdout } from './output.js';
 import { registerCalls } from './calls.js';
-import { registerShow } from './show.js';
-import { registerTrace } from './trace.js';
-import { registerSession } from './session.js';
-import { registerStats } from './stats.js';
-import { registerLatency } from './latency.js';
-import { registerRuns } from './runs.js';
-import { registerExport } from './export.js';
-import { registerTail } from './tail.js';
-import { registerSql } from './sql.js';
-import { registerPrune } from './prune.js';
-import { registerPrices } from './prices.js';
-import { registerUi } from './ui.js';
 import { registerDemo } from './demo.js';
+import { CliError, EXIT_IO, EXIT_USAGE, errnoText } from './errors.js';
+import { registerExport } from './export.js';
+import { registerLatency } from './latency.js';
+import { stdoutFailure, watchStdout } from './output.js';
+import { registerPrices } from './prices.js';
+import { registerPrune } from './prune.js';
+import { registerRuns } from './runs.js';
+import { registerSession } from './session.js';
+import { registerShow } from './show.js';
+import { registerSql } from './sql.js';
+import { registerStats } from './stats.js';
+import { registerTail } from './tail.js';
+import { registerTrace } from './trace.js';
+import { registerUi } from './ui.js';
+import { visible } from './visible.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -34,7 +34,9 @@ export function buildProgram(): Command {
     .configureOutput({
       writeOut: (s) => process.stdout.write(s),
       writeErr: (s) => process.stderr.write(s),
-      outputError: () => { /* main() prints one line itself */ },
+      outputError: () => {
+        /* main() prints one line itself */
+      },
     });
   registerCalls(program);
   registerShow(program);
@@ -54,7 +56,10 @@ export function buildProgram(): Command {
 }
 
 function oneLine(s: string): string {
-  return s.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' ').trim();
+  return s
+    .replace(/^error:\s*/i, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 /** The one error line; the message may quote user input or stored text, so controls are made visible. */
@@ -92,5 +97,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 
 /** Entry used by bin/llm-otel.js. */
 export function run(): void {
-  main().then((code) => { process.exitCode = code; }, () => { process.exitCode = EXIT_USAGE; });
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    () => {
+      process.exitCode = EXIT_USAGE;
+    },
+  );
 }

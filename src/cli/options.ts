@@ -1,7 +1,7 @@
 // Flags shared by the verbs (docs/cli.md) and their parsers. Parsers throw commander's
 // InvalidArgumentError, so a bad value is reported like any other usage error (one line, exit 2).
 
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/config.js';
 
 export interface CommonOptions {
@@ -74,14 +74,25 @@ export function parseLimit(v: string): number {
   return n;
 }
 
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
 
 export function parseSize(v: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?$/i.exec(v.trim());
   if (!m) throw new InvalidArgumentError(`expected a size such as 500MB or 2GB; got ${JSON.stringify(v)}`);
   // Whole bytes: `0.5` would otherwise become 0 and mean "delete everything".
   const n = Math.floor(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]!);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected a size such as 500MB or 2GB (at least 1 byte, at most 9 PB); got ${JSON.stringify(v)}`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a size such as 500MB or 2GB (at least 1 byte, at most 9 PB); got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -103,7 +114,11 @@ export function nonEmpty(v: string): string {
 
 /** `--db` default: LLM_OTEL_DB (read through config.ts), else ./llm-otel.db. */
 export function defaultDbPath(): string {
-  try { return loadConfig().db ?? './llm-otel.db'; } catch { return './llm-otel.db'; }
+  try {
+    return loadConfig().db ?? './llm-otel.db';
+  } catch {
+    return './llm-otel.db';
+  }
 }
 
 export function dbOption(cmd: Command): Command {
@@ -143,14 +158,34 @@ export function callFilters(o: CommonOptions, alias = 'c'): { sql: string; param
   const where: string[] = [];
   const params: unknown[] = [];
   const a = alias ? `${alias}.` : '';
-  if (o.since) { where.push(`${a}started_at >= ?`); params.push(o.since); }
-  if (o.until) { where.push(`${a}started_at < ?`); params.push(o.until); }
-  if (o.session) { where.push(`${a}session_id = ?`); params.push(o.session); }
-  if (o.user) { where.push(`${a}user_id = ?`); params.push(o.user); }
-  if (o.agent) { where.push(`${a}agent_name = ?`); params.push(o.agent); }
+  if (o.since) {
+    where.push(`${a}started_at >= ?`);
+    params.push(o.since);
+  }
+  if (o.until) {
+    where.push(`${a}started_at < ?`);
+    params.push(o.until);
+  }
+  if (o.session) {
+    where.push(`${a}session_id = ?`);
+    params.push(o.session);
+  }
+  if (o.user) {
+    where.push(`${a}user_id = ?`);
+    params.push(o.user);
+  }
+  if (o.agent) {
+    where.push(`${a}agent_name = ?`);
+    params.push(o.agent);
+  }
   if (o.model) {
-    if (o.model.includes('*')) { where.push(`${a}request_model GLOB ?`); params.push(o.model); }
-    else { where.push(`${a}request_model = ?`); params.push(o.model); }
+    if (o.model.includes('*')) {
+      where.push(`${a}request_model GLOB ?`);
+      params.push(o.model);
+    } else {
+      where.push(`${a}request_model = ?`);
+      params.push(o.model);
+    }
   }
   statusFilter(o, a, where, params);
   return { sql: where.length ? where.join(' AND ') : '1', params };
@@ -160,7 +195,10 @@ export function callFilters(o: CommonOptions, alias = 'c'): { sql: string; param
 function statusFilter(o: CommonOptions, a: string, where: string[], params: unknown[]): void {
   if (!o.status) return;
   if (o.status === 'failed') where.push(`${a}status <> 'ok'`);
-  else { where.push(`${a}status = ?`); params.push(o.status); }
+  else {
+    where.push(`${a}status = ?`);
+    params.push(o.status);
+  }
 }
 
 /**
@@ -170,13 +208,34 @@ function statusFilter(o: CommonOptions, a: string, where: string[], params: unkn
 export function runFilters(o: CommonOptions & { kind?: string; name?: string }): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (o.since) { where.push('started_at >= ?'); params.push(o.since); }
-  if (o.until) { where.push('started_at < ?'); params.push(o.until); }
-  if (o.session) { where.push('session_id = ?'); params.push(o.session); }
-  if (o.user) { where.push('user_id = ?'); params.push(o.user); }
-  if (o.agent) { where.push("(agent_name = ? OR (kind = 'agent' AND name = ?))"); params.push(o.agent, o.agent); }
-  if (o.kind) { where.push('kind = ?'); params.push(o.kind); }
-  if (o.name) { where.push('name = ?'); params.push(o.name); }
+  if (o.since) {
+    where.push('started_at >= ?');
+    params.push(o.since);
+  }
+  if (o.until) {
+    where.push('started_at < ?');
+    params.push(o.until);
+  }
+  if (o.session) {
+    where.push('session_id = ?');
+    params.push(o.session);
+  }
+  if (o.user) {
+    where.push('user_id = ?');
+    params.push(o.user);
+  }
+  if (o.agent) {
+    where.push("(agent_name = ? OR (kind = 'agent' AND name = ?))");
+    params.push(o.agent, o.agent);
+  }
+  if (o.kind) {
+    where.push('kind = ?');
+    params.push(o.kind);
+  }
+  if (o.name) {
+    where.push('name = ?');
+    params.push(o.name);
+  }
   statusFilter(o, '', where, params);
   return { sql: where.length ? where.join(' AND ') : '1', params };
 }

@@ -12,21 +12,44 @@ export type Align = 'left' | 'right';
  * An aligned table: header row, then rows; numbers right-aligned where `align` says so. Cells are
  * one line each (a line feed shows as `\n`) unless `multiline`, where a cell may span lines.
  */
-export function table(head: string[], rows: Array<Array<string | number | null | undefined>>, align: Align[] = [], { multiline = false } = {}): string {
+export function table(
+  head: string[],
+  rows: Array<Array<string | number | null | undefined>>,
+  align: Align[] = [],
+  { multiline = false } = {},
+): string {
   // Before layout: cli-table3 would otherwise take an escape sequence for a zero-width colour code.
-  const cell = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : visible(String(v), { newlines: multiline }));
+  const cell = (v: string | number | null | undefined): string =>
+    v === null || v === undefined ? '' : visible(String(v), { newlines: multiline });
   const t = new Table({
     head: head.map(cell),
     chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
-      'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: '  ',
     },
     style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [], compact: true },
     colAligns: head.map((_, i) => align[i] ?? 'left'),
   });
   for (const r of rows) t.push(r.map(cell));
   // cli-table3 pads the last column; trailing blanks are noise in a terminal and in diffs.
-  return t.toString().split('\n').map((l) => l.replace(/\s+$/, '')).join('\n');
+  return t
+    .toString()
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
+    .join('\n');
 }
 
 let stdoutError: NodeJS.ErrnoException | null = null;
@@ -126,7 +149,11 @@ export function parseJsonColumns<T extends Record<string, unknown>>(row: T): T {
   for (const k of Object.keys(out)) {
     const v = out[k];
     if (JSON_COLUMNS.has(k) && typeof v === 'string') {
-      try { out[k] = JSON.parse(v); } catch { /* keep the text */ }
+      try {
+        out[k] = JSON.parse(v);
+      } catch {
+        /* keep the text */
+      }
     }
   }
   return out as T;

@@ -2,28 +2,65 @@
 // table (generated from @pydantic/genai-prices). A price change is a new row valid from a date, so
 // calls already costed keep their price (and their price_id).
 
-import { existsSync } from 'node:fs';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { addUserPrice, PriceBook, parsePriceFile, PriceFileError, parsePriceRow, BUILTIN_SOURCE, type PriceRow } from '../cost/index.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { errorMessage } from '../core/warn.js';
+import {
+  addUserPrice,
+  BUILTIN_SOURCE,
+  PriceBook,
+  type PriceFile,
+  PriceFileError,
+  type PriceRow,
+  parsePriceFile,
+  parsePriceRow,
+} from '../cost/index.js';
 import { dbPath, openRead, openWrite } from './call-log.js';
 import { notFound, usage } from './errors.js';
 import { dbOption, nonEmpty, parseTime } from './options.js';
 import { table, write, writeJson } from './output.js';
-import { errorMessage } from '../core/warn.js';
 
 function rate(v: string): number {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a price per million tokens (a number ≥ 0); got ${JSON.stringify(v)}`);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a price per million tokens (a number ≥ 0); got ${JSON.stringify(v)}`);
   return n;
 }
 
-interface ListOptions { db?: string; model?: string; provider?: string; source?: string; json?: boolean }
-interface SetOptions { db?: string; input?: number; output?: number; cached?: number; provider?: string; currency?: string; from?: string; to?: string; like?: string; json?: boolean }
+interface ListOptions {
+  db?: string;
+  model?: string;
+  provider?: string;
+  source?: string;
+  json?: boolean;
+}
+interface SetOptions {
+  db?: string;
+  input?: number;
+  output?: number;
+  cached?: number;
+  provider?: string;
+  currency?: string;
+  from?: string;
+  to?: string;
+  like?: string;
+  json?: boolean;
+}
 
 function rowCells(r: PriceRow): string[] {
   const f = (n: number | null): string => (n === null ? '-' : String(n));
-  return [r.id === undefined ? '' : String(r.id), r.source, r.provider ?? '*', r.model_pattern, f(r.input_per_mtok), f(r.cached_input_per_mtok), f(r.output_per_mtok), r.currency, r.valid_from?.slice(0, 10) ?? '', r.valid_to?.slice(0, 10) ?? ''];
+  return [
+    r.id === undefined ? '' : String(r.id),
+    r.source,
+    r.provider ?? '*',
+    r.model_pattern,
+    f(r.input_per_mtok),
+    f(r.cached_input_per_mtok),
+    f(r.output_per_mtok),
+    r.currency,
+    r.valid_from?.slice(0, 10) ?? '',
+    r.valid_to?.slice(0, 10) ?? '',
+  ];
 }
 const HEAD = ['id', 'source', 'provider', 'model', 'input/1M', 'cached/1M', 'output/1M', 'currency', 'from', 'until'];
 const ALIGN = ['right', 'left', 'left', 'left', 'right', 'right', 'right', 'left', 'left', 'left'] as const;
@@ -44,7 +81,9 @@ function bookOf(path: string): PriceBook {
 export function registerPrices(program: Command): void {
   const prices = program.command('prices').description('the price table: list, set, import');
 
-  const list = prices.command('list').description('price rows (user rows override built-in ones)')
+  const list = prices
+    .command('list')
+    .description('price rows (user rows override built-in ones)')
     .addOption(new Option('--model <name>', 'show only the row that prices this model (as a call would be matched)').argParser(nonEmpty))
     .addOption(new Option('--provider <name>', 'only rows of this provider').argParser(nonEmpty))
     .addOption(new Option('--source <source>', 'builtin|user').choices(['builtin', 'user']))
@@ -55,17 +94,27 @@ export function registerPrices(program: Command): void {
     let rows: PriceRow[];
     if (o.model) {
       const hit = book.match(o.provider, o.model, new Date());
-      if (!hit) throw notFound(`no price for ${o.model}${o.provider ? ` (${o.provider})` : ''}: its calls get no cost. Add one with: llm-otel prices set ${o.model} --input <rate> --output <rate>`);
+      if (!hit)
+        throw notFound(
+          `no price for ${o.model}${o.provider ? ` (${o.provider})` : ''}: its calls get no cost. Add one with: llm-otel prices set ${o.model} --input <rate> --output <rate>`,
+        );
       rows = [hit];
     } else {
       rows = book.rows().filter((r) => (!o.provider || r.provider === o.provider) && (!o.source || r.source === o.source));
     }
-    if (o.json) { writeJson({ source: BUILTIN_SOURCE, prices: rows }); return; }
+    if (o.json) {
+      writeJson({ source: BUILTIN_SOURCE, prices: rows });
+      return;
+    }
     write(table(HEAD, rows.map(rowCells), [...ALIGN]));
-    write(`(${rows.length} row${rows.length === 1 ? '' : 's'}; rates per million tokens; built-in rows from ${BUILTIN_SOURCE.package} ${BUILTIN_SOURCE.version})`);
+    write(
+      `(${rows.length} row${rows.length === 1 ? '' : 's'}; rates per million tokens; built-in rows from ${BUILTIN_SOURCE.package} ${BUILTIN_SOURCE.version})`,
+    );
   });
 
-  const set = prices.command('set').description('add a user price for a model (or a deployment name) from now, or --from a date')
+  const set = prices
+    .command('set')
+    .description('add a user price for a model (or a deployment name) from now, or --from a date')
     .argument('<model>', 'model name or pattern with * (e.g. gpt-4o, my-azure-deployment, qwen-*)')
     .addOption(new Option('--input <rate>', 'input price per 1M tokens').argParser(rate))
     .addOption(new Option('--output <rate>', 'output price per 1M tokens').argParser(rate))
@@ -74,7 +123,11 @@ export function registerPrices(program: Command): void {
     .addOption(new Option('--currency <code>', 'USD, CNY, EUR … (default USD)').argParser(nonEmpty))
     .addOption(new Option('--from <when>', 'valid from (ISO date or 7d ago; default now)').argParser((v: string) => parseTime(v)))
     .addOption(new Option('--to <when>', 'valid until (ISO date)').argParser((v: string) => parseTime(v)))
-    .addOption(new Option('--like <model>', 'copy the rates of the row that prices this model (an alias for an Azure deployment name)').argParser(nonEmpty))
+    .addOption(
+      new Option('--like <model>', 'copy the rates of the row that prices this model (an alias for an Azure deployment name)').argParser(
+        nonEmpty,
+      ),
+    )
     .option('--json', 'machine-readable JSON output');
   dbOption(set);
   set.action((model: string, o: SetOptions) => {
@@ -83,27 +136,47 @@ export function registerPrices(program: Command): void {
     if (o.like) {
       const hit = bookOf(path).match(o.provider, o.like, new Date());
       if (!hit) throw notFound(`no price for ${o.like} to copy`);
-      base = { input_per_mtok: hit.input_per_mtok, cached_input_per_mtok: hit.cached_input_per_mtok, output_per_mtok: hit.output_per_mtok, currency: hit.currency };
+      base = {
+        input_per_mtok: hit.input_per_mtok,
+        cached_input_per_mtok: hit.cached_input_per_mtok,
+        output_per_mtok: hit.output_per_mtok,
+        currency: hit.currency,
+      };
     } else if (o.input === undefined && o.output === undefined) {
       throw usage('prices set: give --input and/or --output (per 1M tokens), or --like <model>');
     }
     let row: PriceRow;
     try {
-      row = parsePriceRow({
-        model_pattern: model, provider: o.provider ?? null,
-        input_per_mtok: o.input ?? base.input_per_mtok ?? null,
-        cached_input_per_mtok: o.cached ?? (o.input === undefined ? base.cached_input_per_mtok : null) ?? null,
-        output_per_mtok: o.output ?? base.output_per_mtok ?? null,
-        currency: o.currency ?? base.currency ?? 'USD', valid_from: o.from ?? null, valid_to: o.to ?? null,
-      }, 'prices set');
+      row = parsePriceRow(
+        {
+          model_pattern: model,
+          provider: o.provider ?? null,
+          input_per_mtok: o.input ?? base.input_per_mtok ?? null,
+          cached_input_per_mtok: o.cached ?? (o.input === undefined ? base.cached_input_per_mtok : null) ?? null,
+          output_per_mtok: o.output ?? base.output_per_mtok ?? null,
+          currency: o.currency ?? base.currency ?? 'USD',
+          valid_from: o.from ?? null,
+          valid_to: o.to ?? null,
+        },
+        'prices set',
+      );
     } catch (e) {
       throw usage(e instanceof PriceFileError ? e.message : String(e));
     }
     const db = openWrite(path, { create: true });
     try {
-      const r = (() => { try { return addUserPrice(db, row); } catch (e) { throw usage(`prices set: ${errorMessage(e)}`); } })();
+      const r = (() => {
+        try {
+          return addUserPrice(db, row);
+        } catch (e) {
+          throw usage(`prices set: ${errorMessage(e)}`);
+        }
+      })();
       const saved = db.prepare('SELECT * FROM model_prices WHERE id = ?').get(r.id) as PriceRow;
-      if (o.json) { writeJson({ price: saved, closed: r.closed, replaced: r.replaced }); return; }
+      if (o.json) {
+        writeJson({ price: saved, closed: r.closed, replaced: r.replaced });
+        return;
+      }
       write(table(HEAD, [rowCells(saved)], [...ALIGN]));
       if (r.closed) write(`(the previous price for ${model} now ends at ${saved.valid_from}; calls before keep it)`);
     } finally {
@@ -111,15 +184,21 @@ export function registerPrices(program: Command): void {
     }
   });
 
-  const imp = prices.command('import').description('add user prices from a JSON file: [rows] or {"prices": [rows], "aliases": {"deployment": "model"}}')
+  const imp = prices
+    .command('import')
+    .description('add user prices from a JSON file: [rows] or {"prices": [rows], "aliases": {"deployment": "model"}}')
     .argument('<file>', 'JSON file (same format as LLM_OTEL_PRICES)')
     .option('--json', 'machine-readable JSON output');
   dbOption(imp);
   imp.action((file: string, o: { db?: string; json?: boolean }) => {
-    let parsed;
+    let parsed: PriceFile;
     try {
       let text: string;
-      try { text = readFileSync(file, 'utf8'); } catch (e) { throw usage(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`); }
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw usage(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`);
+      }
       parsed = parsePriceFile(text, file);
     } catch (e) {
       throw e instanceof PriceFileError ? usage(e.message) : e;
@@ -139,12 +218,21 @@ export function registerPrices(program: Command): void {
     const ids: number[] = [];
     try {
       for (const row of [...parsed.rows, ...aliasRows]) {
-        try { ids.push(addUserPrice(db, row).id); } catch (e) { throw usage(`prices import: ${row.model_pattern}: ${errorMessage(e)}`); }
+        try {
+          ids.push(addUserPrice(db, row).id);
+        } catch (e) {
+          throw usage(`prices import: ${row.model_pattern}: ${errorMessage(e)}`);
+        }
       }
     } finally {
       db.close();
     }
-    if (o.json) { writeJson({ imported: ids.length, ids }); return; }
-    write(`imported ${ids.length} price row${ids.length === 1 ? '' : 's'} (${parsed.rows.length} prices, ${aliasRows.length} aliases) into ${path}`);
+    if (o.json) {
+      writeJson({ imported: ids.length, ids });
+      return;
+    }
+    write(
+      `imported ${ids.length} price row${ids.length === 1 ? '' : 's'} (${parsed.rows.length} prices, ${aliasRows.length} aliases) into ${path}`,
+    );
   });
 }

@@ -8,12 +8,19 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { dbPath, openWrite, type Db } from './call-log.js';
+import { type Db, dbPath, openWrite } from './call-log.js';
 import { usage } from './errors.js';
 import { dbOption, parseSize, parseTime } from './options.js';
 import { fmtInt, write, writeJson } from './output.js';
 
-interface PruneOptions { db?: string; olderThan?: string; maxSize?: number; dryRun?: boolean; vacuum?: boolean; json?: boolean }
+interface PruneOptions {
+  db?: string;
+  olderThan?: string;
+  maxSize?: number;
+  dryRun?: boolean;
+  vacuum?: boolean;
+  json?: boolean;
+}
 
 export interface PruneResult {
   dry_run: boolean;
@@ -29,7 +36,11 @@ export interface PruneResult {
 function fileBytes(path: string): number {
   let n = 0;
   for (const f of [path, path + '-wal']) {
-    try { n += statSync(f).size; } catch { /* absent */ }
+    try {
+      n += statSync(f).size;
+    } catch {
+      /* absent */
+    }
   }
   return n;
 }
@@ -57,7 +68,11 @@ function deleteBefore(db: Db, cutoff: string, result: PruneResult): void {
 
 function countBefore(db: Db, cutoff: string, result: PruneResult): void {
   result.deleted_calls = (db.prepare('SELECT count(*) AS n FROM llm_calls WHERE started_at < ?').get(cutoff) as { n: number }).n;
-  result.deleted_messages = (db.prepare('SELECT count(*) AS n FROM llm_messages WHERE call_id IN (SELECT id FROM llm_calls WHERE started_at < ?)').get(cutoff) as { n: number }).n;
+  result.deleted_messages = (
+    db.prepare('SELECT count(*) AS n FROM llm_messages WHERE call_id IN (SELECT id FROM llm_calls WHERE started_at < ?)').get(cutoff) as {
+      n: number;
+    }
+  ).n;
   result.deleted_runs = (db.prepare('SELECT count(*) AS n FROM llm_runs WHERE started_at < ?').get(cutoff) as { n: number }).n;
 }
 
@@ -77,7 +92,9 @@ function cutoffForBytes(db: Db, excess: number): string | null {
   // Everything stored scales with calls closely enough; 10% extra so one round usually suffices.
   const perCall = used / calls;
   const k = Math.min(calls, Math.ceil((excess / perCall) * 1.1));
-  const row = db.prepare('SELECT started_at FROM llm_calls ORDER BY started_at LIMIT 1 OFFSET ?').get(k - 1) as { started_at: string } | undefined;
+  const row = db.prepare('SELECT started_at FROM llm_calls ORDER BY started_at LIMIT 1 OFFSET ?').get(k - 1) as
+    | { started_at: string }
+    | undefined;
   if (!row) return null;
   // Strictly after the k-th oldest call, so that call goes too.
   return new Date(Date.parse(row.started_at) + 1).toISOString();
@@ -86,8 +103,14 @@ function cutoffForBytes(db: Db, excess: number): string | null {
 export function prune(path: string, o: PruneOptions): PruneResult {
   const db = openWrite(path);
   const result: PruneResult = {
-    dry_run: !!o.dryRun, cutoff: null, deleted_calls: 0, deleted_messages: 0, deleted_runs: 0,
-    bytes_before: fileBytes(path), bytes_after: 0, vacuumed: false,
+    dry_run: !!o.dryRun,
+    cutoff: null,
+    deleted_calls: 0,
+    deleted_messages: 0,
+    deleted_runs: 0,
+    bytes_before: fileBytes(path),
+    bytes_after: 0,
+    vacuumed: false,
   };
   try {
     if (o.olderThan) {
@@ -96,14 +119,20 @@ export function prune(path: string, o: PruneOptions): PruneResult {
       else deleteBefore(db, o.olderThan, result);
     }
     if (o.maxSize !== undefined) {
-      if (!o.dryRun && result.deleted_calls > 0) { vacuum(db); result.vacuumed = true; }
+      if (!o.dryRun && result.deleted_calls > 0) {
+        vacuum(db);
+        result.vacuumed = true;
+      }
       for (let round = 0; round < 5; round++) {
         const size = o.dryRun ? result.bytes_before : fileBytes(path);
         if (size <= o.maxSize) break;
         const cutoff = cutoffForBytes(db, size - o.maxSize);
         if (cutoff === null) break;
         if (!result.cutoff || cutoff > result.cutoff) result.cutoff = cutoff;
-        if (o.dryRun) { countBefore(db, result.cutoff, result); break; }
+        if (o.dryRun) {
+          countBefore(db, result.cutoff, result);
+          break;
+        }
         deleteBefore(db, cutoff, result);
         vacuum(db);
         result.vacuumed = true;
@@ -120,9 +149,18 @@ export function prune(path: string, o: PruneOptions): PruneResult {
 }
 
 export function registerPrune(program: Command): void {
-  const cmd = program.command('prune').description('delete old calls (with their messages) and runs; llm_usage_hourly is kept')
-    .addOption(new Option('--older-than <when>', 'delete calls started before this: 30d, 12h or an ISO date').argParser((v: string) => parseTime(v)))
-    .addOption(new Option('--max-size <size>', 'delete the oldest calls until the file is at most this big (e.g. 500MB); compacts the file').argParser(parseSize))
+  const cmd = program
+    .command('prune')
+    .description('delete old calls (with their messages) and runs; llm_usage_hourly is kept')
+    .addOption(
+      new Option('--older-than <when>', 'delete calls started before this: 30d, 12h or an ISO date').argParser((v: string) => parseTime(v)),
+    )
+    .addOption(
+      new Option(
+        '--max-size <size>',
+        'delete the oldest calls until the file is at most this big (e.g. 500MB); compacts the file',
+      ).argParser(parseSize),
+    )
     .option('--vacuum', 'compact the file afterwards (always done with --max-size)')
     .option('--dry-run', 'only count what would be deleted')
     .option('--json', 'machine-readable JSON output');
@@ -131,11 +169,16 @@ export function registerPrune(program: Command): void {
     if (!o.olderThan && o.maxSize === undefined) throw usage('prune: give --older-than <duration|date> and/or --max-size <size>');
     const path = dbPath(o);
     const r = prune(path, o);
-    if (o.json) { writeJson(r); return; }
+    if (o.json) {
+      writeJson(r);
+      return;
+    }
     const verb = r.dry_run ? 'would delete' : 'deleted';
-    write(`${verb} ${fmtInt(r.deleted_calls)} calls, ${fmtInt(r.deleted_messages)} messages, ${fmtInt(r.deleted_runs)} runs` +
-      `${r.cutoff ? ` started before ${r.cutoff}` : ''}; file ${mb(r.bytes_before)} → ${mb(r.bytes_after)}${r.vacuumed ? ' (compacted)' : ''}` +
-      `; llm_usage_hourly kept (see \`stats --rollup\`)`);
+    write(
+      `${verb} ${fmtInt(r.deleted_calls)} calls, ${fmtInt(r.deleted_messages)} messages, ${fmtInt(r.deleted_runs)} runs` +
+        `${r.cutoff ? ` started before ${r.cutoff}` : ''}; file ${mb(r.bytes_before)} → ${mb(r.bytes_after)}${r.vacuumed ? ' (compacted)' : ''}` +
+        `; llm_usage_hourly kept (see \`stats --rollup\`)`,
+    );
   });
 }
 

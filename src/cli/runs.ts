@@ -1,22 +1,29 @@
 // `llm-otel runs`: recent agent / tool / workflow runs with the totals of the calls beneath them.
 
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { dbPath, openRead } from './call-log.js';
 import { usage } from './errors.js';
-import { addCommon, nonEmpty, runFilters, type CommonOptions } from './options.js';
+import { addCommon, type CommonOptions, nonEmpty, runFilters } from './options.js';
 import { fmtCost, fmtInt, fmtMs, fmtTime, table, write, writeJson } from './output.js';
-import { runTotals, type RunTotals } from './runtotals.js';
+import { type RunTotals, runTotals } from './runtotals.js';
 
-interface RunsOptions extends CommonOptions { kind?: string; name?: string }
+interface RunsOptions extends CommonOptions {
+  kind?: string;
+  name?: string;
+}
 
 const KINDS = ['agent', 'tool', 'workflow'];
 
 export function registerRuns(program: Command): void {
-  const cmd = program.command('runs').description('agent, tool and workflow runs with their call totals, newest first')
-    .addOption(new Option('--kind <kind>', 'agent|tool|workflow').argParser((v: string) => {
-      if (!KINDS.includes(v)) throw new InvalidArgumentError(`expected one of ${KINDS.join(', ')}; got ${JSON.stringify(v)}`);
-      return v;
-    }))
+  const cmd = program
+    .command('runs')
+    .description('agent, tool and workflow runs with their call totals, newest first')
+    .addOption(
+      new Option('--kind <kind>', 'agent|tool|workflow').argParser((v: string) => {
+        if (!KINDS.includes(v)) throw new InvalidArgumentError(`expected one of ${KINDS.join(', ')}; got ${JSON.stringify(v)}`);
+        return v;
+      }),
+    )
     .addOption(new Option('--name <name>', 'only runs with this name').argParser(nonEmpty));
   addCommon(cmd, { limit: 50 });
   cmd.action((o: RunsOptions) => {
@@ -24,19 +31,45 @@ export function registerRuns(program: Command): void {
     const db = openRead(dbPath(o));
     try {
       const f = runFilters(o);
-      const runs = db.prepare(`SELECT id, span_id, trace_id, parent_call_id, kind, name, session_id, user_id, agent_name, tool_call_id,
+      const runs = db
+        .prepare(`SELECT id, span_id, trace_id, parent_call_id, kind, name, session_id, user_id, agent_name, tool_call_id,
           started_at, ended_at, duration_ms, status, error_message
         FROM llm_runs WHERE ${f.sql} ORDER BY started_at DESC, id DESC LIMIT ?`)
         .all(...f.params, o.limit ?? 50) as Array<Record<string, unknown> & { span_id: string }>;
-      const totals = runTotals(db, runs.map((r) => r.span_id));
+      const totals = runTotals(
+        db,
+        runs.map((r) => r.span_id),
+      );
       const empty: RunTotals = { calls: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost: null, avg_duration_ms: null, models: null };
       const rows: Array<Record<string, unknown> & RunTotals> = runs.map((r) => ({ ...r, ...(totals.get(r.span_id) ?? empty) }));
-      if (o.json) { writeJson({ runs: rows }); return; }
-      if (rows.length === 0) { write('no runs'); return; }
-      write(table(['id', 'started (UTC)', 'kind', 'name', 'duration', 'status', 'calls', 'errors', 'in tok', 'out tok', 'cost', 'models'],
-        rows.map((r) => [String(r.id), fmtTime(r.started_at as string), String(r.kind), String(r.name ?? ''), fmtMs(r.duration_ms as number | null),
-          String(r.status), fmtInt(r.calls), fmtInt(r.errors), fmtInt(r.input_tokens), fmtInt(r.output_tokens), fmtCost(r.cost), String(r.models ?? '')]),
-        ['right', 'left', 'left', 'left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'left']));
+      if (o.json) {
+        writeJson({ runs: rows });
+        return;
+      }
+      if (rows.length === 0) {
+        write('no runs');
+        return;
+      }
+      write(
+        table(
+          ['id', 'started (UTC)', 'kind', 'name', 'duration', 'status', 'calls', 'errors', 'in tok', 'out tok', 'cost', 'models'],
+          rows.map((r) => [
+            String(r.id),
+            fmtTime(r.started_at as string),
+            String(r.kind),
+            String(r.name ?? ''),
+            fmtMs(r.duration_ms as number | null),
+            String(r.status),
+            fmtInt(r.calls),
+            fmtInt(r.errors),
+            fmtInt(r.input_tokens),
+            fmtInt(r.output_tokens),
+            fmtCost(r.cost),
+            String(r.models ?? ''),
+          ]),
+          ['right', 'left', 'left', 'left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
+        ),
+      );
     } finally {
       db.close();
     }

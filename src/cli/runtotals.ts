@@ -17,7 +17,8 @@ export function runTotals(db: Db, spanIds: readonly string[]): Map<string, RunTo
   const out = new Map<string, RunTotals>();
   for (let i = 0; i < spanIds.length; i += 500) {
     const chunk = spanIds.slice(i, i + 500);
-    const rows = db.prepare(`
+    const rows = db
+      .prepare(`
       WITH RECURSIVE tree(root, span_id) AS (
         SELECT span_id, span_id FROM llm_runs WHERE span_id IN (${chunk.map(() => '?').join(',')})
         UNION
@@ -30,7 +31,8 @@ export function runTotals(db: Db, spanIds: readonly string[]): Map<string, RunTo
         sum(c.cost) AS cost, avg(c.duration_ms) AS avg_duration_ms,
         group_concat(DISTINCT coalesce(c.response_model, c.request_model)) AS models
       FROM tree t LEFT JOIN llm_calls c ON c.span_id = t.span_id
-      GROUP BY t.root`).all(...chunk) as Array<RunTotals & { root: string }>;
+      GROUP BY t.root`)
+      .all(...chunk) as Array<RunTotals & { root: string }>;
     for (const r of rows) {
       const { root, ...t } = r;
       out.set(root, t);

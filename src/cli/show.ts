@@ -2,11 +2,11 @@
 // A run's span id shows the run with its totals.
 
 import type { Command } from 'commander';
-import { dbPath, openRead, type Db } from './call-log.js';
+import { type Db, dbPath, openRead } from './call-log.js';
 import { notFound, usage } from './errors.js';
 import { addCommon, type CommonOptions } from './options.js';
-import { runTotals } from './runtotals.js';
 import { fmtCost, fmtInt, fmtMs, fmtTime, parseJsonColumns, table, write, writeJson } from './output.js';
+import { runTotals } from './runtotals.js';
 
 export type CallRef = { id: number } | { spanId: string };
 
@@ -19,14 +19,28 @@ export function parseCallRef(v: string): CallRef {
 
 function getCall(db: Db, ref: CallRef): Record<string, unknown> | undefined {
   return 'id' in ref
-    ? db.prepare('SELECT * FROM llm_calls WHERE id = ?').get(ref.id) as Record<string, unknown> | undefined
-    : db.prepare('SELECT * FROM llm_calls WHERE span_id = ?').get(ref.spanId) as Record<string, unknown> | undefined;
+    ? (db.prepare('SELECT * FROM llm_calls WHERE id = ?').get(ref.id) as Record<string, unknown> | undefined)
+    : (db.prepare('SELECT * FROM llm_calls WHERE span_id = ?').get(ref.spanId) as Record<string, unknown> | undefined);
 }
 
-const SHOWN_FIRST = ['id', 'span_id', 'trace_id', 'parent_span_id', 'parent_call_id', 'started_at', 'ended_at', 'duration_ms', 'ttft_ms', 'status'];
+const SHOWN_FIRST = [
+  'id',
+  'span_id',
+  'trace_id',
+  'parent_span_id',
+  'parent_call_id',
+  'started_at',
+  'ended_at',
+  'duration_ms',
+  'ttft_ms',
+  'status',
+];
 
 export function registerShow(program: Command): void {
-  const cmd = program.command('show').description('one call in full: columns, messages, price').argument('<span_id|id>', 'call id (number) or span id (16 hex digits)');
+  const cmd = program
+    .command('show')
+    .description('one call in full: columns, messages, price')
+    .argument('<span_id|id>', 'call id (number) or span id (16 hex digits)');
   addCommon(cmd, { filters: false, limit: false });
   cmd.action((ref: string, o: CommonOptions) => {
     const r = parseCallRef(ref);
@@ -38,18 +52,35 @@ export function registerShow(program: Command): void {
           const found = db.prepare('SELECT * FROM llm_runs WHERE span_id = ?').get(r.spanId) as Record<string, unknown> | undefined;
           if (found) {
             const run = { ...found, totals: runTotals(db, [r.spanId]).get(r.spanId) ?? null };
-            if (o.json) { writeJson({ run: parseJsonColumns(run) }); return; }
+            if (o.json) {
+              writeJson({ run: parseJsonColumns(run) });
+              return;
+            }
             const flat = { ...found, ...Object.fromEntries(Object.entries(run.totals ?? {}).map(([k, v]) => [`total_${k}`, v])) };
-            write(table(['field', 'value'], Object.entries(flat).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)]), [], { multiline: true }));
+            write(
+              table(
+                ['field', 'value'],
+                Object.entries(flat)
+                  .filter(([, v]) => v !== null)
+                  .map(([k, v]) => [k, String(v)]),
+                [],
+                { multiline: true },
+              ),
+            );
             return;
           }
         }
         throw notFound(`no call ${'id' in r ? `with id ${r.id}` : `with span id ${r.spanId}`} in ${dbPath(o)}`);
       }
-      const messages = db.prepare("SELECT direction, position, role, content, content_chars, truncated, tool_calls, tool_call_id, name, token_estimate FROM llm_messages WHERE call_id = ? ORDER BY direction = 'output', position").all(call.id) as Record<string, unknown>[];
-      const price = typeof call.price_id === 'number'
-        ? db.prepare('SELECT * FROM model_prices WHERE id = ?').get(call.price_id) as Record<string, unknown> | undefined ?? null
-        : null;
+      const messages = db
+        .prepare(
+          "SELECT direction, position, role, content, content_chars, truncated, tool_calls, tool_call_id, name, token_estimate FROM llm_messages WHERE call_id = ? ORDER BY direction = 'output', position",
+        )
+        .all(call.id) as Record<string, unknown>[];
+      const price =
+        typeof call.price_id === 'number'
+          ? ((db.prepare('SELECT * FROM model_prices WHERE id = ?').get(call.price_id) as Record<string, unknown> | undefined) ?? null)
+          : null;
       if (o.json) {
         writeJson({ call: parseJsonColumns(call), messages: messages.map(parseJsonColumns), price });
         return;
@@ -63,9 +94,18 @@ export function registerShow(program: Command): void {
         if (k.endsWith('_tokens')) return fmtInt(v as number);
         return String(v);
       };
-      write(table(['field', 'value'], keys.filter((k) => call[k] !== null && call[k] !== undefined).map((k) => [k, fmt(k, call[k])]), [], { multiline: true }));
+      write(
+        table(
+          ['field', 'value'],
+          keys.filter((k) => call[k] !== null && call[k] !== undefined).map((k) => [k, fmt(k, call[k])]),
+          [],
+          { multiline: true },
+        ),
+      );
       if (price) {
-        write(`\nprice row ${price.id} (${price.source}): ${price.provider ?? '*'} ${price.model_pattern} — input ${price.input_per_mtok ?? '-'}, cached ${price.cached_input_per_mtok ?? '-'}, output ${price.output_per_mtok ?? '-'} ${price.currency}/1M tokens${price.valid_from ? `, from ${price.valid_from}` : ''}${price.valid_to ? `, until ${price.valid_to}` : ''}`);
+        write(
+          `\nprice row ${price.id} (${price.source}): ${price.provider ?? '*'} ${price.model_pattern} — input ${price.input_per_mtok ?? '-'}, cached ${price.cached_input_per_mtok ?? '-'}, output ${price.output_per_mtok ?? '-'} ${price.currency}/1M tokens${price.valid_from ? `, from ${price.valid_from}` : ''}${price.valid_to ? `, until ${price.valid_to}` : ''}`,
+        );
       }
       if (messages.length) {
         write('\nmessages');

@@ -6,11 +6,11 @@
 // target only once complete and synced: a failed or interrupted export leaves no partial file, and a
 // file replaced with --force stays intact until the new one is whole.
 
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { realpathSync, statSync, unlinkSync, lstatSync, type Stats } from 'node:fs';
-import { isatty } from 'node:tty';
 import { randomBytes } from 'node:crypto';
+import { lstatSync, realpathSync, type Stats, statSync, unlinkSync } from 'node:fs';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isatty } from 'node:tty';
 import { errnoText, ioError, usage } from './errors.js';
 
 export interface Sink {
@@ -41,14 +41,15 @@ export function stdoutSink(): Sink {
   return {
     label,
     tty: !!process.stdout.isTTY,
-    put: (chunk) => new Promise<void>((resolve, reject) => {
-      process.stdout.write(chunk, (err) => {
-        if (!err) return resolve();
-        // `llm-otel export … | head`: the reader left; stop quietly, like main() does.
-        if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
-        reject(writeFailed(label, err));
-      });
-    }),
+    put: (chunk) =>
+      new Promise<void>((resolve, reject) => {
+        process.stdout.write(chunk, (err) => {
+          if (!err) return resolve();
+          // `llm-otel export … | head`: the reader left; stop quietly, like main() does.
+          if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+          reject(writeFailed(label, err));
+        });
+      }),
     commit: async () => {},
     abort: async () => {},
   };
@@ -97,12 +98,25 @@ export async function fileSink(out: string, { force, dbPath }: { force: boolean;
   if (target && sameFile(target, dbPath)) throw usage(`--out ${out} is the call log itself`);
   if (target && !target.isFile()) {
     let fh: FileHandle;
-    try { fh = await open(out, 'w'); } catch (e) { throw openFailed(out, e); }
+    try {
+      fh = await open(out, 'w');
+    } catch (e) {
+      throw openFailed(out, e);
+    }
     return {
-      label: out, tty: isatty(fh.fd),
+      label: out,
+      tty: isatty(fh.fd),
       put: (chunk) => putAll(fh, chunk, out),
-      commit: async () => { try { await fh.close(); } catch (e) { throw writeFailed(out, e); } },
-      abort: async () => { await fh.close().catch(() => {}); },
+      commit: async () => {
+        try {
+          await fh.close();
+        } catch (e) {
+          throw writeFailed(out, e);
+        }
+      },
+      abort: async () => {
+        await fh.close().catch(() => {});
+      },
     };
   }
   if (link && !force) throw usage(`--out ${out} already exists; pass --force to replace it`);
@@ -111,17 +125,29 @@ export async function fileSink(out: string, { force, dbPath }: { force: boolean;
   const tmp = join(dirname(final), `.${basename(final)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   let fh: FileHandle;
   // Exports hold prompts and responses: private like the call log itself.
-  try { fh = await open(tmp, 'wx', 0o600); } catch (e) { throw openFailed(out, e); }
+  try {
+    fh = await open(tmp, 'wx', 0o600);
+  } catch (e) {
+    throw openFailed(out, e);
+  }
   // Ctrl-C mid-export: take the temporary file away too.
   const onSignal = (signal: NodeJS.Signals): void => {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const done = (): void => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); };
+  const done = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
   return {
-    label: out, tty: false,
+    label: out,
+    tty: false,
     put: (chunk) => putAll(fh, chunk, out),
     commit: async () => {
       try {

@@ -2,15 +2,18 @@
 // read (INSERT, DROP, PRAGMA assignments, ATTACH, VACUUM INTO …) is refused before it runs, and the
 // connection is opened read-only with query_only on, so nothing can change the file.
 
+import type { Statement } from 'better-sqlite3';
 import type { Command } from 'commander';
+import { errorMessage } from '../core/warn.js';
 import { dbPath, openRead } from './call-log.js';
 import { usage } from './errors.js';
 import { addCommon, type CommonOptions } from './options.js';
 import { table, write, writeJson } from './output.js';
-import { errorMessage } from '../core/warn.js';
 
 export function registerSql(program: Command): void {
-  const cmd = program.command('sql').description('run a read-only SQL query (tables: llm_calls, llm_messages, llm_runs, llm_usage_hourly, model_prices)')
+  const cmd = program
+    .command('sql')
+    .description('run a read-only SQL query (tables: llm_calls, llm_messages, llm_runs, llm_usage_hourly, model_prices)')
     .argument('<query>', 'one SELECT (or WITH … SELECT) statement');
   addCommon(cmd, { filters: false, limit: undefined });
   cmd.action((query: string, o: CommonOptions) => {
@@ -18,7 +21,7 @@ export function registerSql(program: Command): void {
     const db = openRead(dbPath(o));
     try {
       db.pragma('query_only = ON');
-      let stmt;
+      let stmt: Statement;
       try {
         stmt = db.prepare(query);
       } catch (e) {
@@ -40,16 +43,37 @@ export function registerSql(program: Command): void {
       } catch (e) {
         throw usage(`sql: ${errorMessage(e)}`);
       }
-      const plain = (v: unknown): unknown => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : Buffer.isBuffer(v) ? `<blob ${v.length} bytes>` : v);
+      const plain = (v: unknown): unknown =>
+        typeof v === 'bigint'
+          ? Number.isSafeInteger(Number(v))
+            ? Number(v)
+            : v.toString()
+          : Buffer.isBuffer(v)
+            ? `<blob ${v.length} bytes>`
+            : v;
       if (o.json) {
         writeJson({ columns, rows: rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, plain(r[i])]))) });
         return;
       }
-      if (rows.length === 0) { write(`(no rows)  columns: ${columns.join(', ')}`); return; }
-      write(table(columns, rows.map((r) => r.map((v) => {
-        const p = plain(v);
-        return p === null ? 'NULL' : String(p);
-      })), columns.map((_, i) => (rows.every((r) => r[i] === null || typeof r[i] === 'number' || typeof r[i] === 'bigint') ? 'right' : 'left')), { multiline: true }));
+      if (rows.length === 0) {
+        write(`(no rows)  columns: ${columns.join(', ')}`);
+        return;
+      }
+      write(
+        table(
+          columns,
+          rows.map((r) =>
+            r.map((v) => {
+              const p = plain(v);
+              return p === null ? 'NULL' : String(p);
+            }),
+          ),
+          columns.map((_, i) =>
+            rows.every((r) => r[i] === null || typeof r[i] === 'number' || typeof r[i] === 'bigint') ? 'right' : 'left',
+          ),
+          { multiline: true },
+        ),
+      );
       write(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
     } finally {
       db.close();

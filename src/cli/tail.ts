@@ -1,20 +1,22 @@
 // `llm-otel tail`: the last few calls, then every new one as it is written (polls id > last seen).
 // Stops on Ctrl-C. With --json, one JSON object per line.
 
-import { Option, type Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CALL_SUMMARY_COLUMNS, callCells, CALL_HEAD, CALL_ALIGN, type CallSummary } from './calls.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { dbPath, openRead } from './call-log.js';
-import { addCommon, callFilters, durationMs, type CommonOptions } from './options.js';
-import { InvalidArgumentError } from 'commander';
-import { jsonSafe, visible } from './visible.js';
+import { CALL_ALIGN, CALL_HEAD, CALL_SUMMARY_COLUMNS, type CallSummary, callCells } from './calls.js';
+import { addCommon, type CommonOptions, callFilters, durationMs } from './options.js';
 import { stdoutFailure } from './output.js';
+import { jsonSafe, visible } from './visible.js';
 
-interface TailOptions extends CommonOptions { interval: number }
+interface TailOptions extends CommonOptions {
+  interval: number;
+}
 
 function parseInterval(v: string): number {
   const d = durationMs(v) ?? (/^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : null);
-  if (d === null || d < 50 || d > 3_600_000) throw new InvalidArgumentError(`expected an interval such as 1s or 500ms (50ms..1h); got ${JSON.stringify(v)}`);
+  if (d === null || d < 50 || d > 3_600_000)
+    throw new InvalidArgumentError(`expected an interval such as 1s or 500ms (50ms..1h); got ${JSON.stringify(v)}`);
   return d;
 }
 
@@ -22,32 +24,43 @@ function parseInterval(v: string): number {
 const WIDTHS = [7, 23, 22, 14, 9, 8, 8, 10, 14, 12, 12];
 
 function line(c: CallSummary): string {
-  return callCells(c).map((raw, i) => {
-    const w = WIDTHS[i]!;
-    const cell = visible(raw);
-    const s = cell.length > w ? cell.slice(0, w - 1) + '…' : cell;
-    return CALL_ALIGN[i] === 'right' ? s.padStart(w) : s.padEnd(w);
-  }).join('  ').trimEnd();
+  return callCells(c)
+    .map((raw, i) => {
+      const w = WIDTHS[i]!;
+      const cell = visible(raw);
+      const s = cell.length > w ? cell.slice(0, w - 1) + '…' : cell;
+      return CALL_ALIGN[i] === 'right' ? s.padStart(w) : s.padEnd(w);
+    })
+    .join('  ')
+    .trimEnd();
 }
 
 function header(): string {
-  return CALL_HEAD.map((h, i) => (CALL_ALIGN[i] === 'right' ? h.padStart(WIDTHS[i]!) : h.padEnd(WIDTHS[i]!))).join('  ').trimEnd();
+  return CALL_HEAD.map((h, i) => (CALL_ALIGN[i] === 'right' ? h.padStart(WIDTHS[i]!) : h.padEnd(WIDTHS[i]!)))
+    .join('  ')
+    .trimEnd();
 }
 
 export function registerTail(program: Command): void {
-  const cmd = program.command('tail').description('follow new calls as they are written (Ctrl-C to stop)')
+  const cmd = program
+    .command('tail')
+    .description('follow new calls as they are written (Ctrl-C to stop)')
     .addOption(new Option('--interval <duration>', 'how often to look for new calls').argParser(parseInterval).default(1000, '1s'));
   addCommon(cmd, { limit: 10 });
   cmd.action(async (o: TailOptions) => {
     const db = openRead(dbPath(o));
     let stop = false;
-    const onSignal = (): void => { stop = true; };
+    const onSignal = (): void => {
+      stop = true;
+    };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
       const f = callFilters(o);
       const cols = CALL_SUMMARY_COLUMNS.map((c) => 'c.' + c).join(', ');
-      const initial = db.prepare(`SELECT ${cols} FROM llm_calls c WHERE ${f.sql} ORDER BY c.id DESC LIMIT ?`).all(...f.params, o.limit ?? 10) as CallSummary[];
+      const initial = db
+        .prepare(`SELECT ${cols} FROM llm_calls c WHERE ${f.sql} ORDER BY c.id DESC LIMIT ?`)
+        .all(...f.params, o.limit ?? 10) as CallSummary[];
       initial.reverse();
       let last = (db.prepare('SELECT coalesce(max(id), 0) AS m FROM llm_calls').get() as { m: number }).m;
       const emit = (calls: CallSummary[]): void => {

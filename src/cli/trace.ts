@@ -3,7 +3,7 @@
 // cost per node. A run's tokens and cost are the totals of everything beneath it.
 
 import type { Command } from 'commander';
-import { dbPath, openRead, type Db } from './call-log.js';
+import { type Db, dbPath, openRead } from './call-log.js';
 import { notFound, usage } from './errors.js';
 import { addCommon, type CommonOptions } from './options.js';
 import { fmtCost, fmtCosts, fmtInt, fmtMs, table, write, writeJson } from './output.js';
@@ -30,9 +30,11 @@ export interface TraceNode {
 /** Full trace id, or a unique prefix of at least 8 hex digits. */
 export function resolveTraceId(db: Db, v: string): string {
   const s = v.trim().toLowerCase();
-  if (!/^[0-9a-f]{8,32}$/.test(s)) throw usage(`expected a trace id (32 hex digits, or a unique prefix of at least 8); got ${JSON.stringify(v)}`);
+  if (!/^[0-9a-f]{8,32}$/.test(s))
+    throw usage(`expected a trace id (32 hex digits, or a unique prefix of at least 8); got ${JSON.stringify(v)}`);
   if (s.length === 32) return s;
-  const hits = db.prepare(`SELECT DISTINCT trace_id FROM (
+  const hits = db
+    .prepare(`SELECT DISTINCT trace_id FROM (
       SELECT trace_id FROM llm_calls WHERE trace_id >= ? AND trace_id < ?
       UNION SELECT trace_id FROM llm_runs WHERE trace_id >= ? AND trace_id < ?) LIMIT 2`)
     .all(s, s + 'g', s, s + 'g') as { trace_id: string }[];
@@ -41,30 +43,88 @@ export function resolveTraceId(db: Db, v: string): string {
   return hits[0]!.trace_id;
 }
 
-interface CallR { id: number; span_id: string; parent_span_id: string | null; parent_call_id: string | null; operation: string; request_model: string | null; response_model: string | null; started_at: string; duration_ms: number | null; status: string; error_type: string | null; error_message: string | null; input_tokens: number | null; output_tokens: number | null; cost: number | null; currency: string | null }
-interface RunR { id: number; span_id: string; parent_span_id: string | null; parent_call_id: string | null; kind: 'agent' | 'tool' | 'workflow'; name: string | null; started_at: string; duration_ms: number | null; status: string; error_message: string | null }
+interface CallR {
+  id: number;
+  span_id: string;
+  parent_span_id: string | null;
+  parent_call_id: string | null;
+  operation: string;
+  request_model: string | null;
+  response_model: string | null;
+  started_at: string;
+  duration_ms: number | null;
+  status: string;
+  error_type: string | null;
+  error_message: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cost: number | null;
+  currency: string | null;
+}
+interface RunR {
+  id: number;
+  span_id: string;
+  parent_span_id: string | null;
+  parent_call_id: string | null;
+  kind: 'agent' | 'tool' | 'workflow';
+  name: string | null;
+  started_at: string;
+  duration_ms: number | null;
+  status: string;
+  error_message: string | null;
+}
 
 export function buildTrace(db: Db, traceId: string): TraceNode[] {
-  const calls = db.prepare('SELECT id, span_id, parent_span_id, parent_call_id, operation, request_model, response_model, started_at, duration_ms, status, error_type, error_message, input_tokens, output_tokens, cost, currency FROM llm_calls WHERE trace_id = ?').all(traceId) as CallR[];
-  const runs = db.prepare('SELECT id, span_id, parent_span_id, parent_call_id, kind, name, started_at, duration_ms, status, error_message FROM llm_runs WHERE trace_id = ?').all(traceId) as RunR[];
+  const calls = db
+    .prepare(
+      'SELECT id, span_id, parent_span_id, parent_call_id, operation, request_model, response_model, started_at, duration_ms, status, error_type, error_message, input_tokens, output_tokens, cost, currency FROM llm_calls WHERE trace_id = ?',
+    )
+    .all(traceId) as CallR[];
+  const runs = db
+    .prepare(
+      'SELECT id, span_id, parent_span_id, parent_call_id, kind, name, started_at, duration_ms, status, error_message FROM llm_runs WHERE trace_id = ?',
+    )
+    .all(traceId) as RunR[];
   const nodes = new Map<string, TraceNode>();
   const parentOf = new Map<string, string | null>();
   for (const r of runs) {
     nodes.set(r.span_id, {
-      kind: r.kind, id: r.id, span_id: r.span_id, name: r.name ?? r.kind, model: null, started_at: r.started_at,
-      duration_ms: r.duration_ms, status: r.status, error: r.error_message, input_tokens: 0, output_tokens: 0,
-      cost: null, currency: null, calls: 0, children: [],
+      kind: r.kind,
+      id: r.id,
+      span_id: r.span_id,
+      name: r.name ?? r.kind,
+      model: null,
+      started_at: r.started_at,
+      duration_ms: r.duration_ms,
+      status: r.status,
+      error: r.error_message,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost: null,
+      currency: null,
+      calls: 0,
+      children: [],
     });
     parentOf.set(r.span_id, r.parent_call_id ?? r.parent_span_id);
   }
   for (const c of calls) {
     const model = c.response_model ?? c.request_model;
     nodes.set(c.span_id, {
-      kind: 'call', id: c.id, span_id: c.span_id, name: `${c.operation} ${c.request_model ?? ''}`.trim(), model,
-      started_at: c.started_at, duration_ms: c.duration_ms, status: c.status,
+      kind: 'call',
+      id: c.id,
+      span_id: c.span_id,
+      name: `${c.operation} ${c.request_model ?? ''}`.trim(),
+      model,
+      started_at: c.started_at,
+      duration_ms: c.duration_ms,
+      status: c.status,
       error: c.status === 'ok' ? null : [c.error_type, c.error_message].filter(Boolean).join(': ') || null,
-      input_tokens: c.input_tokens ?? 0, output_tokens: c.output_tokens ?? 0, cost: c.cost, currency: c.cost === null ? null : c.currency ?? 'USD',
-      calls: 1, children: [],
+      input_tokens: c.input_tokens ?? 0,
+      output_tokens: c.output_tokens ?? 0,
+      cost: c.cost,
+      currency: c.cost === null ? null : (c.currency ?? 'USD'),
+      calls: 1,
+      children: [],
     });
     parentOf.set(c.span_id, c.parent_call_id ?? c.parent_span_id);
   }
@@ -85,8 +145,13 @@ export function buildTrace(db: Db, traceId: string): TraceNode[] {
       n.output_tokens += ch.output_tokens;
       n.calls += ch.calls;
       if (ch.cost !== null) {
-        if (n.cost === null) { n.cost = ch.cost; n.currency = ch.currency; }
-        else { n.cost += ch.cost; if (n.currency !== ch.currency) n.currency = 'mixed'; }
+        if (n.cost === null) {
+          n.cost = ch.cost;
+          n.currency = ch.currency;
+        } else {
+          n.cost += ch.cost;
+          if (n.currency !== ch.currency) n.currency = 'mixed';
+        }
       }
     }
     if (n.cost !== null) n.cost = Math.round(n.cost * 1e10) / 1e10;
@@ -102,9 +167,12 @@ function flatten(nodes: TraceNode[], prefix: string, rows: string[][]): void {
     const label = n.kind === 'call' ? `${n.name}${n.model && !n.name.endsWith(n.model) ? ` → ${n.model}` : ''}` : `${n.kind} ${n.name}`;
     const status = n.status === 'ok' ? 'ok' : `${n.status}${n.error ? `: ${n.error}` : ''}`;
     rows.push([
-      `${prefix}${last ? '└─ ' : '├─ '}${label}`, fmtMs(n.duration_ms),
-      n.calls ? fmtInt(n.input_tokens) : '', n.calls ? fmtInt(n.output_tokens) : '',
-      n.currency === 'mixed' ? 'mixed' : fmtCost(n.cost, n.currency), status.length > 60 ? status.slice(0, 59) + '…' : status,
+      `${prefix}${last ? '└─ ' : '├─ '}${label}`,
+      fmtMs(n.duration_ms),
+      n.calls ? fmtInt(n.input_tokens) : '',
+      n.calls ? fmtInt(n.output_tokens) : '',
+      n.currency === 'mixed' ? 'mixed' : fmtCost(n.cost, n.currency),
+      status.length > 60 ? status.slice(0, 59) + '…' : status,
     ]);
     flatten(n.children, prefix + (last ? '   ' : '│  '), rows);
   });
@@ -112,31 +180,48 @@ function flatten(nodes: TraceNode[], prefix: string, rows: string[][]): void {
 
 export function renderTrace(traceId: string, roots: TraceNode[]): string {
   const all: TraceNode[] = [];
-  const walk = (ns: TraceNode[]): void => { for (const n of ns) { all.push(n); walk(n.children); } };
+  const walk = (ns: TraceNode[]): void => {
+    for (const n of ns) {
+      all.push(n);
+      walk(n.children);
+    }
+  };
   walk(roots);
   const calls = all.filter((n) => n.kind === 'call');
   const costs: Record<string, number> = {};
   for (const c of calls) if (c.cost !== null) costs[c.currency ?? 'USD'] = (costs[c.currency ?? 'USD'] ?? 0) + c.cost;
   const start = Math.min(...all.map((n) => Date.parse(n.started_at)));
   const end = Math.max(...all.map((n) => Date.parse(n.started_at) + (n.duration_ms ?? 0)));
-  const head = `trace ${traceId}: ${calls.length} call${calls.length === 1 ? '' : 's'}, ${all.length - calls.length} run${all.length - calls.length === 1 ? '' : 's'}, ${fmtMs(end - start)}, ` +
+  const head =
+    `trace ${traceId}: ${calls.length} call${calls.length === 1 ? '' : 's'}, ${all.length - calls.length} run${all.length - calls.length === 1 ? '' : 's'}, ${fmtMs(end - start)}, ` +
     `${fmtInt(calls.reduce((t, c) => t + c.input_tokens, 0))} in / ${fmtInt(calls.reduce((t, c) => t + c.output_tokens, 0))} out tokens, cost ${fmtCosts(costs)}`;
   const rows: string[][] = [];
   flatten(roots, '', rows);
-  return head + '\n' + table(['span', 'duration', 'in tok', 'out tok', 'cost', 'status'], rows, ['left', 'right', 'right', 'right', 'right', 'left']);
+  return (
+    head +
+    '\n' +
+    table(['span', 'duration', 'in tok', 'out tok', 'cost', 'status'], rows, ['left', 'right', 'right', 'right', 'right', 'left'])
+  );
 }
 
 export function registerTrace(program: Command): void {
-  const cmd = program.command('trace').description('a trace as a tree of runs and calls').argument('<trace_id>', 'trace id (32 hex digits or a unique prefix of 8+)');
+  const cmd = program
+    .command('trace')
+    .description('a trace as a tree of runs and calls')
+    .argument('<trace_id>', 'trace id (32 hex digits or a unique prefix of 8+)');
   addCommon(cmd, { filters: false, limit: false });
   cmd.action((id: string, o: CommonOptions) => {
-    if (!/^[0-9a-f]{8,32}$/i.test(id.trim())) throw usage(`expected a trace id (32 hex digits, or a unique prefix of at least 8); got ${JSON.stringify(id)}`);
+    if (!/^[0-9a-f]{8,32}$/i.test(id.trim()))
+      throw usage(`expected a trace id (32 hex digits, or a unique prefix of at least 8); got ${JSON.stringify(id)}`);
     const db = openRead(dbPath(o));
     try {
       const traceId = resolveTraceId(db, id);
       const roots = buildTrace(db, traceId);
       if (roots.length === 0) throw notFound(`no trace ${traceId} in ${dbPath(o)}`);
-      if (o.json) { writeJson({ trace_id: traceId, roots }); return; }
+      if (o.json) {
+        writeJson({ trace_id: traceId, roots });
+        return;
+      }
       write(renderTrace(traceId, roots));
     } finally {
       db.close();

@@ -5,7 +5,9 @@ import { usage } from './errors.js';
 import { dbOption } from './options.js';
 
 export function registerUi(program: Command): void {
-  const cmd = program.command('ui').description('local dashboard on 127.0.0.1 (not yet implemented)')
+  const cmd = program
+    .command('ui')
+    .description('local dashboard on 127.0.0.1 (not yet implemented)')
     .option('--port <port>', 'port to listen on');
   dbOption(cmd);
   cmd.action(() => {

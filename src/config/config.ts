@@ -4,7 +4,7 @@
 
 import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
 import { readRegularFile } from '../core/files.js';
-import { warnOnce, errorMessage } from '../core/warn.js';
+import { errorMessage, warnOnce } from '../core/warn.js';
 
 export type CaptureMode = 'none' | 'local' | 'all';
 
@@ -58,17 +58,30 @@ const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
 
 /** Where traces go, as the OTLP exporter spec says (the same rules as the OTel JS exporters). */
 function otlpEndpoint(env: Env): string {
-  const valid = (u: string): boolean => { try { new URL(u); return true; } catch { return false; } };
+  const valid = (u: string): boolean => {
+    try {
+      new URL(u);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const specific = str(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
   if (specific !== null) {
     if (valid(specific)) return new URL(specific).toString(); // used as is (a bare origin gets its "/")
-    warnOnce('config:OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=${JSON.stringify(specific)} is not a URL; ignored`);
+    warnOnce(
+      'config:OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+      `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=${JSON.stringify(specific)} is not a URL; ignored`,
+    );
   }
   const base = str(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (base !== null) {
     const url = `${base.endsWith('/') ? base : `${base}/`}v1/traces`;
     if (valid(base) && valid(url)) return url;
-    warnOnce('config:OTEL_EXPORTER_OTLP_ENDPOINT', `OTEL_EXPORTER_OTLP_ENDPOINT=${JSON.stringify(base)} is not a URL; using ${DEFAULT_OTLP_TRACES_URL}`);
+    warnOnce(
+      'config:OTEL_EXPORTER_OTLP_ENDPOINT',
+      `OTEL_EXPORTER_OTLP_ENDPOINT=${JSON.stringify(base)} is not a URL; using ${DEFAULT_OTLP_TRACES_URL}`,
+    );
   }
   return DEFAULT_OTLP_TRACES_URL;
 }
@@ -127,7 +140,10 @@ function keepContextList(env: Env): string[] {
     else unknown.push(name);
   }
   if (unknown.length > 0) {
-    warnOnce('config:LLM_OTEL_KEEP_CONTEXT', `LLM_OTEL_KEEP_CONTEXT=${JSON.stringify(raw)} names unknown fields (${unknown.join(', ')}); known: all, ${CONTEXT_FIELD_NAMES.join(', ')}, metadata.<key>; those are ignored`);
+    warnOnce(
+      'config:LLM_OTEL_KEEP_CONTEXT',
+      `LLM_OTEL_KEEP_CONTEXT=${JSON.stringify(raw)} names unknown fields (${unknown.join(', ')}); known: all, ${CONTEXT_FIELD_NAMES.join(', ')}, metadata.<key>; those are ignored`,
+    );
   }
   return [...new Set(out)];
 }
@@ -143,7 +159,11 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
   if (cap !== null) {
     const v = cap.toLowerCase();
     if (v === 'local' || v === 'all' || v === 'none') captureContent = v;
-    else warnOnce('config:LLM_OTEL_CAPTURE_CONTENT', `LLM_OTEL_CAPTURE_CONTENT=${JSON.stringify(cap)} is not one of local|all|none; using local`);
+    else
+      warnOnce(
+        'config:LLM_OTEL_CAPTURE_CONTENT',
+        `LLM_OTEL_CAPTURE_CONTENT=${JSON.stringify(cap)} is not one of local|all|none; using local`,
+      );
   } else if (bool(env, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', false)) {
     captureContent = 'all';
   }
@@ -156,10 +176,16 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     const v = red.toLowerCase();
     if (v === 'default' || v === 'off') redact = v;
     else {
-      const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const names = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const unknown = names.filter((n) => !(MASKER_NAMES as readonly string[]).includes(n));
       if (unknown.length > 0 || names.length === 0) {
-        warnOnce('config:LLM_OTEL_REDACT', `LLM_OTEL_REDACT=${JSON.stringify(red)} names unknown maskers (${unknown.join(', ')}); known: default, off, ${MASKER_NAMES.join(', ')}; using default`);
+        warnOnce(
+          'config:LLM_OTEL_REDACT',
+          `LLM_OTEL_REDACT=${JSON.stringify(red)} names unknown maskers (${unknown.join(', ')}); known: default, off, ${MASKER_NAMES.join(', ')}; using default`,
+        );
       } else redact = names;
     }
   }
@@ -169,11 +195,21 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
   if (pats !== undefined && pats.trim() !== '') {
     // A JSON array of strings, or a comma-free single pattern.
     let list: unknown = null;
-    try { list = JSON.parse(pats); } catch { list = [pats]; }
+    try {
+      list = JSON.parse(pats);
+    } catch {
+      list = [pats];
+    }
     if (!Array.isArray(list)) list = [pats];
     for (const p of list as unknown[]) {
-      try { redactPatterns.push(new RegExp(String(p), 'g')); }
-      catch { warnOnce(`config:LLM_OTEL_REDACT_PATTERNS:${p}`, `LLM_OTEL_REDACT_PATTERNS has an invalid regular expression ${JSON.stringify(p)}; ignored`); }
+      try {
+        redactPatterns.push(new RegExp(String(p), 'g'));
+      } catch {
+        warnOnce(
+          `config:LLM_OTEL_REDACT_PATTERNS:${p}`,
+          `LLM_OTEL_REDACT_PATTERNS has an invalid regular expression ${JSON.stringify(p)}; ignored`,
+        );
+      }
     }
   }
 
@@ -181,32 +217,54 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
 
   const sampleRate = num(env, 'LLM_OTEL_SAMPLE_RATE', 1, (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
 
-  const exporters = (str(env, 'OTEL_TRACES_EXPORTER') ?? 'otlp').toLowerCase().split(',').map((s) => s.trim());
+  const exporters = (str(env, 'OTEL_TRACES_EXPORTER') ?? 'otlp')
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim());
   const otlp = !exporters.includes('none') && exporters.includes('otlp');
   if (!exporters.includes('none') && !exporters.includes('otlp')) {
-    warnOnce('config:OTEL_TRACES_EXPORTER', `OTEL_TRACES_EXPORTER=${JSON.stringify(env.OTEL_TRACES_EXPORTER)}: llm-otel only forwards with "otlp"; OTLP forwarding is off`);
+    warnOnce(
+      'config:OTEL_TRACES_EXPORTER',
+      `OTEL_TRACES_EXPORTER=${JSON.stringify(env.OTEL_TRACES_EXPORTER)}: llm-otel only forwards with "otlp"; OTLP forwarding is off`,
+    );
   }
-  const protoRaw = (str(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? str(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf').toLowerCase();
+  const protoRaw = (
+    str(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ??
+    str(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ??
+    'http/protobuf'
+  ).toLowerCase();
   let otlpProtocol: LlmOtelConfig['otlpProtocol'] = 'http/protobuf';
   if (protoRaw === 'http/json') otlpProtocol = 'http/json';
   else if (protoRaw !== 'http/protobuf') {
-    warnOnce('config:OTEL_EXPORTER_OTLP_PROTOCOL', `OTEL_EXPORTER_OTLP_PROTOCOL=${JSON.stringify(protoRaw)} is not supported by llm-otel (http/protobuf or http/json); using http/protobuf`);
+    warnOnce(
+      'config:OTEL_EXPORTER_OTLP_PROTOCOL',
+      `OTEL_EXPORTER_OTLP_PROTOCOL=${JSON.stringify(protoRaw)} is not supported by llm-otel (http/protobuf or http/json); using http/protobuf`,
+    );
   }
 
   let streamUsage: LlmOtelConfig['streamUsage'] = 'off';
   const su = str(env, 'LLM_OTEL_STREAM_USAGE');
   if (su !== null) {
     if (su.toLowerCase() === 'inject') streamUsage = 'inject';
-    else if (su.toLowerCase() !== 'off') warnOnce('config:LLM_OTEL_STREAM_USAGE', `LLM_OTEL_STREAM_USAGE=${JSON.stringify(su)} is not one of off|inject; using off`);
+    else if (su.toLowerCase() !== 'off')
+      warnOnce('config:LLM_OTEL_STREAM_USAGE', `LLM_OTEL_STREAM_USAGE=${JSON.stringify(su)} is not one of off|inject; using off`);
   }
 
   const otlpTls: LlmOtelConfig['otlpTls'] = {};
-  for (const [field, suffix] of [['ca', 'CERTIFICATE'], ['cert', 'CLIENT_CERTIFICATE'], ['key', 'CLIENT_KEY']] as const) {
-    const name = env[`OTEL_EXPORTER_OTLP_TRACES_${suffix}`] !== undefined ? `OTEL_EXPORTER_OTLP_TRACES_${suffix}` : `OTEL_EXPORTER_OTLP_${suffix}`;
+  for (const [field, suffix] of [
+    ['ca', 'CERTIFICATE'],
+    ['cert', 'CLIENT_CERTIFICATE'],
+    ['key', 'CLIENT_KEY'],
+  ] as const) {
+    const name =
+      env[`OTEL_EXPORTER_OTLP_TRACES_${suffix}`] !== undefined ? `OTEL_EXPORTER_OTLP_TRACES_${suffix}` : `OTEL_EXPORTER_OTLP_${suffix}`;
     const file = str(env, name);
     if (file === null) continue;
-    try { otlpTls[field] = readRegularFile(file, MAX_TLS_FILE_BYTES); }
-    catch (e) { warnOnce(`config:${name}`, `${name}=${JSON.stringify(file)} cannot be read (${errorMessage(e)}); ignored`); }
+    try {
+      otlpTls[field] = readRegularFile(file, MAX_TLS_FILE_BYTES);
+    } catch (e) {
+      warnOnce(`config:${name}`, `${name}=${JSON.stringify(file)} cannot be read (${errorMessage(e)}); ignored`);
+    }
   }
 
   return {
@@ -214,7 +272,9 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     otlpTls,
     otlpEndpoint: otlpEndpoint(env),
     otlpHeaders: otlpHeaders(env),
-    otlpChosen: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'].some((n) => str(env, n) !== null),
+    otlpChosen: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'].some(
+      (n) => str(env, n) !== null,
+    ),
     tracesSampler: (str(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase(),
     db,
     captureContent,
@@ -229,7 +289,11 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     otlpProtocol,
     streamUsage,
     writerThread: bool(env, 'LLM_OTEL_WRITER_THREAD', true),
-    spanLimitsSet: ['OTEL_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT']
-      .some((k) => (env[k] ?? '').trim() !== ''),
+    spanLimitsSet: [
+      'OTEL_ATTRIBUTE_COUNT_LIMIT',
+      'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+      'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT',
+      'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+    ].some((k) => (env[k] ?? '').trim() !== ''),
   };
 }

@@ -9,7 +9,9 @@ export const MIN_CALL_CONTENT_CHARS = 1 << 20;
 /** What every part, message, key or item costs beyond its strings (its JSON punctuation and type). */
 const ENTRY_CHARS = 32;
 
-export interface ContentBudget { left: number }
+export interface ContentBudget {
+  left: number;
+}
 
 /** The budget for one side of a call: 1 Mi chars, or 64 full-length strings when that is more. */
 export function callContentBudget(maxChars: number): ContentBudget {
@@ -33,9 +35,17 @@ export function omissionMarker(count: number, what: string): string {
  * Calls `fn` for each item while the budget lasts (each item costs ENTRY_CHARS on top of what
  * `fn` records); when it runs out, calls `omit` once with the number of items left out.
  */
-export function eachWithin<T>(items: readonly T[], b: ContentBudget | undefined, fn: (item: T) => void, omit: (left: number) => void): void {
+export function eachWithin<T>(
+  items: readonly T[],
+  b: ContentBudget | undefined,
+  fn: (item: T) => void,
+  omit: (left: number) => void,
+): void {
   for (let i = 0; i < items.length; i++) {
-    if (budgetSpent(b)) { omit(items.length - i); return; }
+    if (budgetSpent(b)) {
+      omit(items.length - i);
+      return;
+    }
     charge(b, ENTRY_CHARS);
     fn(items[i]!);
   }

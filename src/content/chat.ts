@@ -4,37 +4,71 @@
 // instructions that are part of the chat history SHOULD be recorded in gen_ai.input.messages
 // (gen_ai.system_instructions is for APIs with a separate instructions field, like Responses),
 // and the call log keeps `system` vs `developer` per row. So chat never sets systemInstructions.
-import { cleanField, toText, type ContentOptions } from './options.js';
-import {
-  type ChatContent, type InputMessage, type OutputMessage, type Part,
-  audioPart, fileAttachmentPart, genericPart, isObj, markOmittedMessages, mediaPart, omittedPart, reasoningPart, str, textPart,
-  toolCallPart, toolResponsePart, unknownPartText,
-} from './parts.js';
+
 import { eachWithin } from './budget.js';
-import { capField } from './truncate.js';
+import { type ContentOptions, cleanField, toText } from './options.js';
+import {
+  audioPart,
+  type ChatContent,
+  fileAttachmentPart,
+  genericPart,
+  type InputMessage,
+  isObj,
+  markOmittedMessages,
+  mediaPart,
+  type OutputMessage,
+  omittedPart,
+  type Part,
+  reasoningPart,
+  str,
+  textPart,
+  toolCallPart,
+  toolResponsePart,
+  unknownPartText,
+} from './parts.js';
 import { toolDefinitions } from './tools.js';
+import { capField } from './truncate.js';
 
 /** Message `content` (string, array of parts, or null) → parts. */
 export function chatContentParts(content: unknown, o: ContentOptions): Part[] {
   if (content == null) return [];
   if (!Array.isArray(content)) return [textPart(content, o)];
   const parts: Part[] = [];
-  eachWithin(content, o.budget, (c) => {
-    if (c == null) return;
-    if (!isObj(c)) { parts.push(textPart(c, o)); return; }
-    switch (c.type) {
-      case 'text': parts.push(textPart(c.text, o)); break;
-      case 'refusal': parts.push(textPart(c.refusal, o)); break;
-      case 'image_url': {
-        const url = typeof c.image_url === 'string' ? c.image_url : isObj(c.image_url) ? c.image_url.url : undefined;
-        parts.push(mediaPart(url, 'image', o));
-        break;
+  eachWithin(
+    content,
+    o.budget,
+    (c) => {
+      if (c == null) return;
+      if (!isObj(c)) {
+        parts.push(textPart(c, o));
+        return;
       }
-      case 'input_audio': parts.push(audioPart(c.input_audio)); break;
-      case 'file': parts.push(fileAttachmentPart(isObj(c.file) ? c.file : {}, o)); break;
-      default: parts.push(genericPart(c, o));
-    }
-  }, (left) => { parts.push(omittedPart(left, 'parts')); });
+      switch (c.type) {
+        case 'text':
+          parts.push(textPart(c.text, o));
+          break;
+        case 'refusal':
+          parts.push(textPart(c.refusal, o));
+          break;
+        case 'image_url': {
+          const url = typeof c.image_url === 'string' ? c.image_url : isObj(c.image_url) ? c.image_url.url : undefined;
+          parts.push(mediaPart(url, 'image', o));
+          break;
+        }
+        case 'input_audio':
+          parts.push(audioPart(c.input_audio));
+          break;
+        case 'file':
+          parts.push(fileAttachmentPart(isObj(c.file) ? c.file : {}, o));
+          break;
+        default:
+          parts.push(genericPart(c, o));
+      }
+    },
+    (left) => {
+      parts.push(omittedPart(left, 'parts'));
+    },
+  );
   return parts;
 }
 
@@ -54,12 +88,19 @@ function contentString(content: unknown): unknown {
 function toolCallParts(m: Record<string, any>, o: ContentOptions): Part[] {
   const parts: Part[] = [];
   if (Array.isArray(m.tool_calls)) {
-    eachWithin(m.tool_calls, o.budget, (tc) => {
-      if (!isObj(tc)) return;
-      if (isObj(tc.function)) parts.push(toolCallPart(tc.id, tc.function.name, tc.function.arguments, o));
-      else if (isObj(tc.custom)) parts.push(toolCallPart(tc.id, tc.custom.name, tc.custom.input, o, false));
-      else parts.push(genericPart(tc, o));
-    }, (left) => { parts.push(omittedPart(left, 'tool calls')); });
+    eachWithin(
+      m.tool_calls,
+      o.budget,
+      (tc) => {
+        if (!isObj(tc)) return;
+        if (isObj(tc.function)) parts.push(toolCallPart(tc.id, tc.function.name, tc.function.arguments, o));
+        else if (isObj(tc.custom)) parts.push(toolCallPart(tc.id, tc.custom.name, tc.custom.input, o, false));
+        else parts.push(genericPart(tc, o));
+      },
+      (left) => {
+        parts.push(omittedPart(left, 'tool calls'));
+      },
+    );
   }
   if (isObj(m.function_call)) parts.push(toolCallPart(undefined, m.function_call.name, m.function_call.arguments, o));
   return parts;
@@ -101,15 +142,26 @@ export function chatRequestContent(body: any, o: ContentOptions): ChatContent {
   const out: ChatContent = { inputMessages };
   try {
     const msgs = isObj(body) && Array.isArray(body.messages) ? body.messages : [];
-    eachWithin(msgs, o.budget, (m) => {
-      try {
-        const im = chatInputMessage(m, o);
-        if (im) inputMessages.push(im);
-      } catch { /* one unreadable message must not lose the others */ }
-    }, (left) => { markOmittedMessages(inputMessages, left); });
+    eachWithin(
+      msgs,
+      o.budget,
+      (m) => {
+        try {
+          const im = chatInputMessage(m, o);
+          if (im) inputMessages.push(im);
+        } catch {
+          /* one unreadable message must not lose the others */
+        }
+      },
+      (left) => {
+        markOmittedMessages(inputMessages, left);
+      },
+    );
     const tools = toolDefinitions(isObj(body) ? (Array.isArray(body.tools) ? body.tools : body.functions) : undefined, o);
     if (tools) out.toolDefinitions = tools;
-  } catch { /* never throw into the app */ }
+  } catch {
+    /* never throw into the app */
+  }
   return out;
 }
 
@@ -142,8 +194,19 @@ function chatOutputMessage(choice: unknown, o: ContentOptions): OutputMessage {
 export function chatResponseOutput(choices: any[], o: ContentOptions): OutputMessage[] {
   const out: OutputMessage[] = [];
   if (!Array.isArray(choices)) return out;
-  eachWithin(choices, o.budget, (ch) => {
-    try { out.push(chatOutputMessage(ch, o)); } catch { /* skip an unreadable choice */ }
-  }, (left) => { markOmittedMessages(out, left, true); });
+  eachWithin(
+    choices,
+    o.budget,
+    (ch) => {
+      try {
+        out.push(chatOutputMessage(ch, o));
+      } catch {
+        /* skip an unreadable choice */
+      }
+    },
+    (left) => {
+      markOmittedMessages(out, left, true);
+    },
+  );
   return out;
 }

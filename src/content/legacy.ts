@@ -1,8 +1,9 @@
 // Legacy Completions and Embeddings: prompts/inputs are strings, string lists or token arrays.
-import type { ContentOptions } from './options.js';
-import { type ChatContent, type InputMessage, type OutputMessage, isObj, markOmittedMessages, textPart } from './parts.js';
+
 import { eachWithin } from './budget.js';
 import { chatFinishReason } from './chat.js';
+import type { ContentOptions } from './options.js';
+import { type ChatContent, type InputMessage, isObj, markOmittedMessages, type OutputMessage, textPart } from './parts.js';
 
 const isTokens = (v: unknown): v is unknown[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
 
@@ -16,7 +17,16 @@ function promptMessages(prompt: unknown, o: ContentOptions): InputMessage[] {
   if (prompt == null) return [];
   if (!Array.isArray(prompt) || isTokens(prompt)) return [one(prompt)];
   const out: InputMessage[] = [];
-  eachWithin(prompt, o.budget, (p) => { out.push(one(p)); }, (left) => { markOmittedMessages(out, left); });
+  eachWithin(
+    prompt,
+    o.budget,
+    (p) => {
+      out.push(one(p));
+    },
+    (left) => {
+      markOmittedMessages(out, left);
+    },
+  );
   return out;
 }
 
@@ -33,16 +43,25 @@ export function completionsRequestContent(body: any, o: ContentOptions): ChatCon
 export function completionsResponseOutput(choices: any[], o: ContentOptions): OutputMessage[] {
   const out: OutputMessage[] = [];
   if (!Array.isArray(choices)) return out;
-  eachWithin(choices, o.budget, (c) => {
-    try {
-      const ch = isObj(c) ? c : {};
-      out.push({
-        role: 'assistant',
-        parts: ch.text == null ? [] : [textPart(ch.text, o)],
-        finish_reason: chatFinishReason(ch.finish_reason),
-      });
-    } catch { /* skip an unreadable choice */ }
-  }, (left) => { markOmittedMessages(out, left, true); });
+  eachWithin(
+    choices,
+    o.budget,
+    (c) => {
+      try {
+        const ch = isObj(c) ? c : {};
+        out.push({
+          role: 'assistant',
+          parts: ch.text == null ? [] : [textPart(ch.text, o)],
+          finish_reason: chatFinishReason(ch.finish_reason),
+        });
+      } catch {
+        /* skip an unreadable choice */
+      }
+    },
+    (left) => {
+      markOmittedMessages(out, left, true);
+    },
+  );
   return out;
 }
 

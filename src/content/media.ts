@@ -1,7 +1,7 @@
 // Base64 media never goes on a span: it is replaced by a short placeholder that keeps what is
 // useful for debugging (mime type and decoded size).
 
-const MIME_RE = /^[A-Za-z0-9][A-Za-z0-9.+\-]{0,63}\/[A-Za-z0-9.+\-]{1,100}$/;
+const MIME_RE = /^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}\/[A-Za-z0-9.+-]{1,100}$/;
 const BASE64_RE = /^[A-Za-z0-9+/_-]+={0,2}$/;
 /** Strings at least this long that are pure base64 are treated as binary payloads. */
 export const BASE64_MIN_CHARS = 256;
@@ -64,12 +64,29 @@ export function modalityOf(mime: string | undefined, fallback = 'document'): str
 
 // Null prototype: a user-supplied 'constructor' must not find Object.prototype's.
 const EXT_MIME: Record<string, string> = Object.assign(Object.create(null), {
-  png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
-  bmp: 'image/bmp', svg: 'image/svg+xml', heic: 'image/heic',
-  mp3: 'audio/mpeg', wav: 'audio/wav', flac: 'audio/flac', ogg: 'audio/ogg', m4a: 'audio/mp4',
-  mp4: 'video/mp4', webm: 'video/webm', mov: 'video/quicktime',
-  pdf: 'application/pdf', txt: 'text/plain', csv: 'text/csv', json: 'application/json',
-  md: 'text/markdown', html: 'text/html', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  bmp: 'image/bmp',
+  svg: 'image/svg+xml',
+  heic: 'image/heic',
+  mp3: 'audio/mpeg',
+  wav: 'audio/wav',
+  flac: 'audio/flac',
+  ogg: 'audio/ogg',
+  m4a: 'audio/mp4',
+  mp4: 'video/mp4',
+  webm: 'video/webm',
+  mov: 'video/quicktime',
+  pdf: 'application/pdf',
+  txt: 'text/plain',
+  csv: 'text/csv',
+  json: 'application/json',
+  md: 'text/markdown',
+  html: 'text/html',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
 });
 
 /** Mime type from a URL's or file name's extension, if it is a well-known one. */
@@ -87,8 +104,15 @@ export function mimeFromName(name: unknown): string | undefined {
 }
 
 const AUDIO_MIME: Record<string, string> = Object.assign(Object.create(null), {
-  wav: 'audio/wav', mp3: 'audio/mpeg', flac: 'audio/flac', opus: 'audio/opus', aac: 'audio/aac',
-  pcm16: 'audio/pcm', pcm: 'audio/pcm', ogg: 'audio/ogg', m4a: 'audio/mp4',
+  wav: 'audio/wav',
+  mp3: 'audio/mpeg',
+  flac: 'audio/flac',
+  opus: 'audio/opus',
+  aac: 'audio/aac',
+  pcm16: 'audio/pcm',
+  pcm: 'audio/pcm',
+  ogg: 'audio/ogg',
+  m4a: 'audio/mp4',
 });
 
 /** Mime type for an OpenAI audio `format` (wav, mp3, …). */

@@ -1,7 +1,8 @@
 // What every converter needs: the redactor and the per-string length limit.
+
+import { type ContentBudget, charge } from './budget.js';
 import type { Redactor } from './redact.js';
 import { capField, safeCut, truncationMarker } from './truncate.js';
-import { charge, type ContentBudget } from './budget.js';
 
 export interface ContentOptions {
   redact: Redactor;

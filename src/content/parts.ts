@@ -1,16 +1,29 @@
 // semconv v1.41 GenAI message shapes (gen-ai-input-messages.json / gen-ai-output-messages.json)
 // and the part builders shared by the per-API converters. Every builder returns a fresh object
 // and never keeps a reference into the caller's request/response (those belong to the user).
-import { cleanField, cleanText, toText, type ContentOptions } from './options.js';
+
+import { omissionMarker } from './budget.js';
 import { audioMime, base64Placeholder, cleanMime, dataUrlInfo, isDataUrl, mimeFromName, modalityOf } from './media.js';
+import { type ContentOptions, cleanField, cleanText, toText } from './options.js';
 import { sanitizeValue, setKey, toolArguments } from './sanitize.js';
 import { capField } from './truncate.js';
-import { omissionMarker } from './budget.js';
 
 export type Part = { type: string; [k: string]: unknown };
-export interface InputMessage { role: string; parts: Part[]; name?: string }
-export interface OutputMessage { role: string; parts: Part[]; finish_reason: string }
-export interface ChatContent { systemInstructions?: Part[]; inputMessages: InputMessage[]; toolDefinitions?: unknown[] }
+export interface InputMessage {
+  role: string;
+  parts: Part[];
+  name?: string;
+}
+export interface OutputMessage {
+  role: string;
+  parts: Part[];
+  finish_reason: string;
+}
+export interface ChatContent {
+  systemInstructions?: Part[];
+  inputMessages: InputMessage[];
+  toolDefinitions?: unknown[];
+}
 
 export const isObj = (v: unknown): v is Record<string, any> => v !== null && typeof v === 'object' && !Array.isArray(v);
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -37,8 +50,7 @@ export function toolCallPart(id: unknown, name: unknown, args: unknown, o: Conte
 export function toolResponsePart(id: unknown, response: unknown, o: ContentOptions): Part {
   const p: Part = { type: 'tool_call_response' };
   if (typeof id === 'string') p.id = cleanField(id, o);
-  p.response = typeof response === 'string' ? cleanText(response, o)
-    : response == null ? '' : sanitizeValue(response, o);
+  p.response = typeof response === 'string' ? cleanText(response, o) : response == null ? '' : sanitizeValue(response, o);
   return p;
 }
 
@@ -134,7 +146,11 @@ export function markOmittedMessages(messages: InputMessage[] | OutputMessage[], 
 function jsonText(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v == null) return '';
-  try { return JSON.stringify(v) ?? ''; } catch { return ''; }
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
 }
 
 function partText(p: Part): string {
@@ -146,7 +162,10 @@ function partText(p: Part): string {
       return `${typeof p.name === 'string' ? p.name : ''}${jsonText(p.arguments)}`;
     case 'tool_call_response':
       if (Array.isArray(p.response)) {
-        return (p.response as Part[]).map((x) => (isObj(x) ? partText(x as Part) : jsonText(x))).filter(Boolean).join('\n');
+        return (p.response as Part[])
+          .map((x) => (isObj(x) ? partText(x as Part) : jsonText(x)))
+          .filter(Boolean)
+          .join('\n');
       }
       return jsonText(p.response);
     default:

@@ -5,7 +5,10 @@
 // of digits, letters or separators) stays linear. A 2 KB prompt costs a few microseconds.
 
 export type MaskerName = 'email' | 'phone' | 'api_key' | 'card';
-export interface RedactOptions { mode: 'default' | 'off' | string[]; patterns?: RegExp[] }
+export interface RedactOptions {
+  mode: 'default' | 'off' | string[];
+  patterns?: RegExp[];
+}
 export type Redactor = (text: string) => string;
 
 export const EMAIL_MASK = '[EMAIL]';
@@ -27,16 +30,23 @@ const DOMAIN_RE = /(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za
 const WIDE = '\\u2E80-\\u9FFF\\uAC00-\\uD7AF\\uF900-\\uFAFF\\uFF00-\\uFFEF';
 const NARROW = `(?:(?![${WIDE}])[\\p{L}\\p{N}])`;
 /** A domain with Latin, Cyrillic, Greek… letters; its top-level label may be wide (example.中国). */
-const IDN_DOMAIN_RE = new RegExp(`(?:${NARROW}(?:(?:${NARROW}|-){0,61}${NARROW})?\\.){1,8}(?:(?:(?![${WIDE}])\\p{L}){2,24}(?!${NARROW}|-)|(?:(?=\\p{L})[${WIDE}]){2,24})`, 'uy');
+const IDN_DOMAIN_RE = new RegExp(
+  `(?:${NARROW}(?:(?:${NARROW}|-){0,61}${NARROW})?\\.){1,8}(?:(?:(?![${WIDE}])\\p{L}){2,24}(?!${NARROW}|-)|(?:(?=\\p{L})[${WIDE}]){2,24})`,
+  'uy',
+);
 /** A domain that starts wide (例子.中国): any letters. */
 const WIDE_DOMAIN_RE = /(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.){1,8}\p{L}{2,24}(?![\p{L}\p{N}-])/uy;
 const LETTER_RE = /[\p{L}\p{N}\p{M}]/u;
 
-const isWide = (c: number): boolean => (c >= 0x2e80 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff00 && c <= 0xffef);
+const isWide = (c: number): boolean =>
+  (c >= 0x2e80 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff00 && c <= 0xffef);
 
 /** RFC 5322 atext subset used in practice (letters, digits, . _ % + -), and non-ASCII letters. */
 function isLocalChar(c: number, wide: boolean): boolean {
-  if (c < 0x80) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+  if (c < 0x80)
+    return (
+      (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45
+    );
   if (!wide && isWide(c)) return false;
   return LETTER_RE.test(String.fromCharCode(c));
 }
@@ -82,17 +92,34 @@ function maskEmail(text: string): string {
 // api_key. The full regexes are slow to scan (case-insensitive alternations), so each runs only
 // after a cheap scan found a place where it could match.
 // 1. credential-named fields: headers, JSON keys, `key=value` (quotes/escaped quotes allowed).
-const CREDENTIAL_NAMES = 'authorization|proxy-authorization|x-api-key|x-goog-api-key|api[-_]?key|access[-_]token|auth[-_]token|refresh[-_]token|id[-_]token|client[-_]secret|secret[-_]access[-_]key|secret[-_]key|private[-_]key|password|passwd';
+const CREDENTIAL_NAMES =
+  'authorization|proxy-authorization|x-api-key|x-goog-api-key|api[-_]?key|access[-_]token|auth[-_]token|refresh[-_]token|id[-_]token|client[-_]secret|secret[-_]access[-_]key|secret[-_]key|private[-_]key|password|passwd';
 // Not after a letter or digit: a prefix joined by '-' or '_' still names a credential
 // (openai-api-key, aws_secret_access_key, db_password).
-const KEY_VALUE_RE = new RegExp(`(?<![A-Za-z0-9])(${CREDENTIAL_NAMES})(\\\\?["']?[ \\t]*[:=][ \\t]*\\\\?["']?)((?:(?:bearer|basic|token|digest)[ \\t]+)?[^\\s"'\\\\&,;<>]+)`, 'gi');
+const KEY_VALUE_RE = new RegExp(
+  `(?<![A-Za-z0-9])(${CREDENTIAL_NAMES})(\\\\?["']?[ \\t]*[:=][ \\t]*\\\\?["']?)((?:(?:bearer|basic|token|digest)[ \\t]+)?[^\\s"'\\\\&,;<>]+)`,
+  'gi',
+);
 /** A JSON key / header name that holds a credential (used for parsed tool arguments). */
 export const CREDENTIAL_KEY_RE = new RegExp(`^(?:${CREDENTIAL_NAMES})$`, 'i');
 // The same names, normalised (lower case, '_' → '-'), for the pre-scan.
 const CREDENTIAL_SET = new Set([
-  'authorization', 'proxy-authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'apikey',
-  'access-token', 'auth-token', 'refresh-token', 'id-token', 'client-secret', 'secret-access-key',
-  'secret-key', 'private-key', 'password', 'passwd',
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'x-goog-api-key',
+  'api-key',
+  'apikey',
+  'access-token',
+  'auth-token',
+  'refresh-token',
+  'id-token',
+  'client-secret',
+  'secret-access-key',
+  'secret-key',
+  'private-key',
+  'password',
+  'passwd',
 ]);
 // 2. secrets in URL query strings (Azure SAS `sig=`, `?token=`, `?key=`).
 const QUERY_RE = /([?&](?:token|key|sig|signature|secret|code|auth)=)([^&#\s"'<>]{4,})/gi;
@@ -103,26 +130,49 @@ const BEARER_HINT_RE = /[Bb]earer|BEARER/;
 // 4. provider key shapes (OpenAI/DeepSeek/Anthropic sk-, Google AIza, Groq gsk_, xAI, GitHub,
 //    Slack, AWS access key ids, Stripe, Hugging Face, Perplexity, Replicate, GitLab, JWTs).
 const PREFIXED_KEY_RE = new RegExp(
-  '(?<![A-Za-z0-9])(?:' + [
-    'sk-(?:proj-|svcacct-|admin-|ant-(?:api|admin)\\d\\d-)?[A-Za-z0-9_-]{20,}',
-    'AIza[0-9A-Za-z_-]{35}',
-    'gsk_[A-Za-z0-9]{20,}',
-    'xai-[A-Za-z0-9]{20,}',
-    'gh[pousr]_[A-Za-z0-9]{30,}',
-    'github_pat_[A-Za-z0-9_]{30,}',
-    'xox[abposr]-[A-Za-z0-9-]{10,}',
-    '(?:AKIA|ASIA)[0-9A-Z]{16}',
-    '(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}',
-    'hf_[A-Za-z0-9]{30,}',
-    'pplx-[A-Za-z0-9]{30,}',
-    'r8_[A-Za-z0-9]{30,}',
-    'glpat-[A-Za-z0-9_-]{20,}',
-    'eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}',
-  ].join('|') + ')', 'g');
+  '(?<![A-Za-z0-9])(?:' +
+    [
+      'sk-(?:proj-|svcacct-|admin-|ant-(?:api|admin)\\d\\d-)?[A-Za-z0-9_-]{20,}',
+      'AIza[0-9A-Za-z_-]{35}',
+      'gsk_[A-Za-z0-9]{20,}',
+      'xai-[A-Za-z0-9]{20,}',
+      'gh[pousr]_[A-Za-z0-9]{30,}',
+      'github_pat_[A-Za-z0-9_]{30,}',
+      'xox[abposr]-[A-Za-z0-9-]{10,}',
+      '(?:AKIA|ASIA)[0-9A-Z]{16}',
+      '(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}',
+      'hf_[A-Za-z0-9]{30,}',
+      'pplx-[A-Za-z0-9]{30,}',
+      'r8_[A-Za-z0-9]{30,}',
+      'glpat-[A-Za-z0-9_-]{20,}',
+      'eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}',
+    ].join('|') +
+    ')',
+  'g',
+);
 // Words that precede the first '-' or '_' of a prefixed key, and the keys without one.
 const KEY_PREFIX_SET = new Set([
-  'sk', 'rk', 'pk', 'gsk', 'xai', 'ghp', 'gho', 'ghu', 'ghs', 'ghr', 'github', 'xoxa', 'xoxb', 'xoxp',
-  'xoxo', 'xoxs', 'xoxr', 'hf', 'pplx', 'r8', 'glpat',
+  'sk',
+  'rk',
+  'pk',
+  'gsk',
+  'xai',
+  'ghp',
+  'gho',
+  'ghu',
+  'ghs',
+  'ghr',
+  'github',
+  'xoxa',
+  'xoxb',
+  'xoxp',
+  'xoxo',
+  'xoxs',
+  'xoxr',
+  'hf',
+  'pplx',
+  'r8',
+  'glpat',
 ]);
 const UNSEPARATED_KEY_HINT_RE = /A(?:Iza|[KS]IA)|eyJ/;
 
@@ -154,22 +204,28 @@ function credentialHints(text: string): number {
       // skip `"`, `'`, `\` and blanks between the name and the separator
       while (end > 0 && i - end < 4) {
         const c = text.charCodeAt(end - 1);
-        if (c === 34 || c === 39 || c === 92 || c === 32 || c === 9) end--; else break;
+        if (c === 34 || c === 39 || c === 92 || c === 32 || c === 9) end--;
+        else break;
       }
       let start = end;
       while (start > 0 && end - start < 24) {
         const c = text.charCodeAt(start - 1);
-        if (isAlnum(c) || c === 45 || c === 95) start--; else break;
+        if (isAlnum(c) || c === 45 || c === 95) start--;
+        else break;
       }
       if (end - start < 3) continue;
       // Every name ends in one of d e g h n t y: skip "status=", "10:15" without allocating.
       const last = text.charCodeAt(end - 1) | 0x20;
       if (last !== 100 && last !== 101 && last !== 103 && last !== 104 && last !== 110 && last !== 116 && last !== 121) continue;
       const name = text.slice(start, end).toLowerCase().replace(/_/g, '-');
-      if (sep === '=' && start > 0 && (text.charCodeAt(start - 1) === 63 || text.charCodeAt(start - 1) === 38) && QUERY_SET.has(name)) hints |= 2;
+      if (sep === '=' && start > 0 && (text.charCodeAt(start - 1) === 63 || text.charCodeAt(start - 1) === 38) && QUERY_SET.has(name))
+        hints |= 2;
       // "openai-api-key:" matches on its "api-key" suffix (KEY_VALUE_RE anchors at \b).
       for (let k = 0; k !== -1; k = name.indexOf('-', k) + 1 || -1) {
-        if (CREDENTIAL_SET.has(k === 0 ? name : name.slice(k))) { hints |= 1; break; }
+        if (CREDENTIAL_SET.has(k === 0 ? name : name.slice(k))) {
+          hints |= 1;
+          break;
+        }
       }
       if (hints === 3) return hints;
     }
@@ -229,10 +285,19 @@ function maskApiKey(text: string): string {
   if (t.indexOf('-----BEGIN ') !== -1) t = maskPem(t);
   if (t.indexOf(':') !== -1 || t.indexOf('=') !== -1) {
     const hints = credentialHints(t);
-    if (hints & 1) { KEY_VALUE_RE.lastIndex = 0; t = t.replace(KEY_VALUE_RE, keyValueReplacer); }
-    if (hints & 2) { QUERY_RE.lastIndex = 0; t = t.replace(QUERY_RE, queryReplacer); }
+    if (hints & 1) {
+      KEY_VALUE_RE.lastIndex = 0;
+      t = t.replace(KEY_VALUE_RE, keyValueReplacer);
+    }
+    if (hints & 2) {
+      QUERY_RE.lastIndex = 0;
+      t = t.replace(QUERY_RE, queryReplacer);
+    }
   }
-  if (BEARER_HINT_RE.test(t)) { BEARER_RE.lastIndex = 0; t = t.replace(BEARER_RE, bearerReplacer); }
+  if (BEARER_HINT_RE.test(t)) {
+    BEARER_RE.lastIndex = 0;
+    t = t.replace(BEARER_RE, bearerReplacer);
+  }
   if (hasKeyPrefix(t, '-') || hasKeyPrefix(t, '_') || UNSEPARATED_KEY_HINT_RE.test(t)) {
     PREFIXED_KEY_RE.lastIndex = 0;
     t = t.replace(PREFIXED_KEY_RE, prefixedReplacer);
@@ -276,7 +341,10 @@ function luhn(digits: string): boolean {
   let dbl = false;
   for (let i = digits.length - 1; i >= 0; i--) {
     let d = digits.charCodeAt(i) - 48;
-    if (dbl) { d *= 2; if (d > 9) d -= 9; }
+    if (dbl) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
     sum += d;
     dbl = !dbl;
   }
@@ -291,7 +359,10 @@ function maskCardMatch(m: string, sep: string | undefined): string {
 
 function countDigits(s: string): number {
   let n = 0;
-  for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i); if (c >= 48 && c <= 57) n++; }
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
   return n;
 }
 
@@ -354,7 +425,11 @@ function digitShapesMasker(card: boolean, phone: boolean): Mask {
  * Matches on the ASCII copy; each replacement (a mask, then possibly the tail of the match it gave
  * back, see maskPhoneMatch) is spliced into the original text, kept parts stay as written.
  */
-function maskOnNarrowCopy(text: string, re: RegExp, replacer: (m: string, card: string | undefined, sep: string | undefined) => string): string {
+function maskOnNarrowCopy(
+  text: string,
+  re: RegExp,
+  replacer: (m: string, card: string | undefined, sep: string | undefined) => string,
+): string {
   const copy = narrowCopy(text);
   let out = '';
   let last = 0;
@@ -380,7 +455,9 @@ function toGlobal(re: RegExp): RegExp | undefined {
   try {
     // Sticky would stop at the first non-match; global is needed for replace-all.
     return new RegExp(re.source, re.flags.replace(/[gy]/g, '') + 'g');
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /**

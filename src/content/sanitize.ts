@@ -1,10 +1,11 @@
 // Deep copy of JSON-like values (tool arguments, tool outputs, unknown item types) with every
 // string leaf redacted and truncated and every base64 payload replaced by a placeholder.
-import { cleanText, type ContentOptions } from './options.js';
-import { dataUrlInfo, isDataUrl, looksLikeBase64, base64Placeholder } from './media.js';
+
+import { charge, eachWithin, omissionMarker } from './budget.js';
+import { base64Placeholder, dataUrlInfo, isDataUrl, looksLikeBase64 } from './media.js';
+import { type ContentOptions, cleanText } from './options.js';
 import { CREDENTIAL_KEY_RE } from './redact.js';
 import { MAX_FIELD_CHARS, truncateText } from './truncate.js';
-import { charge, eachWithin, omissionMarker } from './budget.js';
 
 const MAX_DEPTH = 24;
 /** Opaque blobs that carry nothing readable (reasoning state). */
@@ -39,37 +40,58 @@ function credentialLeaf(key: string, value: string, o: ContentOptions): string {
 
 export function sanitizeValue(v: unknown, o: ContentOptions, depth = 0): unknown {
   switch (typeof v) {
-    case 'string': return cleanLeaf(v, o);
-    case 'number': return Number.isFinite(v) ? v : String(v);
-    case 'boolean': return v;
-    case 'bigint': return String(v);
-    case 'object': break;
-    default: return undefined; // functions, symbols, undefined
+    case 'string':
+      return cleanLeaf(v, o);
+    case 'number':
+      return Number.isFinite(v) ? v : String(v);
+    case 'boolean':
+      return v;
+    case 'bigint':
+      return String(v);
+    case 'object':
+      break;
+    default:
+      return undefined; // functions, symbols, undefined
   }
   if (v === null) return null;
   if (depth >= MAX_DEPTH) return '[…]';
   const b = o.budget;
   if (Array.isArray(v)) {
     const out: unknown[] = [];
-    eachWithin(v, b, (item) => {
-      const x = sanitizeValue(item, o, depth + 1);
-      out.push(x === undefined ? null : x);
-    }, (left) => { out.push(omissionMarker(left, 'items')); });
+    eachWithin(
+      v,
+      b,
+      (item) => {
+        const x = sanitizeValue(item, o, depth + 1);
+        out.push(x === undefined ? null : x);
+      },
+      (left) => {
+        out.push(omissionMarker(left, 'items'));
+      },
+    );
     return out;
   }
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
   const out: Record<string, unknown> = {};
-  eachWithin(Object.keys(v as object), b, (k) => {
-    if (DROP_KEYS.has(k)) return;
-    const raw = (v as Record<string, unknown>)[k];
-    const x = (typeof raw === 'string' || typeof raw === 'number') && CREDENTIAL_KEY_RE.test(k)
-      ? credentialLeaf(k, String(raw), o)
-      : sanitizeValue(raw, o, depth + 1);
-    if (x === undefined) return;
-    const key = cleanKey(k, o);
-    charge(b, key.length);
-    setKey(out, key, x);
-  }, (left) => { setKey(out, '…', omissionMarker(left, 'keys')); });
+  eachWithin(
+    Object.keys(v as object),
+    b,
+    (k) => {
+      if (DROP_KEYS.has(k)) return;
+      const raw = (v as Record<string, unknown>)[k];
+      const x =
+        (typeof raw === 'string' || typeof raw === 'number') && CREDENTIAL_KEY_RE.test(k)
+          ? credentialLeaf(k, String(raw), o)
+          : sanitizeValue(raw, o, depth + 1);
+      if (x === undefined) return;
+      const key = cleanKey(k, o);
+      charge(b, key.length);
+      setKey(out, key, x);
+    },
+    (left) => {
+      setKey(out, '…', omissionMarker(left, 'keys'));
+    },
+  );
   return out;
 }
 

@@ -1,8 +1,9 @@
 // Tool definitions → gen_ai.tool.definitions (semconv FunctionToolDefinition / GenericToolDefinition).
-import { cleanField, cleanText, type ContentOptions } from './options.js';
+
+import { eachWithin, omissionMarker } from './budget.js';
+import { type ContentOptions, cleanField, cleanText } from './options.js';
 import { isObj } from './parts.js';
 import { sanitizeValue } from './sanitize.js';
-import { eachWithin, omissionMarker } from './budget.js';
 
 function functionDef(fn: Record<string, any>, o: ContentOptions): Record<string, unknown> {
   const d: Record<string, unknown> = { type: 'function', name: typeof fn.name === 'string' ? cleanField(fn.name, o) : '' };
@@ -25,7 +26,8 @@ function toolDef(t: unknown, o: ContentOptions): Record<string, unknown> | undef
   // Built-in tools (web_search, file_search, code_interpreter, mcp, …): the type, plus the name
   // semconv requires (MCP: the server label). Their config (URLs, headers, ids) is left out.
   const type = typeof t.type === 'string' ? cleanField(t.type, o) : 'unknown';
-  const name = typeof t.name === 'string' ? cleanField(t.name, o) : typeof t.server_label === 'string' ? cleanField(t.server_label, o) : type;
+  const name =
+    typeof t.name === 'string' ? cleanField(t.name, o) : typeof t.server_label === 'string' ? cleanField(t.server_label, o) : type;
   return { type, name };
 }
 
@@ -33,11 +35,20 @@ function toolDef(t: unknown, o: ContentOptions): Record<string, unknown> | undef
 export function toolDefinitions(tools: any[] | undefined, o: ContentOptions): unknown[] | undefined {
   if (!Array.isArray(tools) || tools.length === 0) return undefined;
   const out: unknown[] = [];
-  eachWithin(tools, o.budget, (t) => {
-    try {
-      const d = toolDef(t, o);
-      if (d) out.push(d);
-    } catch { /* skip an unreadable tool */ }
-  }, (left) => { out.push({ type: 'truncated', name: omissionMarker(left, 'tools') }); });
+  eachWithin(
+    tools,
+    o.budget,
+    (t) => {
+      try {
+        const d = toolDef(t, o);
+        if (d) out.push(d);
+      } catch {
+        /* skip an unreadable tool */
+      }
+    },
+    (left) => {
+      out.push({ type: 'truncated', name: omissionMarker(left, 'tools') });
+    },
+  );
   return out.length ? out : undefined;
 }

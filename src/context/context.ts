@@ -4,7 +4,7 @@
 // Keys come from Symbol.for (via createContextKey) so the ESM and CJS copies of this package share
 // them in one process.
 
-import { context, createContextKey, propagation, type Context } from '@opentelemetry/api';
+import { type Context, context, createContextKey, propagation } from '@opentelemetry/api';
 import { contextMetadata, contextTags, contextText, readField } from './values.js';
 
 export interface LlmContext {

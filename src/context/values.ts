@@ -38,28 +38,48 @@ export function readField(obj: unknown, k: PropertyKey): unknown {
 export function contextText(v: unknown): string | undefined {
   let s: string;
   switch (typeof v) {
-    case 'string': s = v; break;
-    case 'number': case 'boolean': case 'bigint': s = String(v); break;
-    case 'object': if (v === null) return undefined; s = objectText(v); break;
-    default: return undefined;
+    case 'string':
+      s = v;
+      break;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      s = String(v);
+      break;
+    case 'object':
+      if (v === null) return undefined;
+      s = objectText(v);
+      break;
+    default:
+      return undefined;
   }
   return s === '' ? undefined : truncateText(s, MAX_CONTEXT_CHARS);
 }
 
 function objectText(v: object): string {
   let s: string;
-  try { s = String(v); } catch { return UNREADABLE; }
+  try {
+    s = String(v);
+  } catch {
+    return UNREADABLE;
+  }
   return s.startsWith('[object ') ? boundedJson(v) : s;
 }
 
 /** A metadata value as an attribute value; undefined drops the key (like JSON does). */
 export function metadataValue(v: unknown): MetadataValue | undefined {
   switch (typeof v) {
-    case 'string': return truncateText(v, MAX_CONTEXT_CHARS);
-    case 'number': case 'boolean': return v;
-    case 'bigint': return String(v);
-    case 'object': return v === null ? undefined : boundedJson(v);
-    default: return undefined; // undefined, functions, symbols
+    case 'string':
+      return truncateText(v, MAX_CONTEXT_CHARS);
+    case 'number':
+    case 'boolean':
+      return v;
+    case 'bigint':
+      return String(v);
+    case 'object':
+      return v === null ? undefined : boundedJson(v);
+    default:
+      return undefined; // undefined, functions, symbols
   }
 }
 
@@ -71,7 +91,12 @@ export function contextMetadata(m: unknown): Record<string, MetadataValue> | und
   if (m === null || typeof m !== 'object') return undefined;
   const out: Record<string, MetadataValue> = {};
   let keys: string[];
-  try { keys = Object.keys(m); } catch { setKey(out, UNREADABLE, true); return out; }
+  try {
+    keys = Object.keys(m);
+  } catch {
+    setKey(out, UNREADABLE, true);
+    return out;
+  }
   let n = 0;
   // Bounded scan, as for tags: keys that are dropped (undefined values) count too.
   const scan = Math.min(keys.length, 4 * MAX_METADATA_KEYS);
@@ -97,7 +122,10 @@ export function contextTags(outer: readonly string[] | undefined, tags: unknown)
     const n = Math.min(tags.length, 4 * MAX_TAGS);
     for (let i = 0; i < n && out.length < MAX_TAGS; i++) {
       const s = contextText(readField(tags, i));
-      if (s !== undefined && !seen.has(s)) { seen.add(s); out.push(s); }
+      if (s !== undefined && !seen.has(s)) {
+        seen.add(s);
+        out.push(s);
+      }
     }
     return out;
   } catch {
@@ -125,20 +153,43 @@ export function boundedJson(root: unknown): string {
   // Writes `v`; false when it has no JSON form (undefined, a function, a symbol) and wrote nothing.
   const write = (v: unknown, depth: number): boolean => {
     switch (typeof v) {
-      case 'string': out += JSON.stringify(v.length > limit ? v.slice(0, limit + 1) : v); return true;
-      case 'number': out += Number.isFinite(v) ? String(v) : 'null'; return true;
-      case 'boolean': out += v ? 'true' : 'false'; return true;
-      case 'bigint': out += `"${String(v)}"`; return true;
-      case 'object': break;
-      default: return false;
+      case 'string':
+        out += JSON.stringify(v.length > limit ? v.slice(0, limit + 1) : v);
+        return true;
+      case 'number':
+        out += Number.isFinite(v) ? String(v) : 'null';
+        return true;
+      case 'boolean':
+        out += v ? 'true' : 'false';
+        return true;
+      case 'bigint':
+        out += `"${String(v)}"`;
+        return true;
+      case 'object':
+        break;
+      default:
+        return false;
     }
-    if (v === null) { out += 'null'; return true; }
-    if (ancestors.includes(v)) { out += `"${CIRCULAR}"`; return true; }
-    if (depth >= MAX_DEPTH) { out += `"${TOO_DEEP}"`; return true; }
+    if (v === null) {
+      out += 'null';
+      return true;
+    }
+    if (ancestors.includes(v)) {
+      out += `"${CIRCULAR}"`;
+      return true;
+    }
+    if (depth >= MAX_DEPTH) {
+      out += `"${TOO_DEEP}"`;
+      return true;
+    }
     const toJSON = readField(v, 'toJSON');
     if (typeof toJSON === 'function') {
       let j: unknown;
-      try { j = toJSON.call(v, ''); } catch { j = UNREADABLE; }
+      try {
+        j = toJSON.call(v, '');
+      } catch {
+        j = UNREADABLE;
+      }
       return write(j, depth + 1);
     }
     let keys: string[] | null = null;

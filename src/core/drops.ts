@@ -16,7 +16,9 @@ export class DropReporter {
   ) {}
 
   /** Drops since start. */
-  get count(): number { return this.total; }
+  get count(): number {
+    return this.total;
+  }
 
   /** Counts one drop; warns (once until the next report) unless `quiet` (already explained). */
   dropped(describe: () => string, quiet = false): void {
@@ -39,5 +41,7 @@ export class DropReporter {
     this.warner.reset(this.fullKey());
   }
 
-  private fullKey(): string { return `calllog:queue-full:${this.name}`; }
+  private fullKey(): string {
+    return `calllog:queue-full:${this.name}`;
+  }
 }

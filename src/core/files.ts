@@ -32,7 +32,9 @@ function notRegular(fd: number): string | null {
  */
 export function readRegularFile(path: string, maxBytes: number): Buffer {
   let fd: number;
-  try { fd = openSync(path, constants.O_RDONLY | NONBLOCK); } catch (e) {
+  try {
+    fd = openSync(path, constants.O_RDONLY | NONBLOCK);
+  } catch (e) {
     throw new Error((e as NodeJS.ErrnoException).code ?? errorMessage(e));
   }
   try {
@@ -49,7 +51,11 @@ export function readRegularFile(path: string, maxBytes: number): Buffer {
     }
     return off === size ? buf : buf.subarray(0, off);
   } finally {
-    try { closeSync(fd); } catch { /* nothing to do */ }
+    try {
+      closeSync(fd);
+    } catch {
+      /* nothing to do */
+    }
   }
 }
 
@@ -59,14 +65,24 @@ export function readRegularFile(path: string, maxBytes: number): Buffer {
  */
 export function openAppendRegular(path: string, mode: number): number {
   let fd: number;
-  try { fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NONBLOCK, mode); } catch (e) {
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NONBLOCK, mode);
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw new Error('a FIFO with no reader, not a regular file');
     throw e;
   }
   let why: string | null;
-  try { why = notRegular(fd); } catch (e) { why = errorMessage(e); }
+  try {
+    why = notRegular(fd);
+  } catch (e) {
+    why = errorMessage(e);
+  }
   if (why) {
-    try { closeSync(fd); } catch { /* nothing to do */ }
+    try {
+      closeSync(fd);
+    } catch {
+      /* nothing to do */
+    }
     throw new Error(why);
   }
   return fd;

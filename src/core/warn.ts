@@ -7,7 +7,11 @@ const warned: Set<string> = (g[KEY] ??= new Set<string>());
 
 export type WarnSink = (message: string, key: string) => void;
 let sink: WarnSink = (m) => {
-  try { process.stderr.write(`[llm-otel] ${m}\n`); } catch { /* stderr closed: nothing to do */ }
+  try {
+    process.stderr.write(`[llm-otel] ${m}\n`);
+  } catch {
+    /* stderr closed: nothing to do */
+  }
 };
 let onReset: ((key: string) => void) | undefined;
 
@@ -15,7 +19,10 @@ let onReset: ((key: string) => void) | undefined;
  * Redirect warnings (tests; the writer thread, which forwards them to the app's thread). `reset`
  * hears resetWarning() too, so a forwarded key can warn again there after a recovery.
  */
-export function setWarnSink(fn: WarnSink, reset?: (key: string) => void): void { sink = fn; onReset = reset; }
+export function setWarnSink(fn: WarnSink, reset?: (key: string) => void): void {
+  sink = fn;
+  onReset = reset;
+}
 
 export function warnOnce(key: string, message: string): void {
   if (warned.has(key)) return;
@@ -24,14 +31,19 @@ export function warnOnce(key: string, message: string): void {
 }
 
 /** Whether this thread already printed (or forwarded) the warning of `key`. */
-export function hasWarned(key: string): boolean { return warned.has(key); }
+export function hasWarned(key: string): boolean {
+  return warned.has(key);
+}
 
 /**
  * Where a component reports problems: `warn` prints once per key, `reset` re-arms a key after
  * recovery. Components take one (tests inject a recorder; the writer thread forwards to the app's
  * thread); the default is the process-wide channel below.
  */
-export interface Warner { warn(key: string, message: string): void; reset(key: string): void }
+export interface Warner {
+  warn(key: string, message: string): void;
+  reset(key: string): void;
+}
 
 /** Forget a key so the next occurrence warns again (after recovery). */
 export function resetWarning(key: string): void {
@@ -41,7 +53,11 @@ export function resetWarning(key: string): void {
 
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
-  try { return String(e); } catch { return 'unknown error'; }
+  try {
+    return String(e);
+  } catch {
+    return 'unknown error';
+  }
 }
 
 /** The process-wide channel as a Warner. */

@@ -3,19 +3,32 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import { computeCost } from './compute.js';
-import { PriceBook, builtinRows } from './pricebook.js';
+import { builtinRows, PriceBook } from './pricebook.js';
 import type { PriceFile } from './rows.js';
-import type { PricedCost, PricerCall, PriceRow } from './types.js';
+import type { PricedCost, PriceRow, PricerCall } from './types.js';
 
 type Db = BetterSqlite3.Database;
 
 const COLS = 'provider, model_pattern, input_per_mtok, cached_input_per_mtok, output_per_mtok, currency, valid_from, valid_to, source';
 
 function contentKey(r: PriceRow): string {
-  return JSON.stringify([r.provider, r.model_pattern, r.input_per_mtok, r.cached_input_per_mtok, r.output_per_mtok, r.currency, r.valid_from, r.valid_to]);
+  return JSON.stringify([
+    r.provider,
+    r.model_pattern,
+    r.input_per_mtok,
+    r.cached_input_per_mtok,
+    r.output_per_mtok,
+    r.currency,
+    r.valid_from,
+    r.valid_to,
+  ]);
 }
 
-export interface SyncResult { inserted: number; deleted: number; retired: number }
+export interface SyncResult {
+  inserted: number;
+  deleted: number;
+  retired: number;
+}
 
 /**
  * Makes the `source = 'builtin'` rows of `model_prices` equal to the built-in table. Idempotent
@@ -25,7 +38,13 @@ export interface SyncResult { inserted: number; deleted: number; retired: number
  */
 export function syncPricesToDb(db: Db, table: readonly PriceRow[] | PriceBook = builtinRows(), now: Date = new Date()): SyncResult {
   // A book contributes its built-in rows (user rows are written by `prices set`, never synced).
-  const rows = table instanceof PriceBook ? table.rows().filter((r) => r.source === 'builtin').map(({ id: _id, ...r }) => r) : table;
+  const rows =
+    table instanceof PriceBook
+      ? table
+          .rows()
+          .filter((r) => r.source === 'builtin')
+          .map(({ id: _id, ...r }) => r)
+      : table;
   const result: SyncResult = { inserted: 0, deleted: 0, retired: 0 };
   const run = db.transaction(() => {
     const existing = db.prepare(`SELECT id, ${COLS} FROM model_prices WHERE source = 'builtin'`).all() as (PriceRow & { id: number })[];
@@ -35,21 +54,29 @@ export function syncPricesToDb(db: Db, table: readonly PriceRow[] | PriceBook = 
     const nowIso = now.toISOString();
     // Rows retired by an earlier sync (valid_to in the past) are settled history: left alone, so
     // a routine open never scans llm_calls.
-    const extras = existing.filter((r) => (!want.has(contentKey(r)) || have.get(contentKey(r)) !== r.id)
-      && (r.valid_to === null || r.valid_to > nowIso));
+    const extras = existing.filter(
+      (r) => (!want.has(contentKey(r)) || have.get(contentKey(r)) !== r.id) && (r.valid_to === null || r.valid_to > nowIso),
+    );
     if (extras.length > 0) {
       const referenced = new Set<number>();
       const ids = extras.map((r) => r.id);
       for (let i = 0; i < ids.length; i += 500) {
         const chunk = ids.slice(i, i + 500);
-        const found = db.prepare(`SELECT DISTINCT price_id AS id FROM llm_calls WHERE price_id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as { id: number }[];
+        const found = db
+          .prepare(`SELECT DISTINCT price_id AS id FROM llm_calls WHERE price_id IN (${chunk.map(() => '?').join(',')})`)
+          .all(...chunk) as { id: number }[];
         for (const f of found) referenced.add(f.id);
       }
       const del = db.prepare('DELETE FROM model_prices WHERE id = ?');
       const retire = db.prepare('UPDATE model_prices SET valid_to = ? WHERE id = ?');
       for (const r of extras) {
-        if (!referenced.has(r.id)) { del.run(r.id); result.deleted++; }
-        else { retire.run(nowIso, r.id); result.retired++; }
+        if (!referenced.has(r.id)) {
+          del.run(r.id);
+          result.deleted++;
+        } else {
+          retire.run(nowIso, r.id);
+          result.retired++;
+        }
       }
     }
     const ins = db.prepare(`INSERT INTO model_prices (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'builtin')`);
@@ -58,7 +85,16 @@ export function syncPricesToDb(db: Db, table: readonly PriceRow[] | PriceBook = 
       const k = contentKey(r);
       if (have.has(k) || added.has(k)) continue;
       added.add(k);
-      ins.run(r.provider, r.model_pattern, r.input_per_mtok, r.cached_input_per_mtok, r.output_per_mtok, r.currency, r.valid_from, r.valid_to);
+      ins.run(
+        r.provider,
+        r.model_pattern,
+        r.input_per_mtok,
+        r.cached_input_per_mtok,
+        r.output_per_mtok,
+        r.currency,
+        r.valid_from,
+        r.valid_to,
+      );
       result.inserted++;
     }
   });
@@ -66,7 +102,11 @@ export function syncPricesToDb(db: Db, table: readonly PriceRow[] | PriceBook = 
   return result;
 }
 
-export interface UserPriceResult { id: number; closed: number; replaced: number }
+export interface UserPriceResult {
+  id: number;
+  closed: number;
+  replaced: number;
+}
 
 /**
  * Adds a user price row. A price change is a new row: the open-ended user row for the same
@@ -77,16 +117,21 @@ export interface UserPriceResult { id: number; closed: number; replaced: number 
 export function addUserPrice(db: Db, row: PriceRow, now: Date = new Date()): UserPriceResult {
   const out: UserPriceResult = { id: 0, closed: 0, replaced: 0 };
   const run = db.transaction(() => {
-    const same = db.prepare(
-      `SELECT id, valid_from, valid_to FROM model_prices WHERE source = 'user' AND lower(model_pattern) = lower(?) AND coalesce(provider, '') = coalesce(?, '')`,
-    ).all(row.model_pattern, row.provider) as { id: number; valid_from: string | null; valid_to: string | null }[];
+    const same = db
+      .prepare(
+        `SELECT id, valid_from, valid_to FROM model_prices WHERE source = 'user' AND lower(model_pattern) = lower(?) AND coalesce(provider, '') = coalesce(?, '')`,
+      )
+      .all(row.model_pattern, row.provider) as { id: number; valid_from: string | null; valid_to: string | null }[];
     // The first user price of a model applies to all times; a later one starts now (or --from).
     const from = row.valid_from ?? (same.length === 0 ? null : now.toISOString());
     for (const r of same) {
       if (from === null) break;
       if (r.valid_from !== null && r.valid_from >= from) {
         const used = db.prepare('SELECT 1 FROM llm_calls WHERE price_id = ? LIMIT 1').get(r.id);
-        if (used) throw new Error(`a price for ${row.model_pattern} starting ${r.valid_from} (id ${r.id}) already costed calls; give a later --from`);
+        if (used)
+          throw new Error(
+            `a price for ${row.model_pattern} starting ${r.valid_from} (id ${r.id}) already costed calls; give a later --from`,
+          );
         db.prepare('DELETE FROM model_prices WHERE id = ?').run(r.id);
         out.replaced++;
       } else if (r.valid_to === null || r.valid_to > from) {
@@ -94,10 +139,18 @@ export function addUserPrice(db: Db, row: PriceRow, now: Date = new Date()): Use
         out.closed++;
       }
     }
-    const info = db.prepare(`INSERT INTO model_prices (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'user')`).run(
-      row.provider, row.model_pattern, row.input_per_mtok, row.cached_input_per_mtok, row.output_per_mtok,
-      row.currency, from, row.valid_to,
-    );
+    const info = db
+      .prepare(`INSERT INTO model_prices (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'user')`)
+      .run(
+        row.provider,
+        row.model_pattern,
+        row.input_per_mtok,
+        row.cached_input_per_mtok,
+        row.output_per_mtok,
+        row.currency,
+        from,
+        row.valid_to,
+      );
     out.id = Number(info.lastInsertRowid);
   });
   run.immediate();
@@ -125,7 +178,10 @@ export class DbPriceSource {
   private readonly interval: number;
   private readonly fp: BetterSqlite3.Statement;
 
-  constructor(private readonly db: Db, private readonly opts: DbPricerOptions = {}) {
+  constructor(
+    private readonly db: Db,
+    private readonly opts: DbPricerOptions = {},
+  ) {
     this.interval = opts.checkIntervalMs ?? 1000;
     if (opts.sync !== false) syncPricesToDb(db);
     this.fp = db.prepare(
@@ -156,7 +212,9 @@ export class DbPriceSource {
         const f = (this.fp.get() as { f: string }).f;
         if (f !== this.fingerprint) this.current = this.load();
       }
-    } catch { /* DB closed or busy: keep the last book */ }
+    } catch {
+      /* DB closed or busy: keep the last book */
+    }
     return this.current;
   }
 
@@ -172,12 +230,15 @@ export function priceCall(book: PriceBook, call: PricerCall): PricedCost | null 
   const at = call.started_at ? new Date(call.started_at) : new Date();
   const row = book.matchAny(call.provider, [call.response_model, call.request_model], Number.isNaN(at.getTime()) ? new Date() : at);
   if (!row) return null;
-  const cost = computeCost({
-    inputTokens: call.input_tokens,
-    outputTokens: call.output_tokens,
-    cachedInputTokens: call.cached_input_tokens,
-    reasoningTokens: call.reasoning_tokens,
-  }, row);
+  const cost = computeCost(
+    {
+      inputTokens: call.input_tokens,
+      outputTokens: call.output_tokens,
+      cachedInputTokens: call.cached_input_tokens,
+      reasoningTokens: call.reasoning_tokens,
+    },
+    row,
+  );
   if (cost === undefined) return null;
   return { cost, currency: row.currency, priceId: row.id ?? null };
 }
@@ -200,10 +261,14 @@ export function createDbPricer(db: Db | null = null, opts: DbPricerOptions = {})
   const fallback = o ? PriceBook.builtin().withOverrides(o.rows, o.aliases) : PriceBook.builtin();
   const bookFor = (d: Db | null | undefined): PriceBook => {
     const target = d ?? db;
-    if (!target || !target.open) return fallback;
+    if (!target?.open) return fallback;
     let src = sources.get(target);
     if (!src) {
-      try { src = new DbPriceSource(target, opts); } catch { return fallback; }
+      try {
+        src = new DbPriceSource(target, opts);
+      } catch {
+        return fallback;
+      }
       sources.set(target, src);
     }
     return src.book();
@@ -213,7 +278,17 @@ export function createDbPricer(db: Db | null = null, opts: DbPricerOptions = {})
     try {
       if (d) last = d;
       return priceCall(bookFor(d), call);
-    } catch { return null; }
+    } catch {
+      return null;
+    }
   };
-  return Object.assign(fn, { book: () => { try { return bookFor(last); } catch { return fallback; } } });
+  return Object.assign(fn, {
+    book: () => {
+      try {
+        return bookFor(last);
+      } catch {
+        return fallback;
+      }
+    },
+  });
 }

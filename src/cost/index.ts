@@ -1,10 +1,20 @@
 // Prices and cost per call (docs/database.md: model_prices; llm_otel.cost).
-export type { PriceRow, TokenUsage, PricedCost, PricerCall } from './types.js';
-export { computeCost } from './compute.js';
-export { PriceBook, builtinRows } from './pricebook.js';
-export { normalizeModel, stripDateSuffix, normalizeProvider } from './match.js';
-export { parsePriceRow, parsePriceFile, readPriceFile, PriceFileError, type PriceFile } from './rows.js';
-export { syncPricesToDb, addUserPrice, DbPriceSource, createDbPricer, priceCall, type DbPricerOptions, type SyncResult, type PriceHookFn } from './db-prices.js';
-export { PriceSource, createPriceSource, type PriceSourceOptions } from './source.js';
-export { CostSpanProcessor, costAttributes, costAttributesOrNone, type CostSpanProcessorOptions } from './processor.js';
+
 export { BUILTIN_SOURCE, BUILTIN_VERSION } from './builtin-data.js';
+export { computeCost } from './compute.js';
+export {
+  addUserPrice,
+  createDbPricer,
+  type DbPricerOptions,
+  DbPriceSource,
+  type PriceHookFn,
+  priceCall,
+  type SyncResult,
+  syncPricesToDb,
+} from './db-prices.js';
+export { normalizeModel, normalizeProvider, stripDateSuffix } from './match.js';
+export { builtinRows, PriceBook } from './pricebook.js';
+export { CostSpanProcessor, type CostSpanProcessorOptions, costAttributes, costAttributesOrNone } from './processor.js';
+export { type PriceFile, PriceFileError, parsePriceFile, parsePriceRow, readPriceFile } from './rows.js';
+export { createPriceSource, PriceSource, type PriceSourceOptions } from './source.js';
+export type { PricedCost, PriceRow, PricerCall, TokenUsage } from './types.js';

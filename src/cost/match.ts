@@ -52,6 +52,13 @@ export function compilePattern(pattern: string): CompiledPattern {
   const slash = star < 0 ? p.lastIndexOf('/') : p.lastIndexOf('/', star);
   if (slash >= 0) p = p.slice(slash + 1);
   if (!p.includes('*')) return { exact: p, glob: null, literal: p.length };
-  const re = new RegExp('^' + p.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  const re = new RegExp(
+    '^' +
+      p
+        .split('*')
+        .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  );
   return { exact: null, glob: re, literal: p.replace(/\*/g, '').length };
 }

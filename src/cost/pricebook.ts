@@ -12,7 +12,7 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import { BUILTIN_ROWS } from './builtin-data.js';
-import { compilePattern, normalizeModel, normalizeProvider, stripDateSuffix, type CompiledPattern } from './match.js';
+import { type CompiledPattern, compilePattern, normalizeModel, normalizeProvider, stripDateSuffix } from './match.js';
 import type { PriceRow } from './types.js';
 
 interface Entry {
@@ -51,7 +51,8 @@ export class PriceBook {
     for (const e of this.entries) {
       if (e.pattern.exact !== null) {
         const list = this.exact.get(e.pattern.exact);
-        if (list) list.push(e); else this.exact.set(e.pattern.exact, [e]);
+        if (list) list.push(e);
+        else this.exact.set(e.pattern.exact, [e]);
       } else this.globs.push(e);
     }
     this.aliases = new Map(aliases);
@@ -71,10 +72,15 @@ export class PriceBook {
 
   /** Every row of a call log's `model_prices` table, with its id (for `price_id`). */
   static fromDb(db: BetterSqlite3.Database): PriceBook {
-    const rows = db.prepare(
-      'SELECT id, provider, model_pattern, input_per_mtok, cached_input_per_mtok, output_per_mtok, currency, valid_from, valid_to, source FROM model_prices ORDER BY id',
-    ).all() as PriceRow[];
-    return new PriceBook(rows.map((r) => ({ ...r, source: r.source === 'builtin' ? 'builtin' : 'user', currency: r.currency || 'USD' })), new Map());
+    const rows = db
+      .prepare(
+        'SELECT id, provider, model_pattern, input_per_mtok, cached_input_per_mtok, output_per_mtok, currency, valid_from, valid_to, source FROM model_prices ORDER BY id',
+      )
+      .all() as PriceRow[];
+    return new PriceBook(
+      rows.map((r) => ({ ...r, source: r.source === 'builtin' ? 'builtin' : 'user', currency: r.currency || 'USD' })),
+      new Map(),
+    );
   }
 
   /** This book plus `rows` (as user rows unless they say otherwise) and model aliases. */
@@ -113,7 +119,11 @@ export class PriceBook {
    * for either name wins (an Azure deployment name priced by the user), else the first name that
    * matches anything.
    */
-  matchAny(provider: string | null | undefined, models: ReadonlyArray<string | null | undefined>, at: Date = new Date()): PriceRow | undefined {
+  matchAny(
+    provider: string | null | undefined,
+    models: ReadonlyArray<string | null | undefined>,
+    at: Date = new Date(),
+  ): PriceRow | undefined {
     let first: PriceRow | undefined;
     for (const m of models) {
       const row = this.match(provider, m, at);
@@ -143,7 +153,7 @@ export class PriceBook {
       b.order - a.order;
     const steps: Entry[][] = [
       this.exact.get(n0) ?? [],
-      n1 !== null ? this.exact.get(n1) ?? [] : [],
+      n1 !== null ? (this.exact.get(n1) ?? []) : [],
       this.globs.filter((e) => e.pattern.glob!.test(n0)),
       n1 !== null ? this.globs.filter((e) => e.pattern.glob!.test(n1)) : [],
     ];
@@ -152,7 +162,10 @@ export class PriceBook {
     for (const source of ['user', 'builtin'] as const) {
       for (const step of steps) {
         const picked = step.filter((e) => e.row.source === source && eligible(e) && !seen.has(e)).sort(byPreference);
-        for (const e of picked) { seen.add(e); out.push(e); }
+        for (const e of picked) {
+          seen.add(e);
+          out.push(e);
+        }
       }
     }
     return out;

@@ -67,16 +67,24 @@ export class CostSpanProcessor implements SpanProcessor {
     this.getBook = typeof b === 'function' ? b : () => b;
   }
 
-  onStart(_span: Span, _ctx: Context): void { /* nothing to do at start */ }
+  onStart(_span: Span, _ctx: Context): void {
+    /* nothing to do at start */
+  }
 
   onEnding(span: Span): void {
     const priced = costAttributesOrNone(this.getBook, span.attributes, span.startTime);
     if (priced) for (const k in priced) span.setAttribute(k, priced[k]!);
   }
 
-  onEnd(_span: ReadableSpan): void { /* cost is set in onEnding */ }
+  onEnd(_span: ReadableSpan): void {
+    /* cost is set in onEnding */
+  }
 
-  forceFlush(): Promise<void> { return Promise.resolve(); }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
 
-  shutdown(): Promise<void> { return Promise.resolve(); }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }

@@ -7,8 +7,8 @@
 //   [cached_input], output_per_mtok [output], currency (default USD), valid_from [from], valid_to [to].
 
 import { readRegularFile } from '../core/files.js';
-import type { PriceRow } from './types.js';
 import { errorMessage } from '../core/warn.js';
+import type { PriceRow } from './types.js';
 
 export interface PriceFile {
   rows: PriceRow[];
@@ -32,7 +32,8 @@ function pick(o: Record<string, unknown>, ...names: string[]): unknown {
 function rate(v: unknown, where: string): number | null {
   if (v === undefined || v === null || v === '') return null;
   const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new PriceFileError(`${where}: expected a non-negative number, got ${JSON.stringify(v)}`);
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0)
+    throw new PriceFileError(`${where}: expected a non-negative number, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -50,12 +51,15 @@ export function parsePriceRow(raw: unknown, where = 'price row'): PriceRow {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new PriceFileError(`${where}: expected an object`);
   const o = raw as Record<string, unknown>;
   const pattern = pick(o, 'model_pattern', 'model');
-  if (typeof pattern !== 'string' || pattern.trim() === '') throw new PriceFileError(`${where}: "model_pattern" (the model name) is required`);
+  if (typeof pattern !== 'string' || pattern.trim() === '')
+    throw new PriceFileError(`${where}: "model_pattern" (the model name) is required`);
   const provider = pick(o, 'provider');
-  if (provider !== undefined && provider !== null && typeof provider !== 'string') throw new PriceFileError(`${where}: "provider" must be a string`);
+  if (provider !== undefined && provider !== null && typeof provider !== 'string')
+    throw new PriceFileError(`${where}: "provider" must be a string`);
   const currencyRaw = pick(o, 'currency') ?? 'USD';
   const currency = typeof currencyRaw === 'string' ? currencyRaw.trim().toUpperCase() : '';
-  if (!CURRENCY.test(currency)) throw new PriceFileError(`${where}: "currency" must be a 3-letter code such as USD, CNY, EUR; got ${JSON.stringify(currencyRaw)}`);
+  if (!CURRENCY.test(currency))
+    throw new PriceFileError(`${where}: "currency" must be a 3-letter code such as USD, CNY, EUR; got ${JSON.stringify(currencyRaw)}`);
   const row: PriceRow = {
     provider: typeof provider === 'string' && provider.trim() !== '' ? provider.trim() : null,
     model_pattern: pattern.trim(),
@@ -79,7 +83,9 @@ export function parsePriceRow(raw: unknown, where = 'price row'): PriceRow {
 /** Parses the JSON text of a price file. */
 export function parsePriceFile(text: string, name = 'price file'): PriceFile {
   let data: unknown;
-  try { data = JSON.parse(text); } catch (e) {
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
     throw new PriceFileError(`${name} is not valid JSON (${errorMessage(e)})`);
   }
   let list: unknown;
@@ -91,7 +97,8 @@ export function parsePriceFile(text: string, name = 'price file'): PriceFile {
     aliasesRaw = o.aliases ?? {};
   } else throw new PriceFileError(`${name}: expected an array of price rows or {"prices": [...], "aliases": {...}}`);
   if (!Array.isArray(list)) throw new PriceFileError(`${name}: "prices" must be an array`);
-  if (aliasesRaw === null || typeof aliasesRaw !== 'object' || Array.isArray(aliasesRaw)) throw new PriceFileError(`${name}: "aliases" must be an object of "name": "model"`);
+  if (aliasesRaw === null || typeof aliasesRaw !== 'object' || Array.isArray(aliasesRaw))
+    throw new PriceFileError(`${name}: "aliases" must be an object of "name": "model"`);
   const aliases: Record<string, string> = {};
   for (const [k, v] of Object.entries(aliasesRaw as Record<string, unknown>)) {
     if (typeof v !== 'string' || v.trim() === '') throw new PriceFileError(`${name}: alias ${JSON.stringify(k)} must name a model`);
@@ -105,7 +112,9 @@ const MAX_PRICE_FILE_BYTES = 8 * 1024 * 1024;
 
 export function readPriceFile(path: string): PriceFile {
   let text: string;
-  try { text = readRegularFile(path, MAX_PRICE_FILE_BYTES).toString('utf8'); } catch (e) {
+  try {
+    text = readRegularFile(path, MAX_PRICE_FILE_BYTES).toString('utf8');
+  } catch (e) {
     throw new PriceFileError(`cannot read price file ${path}: ${errorMessage(e)}`);
   }
   return parsePriceFile(text, path);

@@ -56,14 +56,21 @@ export class PriceSource {
       this.retryLater();
       // A lock is the call log's to report as well (and usually brief).
       if (/^SQLITE_(BUSY|LOCKED)/.test(String((e as { code?: unknown })?.code ?? ''))) return this.fallback;
-      warnOnce(`prices:${this.opts.path}`, `prices: cannot read price rows from ${this.opts.path} (${errorMessage(e)}); using the built-in table`);
+      warnOnce(
+        `prices:${this.opts.path}`,
+        `prices: cannot read price rows from ${this.opts.path} (${errorMessage(e)}); using the built-in table`,
+      );
       return this.fallback;
     }
   }
 
   /** Cost of one call (null: unknown model or no usage). Never throws. */
   price(call: PricerCall): PricedCost | null {
-    try { return priceCall(this.book(), call); } catch { return null; }
+    try {
+      return priceCall(this.book(), call);
+    } catch {
+      return null;
+    }
   }
 
   /** The exporter writer's `price` option. */
@@ -83,7 +90,13 @@ export class PriceSource {
     const db = this.db;
     this.db = null;
     this.dbSource = null;
-    if (db) { try { db.close(); } catch { /* nothing to do */ } }
+    if (db) {
+      try {
+        db.close();
+      } catch {
+        /* nothing to do */
+      }
+    }
   }
 }
 

@@ -5,15 +5,20 @@
 // app's own label for its code and is never redacted.
 
 import type { Attributes } from '@opentelemetry/api';
-import * as S from '../core/semconv.js';
-import type { LlmContext } from '../context/context.js';
 import type { ContentOptions } from '../content/index.js';
+import type { LlmContext } from '../context/context.js';
+import * as S from '../core/semconv.js';
 
 /**
  * Adds the context attributes of `llm` to `attrs`. `conversationId` overrides llm's (a call's
  * request may name its conversation). Without `o` nothing is redacted (no runtime configured).
  */
-export function addContextAttributes(attrs: Attributes, llm: LlmContext, o: Pick<ContentOptions, 'redact' | 'keepContext'> | undefined, conversationId = llm.conversationId): void {
+export function addContextAttributes(
+  attrs: Attributes,
+  llm: LlmContext,
+  o: Pick<ContentOptions, 'redact' | 'keepContext'> | undefined,
+  conversationId = llm.conversationId,
+): void {
   const redact = o?.redact;
   const keep = o?.keepContext;
   const clean = (field: string, v: string): string => (redact && !keep?.has(field) ? redact(v) : v);

@@ -2,8 +2,8 @@
 // include_usage, OpenAI-compatible servers). The tokenizer loads lazily on the first estimate, so
 // apps whose provider always reports usage never pay for it.
 
-import { estimateChatTokens, estimateTextTokens, type EstimateMessage } from '../tokens/index.js';
 import type { ApiAdapter } from '../adapters/types.js';
+import { type EstimateMessage, estimateChatTokens, estimateTextTokens } from '../tokens/index.js';
 
 /** Offline token counts, for calls whose provider reports no usage. */
 export interface TokenEstimator {
@@ -63,7 +63,10 @@ export function sumOverRuns(text: string, count: (piece: string) => number): num
   let run = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 32 || c === 10 || c === 13 || c === 9) { run = 0; continue; }
+    if (c === 32 || c === 10 || c === 13 || c === 9) {
+      run = 0;
+      continue;
+    }
     // Never between the two halves of a surrogate pair.
     if (++run >= MAX_RUN && !(c >= 0xd800 && c <= 0xdbff)) {
       total += count(text.slice(start, i + 1));

@@ -3,23 +3,33 @@
 // continuation, see deferred.ts) or on llm-otel's background thread (src/pipeline/job.ts), so both ways
 // give identical spans and rows.
 
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
-import * as S from '../core/semconv.js';
-import { callContentBudget, capField, cleanText, type ContentOptions } from '../content/index.js';
-import { warnOnce, errorMessage } from '../core/warn.js';
-import type { ErrorInfo } from '../adapters/errors.js';
-import type { ApiAdapter, ResponseSummary, Usage } from '../adapters/types.js';
-import type { TokenEstimator } from './estimate.js';
-import type { ReservedIdGenerator } from './ids.js';
-import type { ServerInfo } from '../adapters/provider.js';
-import type { LlmContext } from '../context/context.js';
 import { chatAdapter } from '../adapters/chat.js';
-import { responsesAdapter } from '../adapters/responses.js';
 import { completionsAdapter } from '../adapters/completions.js';
 import { embeddingsAdapter } from '../adapters/embeddings.js';
-import { addContextAttributes } from './context-attributes.js';
+import type { ErrorInfo } from '../adapters/errors.js';
 import { MAX_RESULT_DEPTH, withinDepth } from '../adapters/limits.js';
+import type { ServerInfo } from '../adapters/provider.js';
+import { responsesAdapter } from '../adapters/responses.js';
+import type { ApiAdapter, ResponseSummary, Usage } from '../adapters/types.js';
+import { type ContentOptions, callContentBudget, capField, cleanText } from '../content/index.js';
+import type { LlmContext } from '../context/context.js';
+import * as S from '../core/semconv.js';
+import { errorMessage, warnOnce } from '../core/warn.js';
+import { addContextAttributes } from './context-attributes.js';
+import type { TokenEstimator } from './estimate.js';
+import type { ReservedIdGenerator } from './ids.js';
 
 const MAX_ERROR_MESSAGE = 1000;
 
@@ -31,7 +41,13 @@ export const ADAPTERS: Record<ApiAdapter['api'], ApiAdapter> = {
 };
 
 /** The parent span as plain data (a TraceState object cannot cross threads; its header form can). */
-export interface ParentRef { traceId: string; spanId: string; traceFlags: number; isRemote?: boolean; traceState?: string }
+export interface ParentRef {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  isRemote?: boolean;
+  traceState?: string;
+}
 
 /** Everything a finished call needs for its span. Times are epoch milliseconds. */
 export interface CallRecord {
@@ -81,12 +97,21 @@ export function forTransfer(rec: CallRecord): CallRecord {
       r = { object, model, usage };
     }
     let json: string | undefined;
-    try { json = JSON.stringify(r); } catch {
+    try {
+      json = JSON.stringify(r);
+    } catch {
       // Nested too deep for JSON (and for a structured clone): cut at a depth no recorded content
       // reaches, rather than lose the call.
-      try { json = JSON.stringify(withinDepth(r, MAX_RESULT_DEPTH)); } catch { /* cloned as it is */ }
+      try {
+        json = JSON.stringify(withinDepth(r, MAX_RESULT_DEPTH));
+      } catch {
+        /* cloned as it is */
+      }
     }
-    if (json !== undefined) { rec.resultJson = json; rec.result = undefined; }
+    if (json !== undefined) {
+      rec.resultJson = json;
+      rec.result = undefined;
+    }
   }
   return rec;
 }
@@ -95,11 +120,19 @@ export function forTransfer(rec: CallRecord): CallRecord {
 function materialize(rec: CallRecord): CallRecord & { body: Record<string, any> } {
   if (rec.body === undefined) {
     let body: unknown;
-    try { body = rec.bodyJson === undefined ? undefined : JSON.parse(rec.bodyJson); } catch { body = undefined; }
-    rec.body = body && typeof body === 'object' ? body as Record<string, any> : {};
+    try {
+      body = rec.bodyJson === undefined ? undefined : JSON.parse(rec.bodyJson);
+    } catch {
+      body = undefined;
+    }
+    rec.body = body && typeof body === 'object' ? (body as Record<string, any>) : {};
   }
   if (rec.hasResult && rec.result === undefined && rec.resultJson !== undefined) {
-    try { rec.result = JSON.parse(rec.resultJson); } catch { rec.result = undefined; }
+    try {
+      rec.result = JSON.parse(rec.resultJson);
+    } catch {
+      rec.result = undefined;
+    }
   }
   return rec as CallRecord & { body: Record<string, any> };
 }
@@ -141,7 +174,10 @@ export function startAttributes(rec: CallStartFields, content?: ContentOptions):
     if (adapter.operation !== 'embeddings' && typeof body.stream === 'boolean') attrs[S.GEN_AI_REQUEST_STREAM] = body.stream;
     Object.assign(attrs, adapter.requestAttributes(body));
   } catch (e) {
-    warnOnce('instrumentation:request', `could not read an openai request's parameters (${errorMessage(e)}); the call is recorded without them`);
+    warnOnce(
+      'instrumentation:request',
+      `could not read an openai request's parameters (${errorMessage(e)}); the call is recorded without them`,
+    );
   }
   try {
     const conv = llm.conversationId ?? conversationFromBody(body);
@@ -169,8 +205,11 @@ export function endAttributes(record: CallRecord, attrs: Attributes, env: Finish
   try {
     let summary: ResponseSummary | undefined;
     if (rec.hasResult) {
-      try { summary = adapter.summarize(rec.result); }
-      catch (e) { warnOnce('instrumentation:result', `could not read an openai result (${errorMessage(e)}); the call itself is unaffected`); }
+      try {
+        summary = adapter.summarize(rec.result);
+      } catch (e) {
+        warnOnce('instrumentation:result', `could not read an openai result (${errorMessage(e)}); the call itself is unaffected`);
+      }
     }
     if (summary) for (const k in summary.attributes) attrs[k] = summary.attributes[k];
     let usage: Usage | undefined = summary?.usage;
@@ -219,7 +258,11 @@ export function endAttributes(record: CallRecord, attrs: Attributes, env: Finish
 export function callAttributes(record: CallRecord, env: FinishEnv): { rec: CallRecord; attrs: Attributes; spanError: string | undefined } {
   const rec = materialize(record);
   let attrs: Attributes;
-  try { attrs = startAttributes(rec, env.content); } catch { attrs = {}; }
+  try {
+    attrs = startAttributes(rec, env.content);
+  } catch {
+    attrs = {};
+  }
   const spanError = endAttributes(rec, attrs, env);
   return { rec, attrs, spanError };
 }
@@ -231,13 +274,25 @@ export function emitSpan(record: CallRecord, env: FinishEnv, parent?: Context): 
 }
 
 /** emitSpan's second half: the span through the SDK's Tracer, from attributes already built. */
-export function emitWithAttributes(rec: CallRecord, attrs: Attributes, spanError: string | undefined, env: FinishEnv, parent?: Context): void {
+export function emitWithAttributes(
+  rec: CallRecord,
+  attrs: Attributes,
+  spanError: string | undefined,
+  env: FinishEnv,
+  parent?: Context,
+): void {
   let span: Span;
   const ids = env.reservedIds;
   try {
     ids?.reserve(rec.traceId, rec.spanId);
     try {
-      span = env.tracer().startSpan(spanName(rec), { kind: SpanKind.CLIENT, attributes: attrs, startTime: rec.started }, parent ?? parentContext(rec.parent));
+      span = env
+        .tracer()
+        .startSpan(
+          spanName(rec),
+          { kind: SpanKind.CLIENT, attributes: attrs, startTime: rec.started },
+          parent ?? parentContext(rec.parent),
+        );
     } finally {
       ids?.release();
     }
@@ -299,7 +354,12 @@ function requestContent(rec: CallRecord & { body: Record<string, any> }, attrs: 
   }
 }
 
-function estimate(rec: CallRecord & { body: Record<string, any> }, adapter: ApiAdapter, summary: ResponseSummary, est: TokenEstimator): Usage | undefined {
+function estimate(
+  rec: CallRecord & { body: Record<string, any> },
+  adapter: ApiAdapter,
+  summary: ResponseSummary,
+  est: TokenEstimator,
+): Usage | undefined {
   try {
     const input = est.input(adapter, rec.body, rec.model);
     const text = summary.outputText?.();

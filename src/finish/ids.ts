@@ -4,15 +4,19 @@
 // at it. So the ids are drawn up front and handed to the SDK's Tracer when the span is created.
 // Only used with llm-otel's own tracer provider (register/start), whose IdGenerator this is.
 
-import { RandomIdGenerator, type IdGenerator } from '@opentelemetry/sdk-trace-base';
+import { type IdGenerator, RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 
 export class ReservedIdGenerator implements IdGenerator {
   private readonly random = new RandomIdGenerator();
   private traceId: string | undefined;
   private spanId: string | undefined;
 
-  newTraceId(): string { return this.random.generateTraceId(); }
-  newSpanId(): string { return this.random.generateSpanId(); }
+  newTraceId(): string {
+    return this.random.generateTraceId();
+  }
+  newSpanId(): string {
+    return this.random.generateSpanId();
+  }
 
   /** The next span the provider creates gets these ids; call release() right after. */
   reserve(traceId: string, spanId: string): void {

@@ -22,12 +22,28 @@ export function hasResponsePromise(p: unknown): boolean {
 export function watchResponse(p: any, onResponse: (props: unknown) => void, onError: (err: unknown) => void): boolean {
   const original: Promise<unknown> = p.responsePromise;
   const derived = original.then(
-    (props) => { try { onResponse(props); } catch { /* observation never changes the call */ } return props; },
-    (err) => { try { onError(err); } catch { /* observation never changes the call */ } throw err; },
+    (props) => {
+      try {
+        onResponse(props);
+      } catch {
+        /* observation never changes the call */
+      }
+      return props;
+    },
+    (err) => {
+      try {
+        onError(err);
+      } catch {
+        /* observation never changes the call */
+      }
+      throw err;
+    },
   );
   try {
     p.responsePromise = derived;
-  } catch { /* a frozen or changed SDK: fall through */ }
+  } catch {
+    /* a frozen or changed SDK: fall through */
+  }
   if (p.responsePromise === derived) return true;
   // Not replaced: the derived promise must not become an unhandled rejection of its own.
   derived.catch(() => undefined);

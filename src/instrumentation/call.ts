@@ -6,25 +6,25 @@
 // openai ≥ 7.5 builds those from closures that bypass `this.parseResponse`) and observe its
 // internal `responsePromise` (headers, HTTP errors, retries exhausted, timeouts, aborts).
 
-import { context, SpanKind, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import { type Context, context, type Span, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
-import * as S from '../core/semconv.js';
-import { getLlmContext, getParentCallId, setLlmScope, type LlmScope } from '../context/context.js';
-import type { ApiAdapter } from '../adapters/types.js';
-import type { InstrumentationRuntime } from './runtime.js';
 import { classifyError, type ErrorInfo } from '../adapters/errors.js';
-import { emitSpan, endSpan, parentRef, spanName, startAttributes, type CallRecord, type CallStartFields } from '../finish/finish.js';
 import { isAzureClient, providerFromBaseURL, type ServerInfo } from '../adapters/provider.js';
-import { wrapStream, isSdkStream } from './stream.js';
+import type { ApiAdapter } from '../adapters/types.js';
+import { getLlmContext, getParentCallId, type LlmScope, setLlmScope } from '../context/context.js';
+import type * as S from '../core/semconv.js';
+import { errorMessage, warnOnce } from '../core/warn.js';
+import { type CallRecord, type CallStartFields, emitSpan, endSpan, parentRef, spanName, startAttributes } from '../finish/finish.js';
 import { hasResponsePromise, watchResponse } from './api-promise.js';
-import { warnOnce, errorMessage } from '../core/warn.js';
 import { defer } from './deferred.js';
+import type { InstrumentationRuntime } from './runtime.js';
 import { clientSecret, maskAttributes, maskRecordSecret } from './secret.js';
+import { isSdkStream, wrapStream } from './stream.js';
 
-
-const streamRegistry = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry<LlmCall>((call) => call.abandon('stream garbage-collected before it was consumed'))
-  : undefined;
+const streamRegistry =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<LlmCall>((call) => call.abandon('stream garbage-collected before it was consumed'))
+    : undefined;
 
 export class LlmCall implements LlmScope {
   readonly spanId: string;
@@ -68,7 +68,7 @@ export class LlmCall implements LlmScope {
     body: Record<string, any>,
   ) {
     const parent = context.active();
-    const start = this.start = {
+    const start = (this.start = {
       api: adapter.api,
       server: serverOf(client),
       llm: getLlmContext(parent),
@@ -77,7 +77,7 @@ export class LlmCall implements LlmScope {
       body,
       model: typeof body.model === 'string' ? body.model : undefined,
       traceId: '',
-    };
+    });
     let current: Span;
     const ids = rt.reservedIds;
     if (ids && !isTracingSuppressed(parent)) {
@@ -116,11 +116,24 @@ export class LlmCall implements LlmScope {
     this.hookPromise(p);
     if (hasResponsePromise(p)) {
       // Headers, HTTP errors, retries exhausted, timeouts, aborts — without handling the app's rejection.
-      watchResponse(p, (props) => this.onHeaders(props), (err) => this.fail(err));
+      watchResponse(
+        p,
+        (props) => this.onHeaders(props),
+        (err) => this.fail(err),
+      );
     } else if (Object.getPrototypeOf(p) === Promise.prototype) {
       // Not an APIPromise (an SDK build or a wrapper we do not know): the app gets a derived
       // promise, so a rejection it never handles stays unhandled.
-      return p.then((v: unknown) => { this.onResult(v); return v; }, (err: unknown) => { this.fail(err); throw err; });
+      return p.then(
+        (v: unknown) => {
+          this.onResult(v);
+          return v;
+        },
+        (err: unknown) => {
+          this.fail(err);
+          throw err;
+        },
+      );
     }
     return p;
   }
@@ -140,7 +153,16 @@ export class LlmCall implements LlmScope {
         }
         if (r && typeof r.then === 'function') {
           // `r` is the plain promise of an async parse function, not an APIPromise.
-          return r.then((v: unknown) => { call.onResult(v); return v; }, (e: unknown) => { call.fail(e); throw e; });
+          return r.then(
+            (v: unknown) => {
+              call.onResult(v);
+              return v;
+            },
+            (e: unknown) => {
+              call.fail(e);
+              throw e;
+            },
+          );
         }
         call.onResult(r);
         return r;
@@ -150,7 +172,11 @@ export class LlmCall implements LlmScope {
     if (typeof unwrap === 'function') {
       p._thenUnwrap = function thenUnwrapObserved(this: unknown, ...args: unknown[]) {
         const derived = unwrap.apply(this, args);
-        try { call.hookPromise(derived); } catch { /* observation is best-effort */ }
+        try {
+          call.hookPromise(derived);
+        } catch {
+          /* observation is best-effort */
+        }
         return derived;
       };
     }
@@ -162,7 +188,9 @@ export class LlmCall implements LlmScope {
       if (res && typeof res.status === 'number') this.httpStatus = res.status;
       const id = res?.headers?.get?.('x-request-id');
       if (typeof id === 'string' && id) this.requestId = id;
-    } catch { /* headers are optional */ }
+    } catch {
+      /* headers are optional */
+    }
     // Nobody parsed the body (`.asResponse()` only): end at the headers. Checked in the next
     // deferred batch, after the parse an awaiting app starts in this same turn.
     defer(() => {
@@ -196,12 +224,20 @@ export class LlmCall implements LlmScope {
   private streamAccumulator: ReturnType<ApiAdapter['accumulator']> | undefined;
   onChunk(chunk: unknown): void {
     if (this.firstChunkAt === undefined) this.firstChunkAt = performance.now();
-    try { (this.streamAccumulator ??= this.adapter.accumulator()).onChunk(chunk); } catch { /* a malformed chunk never breaks the stream */ }
+    try {
+      (this.streamAccumulator ??= this.adapter.accumulator()).onChunk(chunk);
+    } catch {
+      /* a malformed chunk never breaks the stream */
+    }
   }
   onStreamEnd(status: 'ok' | 'cancelled', err?: unknown): void {
     if (this.ended) return;
     let result: { value: unknown } | undefined;
-    try { result = { value: (this.streamAccumulator ??= this.adapter.accumulator()).result() }; } catch { result = undefined; }
+    try {
+      result = { value: (this.streamAccumulator ??= this.adapter.accumulator()).result() };
+    } catch {
+      result = undefined;
+    }
     if (err !== undefined) this.fail(err, result);
     else this.end(status, result, undefined);
   }
@@ -284,7 +320,11 @@ export class LlmCall implements LlmScope {
 }
 
 function jsonOf(v: unknown): string | undefined {
-  try { return JSON.stringify(v); } catch { return undefined; }
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Provider and server of a client, cached per client (its baseURL is checked each time). */

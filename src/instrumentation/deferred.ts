@@ -3,7 +3,10 @@
 // is waiting on. Exit paths drain the batch synchronously (flushDeferred), so nothing is lost.
 
 const KEY = Symbol.for('llm-otel.deferred');
-interface Queue { jobs: Array<() => void>; scheduled: boolean }
+interface Queue {
+  jobs: Array<() => void>;
+  scheduled: boolean;
+}
 const g = globalThis as unknown as Record<symbol, Queue | undefined>;
 const q: Queue = (g[KEY] ??= { jobs: [], scheduled: false });
 
@@ -12,7 +15,11 @@ function run(): void {
   const jobs = q.jobs;
   q.jobs = [];
   for (const job of jobs) {
-    try { job(); } catch { /* a failed job never affects the others or the app */ }
+    try {
+      job();
+    } catch {
+      /* a failed job never affects the others or the app */
+    }
   }
 }
 

@@ -2,13 +2,13 @@
 // hooks the `openai` module through require-in-the-middle (CJS) and import-in-the-middle (ESM;
 // needs the loader hook that `llm-otel/register` installs), plus instrumentOpenAI() for bundlers.
 
-import { trace, type Tracer } from '@opentelemetry/api';
-import { InstrumentationBase, InstrumentationNodeModuleDefinition, type InstrumentationConfig } from '@opentelemetry/instrumentation';
+import { type Tracer, trace } from '@opentelemetry/api';
+import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { createRedactor, type RedactOptions } from '../content/index.js';
 import { INSTRUMENTATION_SCOPE } from '../core/semconv.js';
 import { VERSION } from '../core/version.js';
-import { patchOpenAIModule, unpatchOpenAIModule, openAIClass } from './patch.js';
-import { getRuntime, setRuntime, type InstrumentationRuntime, type TokenEstimator } from './runtime.js';
+import { openAIClass, patchOpenAIModule, unpatchOpenAIModule } from './patch.js';
+import { getRuntime, type InstrumentationRuntime, setRuntime, type TokenEstimator } from './runtime.js';
 
 export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
   /** Put prompts/responses on spans (redacted, truncated). Default false: content is opt-in. */
@@ -48,8 +48,13 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
       new InstrumentationNodeModuleDefinition(
         'openai',
         ['>=4.0.0 <8'],
-        (mod) => { patchOpenAIModule(mod); return mod; },
-        (mod) => { if (mod) unpatchOpenAIModule(mod); },
+        (mod) => {
+          patchOpenAIModule(mod);
+          return mod;
+        },
+        (mod) => {
+          if (mod) unpatchOpenAIModule(mod);
+        },
       ),
     ];
   }
@@ -81,7 +86,10 @@ export function instrumentOpenAI(moduleOrClient: unknown, config?: OpenAIInstrum
   if (mod && typeof mod === 'object' && !openAIClass(mod) && mod.chat?.completions) {
     // A client instance: its class (or a superclass) carries the resource classes as statics.
     for (let c = mod.constructor; c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
-      if (c.Chat) { mod = c; break; }
+      if (c.Chat) {
+        mod = c;
+        break;
+      }
     }
   }
   patchOpenAIModule(mod);

@@ -3,15 +3,15 @@
 // Patching is idempotent across every copy of llm-otel in the process (marker via Symbol.for).
 
 import { context, trace } from '@opentelemetry/api';
-import { warnOnce, errorMessage } from '../core/warn.js';
-import { LlmCall } from './call.js';
-import { getLlmScope } from '../context/context.js';
-import { getRuntime } from './runtime.js';
-import type { ApiAdapter } from '../adapters/types.js';
 import { chatAdapter } from '../adapters/chat.js';
-import { responsesAdapter } from '../adapters/responses.js';
 import { completionsAdapter } from '../adapters/completions.js';
 import { embeddingsAdapter } from '../adapters/embeddings.js';
+import { responsesAdapter } from '../adapters/responses.js';
+import type { ApiAdapter } from '../adapters/types.js';
+import { getLlmScope } from '../context/context.js';
+import { errorMessage, warnOnce } from '../core/warn.js';
+import { LlmCall } from './call.js';
+import { getRuntime } from './runtime.js';
 
 const ORIGINAL = Symbol.for('llm-otel.original');
 
@@ -33,7 +33,10 @@ function isPatched(fn: unknown): boolean {
 // call for buildRequest() on every attempt.
 
 /** What the request hooks update on a call (duck-typed: the call may come from the other ESM/CJS copy). */
-interface AttemptSink { attempts: number; sentBody?: string }
+interface AttemptSink {
+  attempts: number;
+  sentBody?: string;
+}
 
 /** Keeps the JSON the SDK serialized for `call` (`req` is the fetch init: `{ body, … }`). */
 function keepSentBody(call: AttemptSink, req: unknown): void {
@@ -41,7 +44,10 @@ function keepSentBody(call: AttemptSink, req: unknown): void {
   if (typeof body === 'string') call.sentBody = body;
 }
 
-interface Handoff { call: AttemptSink | undefined; byOptions: WeakMap<object, AttemptSink> }
+interface Handoff {
+  call: AttemptSink | undefined;
+  byOptions: WeakMap<object, AttemptSink>;
+}
 const HANDOFF_KEY = Symbol.for('llm-otel.request-handoff');
 const gh = globalThis as unknown as Record<symbol, Handoff | undefined>;
 const handoff: Handoff = (gh[HANDOFF_KEY] ??= { call: undefined, byOptions: new WeakMap() });
@@ -63,11 +69,18 @@ function wrapMakeRequest(original: AnyFn): AnyFn {
         const input = args[0] as any;
         if (input && typeof input.then === 'function') {
           // Registered before makeRequest's own `await`, so it runs first: no tick is added.
-          input.then((o: unknown) => { if (o && typeof o === 'object') handoff.byOptions.set(o, call); }, () => undefined);
+          input.then(
+            (o: unknown) => {
+              if (o && typeof o === 'object') handoff.byOptions.set(o, call);
+            },
+            () => undefined,
+          );
         } else if (input && typeof input === 'object') {
           handoff.byOptions.set(input, call);
         }
-      } catch { /* observation is best-effort; the request goes on untouched */ }
+      } catch {
+        /* observation is best-effort; the request goes on untouched */
+      }
     }
     return original.apply(this, args);
   };
@@ -89,7 +102,9 @@ function wrapBuildRequest(original: AnyFn): AnyFn {
         if (r && typeof (r as any).then === 'function') (r as Promise<unknown>).then(keep, () => undefined);
         else keep(r);
       }
-    } catch { /* observation is best-effort */ }
+    } catch {
+      /* observation is best-effort */
+    }
     return r;
   };
   patched[ORIGINAL] = original;
@@ -100,11 +115,16 @@ function wrapCreate(original: AnyFn, adapter: ApiAdapter): AnyFn {
   const patched: AnyFn = function createObserved(this: any, ...args: any[]) {
     const rt = getRuntime();
     const body = args[0];
-    if (!rt || !rt.enabled || !body || typeof body !== 'object') return original.apply(this, args);
+    if (!rt?.enabled || !body || typeof body !== 'object') return original.apply(this, args);
     let call: LlmCall | undefined;
     try {
-      if (rt.streamUsage === 'inject' && body.stream === true && adapter.api !== 'responses' && adapter.api !== 'embeddings' &&
-          (body.stream_options === undefined || body.stream_options === null || body.stream_options.include_usage === undefined)) {
+      if (
+        rt.streamUsage === 'inject' &&
+        body.stream === true &&
+        adapter.api !== 'responses' &&
+        adapter.api !== 'embeddings' &&
+        (body.stream_options === undefined || body.stream_options === null || body.stream_options.include_usage === undefined)
+      ) {
         // Opt-in only: the extra usage chunk has `choices: []`, which unguarded user code may not expect.
         args = [{ ...body, stream_options: { ...(body.stream_options ?? {}), include_usage: true } }, ...args.slice(1)];
       }
@@ -119,7 +139,11 @@ function wrapCreate(original: AnyFn, adapter: ApiAdapter): AnyFn {
         result = context.with(call.ctx, () => original.apply(this, args));
       } else {
         handoff.call = call;
-        try { result = original.apply(this, args); } finally { handoff.call = undefined; }
+        try {
+          result = original.apply(this, args);
+        } finally {
+          handoff.call = undefined;
+        }
       }
     } catch (e) {
       call.fail(e);
@@ -137,7 +161,7 @@ function wrapCreate(original: AnyFn, adapter: ApiAdapter): AnyFn {
 }
 
 function patchMethod(proto: any, name: string, make: (orig: AnyFn) => AnyFn): boolean {
-  if (!proto || !Object.prototype.hasOwnProperty.call(proto, name)) return false;
+  if (!proto || !Object.hasOwn(proto, name)) return false;
   const orig = proto[name];
   if (typeof orig !== 'function' || isPatched(orig)) return false;
   const desc = Object.getOwnPropertyDescriptor(proto, name)!;
@@ -147,7 +171,7 @@ function patchMethod(proto: any, name: string, make: (orig: AnyFn) => AnyFn): bo
 
 function unpatchMethod(proto: any, name: string): void {
   const fn = proto?.[name];
-  if (!proto || !Object.prototype.hasOwnProperty.call(proto, name) || !isPatched(fn)) return;
+  if (!proto || !Object.hasOwn(proto, name) || !isPatched(fn)) return;
   const desc = Object.getOwnPropertyDescriptor(proto, name)!;
   Object.defineProperty(proto, name, { ...desc, value: (fn as AnyFn)[ORIGINAL] });
 }
@@ -163,7 +187,9 @@ function wrapFetch(original: AnyFn): AnyFn {
         scope.attempts++;
         keepSentBody(scope as AttemptSink, args[1]);
       }
-    } catch { /* observation is best-effort */ }
+    } catch {
+      /* observation is best-effort */
+    }
     return original.apply(this, args);
   };
   patched[ORIGINAL] = original;
@@ -172,7 +198,7 @@ function wrapFetch(original: AnyFn): AnyFn {
 
 function findOwner(proto: any, name: string): any {
   for (let p = proto, i = 0; p && p !== Object.prototype && i < 8; p = Object.getPrototypeOf(p), i++) {
-    if (Object.prototype.hasOwnProperty.call(p, name)) return p;
+    if (Object.hasOwn(p, name)) return p;
   }
   return undefined;
 }

@@ -4,11 +4,10 @@
 
 import type { Tracer } from '@opentelemetry/api';
 import type { ContentOptions } from '../content/index.js';
-import type { ApiAdapter } from '../adapters/types.js';
-import { flushDeferred } from './deferred.js';
-import type { ReservedIdGenerator } from '../finish/ids.js';
-import type { CallRecord } from '../finish/finish.js';
 import type { TokenEstimator } from '../finish/estimate.js';
+import type { CallRecord } from '../finish/finish.js';
+import type { ReservedIdGenerator } from '../finish/ids.js';
+import { flushDeferred } from './deferred.js';
 
 export type { TokenEstimator } from '../finish/estimate.js';
 
@@ -51,7 +50,11 @@ export function abandonOpenCalls(reason: string): void {
   const rt = g[KEY];
   if (rt) {
     for (const c of [...rt.open]) {
-      try { c.abandon(reason); } catch { /* never throw at exit */ }
+      try {
+        c.abandon(reason);
+      } catch {
+        /* never throw at exit */
+      }
     }
   }
   flushDeferred();

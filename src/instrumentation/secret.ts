@@ -8,7 +8,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { API_KEY_MASK } from '../content/redact.js';
 import type { LlmContext } from '../context/context.js';
-import { forTransfer, type CallRecord } from '../finish/finish.js';
+import { type CallRecord, forTransfer } from '../finish/finish.js';
 
 /** Shorter values are placeholders ("test", "none", "<Missing Key>"): masking them would hit prose. */
 const MIN_KEY_CHARS = 16;
@@ -39,7 +39,9 @@ export function clientSecret(client: unknown): ClientSecret | undefined {
   try {
     apiKey = (client as { apiKey?: unknown }).apiKey;
     adminKey = (client as { adminAPIKey?: unknown }).adminAPIKey;
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
   const hit = cache.get(client);
   if (hit && hit.apiKey === apiKey && hit.adminKey === adminKey) return hit.secret;
   const keys: string[] = [];
@@ -114,7 +116,8 @@ export function maskAttributes(attrs: Attributes, s: ClientSecret): void {
   for (const k in attrs) {
     const v = attrs[k];
     if (has(v, s)) attrs[k] = maskSecret(v, s);
-    else if (Array.isArray(v) && v.some((x) => has(x, s))) attrs[k] = (v as unknown[]).map((x) => (typeof x === 'string' ? maskSecret(x, s) : x)) as typeof v;
+    else if (Array.isArray(v) && v.some((x) => has(x, s)))
+      attrs[k] = (v as unknown[]).map((x) => (typeof x === 'string' ? maskSecret(x, s) : x)) as typeof v;
   }
 }
 
@@ -135,7 +138,12 @@ function maskContext(llm: LlmContext, s: ClientSecret): LlmContext | undefined {
         for (const key in m) {
           const x = m[key]!;
           // defineProperty: a '__proto__' key stays a key
-          Object.defineProperty(copy, maskSecret(key, s), { value: typeof x === 'string' ? maskSecret(x, s) : x, enumerable: true, writable: true, configurable: true });
+          Object.defineProperty(copy, maskSecret(key, s), {
+            value: typeof x === 'string' ? maskSecret(x, s) : x,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
         }
         (out ??= { ...llm }).metadata = copy;
         break;

@@ -11,7 +11,9 @@ export interface StreamObserver {
 }
 
 export function isSdkStream(v: unknown): boolean {
-  return !!v && typeof v === 'object' && typeof (v as any).iterator === 'function' && typeof (v as any)[Symbol.asyncIterator] === 'function';
+  return (
+    !!v && typeof v === 'object' && typeof (v as any).iterator === 'function' && typeof (v as any)[Symbol.asyncIterator] === 'function'
+  );
 }
 
 export function wrapStream(stream: any, call: StreamObserver): void {
@@ -27,7 +29,11 @@ export function wrapStream(stream: any, call: StreamObserver): void {
   const signal: AbortSignal | undefined = stream.controller?.signal;
 }
 
-function observeIterator(it: AsyncIterator<unknown>, call: StreamObserver, signal: AbortSignal | undefined): AsyncIterableIterator<unknown> {
+function observeIterator(
+  it: AsyncIterator<unknown>,
+  call: StreamObserver,
+  signal: AbortSignal | undefined,
+): AsyncIterableIterator<unknown> {
   // The SDK's own promise goes back to the app; we watch it with one `.then` whose callbacks are
   // made once per stream. Registered before the app's own `await`, ours runs first (TTFT is the
   // chunk's arrival) and the app's continuation is not pushed back by a tick, unlike an async wrapper.
@@ -36,10 +42,13 @@ function observeIterator(it: AsyncIterator<unknown>, call: StreamObserver, signa
     if (r.done) call.onStreamEnd(signal?.aborted ? 'cancelled' : 'ok');
     else call.onChunk(r.value);
   };
-  const onError = (err: unknown): void => { call.onStreamEnd('ok', err); };
+  const onError = (err: unknown): void => {
+    call.onStreamEnd('ok', err);
+  };
   const wrapped: AsyncIterableIterator<unknown> = {
     next(value?: unknown) {
       // No rest/spread on this per-chunk path; `next()` and `next(v)` stay distinct for the source.
+      // biome-ignore lint/complexity/noArguments: next() and next(undefined) must stay distinct for the source
       const p = arguments.length === 0 ? it.next() : it.next(value);
       // The app sees the rejection through `p`; ours is handled here.
       p.then(onValue, onError);

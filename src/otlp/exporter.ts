@@ -2,17 +2,22 @@
 // (LLM_OTEL_CAPTURE_CONTENT=all): the content attributes are stripped from the spans handed to
 // the OTLP exporter, while the SQLite sink still sees them.
 
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { createOtlpNetworkExportDelegate, getSharedConfigurationDefaults, mergeOtlpSharedConfigurationWithDefaults, OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
-import { createOtlpHttpExporterMetrics, getSharedConfigurationFromEnvironment } from '@opentelemetry/otlp-exporter-base/node-http';
-import { JsonTraceSerializer, ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import {
+  createOtlpNetworkExportDelegate,
+  getSharedConfigurationDefaults,
+  mergeOtlpSharedConfigurationWithDefaults,
+  OTLPExporterBase,
+} from '@opentelemetry/otlp-exporter-base';
+import { createOtlpHttpExporterMetrics, getSharedConfigurationFromEnvironment } from '@opentelemetry/otlp-exporter-base/node-http';
+import { JsonTraceSerializer, ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { CONTENT_ATTRIBUTES } from '../core/semconv.js';
+import { ExportHealth } from './health.js';
 import { encodeTraceRequest } from './proto.js';
 import { HttpTransport } from './transport.js';
-import { ExportHealth } from './health.js';
 
 const CONTENT = new Set(CONTENT_ATTRIBUTES);
 
@@ -23,7 +28,11 @@ const CONTENT = new Set(CONTENT_ATTRIBUTES);
  */
 export function withoutContent(span: ReadableSpan): ReadableSpan {
   let has = false;
-  for (const k in span.attributes) if (CONTENT.has(k)) { has = true; break; }
+  for (const k in span.attributes)
+    if (CONTENT.has(k)) {
+      has = true;
+      break;
+    }
   if (!has) return span;
   const attributes: Record<string, unknown> = {};
   for (const k in span.attributes) if (!CONTENT.has(k)) attributes[k] = span.attributes[k];
@@ -49,7 +58,11 @@ export function withoutContent(span: ReadableSpan): ReadableSpan {
   };
 }
 
-export interface OtlpTls { ca?: Buffer; cert?: Buffer; key?: Buffer }
+export interface OtlpTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
 
 /** Where and how spans are sent (plain data: it crosses to the writer thread). From config.ts. */
 export interface OtlpTarget {
@@ -93,12 +106,18 @@ function serializerFor(protocol: OtlpTarget['protocol'], stripContent: boolean):
   if (protocol === 'http/json') {
     // JSON is the SDK's serializer; without content it gets copies of the spans (see withoutContent).
     return stripContent
-      ? { serializeRequest: (spans) => JsonTraceSerializer.serializeRequest(spans.map(withoutContent)), deserializeResponse: (d) => JsonTraceSerializer.deserializeResponse(d) }
+      ? {
+          serializeRequest: (spans) => JsonTraceSerializer.serializeRequest(spans.map(withoutContent)),
+          deserializeResponse: (d) => JsonTraceSerializer.deserializeResponse(d),
+        }
       : JsonTraceSerializer;
   }
   // Protobuf: proto.ts, one pass, content attributes left out while writing.
   const skip = stripContent ? CONTENT : undefined;
-  return { serializeRequest: (spans) => encodeTraceRequest(spans, skip), deserializeResponse: (d) => ProtobufTraceSerializer.deserializeResponse(d) };
+  return {
+    serializeRequest: (spans) => encodeTraceRequest(spans, skip),
+    deserializeResponse: (d) => ProtobufTraceSerializer.deserializeResponse(d),
+  };
 }
 
 /**
@@ -115,8 +134,16 @@ class OtlpTraceExporter extends OTLPExporterBase<ReadableSpan[]> {
   private readonly health: ExportHealth;
   private readonly concurrencyLimit: number;
 
-  constructor(target: OtlpTarget, stripContent: boolean, private readonly detached: boolean) {
-    const shared = mergeOtlpSharedConfigurationWithDefaults({}, getSharedConfigurationFromEnvironment('TRACES'), getSharedConfigurationDefaults());
+  constructor(
+    target: OtlpTarget,
+    stripContent: boolean,
+    private readonly detached: boolean,
+  ) {
+    const shared = mergeOtlpSharedConfigurationWithDefaults(
+      {},
+      getSharedConfigurationFromEnvironment('TRACES'),
+      getSharedConfigurationDefaults(),
+    );
     const url = target.endpoint;
     const contentType = target.protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
     const health = new ExportHealth(url);
@@ -127,17 +154,23 @@ class OtlpTraceExporter extends OTLPExporterBase<ReadableSpan[]> {
       agent: unrefAgent(safeProtocol(url), target.tls),
       health,
     });
-    super(createOtlpNetworkExportDelegate(
-      shared, serializerFor(target.protocol, stripContent) as any,
-      createOtlpHttpExporterMetrics('otlp_http_span_exporter', TraceExporterMetricsHelper, url, undefined),
-      transport,
-    ));
+    super(
+      createOtlpNetworkExportDelegate(
+        shared,
+        serializerFor(target.protocol, stripContent) as any,
+        createOtlpHttpExporterMetrics('otlp_http_span_exporter', TraceExporterMetricsHelper, url, undefined),
+        transport,
+      ),
+    );
     this.health = health;
     this.concurrencyLimit = shared.concurrencyLimit;
   }
 
   override export(items: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    if (!this.detached) { super.export(items, resultCallback); return; }
+    if (!this.detached) {
+      super.export(items, resultCallback);
+      return;
+    }
     // Failed attempts are reported by the transport. Past the delegate's limit of exports in
     // flight the batch is dropped (as a full BatchSpanProcessor queue drops spans): say so once.
     super.export(items, (result) => {
@@ -150,7 +183,11 @@ class OtlpTraceExporter extends OTLPExporterBase<ReadableSpan[]> {
 }
 
 function safeProtocol(url: string): string {
-  try { return new URL(url).protocol; } catch { return 'http:'; }
+  try {
+    return new URL(url).protocol;
+  } catch {
+    return 'http:';
+  }
 }
 
 /** The OTLP exporter for `target`; timeout and compression come from OTEL_EXPORTER_OTLP_* env. */

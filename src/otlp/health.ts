@@ -30,14 +30,19 @@ export class ExportHealth {
   private failing = false;
   readonly label: string;
 
-  constructor(url: string) { this.label = endpointLabel(url); }
+  constructor(url: string) {
+    this.label = endpointLabel(url);
+  }
 
   /** An attempt failed (`reason`: what went wrong, one line). Warns once per episode. */
   failed(reason: string): void {
     if (this.failing) return;
     this.failing = true;
     resetWarning(`${key(this.label)}:recovered`);
-    warnOnce(key(this.label), `OTLP export to ${this.label} failed: ${oneLine(reason)}; spans are not delivered there (the app is not affected)`);
+    warnOnce(
+      key(this.label),
+      `OTLP export to ${this.label} failed: ${oneLine(reason)}; spans are not delivered there (the app is not affected)`,
+    );
   }
 
   /** An attempt succeeded: after a failure, say so once and re-arm the warning. */
@@ -56,13 +61,17 @@ export class ExportHealth {
 export function warnExitFlushTimedOut(url: string, capMs: number): void {
   const label = endpointLabel(url);
   if (hasWarned(key(label))) return;
-  warnOnce(key(label), `OTLP export to ${label} had no answer when the app ended (exit waits at most ${capMs / 1000} s); spans not yet delivered there were dropped (the app is not affected)`);
+  warnOnce(
+    key(label),
+    `OTLP export to ${label} had no answer when the app ended (exit waits at most ${capMs / 1000} s); spans not yet delivered there were dropped (the app is not affected)`,
+  );
 }
 
 /** What went wrong with one HTTP attempt, for the warning. */
 export function describeHttpStatus(status: number, statusMessage: string | undefined): string {
   const head = `HTTP ${status}${statusMessage ? ` ${statusMessage}` : ''}`;
-  if (status === 404) return `${head} (wrong path? OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is)`;
+  if (status === 404)
+    return `${head} (wrong path? OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is)`;
   if (status === 401 || status === 403) return `${head} (check the credentials in OTEL_EXPORTER_OTLP_HEADERS)`;
   return head;
 }

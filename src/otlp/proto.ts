@@ -8,9 +8,9 @@
 // wire format, field order and value typing (int vs double, kvlist, bytes) stay exactly OTLP's.
 
 import type { HrTime, Link, SpanContext } from '@opentelemetry/api';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
@@ -21,7 +21,9 @@ const KEY_CACHE_MAX = 2048;
 class ProtoBuffer {
   buf: Buffer;
   pos = 0;
-  constructor(size: number) { this.buf = Buffer.allocUnsafe(size); }
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -35,7 +37,10 @@ class ProtoBuffer {
     const b = this.buf;
     if (value >= 0 && value <= 0xffffffff) {
       let v = value >>> 0;
-      while (v > 0x7f) { b[this.pos++] = (v & 0x7f) | 0x80; v >>>= 7; }
+      while (v > 0x7f) {
+        b[this.pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
       b[this.pos++] = v;
       return;
     }
@@ -57,7 +62,9 @@ class ProtoBuffer {
     b[this.pos++] = low & 0x7f;
   }
 
-  tag(field: number, wire: number): void { this.varint((field << 3) | wire); }
+  tag(field: number, wire: number): void {
+    this.varint((field << 3) | wire);
+  }
 
   fixed32(v: number): void {
     this.ensure(4);
@@ -137,12 +144,17 @@ class ProtoBuffer {
     this.buf.copyWithin(start + 1 + extra, start + 1, start + 1 + n);
     let v = n;
     let p = start;
-    while (v > 0x7f) { this.buf[p++] = (v & 0x7f) | 0x80; v >>>= 7; }
+    while (v > 0x7f) {
+      this.buf[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
     this.buf[p] = v;
     this.pos = start + 1 + extra + n;
   }
 
-  finish(): Uint8Array { return this.buf.subarray(0, this.pos); }
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
 }
 
 function nibble(c: number): number {
@@ -179,11 +191,21 @@ function writeAnyValue(w: ProtoBuffer, value: unknown): void {
       return;
     case 'number':
       // int64 when integral and in range (not only "safe" integers: 2^60 is exact and fits).
-      if (Number.isInteger(value) && value >= MIN_INT64 && value < MAX_INT64) { w.tag(3, 0); w.varint(value); } else { w.tag(4, 1); w.double(value); }
+      if (Number.isInteger(value) && value >= MIN_INT64 && value < MAX_INT64) {
+        w.tag(3, 0);
+        w.varint(value);
+      } else {
+        w.tag(4, 1);
+        w.double(value);
+      }
       return;
     case 'object': {
       if (value === null) return;
-      if (value instanceof Uint8Array) { w.tag(7, 2); w.bytes(value); return; }
+      if (value instanceof Uint8Array) {
+        w.tag(7, 2);
+        w.bytes(value);
+        return;
+      }
       if (Array.isArray(value)) {
         w.tag(5, 2);
         const arr = w.open();
@@ -199,20 +221,20 @@ function writeAnyValue(w: ProtoBuffer, value: unknown): void {
       w.tag(6, 2);
       const list = w.open();
       const obj = value as Record<string, unknown>;
-      for (const k in obj) if (Object.prototype.hasOwnProperty.call(obj, k)) writeKeyValue(w, 1, k, obj[k]);
+      for (const k in obj) if (Object.hasOwn(obj, k)) writeKeyValue(w, 1, k, obj[k]);
       w.close(list);
       return;
     }
     default:
-      // undefined, functions, symbols, bigint: an empty AnyValue, as the SDK's serializer writes.
+    // undefined, functions, symbols, bigint: an empty AnyValue, as the SDK's serializer writes.
   }
 }
 
 function writeAttributes(w: ProtoBuffer, attrs: Record<string, unknown> | undefined, field: number, skip?: ReadonlySet<string>): void {
   if (!attrs) return;
   for (const key in attrs) {
-    if (!Object.prototype.hasOwnProperty.call(attrs, key)) continue;
-    if (skip !== undefined && skip.has(key)) continue;
+    if (!Object.hasOwn(attrs, key)) continue;
+    if (skip?.has(key)) continue;
     writeKeyValue(w, field, key, attrs[key]);
   }
 }
@@ -254,7 +276,10 @@ function writeIds(w: ProtoBuffer, c: SpanContext): void {
   w.tag(2, 2);
   w.hex(c.spanId);
   const ts = c.traceState?.serialize();
-  if (ts) { w.tag(3, 2); w.string(ts); }
+  if (ts) {
+    w.tag(3, 2);
+    w.string(ts);
+  }
 }
 
 function writeLink(w: ProtoBuffer, l: Link): void {
@@ -274,12 +299,18 @@ function writeSpan(w: ProtoBuffer, s: ReadableSpan, skip: ReadonlySet<string> | 
   const ctx = s.spanContext();
   writeIds(w, ctx);
   const parent = s.parentSpanContext;
-  if (parent?.spanId) { w.tag(4, 2); w.hex(parent.spanId); }
+  if (parent?.spanId) {
+    w.tag(4, 2);
+    w.hex(parent.spanId);
+  }
   w.tag(5, 2);
   w.string(s.name);
   // SpanKind on the wire is the API's value + 1 (0 means unspecified).
   const kind = s.kind == null ? 0 : s.kind + 1;
-  if (kind !== 0) { w.tag(6, 0); w.varint(kind); }
+  if (kind !== 0) {
+    w.tag(6, 0);
+    w.varint(kind);
+  }
   w.tag(7, 1);
   w.hrTime(s.startTime);
   w.tag(8, 1);
@@ -287,15 +318,24 @@ function writeSpan(w: ProtoBuffer, s: ReadableSpan, skip: ReadonlySet<string> | 
   writeAttributes(w, s.attributes as Record<string, unknown>, 9, skip);
   w.tag(10, 0);
   w.varint(s.droppedAttributesCount);
-  for (const e of s.events) { w.tag(11, 2); writeEvent(w, e); }
+  for (const e of s.events) {
+    w.tag(11, 2);
+    writeEvent(w, e);
+  }
   w.tag(12, 0);
   w.varint(s.droppedEventsCount);
-  for (const l of s.links) { w.tag(13, 2); writeLink(w, l); }
+  for (const l of s.links) {
+    w.tag(13, 2);
+    writeLink(w, l);
+  }
   w.tag(14, 0);
   w.varint(s.droppedLinksCount);
   w.tag(15, 2);
   const st = w.open();
-  if (s.status.message) { w.tag(2, 2); w.string(s.status.message); }
+  if (s.status.message) {
+    w.tag(2, 2);
+    w.string(s.status.message);
+  }
   w.tag(3, 0);
   w.varint(s.status.code);
   w.close(st);
@@ -308,7 +348,10 @@ function writeSpan(w: ProtoBuffer, s: ReadableSpan, skip: ReadonlySet<string> | 
 const resourceCache = new WeakMap<Resource, Buffer>();
 function writeResource(w: ProtoBuffer, r: Resource): void {
   const cached = resourceCache.get(r);
-  if (cached) { w.raw(cached); return; }
+  if (cached) {
+    w.raw(cached);
+    return;
+  }
   const start = w.pos;
   w.tag(1, 2);
   const m = w.open();
@@ -319,14 +362,23 @@ function writeResource(w: ProtoBuffer, r: Resource): void {
   if (!r.asyncAttributesPending) resourceCache.set(r, Buffer.from(w.buf.subarray(start, w.pos)));
 }
 
-function writeScope(w: ProtoBuffer, scope: InstrumentationScope & { attributes?: Record<string, unknown>; droppedAttributesCount?: number }): void {
+function writeScope(
+  w: ProtoBuffer,
+  scope: InstrumentationScope & { attributes?: Record<string, unknown>; droppedAttributesCount?: number },
+): void {
   w.tag(1, 2);
   const m = w.open();
   w.tag(1, 2);
   w.string(scope.name);
-  if (scope.version) { w.tag(2, 2); w.string(scope.version); }
+  if (scope.version) {
+    w.tag(2, 2);
+    w.string(scope.version);
+  }
   writeAttributes(w, scope.attributes, 3);
-  if (scope.droppedAttributesCount) { w.tag(4, 0); w.varint(scope.droppedAttributesCount); }
+  if (scope.droppedAttributesCount) {
+    w.tag(4, 0);
+    w.varint(scope.droppedAttributesCount);
+  }
   w.close(m);
 }
 
@@ -338,9 +390,13 @@ export function encodeTraceRequest(spans: readonly ReadableSpan[], skip?: Readon
   const groups = new Map<Resource, Map<InstrumentationScope, ReadableSpan[]>>();
   for (const s of spans) {
     let scopes = groups.get(s.resource);
-    if (!scopes) { scopes = new Map(); groups.set(s.resource, scopes); }
+    if (!scopes) {
+      scopes = new Map();
+      groups.set(s.resource, scopes);
+    }
     const list = scopes.get(s.instrumentationScope);
-    if (list) list.push(s); else scopes.set(s.instrumentationScope, [s]);
+    if (list) list.push(s);
+    else scopes.set(s.instrumentationScope, [s]);
   }
   const w = new ProtoBuffer(1024 + spans.length * 1024);
   for (const [resource, scopes] of groups) {
@@ -351,11 +407,20 @@ export function encodeTraceRequest(spans: readonly ReadableSpan[], skip?: Readon
       w.tag(2, 2);
       const ss = w.open();
       writeScope(w, scope);
-      for (const s of list) { w.tag(2, 2); writeSpan(w, s, skip); }
-      if (scope.schemaUrl) { w.tag(3, 2); w.string(scope.schemaUrl); }
+      for (const s of list) {
+        w.tag(2, 2);
+        writeSpan(w, s, skip);
+      }
+      if (scope.schemaUrl) {
+        w.tag(3, 2);
+        w.string(scope.schemaUrl);
+      }
       w.close(ss);
     }
-    if (resource.schemaUrl) { w.tag(3, 2); w.string(resource.schemaUrl); }
+    if (resource.schemaUrl) {
+      w.tag(3, 2);
+      w.string(resource.schemaUrl);
+    }
     w.close(rs);
   }
   return w.finish();

@@ -21,7 +21,16 @@ const JITTER = 0.2;
 /** The SDK's bound on a response body read: a collector's answer is tiny. */
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH']);
+const RETRYABLE_NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 
 export interface HttpTransportOptions {
   url: string;
@@ -33,7 +42,9 @@ export interface HttpTransportOptions {
 
 /** Sleeps without keeping the process alive (a retry must never hold a finished app). */
 function sleepUnref(ms: number): Promise<void> {
-  return new Promise((resolve) => { setTimeout(resolve, Math.max(0, ms)).unref(); });
+  return new Promise((resolve) => {
+    setTimeout(resolve, Math.max(0, ms)).unref();
+  });
 }
 
 /** Retry-After as milliseconds (seconds or an HTTP date), undefined when absent or unreadable. */
@@ -46,7 +57,10 @@ function retryAfterMs(value: string | string[] | undefined): number | undefined 
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-interface Attempt { response: ExportResponse; problem?: string }
+interface Attempt {
+  response: ExportResponse;
+  problem?: string;
+}
 
 export class HttpTransport implements IExporterTransport {
   private readonly url: URL | null;
@@ -54,7 +68,11 @@ export class HttpTransport implements IExporterTransport {
 
   constructor(private readonly opts: HttpTransportOptions) {
     let url: URL | null = null;
-    try { url = new URL(opts.url); } catch { /* reported on each send */ }
+    try {
+      url = new URL(opts.url);
+    } catch {
+      /* reported on each send */
+    }
     this.url = url;
     this.request = url?.protocol === 'https:' ? https.request : http.request;
   }
@@ -62,13 +80,16 @@ export class HttpTransport implements IExporterTransport {
   async send(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
     const deadline = Date.now() + timeoutMillis;
     let body: Buffer;
-    try { body = this.opts.compression === 'gzip' ? await gzipAsync(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength); } catch (e) {
+    try {
+      body = this.opts.compression === 'gzip' ? await gzipAsync(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    } catch (e) {
       return { status: 'failure', error: e as Error };
     }
     let backoff = INITIAL_BACKOFF_MS;
     for (let retries = 0; ; retries++) {
       const { response, problem } = await this.attempt(body, Math.max(1, deadline - Date.now()));
-      if (problem === undefined) this.opts.health.succeeded(); else this.opts.health.failed(problem);
+      if (problem === undefined) this.opts.health.succeeded();
+      else this.opts.health.failed(problem);
       if (response.status !== 'retryable' || retries >= MAX_RETRIES) return response;
       const jittered = Math.min(backoff * (1 + (Math.random() * 2 - 1) * JITTER), MAX_BACKOFF_MS);
       backoff *= BACKOFF_MULTIPLIER;
@@ -78,14 +99,25 @@ export class HttpTransport implements IExporterTransport {
     }
   }
 
-  shutdown(): void { /* the agent's sockets are unref'd; nothing to close */ }
+  shutdown(): void {
+    /* the agent's sockets are unref'd; nothing to close */
+  }
 
   private attempt(body: Buffer, timeoutMs: number): Promise<Attempt> {
     const url = this.url;
-    if (!url) return Promise.resolve({ response: { status: 'failure', error: new Error(`invalid OTLP URL`) }, problem: 'the endpoint is not a valid URL' });
+    if (!url)
+      return Promise.resolve({
+        response: { status: 'failure', error: new Error(`invalid OTLP URL`) },
+        problem: 'the endpoint is not a valid URL',
+      });
     return new Promise<Attempt>((resolve) => {
       let settled = false;
-      const done = (a: Attempt): void => { if (!settled) { settled = true; resolve(a); } };
+      const done = (a: Attempt): void => {
+        if (!settled) {
+          settled = true;
+          resolve(a);
+        }
+      };
       const headers: Record<string, string | number> = {
         ...this.opts.headers,
         'Content-Length': body.length,
@@ -100,7 +132,10 @@ export class HttpTransport implements IExporterTransport {
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
             if (size > MAX_RESPONSE_BYTES) {
-              done({ response: { status: 'failure', error: new Error('OTLP response body too large') }, problem: 'the endpoint answered with an oversized body' });
+              done({
+                response: { status: 'failure', error: new Error('OTLP response body too large') },
+                problem: 'the endpoint answered with an oversized body',
+              });
               res.destroy();
               return;
             }
@@ -110,7 +145,10 @@ export class HttpTransport implements IExporterTransport {
           const finish = (): void => {
             if (status >= 200 && status <= 299) done({ response: { status: 'success', data: Buffer.concat(chunks) } });
             else if (RETRYABLE_STATUS.has(status)) {
-              done({ response: { status: 'retryable', retryInMillis: retryAfterMs(res.headers['retry-after']) }, problem: describeHttpStatus(status, res.statusMessage) });
+              done({
+                response: { status: 'retryable', retryInMillis: retryAfterMs(res.headers['retry-after']) },
+                problem: describeHttpStatus(status, res.statusMessage),
+              });
             } else {
               const error = new OTLPExporterError(res.statusMessage, status, Buffer.concat(chunks).toString());
               done({ response: { status: 'failure', error }, problem: describeHttpStatus(status, res.statusMessage) });
@@ -126,12 +164,18 @@ export class HttpTransport implements IExporterTransport {
       }
       // Inactivity, as the SDK's transport times out (the socket is unref'd: this holds nothing).
       req.setTimeout(timeoutMs, () => {
-        done({ response: { status: 'retryable', error: new Error('Request timed out') }, problem: `no answer within ${Math.round(timeoutMs / 100) / 10} s` });
+        done({
+          response: { status: 'retryable', error: new Error('Request timed out') },
+          problem: `no answer within ${Math.round(timeoutMs / 100) / 10} s`,
+        });
         req.destroy();
       });
       req.on('error', (e: NodeJS.ErrnoException) => {
         const retryable = typeof e.code === 'string' && RETRYABLE_NETWORK.has(e.code);
-        done({ response: retryable ? { status: 'retryable', error: e } : { status: 'failure', error: e }, problem: describeNetworkError(e, url.href) });
+        done({
+          response: retryable ? { status: 'retryable', error: e } : { status: 'failure', error: e },
+          problem: describeNetworkError(e, url.href),
+        });
       });
       req.end(body);
     });

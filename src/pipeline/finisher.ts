@@ -7,22 +7,45 @@
 // Why: that work is several times the capture's cost (docs/benchmarks.md), and an app's event loop
 // is what users feel (with a spare core, this work never touches it).
 
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Context, type HrTime, type SpanContext, type SpanStatus } from '@opentelemetry/api';
-import { hrTimeDuration, isAttributeValue, millisToHrTime, TraceState, type InstrumentationScope } from '@opentelemetry/core';
+import {
+  type Attributes,
+  type Context,
+  type HrTime,
+  type SpanContext,
+  SpanKind,
+  type SpanStatus,
+  SpanStatusCode,
+  TraceFlags,
+} from '@opentelemetry/api';
+import { hrTimeDuration, type InstrumentationScope, isAttributeValue, millisToHrTime, TraceState } from '@opentelemetry/core';
 import { defaultResource, detectResources, envDetector, type Resource } from '@opentelemetry/resources';
 import {
-  AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler,
-  type ReadableSpan, type Span, type SpanExporter, type SpanProcessor,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type Span,
+  type SpanExporter,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { createRedactor, type RedactOptions } from '../content/index.js';
-import { callAttributes, emitSpan, emitWithAttributes, endAttributes, spanName, type CallRecord, type FinishEnv } from '../finish/finish.js';
-import { ReservedIdGenerator } from '../finish/ids.js';
-import { tokenEstimator } from '../finish/estimate.js';
-import { costAttributesOrNone, CostSpanProcessor, createPriceSource, type PriceBook, type PriceFile } from '../cost/index.js';
 import { INSTRUMENTATION_SCOPE } from '../core/semconv.js';
 import { VERSION } from '../core/version.js';
+import { errorMessage, warnOnce } from '../core/warn.js';
+import { CostSpanProcessor, costAttributesOrNone, createPriceSource, type PriceBook, type PriceFile } from '../cost/index.js';
+import { tokenEstimator } from '../finish/estimate.js';
+import {
+  type CallRecord,
+  callAttributes,
+  emitSpan,
+  emitWithAttributes,
+  endAttributes,
+  type FinishEnv,
+  spanName,
+} from '../finish/finish.js';
+import { ReservedIdGenerator } from '../finish/ids.js';
 import { createOtlpExporter, type OtlpTarget } from '../otlp/exporter.js';
-import { warnOnce, errorMessage } from '../core/warn.js';
 
 /** What the writer thread needs to finish calls (plain data: it crosses the thread boundary). */
 export interface FinisherInit {
@@ -49,16 +72,26 @@ export interface Finisher {
 class LocalSinkProcessor implements SpanProcessor {
   constructor(private readonly onSpan: (span: ReadableSpan) => void) {}
   onStart(_s: Span, _c: Context): void {}
-  onEnd(span: ReadableSpan): void { this.onSpan(span); }
-  forceFlush(): Promise<void> { return Promise.resolve(); }
-  shutdown(): Promise<void> { return Promise.resolve(); }
+  onEnd(span: ReadableSpan): void {
+    this.onSpan(span);
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /**
  * `inDb` runs a step that may use the call log's SQLite file (the price book), so the thread can
  * tell it is inside SQLite then (src/thread/host.ts must not terminate it there).
  */
-export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) => void, inDb: <T>(step: () => T) => T = (step) => step()): Finisher {
+export function createFinisher(
+  init: FinisherInit,
+  onSpan: (span: ReadableSpan) => void,
+  inDb: <T>(step: () => T) => T = (step) => step(),
+): Finisher {
   const source = createPriceSource({ path: init.prices.path, overrides: init.prices.overrides, busyTimeoutMs: 250 });
   const prices = { book: () => inDb(() => source.book()), close: () => inDb(() => source.close()) };
   const local = new LocalSinkProcessor(onSpan);
@@ -94,20 +127,35 @@ export function createFinisher(init: FinisherInit, onSpan: (span: ReadableSpan) 
     estimator: init.estimateTokens ? tokenEstimator : undefined,
   };
   warmUp(env, () => prices.book());
-  const direct = init.sdkSpans ? null : new DirectSpans(resource, { name: INSTRUMENTATION_SCOPE, version: VERSION, schemaUrl: undefined }, () => prices.book(), [local, ...(batch ? [batch] : [])]);
+  const direct = init.sdkSpans
+    ? null
+    : new DirectSpans(resource, { name: INSTRUMENTATION_SCOPE, version: VERSION, schemaUrl: undefined }, () => prices.book(), [
+        local,
+        ...(batch ? [batch] : []),
+      ]);
   return {
     finish(rec) {
       try {
-        if (direct) direct.emit(rec, env); else emitSpan(rec, env);
+        if (direct) direct.emit(rec, env);
+        else emitSpan(rec, env);
       } catch (e) {
         warnOnce('offload:finish', `could not finish an LLM call on the writer thread (${errorMessage(e)})`);
       }
     },
     // The processor's flush sends what it holds but does not wait for an export its timer already
     // started; the exporter's own flush does.
-    flush: () => provider.forceFlush().catch(() => undefined).then(() => exporter?.forceFlush?.()).catch(() => undefined),
+    flush: () =>
+      provider
+        .forceFlush()
+        .catch(() => undefined)
+        .then(() => exporter?.forceFlush?.())
+        .catch(() => undefined),
     async shutdown() {
-      try { await provider.shutdown(); } catch { /* never into the app */ }
+      try {
+        await provider.shutdown();
+      } catch {
+        /* never into the app */
+      }
       prices.close();
     },
   };
@@ -140,25 +188,46 @@ class DirectSpans {
     // built by our own code, so a copy is made only in the rare case that one is not.
     let all = 0;
     let count = 0;
-    for (const k in raw) { all++; if (kept(k, raw[k])) count++; }
+    for (const k in raw) {
+      all++;
+      if (kept(k, raw[k])) count++;
+    }
     // Past the SDK's default attribute count limit, counting the cost attributes still to come (a
     // call with much metadata): its Span decides which to drop and counts them.
-    if (count + 3 > SDK_DEFAULT_ATTRIBUTE_COUNT_LIMIT) { emitWithAttributes(rec, raw, spanError, env); return; }
+    if (count + 3 > SDK_DEFAULT_ATTRIBUTE_COUNT_LIMIT) {
+      emitWithAttributes(rec, raw, spanError, env);
+      return;
+    }
     const attributes = count === all ? raw : validOnly(raw);
     const startTime = millisToHrTime(rec.started);
     let endTime = millisToHrTime(rec.ended);
     let duration = hrTimeDuration(startTime, endTime);
-    if (duration[0] < 0) { endTime = startTime; duration = [0, 0]; } // as the SDK does for an end before the start
+    if (duration[0] < 0) {
+      endTime = startTime;
+      duration = [0, 0];
+    } // as the SDK does for an end before the start
     const priced = costAttributesOrNone(this.book, attributes, startTime);
     if (priced) Object.assign(attributes, priced);
     const traceState = parentRef?.traceState ? new TraceState(parentRef.traceState) : undefined;
     const span = new FinishedSpan(
       spanName(rec),
       { traceId: rec.traceId, spanId: rec.spanId, traceFlags: TraceFlags.SAMPLED, traceState },
-      parentRef ? { traceId: parentRef.traceId, spanId: parentRef.spanId, traceFlags: parentRef.traceFlags & TraceFlags.SAMPLED, isRemote: parentRef.isRemote, traceState } : undefined,
-      startTime, endTime, duration,
+      parentRef
+        ? {
+            traceId: parentRef.traceId,
+            spanId: parentRef.spanId,
+            traceFlags: parentRef.traceFlags & TraceFlags.SAMPLED,
+            isRemote: parentRef.isRemote,
+            traceState,
+          }
+        : undefined,
+      startTime,
+      endTime,
+      duration,
       spanError !== undefined ? { code: SpanStatusCode.ERROR, message: spanError } : { code: SpanStatusCode.UNSET },
-      attributes, this.resource, this.scope,
+      attributes,
+      this.resource,
+      this.scope,
     );
     for (const p of this.processors) p.onEnd(span);
   }
@@ -196,7 +265,9 @@ class FinishedSpan implements ReadableSpan {
     readonly resource: Resource,
     readonly instrumentationScope: InstrumentationScope,
   ) {}
-  spanContext(): SpanContext { return this.context; }
+  spanContext(): SpanContext {
+    return this.context;
+  }
 }
 
 /**
@@ -209,12 +280,27 @@ function warmUp(env: FinishEnv, book: () => unknown): void {
   try {
     book();
     const rec: CallRecord = {
-      rec: 1, api: 'chat.completions', server: { provider: 'openai' }, llm: {}, traceId: '0'.repeat(32), spanId: '0'.repeat(16),
-      started: 0, ended: 1, status: 'ok', hasResult: true, attempts: 1,
+      rec: 1,
+      api: 'chat.completions',
+      server: { provider: 'openai' },
+      llm: {},
+      traceId: '0'.repeat(32),
+      spanId: '0'.repeat(16),
+      started: 0,
+      ended: 1,
+      status: 'ok',
+      hasResult: true,
+      attempts: 1,
       body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'warm up: a@b.co +1 555 0100' }] },
-      result: { id: 'w', model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }] },
+      result: {
+        id: 'w',
+        model: 'gpt-4o-mini',
+        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }],
+      },
       model: 'gpt-4o-mini',
     };
     endAttributes(rec, {}, env);
-  } catch { /* only a warm-up */ }
+  } catch {
+    /* only a warm-up */
+  }
 }

@@ -12,11 +12,11 @@
 // Why here and not on the app's thread: an app's event loop is what users feel; with a spare core,
 // this work never touches it. The thread host (src/thread/) knows nothing of it.
 
-import type { CreateJob, ThreadJob } from '../thread/job.js';
-import { toSpanData, type SpanData } from '../../exporter/rows.js';
-import { openCallLog, type CallLogPart } from '../../exporter/call-log-job.js';
+import { type CallLogPart, openCallLog } from '../../exporter/call-log-job.js';
+import { type SpanData, toSpanData } from '../../exporter/rows.js';
 import type { CallLogSinkOptions } from '../../exporter/sink.js';
 import type { CallRecord } from '../finish/finish.js';
+import type { CreateJob, ThreadJob } from '../thread/job.js';
 import { createFinisher, type FinisherInit } from './finisher.js';
 
 export interface PipelineJobOptions {
@@ -32,12 +32,20 @@ export const createJob: CreateJob = (context): ThreadJob => {
   const inDb = <T>(step: () => T): T => {
     const before = context.activity();
     context.setActivity('opening');
-    try { return step(); } finally { context.setActivity(before); }
+    try {
+      return step();
+    } finally {
+      context.setActivity(before);
+    }
   };
-  const finisher = createFinisher(finisherInit, (span) => {
-    const d = toSpanData(span);
-    if (d && log) log.push(d);
-  }, inDb);
+  const finisher = createFinisher(
+    finisherInit,
+    (span) => {
+      const d = toSpanData(span);
+      if (d && log) log.push(d);
+    },
+    inDb,
+  );
   return {
     take(item) {
       if ((item as CallRecord).rec === 1) {

@@ -5,14 +5,14 @@
 // cannot start or dies, rows are written on this thread and records finished here (onOrphanRecord).
 
 import { existsSync } from 'node:fs';
+import { type SpanData, spanDataSize } from '../../exporter/rows.js';
+import { CallLogSink, type SpanSink } from '../../exporter/sink.js';
+import { callLogHostSettings, cloneableOptions, type ThreadSinkOptions } from '../../exporter/thread-sink.js';
+import { IN_SQLITE, WRITER_ACTIVITIES } from '../../exporter/writer.js';
+import { defaultWarner, type Warner } from '../core/warn.js';
+import type { CallRecord } from '../finish/finish.js';
 import { ThreadHost } from '../thread/host.js';
 import { besideCaller, threadEntry } from '../thread/locate.js';
-import { defaultWarner, type Warner } from '../core/warn.js';
-import { CallLogSink, type SpanSink } from '../../exporter/sink.js';
-import { spanDataSize, type SpanData } from '../../exporter/rows.js';
-import { IN_SQLITE, WRITER_ACTIVITIES } from '../../exporter/writer.js';
-import { callLogHostSettings, cloneableOptions, type ThreadSinkOptions } from '../../exporter/thread-sink.js';
-import type { CallRecord } from '../finish/finish.js';
 import type { FinisherInit } from './finisher.js';
 import type { PipelineJobOptions } from './job.js';
 
@@ -49,11 +49,19 @@ export class PipelineThread implements SpanSink {
     });
   }
 
-  get pending(): number { return this.fallback ? this.fallback.pending : this.host.pending; }
-  get dropped(): number { return this.host.dropped + (this.fallback?.dropped ?? 0); }
-  get isShutdown(): boolean { return this.host.isShutdown; }
+  get pending(): number {
+    return this.fallback ? this.fallback.pending : this.host.pending;
+  }
+  get dropped(): number {
+    return this.host.dropped + (this.fallback?.dropped ?? 0);
+  }
+  get isShutdown(): boolean {
+    return this.host.isShutdown;
+  }
   /** True while call records can be handed over (pushCall). */
-  get finishesCalls(): boolean { return this.host.threaded; }
+  get finishesCalls(): boolean {
+    return this.host.threaded;
+  }
 
   push(span: SpanData): boolean {
     if (this.host.isShutdown) return false;
@@ -76,10 +84,14 @@ export class PipelineThread implements SpanSink {
   }
 
   /** Asks the thread to send what its OTLP exporter holds; resolves when it has (callers cap the wait). */
-  flushExport(): Promise<void> { return this.host.call('export'); }
+  flushExport(): Promise<void> {
+    return this.host.call('export');
+  }
 
   /** Waits (bounded) until the thread has finished every call handed to it (before a capped OTLP flush). */
-  settle(): void { this.host.settle(); }
+  settle(): void {
+    this.host.settle();
+  }
 
   flushSync(): boolean {
     if (this.fallback) return this.fallback.flushSync();
@@ -99,10 +111,17 @@ export class PipelineThread implements SpanSink {
   private fallBack(reason: string, unsent: Item[], held: number): void {
     const log = this.opts.callLog;
     if (log && (log.path || log.jsonl)) this.fallback = new CallLogSink({ ...log, drainOnExit: log.drainOnExit !== false });
-    this.warner.warn('calllog:thread', `${reason}${held > 0 ? ` (${held} calls it held were lost)` : ''}; ${this.fallback ? 'writing on the main thread instead' : 'finishing calls on the main thread instead'}`);
+    this.warner.warn(
+      'calllog:thread',
+      `${reason}${held > 0 ? ` (${held} calls it held were lost)` : ''}; ${this.fallback ? 'writing on the main thread instead' : 'finishing calls on the main thread instead'}`,
+    );
     for (const item of unsent) {
       if ((item as CallRecord).rec === 1) {
-        try { this.onOrphanRecord?.(item as CallRecord); } catch { /* never into the app */ }
+        try {
+          this.onOrphanRecord?.(item as CallRecord);
+        } catch {
+          /* never into the app */
+        }
       } else {
         this.fallback?.push(item as SpanData);
       }

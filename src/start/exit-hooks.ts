@@ -35,7 +35,16 @@ export interface ExitHooks {
 export function capped(p: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve(false), ms);
-    p.then(() => { clearTimeout(t); resolve(true); }, () => { clearTimeout(t); resolve(true); });
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(t);
+        resolve(true);
+      },
+    );
   });
 }
 
@@ -62,14 +71,22 @@ export function installExitHooks(h: ExitHooks): () => void {
     // From here on a signal must end the process at once (default action), not wait for a
     // listener that can no longer run.
     removeSignalHandlers();
-    try { h.abandonOpen(); } catch { /* exit must proceed */ }
+    try {
+      h.abandonOpen();
+    } catch {
+      /* exit must proceed */
+    }
   });
   let flushing = false;
   const onBeforeExit = () => {
     if (flushing || done) return;
     // The loop ran dry: nothing in flight can still finish (a pending request would keep it
     // alive), so calls still open — streams never read — end now and still reach OTLP.
-    try { h.abandonOpen(); } catch { /* best effort */ }
+    try {
+      h.abandonOpen();
+    } catch {
+      /* best effort */
+    }
     if (!h.dirty()) return;
     flushing = true;
     void capped(h.flush(), h.capMs).then((settled) => {
@@ -78,7 +95,11 @@ export function installExitHooks(h: ExitHooks): () => void {
       // the export timeout. The app had nothing left to do (that is what beforeExit means), so end
       // now, exactly as the natural exit would have: same exit code, same 'exit' listeners.
       if (!settled) {
-        try { h.flushTimedOut?.(); } catch { /* exit must proceed */ }
+        try {
+          h.flushTimedOut?.();
+        } catch {
+          /* exit must proceed */
+        }
         endAsNaturalExit();
       }
     });
@@ -87,17 +108,33 @@ export function installExitHooks(h: ExitHooks): () => void {
     const appHandlers = process.listeners(sig).filter((l) => l !== handlers[sig]);
     if (appHandlers.length > 0) {
       // The app owns this signal (it may keep running): flush, end nothing.
-      try { h.drainSync(); } catch { /* keep going */ }
+      try {
+        h.drainSync();
+      } catch {
+        /* keep going */
+      }
       void capped(h.flush(), h.capMs);
       return;
     }
-    try { h.abandonOpen(); h.drainFinal(); } catch { /* keep going */ }
-    void capped(h.flush(), h.capMs).then((settled) => {
-      if (!settled) try { h.flushTimedOut?.(); } catch { /* the signal must proceed */ }
-    }).finally(() => {
-      removeSignalHandlers();
-      process.kill(process.pid, sig); // default action: terminate with the signal
-    });
+    try {
+      h.abandonOpen();
+      h.drainFinal();
+    } catch {
+      /* keep going */
+    }
+    void capped(h.flush(), h.capMs)
+      .then((settled) => {
+        if (!settled)
+          try {
+            h.flushTimedOut?.();
+          } catch {
+            /* the signal must proceed */
+          }
+      })
+      .finally(() => {
+        removeSignalHandlers();
+        process.kill(process.pid, sig); // default action: terminate with the signal
+      });
   };
   const handlers: Partial<Record<NodeJS.Signals, (...a: any[]) => void>> = {};
   process.on('beforeExit', onBeforeExit);

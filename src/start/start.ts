@@ -6,29 +6,34 @@
 // an app that registers one after us does not find its registration refused. Our spans still join
 // the app's traces: parents come from the global context, which both providers share.
 
-import { context, propagation, diag, type Context } from '@opentelemetry/api';
+import { type Context, context, diag, propagation } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { loadConfig, type LlmOtelConfig } from '../config/config.js';
-import { OpenAIInstrumentation } from '../instrumentation/index.js';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type Span,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { CallLogSpanProcessor } from '../../exporter/index.js';
+import { type LlmOtelConfig, loadConfig } from '../config/config.js';
+import { errorMessage, warnOnce } from '../core/warn.js';
+import { CostSpanProcessor, createPriceSource, type PriceFile, readPriceFile } from '../cost/index.js';
 import { tokenEstimator } from '../finish/estimate.js';
-import { abandonOpenCalls } from '../instrumentation/runtime.js';
+import { emitSpan, forTransfer } from '../finish/finish.js';
+import { ReservedIdGenerator } from '../finish/ids.js';
 import { flushDeferred } from '../instrumentation/deferred.js';
+import { OpenAIInstrumentation } from '../instrumentation/index.js';
+import { abandonOpenCalls, getRuntime } from '../instrumentation/runtime.js';
 import { createOtlpExporter, type OtlpTarget } from '../otlp/exporter.js';
 import { warnExitFlushTimedOut } from '../otlp/health.js';
-import { capped, installExitHooks } from './exit-hooks.js';
-import { warnOnce, errorMessage } from '../core/warn.js';
-import { CallLogSpanProcessor } from '../../exporter/index.js';
-import { inLlmOtelThread } from '../thread/protocol.js';
-import { createPipelineThread, type PipelineThread } from '../pipeline/thread.js';
-import { ReservedIdGenerator } from '../finish/ids.js';
-import { getRuntime } from '../instrumentation/runtime.js';
-import { CostSpanProcessor, createPriceSource, readPriceFile, type PriceFile } from '../cost/index.js';
-import { emitSpan, forTransfer, type CallRecord } from '../finish/finish.js';
 import type { FinisherInit } from '../pipeline/finisher.js';
-
+import { createPipelineThread, type PipelineThread } from '../pipeline/thread.js';
+import { inLlmOtelThread } from '../thread/protocol.js';
+import { capped, installExitHooks } from './exit-hooks.js';
 
 export interface StartOptions {
   /** Overrides of what the environment says (README, "Configuration"). */
@@ -60,9 +65,15 @@ const g = globalThis as unknown as Record<symbol, LlmOtelHandle | undefined>;
 class DirtyTracker implements SpanProcessor {
   ended = 0;
   onStart(_s: Span, _c: Context): void {}
-  onEnd(_s: ReadableSpan): void { this.ended++; }
-  forceFlush(): Promise<void> { return Promise.resolve(); }
-  shutdown(): Promise<void> { return Promise.resolve(); }
+  onEnd(_s: ReadableSpan): void {
+    this.ended++;
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 function otlpTarget(config: LlmOtelConfig): OtlpTarget {
@@ -100,9 +111,11 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   // Without a context manager, context silently does nothing (a known failure of peers).
   const cm = new AsyncLocalStorageContextManager().enable();
   if (!context.setGlobalContextManager(cm)) cm.disable(); // the app's own manager stays in charge
-  propagation.setGlobalPropagator(new CompositePropagator({
-    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-  })); // refused (with a diag message) if the app registered one: theirs wins
+  propagation.setGlobalPropagator(
+    new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+  ); // refused (with a diag message) if the app registered one: theirs wins
 
   const processors: SpanProcessor[] = [];
   const dirty = new DirtyTracker();
@@ -110,29 +123,38 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   // Cost goes on the span while it ends, so the DB row and the OTLP span carry the same price.
   let overrides: PriceFile | null = null;
   if (config.pricesFile) {
-    try { overrides = readPriceFile(config.pricesFile); }
-    catch (e) { warnOnce('config:LLM_OTEL_PRICES', `LLM_OTEL_PRICES: ${errorMessage(e)}; using the built-in prices`); }
+    try {
+      overrides = readPriceFile(config.pricesFile);
+    } catch (e) {
+      warnOnce('config:LLM_OTEL_PRICES', `LLM_OTEL_PRICES: ${errorMessage(e)}; using the built-in prices`);
+    }
   }
   const prices = createPriceSource({ path: config.db, overrides });
   processors.push(new CostSpanProcessor({ book: () => prices.book() }));
   // LLM calls are finished on the writer thread (src/pipeline/finisher.ts) unless something on this
   // thread must see their spans: extra span processors, or a sampler that decides at span creation.
-  const offload = (options.offload ?? config.writerThread) && config.tracesSampler === 'parentbased_always_on' && !options.spanProcessors?.length;
-  const finisher: FinisherInit | undefined = offload ? {
-    captureContent: config.captureContent !== 'none',
-    maxContentChars: config.maxContentChars,
-    redact: { mode: config.redact, patterns: config.redactPatterns },
-    keepContext: config.keepContext ?? [],
-    estimateTokens: true,
-    prices: { path: config.db, overrides },
-    otlp: config.otlp ? { ...otlpTarget(config), stripContent: config.captureContent !== 'all' } : null,
-    sdkSpans: config.spanLimitsSet === true,
-  } : undefined;
+  const offload =
+    (options.offload ?? config.writerThread) && config.tracesSampler === 'parentbased_always_on' && !options.spanProcessors?.length;
+  const finisher: FinisherInit | undefined = offload
+    ? {
+        captureContent: config.captureContent !== 'none',
+        maxContentChars: config.maxContentChars,
+        redact: { mode: config.redact, patterns: config.redactPatterns },
+        keepContext: config.keepContext ?? [],
+        estimateTokens: true,
+        prices: { path: config.db, overrides },
+        otlp: config.otlp ? { ...otlpTarget(config), stripContent: config.captureContent !== 'all' } : null,
+        sdkSpans: config.spanLimitsSet === true,
+      }
+    : undefined;
   // token_estimate per message row is computed on the background thread, never on the app's.
-  const callLogOptions = config.db ? { path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined, estimateTokens: 'builtin' as const } : null;
+  const callLogOptions = config.db
+    ? { path: config.db, sampleRate: config.sampleRate, jsonl: config.jsonl ?? undefined, estimateTokens: 'builtin' as const }
+    : null;
   // The pipeline thread finishes calls, writes rows and exports them (src/pipeline/job.ts); without
   // a call log it only finishes and exports.
-  const pipeline: PipelineThread | null = finisher && (callLogOptions || config.otlp) ? createPipelineThread({ callLog: callLogOptions, finisher }) : null;
+  const pipeline: PipelineThread | null =
+    finisher && (callLogOptions || config.otlp) ? createPipelineThread({ callLog: callLogOptions, finisher }) : null;
   let callLog: CallLogSpanProcessor | undefined;
   if (callLogOptions) {
     // Spans finished on this thread (agent/tool runs, eager LLM spans) go to the same thread.
@@ -181,11 +203,19 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   const flushAll = async (): Promise<void> => {
     // Calls finished on this thread wait for a setImmediate batch: run it now, so a forceFlush()
     // right after a call (a serverless handler's last line) includes that call.
-    try { flushDeferred(); } catch { /* never into the app */ }
+    try {
+      flushDeferred();
+    } catch {
+      /* never into the app */
+    }
     // First, synchronously (bounded like the exit drain), until the writer thread has finished
     // every call it was handed: the capped waits of an exit then cover only the network. (With a
     // call log, provider.forceFlush() below does this as well.)
-    try { threadOnly?.flushSync(); } catch { /* never into the app */ }
+    try {
+      threadOnly?.flushSync();
+    } catch {
+      /* never into the app */
+    }
     // Both, whatever either does: a rejection of one must not end the wait for the other.
     await Promise.allSettled([
       // The processor's flush does not wait for an export its timer already started; the exporter's does.
@@ -195,9 +225,17 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   };
   /** OTLP only, at exit: the rows are the exit drain's, which must not wait for the DB a second time. */
   const flushSpans = async (): Promise<void> => {
-    try { flushDeferred(); } catch { /* never into the app */ }
+    try {
+      flushDeferred();
+    } catch {
+      /* never into the app */
+    }
     // The writer thread first finishes the calls it was handed (bounded; it may still be starting).
-    try { finishing?.settle(); } catch { /* never into the app */ }
+    try {
+      finishing?.settle();
+    } catch {
+      /* never into the app */
+    }
     await Promise.allSettled([
       (otlpProcessor?.forceFlush() ?? Promise.resolve()).then(() => otlpExporter?.forceFlush?.()),
       finishing?.flushExport(),
@@ -207,16 +245,28 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   let flushedAt = 0;
   const capMs = 1000;
   let shutDown: Promise<void> | undefined;
-  const removeHooks = options.exitHooks === false ? () => {} : installExitHooks({
-    abandonOpen: () => abandonOpenCalls('process exiting'),
-    drainSync: () => { callLog?.flushSync(); threadOnly?.flushSync(); },
-    // The thread keeps running: the signal's capped OTLP flush follows.
-    drainFinal: () => { callLog?.sink.drainOnExit(true); threadOnly?.drainOnExit(true); },
-    flush: () => { flushedAt = ended(); return flushSpans(); },
-    dirty: () => ended() !== flushedAt,
-    capMs,
-    flushTimedOut: config.otlp ? () => warnExitFlushTimedOut(config.otlpEndpoint, capMs) : undefined,
-  });
+  const removeHooks =
+    options.exitHooks === false
+      ? () => {}
+      : installExitHooks({
+          abandonOpen: () => abandonOpenCalls('process exiting'),
+          drainSync: () => {
+            callLog?.flushSync();
+            threadOnly?.flushSync();
+          },
+          // The thread keeps running: the signal's capped OTLP flush follows.
+          drainFinal: () => {
+            callLog?.sink.drainOnExit(true);
+            threadOnly?.drainOnExit(true);
+          },
+          flush: () => {
+            flushedAt = ended();
+            return flushSpans();
+          },
+          dirty: () => ended() !== flushedAt,
+          capMs,
+          flushTimedOut: config.otlp ? () => warnExitFlushTimedOut(config.otlpEndpoint, capMs) : undefined,
+        });
 
   return {
     config,
@@ -231,8 +281,16 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
           if (rt?.offload) rt.offload = undefined;
           await capped(finishing.flushExport(), capMs);
         }
-        try { await provider.shutdown(); } catch (e) { diag.warn(`llm-otel shutdown: ${errorMessage(e)}`); }
-        try { threadOnly?.shutdown(); } catch { /* never into the app */ }
+        try {
+          await provider.shutdown();
+        } catch (e) {
+          diag.warn(`llm-otel shutdown: ${errorMessage(e)}`);
+        }
+        try {
+          threadOnly?.shutdown();
+        } catch {
+          /* never into the app */
+        }
         prices.close();
         if (g[HANDLE_KEY]?.shutdown === this.shutdown) g[HANDLE_KEY] = undefined;
       })();

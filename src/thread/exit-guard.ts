@@ -8,10 +8,12 @@
 // the app's own 'exit' listeners have run, the process ends here with the same exit code.
 
 import { existsSync } from 'node:fs';
-import { hardExit } from './hard-exit.js';
 import { printFatalError, watchFatalErrors } from './fatal-report.js';
+import { hardExit } from './hard-exit.js';
 
-export interface ExitDrainable { drainOnExit(): void }
+export interface ExitDrainable {
+  drainOnExit(): void;
+}
 
 const live = new Set<WeakRef<ExitDrainable>>();
 const beforeDrain = new Set<() => void>();
@@ -38,12 +40,20 @@ function onExit(code: number): void {
   if (exiting) return;
   exiting = true;
   for (const fn of [...beforeDrain]) {
-    try { fn(); } catch { /* never turn an exit into a crash */ }
+    try {
+      fn();
+    } catch {
+      /* never turn an exit into a crash */
+    }
   }
   for (const ref of [...live]) {
     const target = ref.deref();
     if (!target) continue;
-    try { target.drainOnExit(); } catch { /* never turn an exit into a crash */ }
+    try {
+      target.drainOnExit();
+    } catch {
+      /* never turn an exit into a crash */
+    }
   }
   if (abandoned.size > 0 && !threadsJoinable([...abandoned.values()])) endWithoutJoining(code);
 }
@@ -86,7 +96,11 @@ function endWithoutJoining(code: number): void {
       listener.call(process, code);
     } catch (e) {
       // What Node does with an exception thrown by an 'exit' listener: print it, exit code 7.
-      try { process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`); } catch { /* stderr closed */ }
+      try {
+        process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+      } catch {
+        /* stderr closed */
+      }
       process.exitCode = 7;
     }
   }
@@ -101,7 +115,10 @@ function install(): void {
   // First in line: the drain must happen before app listeners that may log or exit.
   process.prependListener('exit', onExit);
   installed = true;
-  if (!watching) { watching = true; watchFatalErrors(); }
+  if (!watching) {
+    watching = true;
+    watchFatalErrors();
+  }
 }
 
 function uninstallIfIdle(): void {

@@ -22,7 +22,9 @@ export function printFatalError(): void {
   if (!fatal) return;
   try {
     process.stderr.write(formatFatal(fatal.error));
-  } catch { /* stderr closed */ }
+  } catch {
+    /* stderr closed */
+  }
 }
 
 export function formatFatal(error: unknown): string {

@@ -7,16 +7,29 @@
 // stop at a safe point, and the exit guard (exit-guard.ts) ends the process without it if it cannot.
 
 import { readFileSync } from 'node:fs';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { DropReporter } from '../core/drops.js';
 import { errorMessage, type Warner } from '../core/warn.js';
 import { abandonThreadAtExit, drainOnExit } from './exit-guard.js';
 import { threadEntry } from './locate.js';
 import {
-  ACTIVITY, BASE_ACTIVITIES, CONSUMED, CONSUMED_UNITS, COUNTER_SLOTS, DONE, DROPPED, PENDING, STOP, THREAD_MARK, TID,
-  type Control, type JobSpec, type ThreadEvent, type ThreadInit,
+  ACTIVITY,
+  BASE_ACTIVITIES,
+  CONSUMED,
+  CONSUMED_UNITS,
+  COUNTER_SLOTS,
+  type Control,
+  DONE,
+  DROPPED,
+  type JobSpec,
+  PENDING,
+  STOP,
+  THREAD_MARK,
+  type ThreadEvent,
+  type ThreadInit,
+  TID,
 } from './protocol.js';
 import type { Batch } from './worker.js';
-import { DropReporter } from '../core/drops.js';
 
 /** Sizes in transit are counted in units of 64 bytes, so int32 counters cover 128 GiB before wrapping. */
 const SIZE_UNIT = 64;
@@ -112,7 +125,14 @@ export class ThreadHost<Item> {
     this.events = port1;
     port1.on('message', (e: ThreadEvent) => this.onEvent(e));
     port1.unref();
-    const init: ThreadInit = { [THREAD_MARK]: true, job: opts.job.file, activities: this.activities, options: opts.jobOptions, shared, events: port2 };
+    const init: ThreadInit = {
+      [THREAD_MARK]: true,
+      job: opts.job.file,
+      activities: this.activities,
+      options: opts.jobOptions,
+      shared,
+      events: port2,
+    };
     this.spawn = () => {
       const entry = threadEntry();
       if (!entry) throw new Error('cannot locate the thread module');
@@ -123,7 +143,9 @@ export class ThreadHost<Item> {
       const worker = new Worker(entry, { workerData: init, transferList: [port2], execArgv: [], env, stdout: false, stderr: false });
       worker.unref();
       worker.on('error', (e) => this.loseThread(`${opts.describe.thread} failed: ${errorMessage(e)}`));
-      worker.on('exit', (code) => { if (!this.closed && !this.stopping) this.loseThread(`${opts.describe.thread} exited with code ${code}`); });
+      worker.on('exit', (code) => {
+        if (!this.closed && !this.stopping) this.loseThread(`${opts.describe.thread} exited with code ${code}`);
+      });
       return worker;
     };
     if (opts.drainOnExit !== false) this.cancelExit = drainOnExit(this);
@@ -138,8 +160,12 @@ export class ThreadHost<Item> {
     return this.drops.count + Atomics.load(this.counters, DROPPED);
   }
   /** False once the thread could not start or died (onLost was called): the caller does the work then. */
-  get threaded(): boolean { return !this.lost && !this.closed; }
-  get isShutdown(): boolean { return this.closed; }
+  get threaded(): boolean {
+    return !this.lost && !this.closed;
+  }
+  get isShutdown(): boolean {
+    return this.closed;
+  }
 
   /**
    * Hands an item to the thread (started with the first item, not with the app: an app that never
@@ -153,7 +179,10 @@ export class ThreadHost<Item> {
     const waiting = this.inFlight() + this.outbox.length;
     const transit = this.transitUnits() + this.outboxUnits;
     if (waiting >= this.opts.maxItems || (waiting > 0 && transit + units > this.maxUnits)) {
-      this.drops.dropped(() => `${this.opts.describe.queue} is full (${waiting} calls, ${Math.round(transit * SIZE_UNIT / 1048576)} MB in transit); new calls are dropped and counted until it drains`);
+      this.drops.dropped(
+        () =>
+          `${this.opts.describe.queue} is full (${waiting} calls, ${Math.round((transit * SIZE_UNIT) / 1048576)} MB in transit); new calls are dropped and counted until it drains`,
+      );
       return false;
     }
     this.outbox.push(item);
@@ -161,14 +190,20 @@ export class ThreadHost<Item> {
     if (this.outbox.length >= OUTBOX_MAX) {
       // Full batch: send right after this turn, not inside the call that filled it.
       if (!this.sendNow) {
-        this.sendNow = setImmediate(() => { this.sendNow = null; this.send(); });
+        this.sendNow = setImmediate(() => {
+          this.sendNow = null;
+          this.send();
+        });
         this.sendNow.unref();
       }
     } else if (!this.sendScheduled) {
       // One message per SEND_INTERVAL_MS (or per OUTBOX_MAX items), not one per call: each message
       // costs the app's thread a clone plus a wake-up of the thread, and nothing waits for it —
       // flushes and exits send at once.
-      this.sendScheduled = setTimeout(() => { this.sendScheduled = null; this.send(); }, SEND_INTERVAL_MS);
+      this.sendScheduled = setTimeout(() => {
+        this.sendScheduled = null;
+        this.send();
+      }, SEND_INTERVAL_MS);
       this.sendScheduled.unref();
     }
     if (waiting < this.opts.maxItems / 2) this.drops.recovered();
@@ -184,7 +219,12 @@ export class ThreadHost<Item> {
     const gen = this.nextGen();
     return new Promise<void>((resolve) => {
       this.callWaiters.set(gen, resolve);
-      try { this.worker!.postMessage({ ctl: 'call', gen, name } satisfies Control); } catch { this.callWaiters.delete(gen); resolve(); }
+      try {
+        this.worker!.postMessage({ ctl: 'call', gen, name } satisfies Control);
+      } catch {
+        this.callWaiters.delete(gen);
+        resolve();
+      }
     });
   }
 
@@ -217,7 +257,8 @@ export class ThreadHost<Item> {
       if (!keepThread) this.stopThread();
       return;
     }
-    if (!this.request(() => ({ ctl: 'flush', gen: this.nextGen(), exit: true, deadline: Date.now() + this.opts.flushBudgetMs }))) this.abandon();
+    if (!this.request(() => ({ ctl: 'flush', gen: this.nextGen(), exit: true, deadline: Date.now() + this.opts.flushBudgetMs })))
+      this.abandon();
   }
 
   /** Final flush, then the thread ends. Idempotent. */
@@ -292,7 +333,10 @@ export class ThreadHost<Item> {
             this.worker.postMessage({ items: [plain], units: this.unitsOf(plain) } satisfies Batch);
             sent = plain;
           } catch {
-            this.warner.warn('thread:clone', `a call could not be handed to the ${this.opts.describe.thread} (${errorMessage(e)}); it was skipped`);
+            this.warner.warn(
+              'thread:clone',
+              `a call could not be handed to the ${this.opts.describe.thread} (${errorMessage(e)}); it was skipped`,
+            );
             continue;
           }
         }
@@ -323,7 +367,10 @@ export class ThreadHost<Item> {
   private threadAnswers(): boolean {
     if (this.unanswered === null) {
       const starting = this.activities.indexOf('starting');
-      return Atomics.load(this.counters, ACTIVITY) !== starting || this.waitFor(ACTIVITY, () => Atomics.load(this.counters, ACTIVITY) !== starting, 0);
+      return (
+        Atomics.load(this.counters, ACTIVITY) !== starting ||
+        this.waitFor(ACTIVITY, () => Atomics.load(this.counters, ACTIVITY) !== starting, 0)
+      );
     }
     if (((Atomics.load(this.counters, DONE) - this.unanswered) | 0) < 0) return false;
     this.unanswered = null;
@@ -347,7 +394,9 @@ export class ThreadHost<Item> {
       if (done()) return true;
       const now = Date.now();
       if (now >= cap) return false;
-      if (now - started >= baseMs) {
+      // Inside a native library (SQLite: lock waits sleep, bounded by its busy timeout) a thread
+      // that uses no CPU is waiting, not blocked: only the cap applies.
+      if (now - started >= baseMs && !this.native.has(Atomics.load(this.counters, ACTIVITY))) {
         const p = threadProgress(Atomics.load(this.counters, TID));
         if (p === null) {
           if (baseMs > 0) return false;
@@ -391,11 +440,16 @@ export class ThreadHost<Item> {
       if (e.w === 'answered') {
         // Every request up to this one is answered by it.
         for (const [gen, resolve] of this.callWaiters) {
-          if (((e.gen - gen) | 0) >= 0) { this.callWaiters.delete(gen); resolve(); }
+          if (((e.gen - gen) | 0) >= 0) {
+            this.callWaiters.delete(gen);
+            resolve();
+          }
         }
       } else if (e.w === 'warn') this.warner.warn(e.key, e.message);
       else this.warner.reset(e.key);
-    } catch { /* a warning must never cost the app anything */ }
+    } catch {
+      /* a warning must never cost the app anything */
+    }
   }
 
   /**
@@ -406,14 +460,21 @@ export class ThreadHost<Item> {
     if (this.stopping || !this.worker) return;
     this.stopping = true;
     Atomics.store(this.counters, STOP, 1);
-    try { this.worker.postMessage({ ctl: 'park' } satisfies Control); } catch { /* it stops at a safe point anyway */ }
+    try {
+      this.worker.postMessage({ ctl: 'park' } satisfies Control);
+    } catch {
+      /* it stops at a safe point anyway */
+    }
     const worker = this.worker;
     const stopped = this.activities.indexOf('stopped');
     const idle = this.activities.indexOf('idle');
     abandonThreadAtExit(this, {
       tid: Atomics.load(this.counters, TID),
       // Waiting for messages is as safe for Node to end as stopped.
-      settled: () => { const a = Atomics.load(this.counters, ACTIVITY); return a === stopped || a === idle; },
+      settled: () => {
+        const a = Atomics.load(this.counters, ACTIVITY);
+        return a === stopped || a === idle;
+      },
       // Terminating a thread inside a native library may abort the process; anywhere else it only stops JavaScript.
       terminate: () => {
         if (this.native.has(Atomics.load(this.counters, ACTIVITY))) return false;
@@ -454,7 +515,11 @@ export class ThreadHost<Item> {
     this.worker = null;
     for (const resolve of this.callWaiters.values()) resolve();
     this.callWaiters.clear();
-    try { this.opts.onLost(reason, unsent, held); } catch { /* never into the app */ }
+    try {
+      this.opts.onLost(reason, unsent, held);
+    } catch {
+      /* never into the app */
+    }
   }
 }
 

@@ -4,7 +4,7 @@
 // thread can wait for the thread synchronously (Atomics.wait) where its event loop cannot run:
 // in process 'exit' and signal handlers (the pino thread-stream idea).
 
-import { isMainThread, workerData, type MessagePort } from 'node:worker_threads';
+import { isMainThread, type MessagePort, workerData } from 'node:worker_threads';
 
 export const THREAD_MARK = 'llmOtelThread';
 
@@ -57,10 +57,7 @@ export type Control =
   | { ctl: 'call'; gen: number; name: string }
   | { ctl: 'park' };
 
-export type ThreadEvent =
-  | { w: 'warn'; key: string; message: string }
-  | { w: 'reset'; key: string }
-  | { w: 'answered'; gen: number };
+export type ThreadEvent = { w: 'warn'; key: string; message: string } | { w: 'reset'; key: string } | { w: 'answered'; gen: number };
 
 /** True inside one of llm-otel's background threads (where `register` must do nothing). */
 export function inLlmOtelThread(): boolean {

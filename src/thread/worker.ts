@@ -4,20 +4,33 @@
 // through the events port. A stop request is honoured at the next safe point, where the thread then
 // waits for the process to end (Node can end a thread there; not inside a native library).
 
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { getPriority, setPriority } from 'node:os';
 import { pbkdf2Sync } from 'node:crypto';
 import { openSync, readlinkSync, readSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { basename } from 'node:path';
-import { setWarnSink, errorMessage, type Warner } from '../core/warn.js';
-import {
-  ACTIVITY, CONSUMED, CONSUMED_UNITS, DONE, DROPPED, PENDING, STOP, THREAD_MARK, TID,
-  type Control, type ThreadEvent, type ThreadInit,
-} from './protocol.js';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { errorMessage, setWarnSink, type Warner } from '../core/warn.js';
 import type { CreateJob, JobContext, ThreadJob } from './job.js';
+import {
+  ACTIVITY,
+  CONSUMED,
+  CONSUMED_UNITS,
+  type Control,
+  DONE,
+  DROPPED,
+  PENDING,
+  STOP,
+  THREAD_MARK,
+  type ThreadEvent,
+  type ThreadInit,
+  TID,
+} from './protocol.js';
 
 /** The size of each item as the app's side counted it arrives alongside the batch. */
-export interface Batch { items: unknown[]; units: number }
+export interface Batch {
+  items: unknown[];
+  units: number;
+}
 
 async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Promise<void> {
   const counters = new Int32Array(init.shared);
@@ -39,7 +52,10 @@ async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Prom
   };
   // Warnings of the shared modules (content, cost, OTLP) reach the app's stderr once, via the app
   // thread, under their own key (the same problem seen by both threads is one line).
-  setWarnSink((message, key) => warner.warn(key, message), (key) => warner.reset(key));
+  setWarnSink(
+    (message, key) => warner.warn(key, message),
+    (key) => warner.reset(key),
+  );
 
   const index = new Map(init.activities.map((a, i) => [a, i]));
   const fault = testFault();
@@ -54,7 +70,9 @@ async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Prom
     const still = new Int32Array(new SharedArrayBuffer(4));
     for (;;) Atomics.wait(still, 0, 0);
   };
-  const stopIfAsked = (): void => { if (Atomics.load(counters, STOP) !== 0) stopHere(); };
+  const stopIfAsked = (): void => {
+    if (Atomics.load(counters, STOP) !== 0) stopHere();
+  };
   stopIfAsked();
   const context: JobContext = {
     options: init.options,
@@ -70,7 +88,7 @@ async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Prom
   let job: ThreadJob;
   try {
     // A plain path: in the CommonJS build TypeScript turns import() into require(), which takes no URL.
-    const mod = await import(init.job) as { createJob?: CreateJob };
+    const mod = (await import(init.job)) as { createJob?: CreateJob };
     if (typeof mod.createJob !== 'function') throw new Error(`${init.job} has no createJob()`);
     job = await mod.createJob(context);
   } catch (e) {
@@ -90,7 +108,11 @@ async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Prom
     if ('items' in msg) {
       for (const item of msg.items) {
         stopIfAsked();
-        try { job.take(item); } catch (e) { warner.warn('thread:take', `llm-otel's background thread could not handle an item (${errorMessage(e)})`); }
+        try {
+          job.take(item);
+        } catch (e) {
+          warner.warn('thread:take', `llm-otel's background thread could not handle an item (${errorMessage(e)})`);
+        }
       }
       setActivity('idle');
       Atomics.add(counters, CONSUMED_UNITS, msg.units);
@@ -98,7 +120,9 @@ async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Prom
       return;
     }
     if (msg.ctl === 'flush') {
-      try { job.flush({ exit: msg.exit, rows: msg.rows !== false, deadline: msg.deadline }); } catch (e) {
+      try {
+        job.flush({ exit: msg.exit, rows: msg.rows !== false, deadline: msg.deadline });
+      } catch (e) {
         warner.warn('thread:flush', `llm-otel's background thread could not flush (${errorMessage(e)})`);
       }
       answer(msg.gen);
@@ -106,10 +130,17 @@ async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Prom
       stopHere();
     } else if (msg.ctl === 'call') {
       const gen = msg.gen;
-      const done = (): void => { events.postMessage({ w: 'answered', gen } satisfies ThreadEvent); };
-      void Promise.resolve().then(() => job.call?.(msg.name)).catch(() => undefined).then(done);
+      const done = (): void => {
+        events.postMessage({ w: 'answered', gen } satisfies ThreadEvent);
+      };
+      void Promise.resolve()
+        .then(() => job.call?.(msg.name))
+        .catch(() => undefined)
+        .then(done);
     } else {
-      void Promise.resolve().then(() => job.close()).catch(() => undefined);
+      void Promise.resolve()
+        .then(() => job.close())
+        .catch(() => undefined);
       answer(msg.gen);
       port.close();
       events.close();
@@ -136,9 +167,15 @@ function testFault(): { at: 'start' | 'write'; hang: () => void } | undefined {
   const m = /^(spin|block)-(start|write)(?::(.+))?$/.exec(process.env.LLM_OTEL_TEST_FAULT ?? '');
   if (!m) return undefined;
   const fifo = m[3];
-  const hang = m[1] === 'spin' || !fifo
-    ? () => { for (;;) pbkdf2Sync('spin', 'salt', 2 ** 31 - 1, 64, 'sha512'); }
-    : () => { const fd = openSync(fifo, 'r+'); for (;;) readSync(fd, Buffer.alloc(1)); };
+  const hang =
+    m[1] === 'spin' || !fifo
+      ? () => {
+          for (;;) pbkdf2Sync('spin', 'salt', 2 ** 31 - 1, 64, 'sha512');
+        }
+      : () => {
+          const fd = openSync(fifo, 'r+');
+          for (;;) readSync(fd, Buffer.alloc(1));
+        };
   return { at: m[2] as 'start' | 'write', hang };
 }
 
@@ -149,7 +186,11 @@ function testFault(): { at: 'start' | 'write'; hang: () => void } | undefined {
  */
 function lowerOwnPriority(): void {
   if (process.platform !== 'linux') return;
-  try { setPriority(0, Math.min(19, getPriority(0) + 5)); } catch { /* not allowed: keep the default */ }
+  try {
+    setPriority(0, Math.min(19, getPriority(0) + 5));
+  } catch {
+    /* not allowed: keep the default */
+  }
 }
 
 const init = workerData as ThreadInit | undefined;

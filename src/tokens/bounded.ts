@@ -41,7 +41,7 @@ const IS_SPACE = /\s/u;
 let classes: Uint8Array | null = null;
 
 function classOf(cp: number): number {
-  const table = classes ??= new Uint8Array(0x110000);
+  const table = (classes ??= new Uint8Array(0x110000));
   const known = table[cp]!;
   if (known !== 0) return known & ~KNOWN;
   const ch = String.fromCodePoint(cp);
@@ -66,7 +66,10 @@ function countCut(text: string, from: number, to: number, exact: (s: string) => 
   if (to - from <= RUN_LIMIT) return exact(from === 0 && to === text.length ? text : text.slice(from, to));
   let tokens = 0;
   let start = from;
-  let letters = 0, symbols = 0, lines = 0, spaces = 0;
+  let letters = 0,
+    symbols = 0,
+    lines = 0,
+    spaces = 0;
   for (let i = from; i < to; i++) {
     const at = i;
     let cp = text.charCodeAt(i);

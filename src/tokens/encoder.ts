@@ -88,7 +88,8 @@ export function isEncoderLoaded(name: EncodingName): boolean {
 /** The encoding OpenAI uses for `model` (o200k for the 4o/4.1/5/o-series generation and unknowns). */
 export function encodingForModel(model: string | null | undefined): EncodingName {
   const m = (model ?? '').toLowerCase().replace(/^.*\//, '');
-  if (/^(gpt-4o|gpt-4\.[1-9]|gpt-[5-9]|o[1-9]|chatgpt-|gpt-oss|codex|gpt-image|gpt-realtime|gpt-audio|computer-use)/.test(m)) return 'o200k_base';
+  if (/^(gpt-4o|gpt-4\.[1-9]|gpt-[5-9]|o[1-9]|chatgpt-|gpt-oss|codex|gpt-image|gpt-realtime|gpt-audio|computer-use)/.test(m))
+    return 'o200k_base';
   if (/^(gpt-4|gpt-3\.5|gpt-35|text-embedding-|text-davinci-00[23])/.test(m)) return 'cl100k_base';
   return 'o200k_base';
 }

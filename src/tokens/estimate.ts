@@ -55,7 +55,11 @@ function counter(model?: string | null): Counter {
 function asString(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v === null || v === undefined) return '';
-  try { return JSON.stringify(v); } catch { return String(v); }
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
 }
 
 /** Tokens of a plain text (no chat framing). */
@@ -74,12 +78,20 @@ function contentTokens(content: unknown, count: Counter): number {
   if (!Array.isArray(content)) return content === null || content === undefined ? 0 : count(asString(content));
   let n = 0;
   for (const p of content) {
-    if (typeof p === 'string') { n += count(p); continue; }
+    if (typeof p === 'string') {
+      n += count(p);
+      continue;
+    }
     if (!isObj(p)) continue;
     const type = typeof p.type === 'string' ? p.type : '';
     if (typeof p.text === 'string') n += count(p.text);
     else if (type === 'text' || type === 'reasoning') n += count(asString(p.content));
-    else if (type === 'image_url' || type === 'input_image' || (type === 'blob' && String(p.modality) === 'image') || (type === 'uri' && String(p.modality) === 'image')) {
+    else if (
+      type === 'image_url' ||
+      type === 'input_image' ||
+      (type === 'blob' && String(p.modality) === 'image') ||
+      (type === 'uri' && String(p.modality) === 'image')
+    ) {
       const detail = isObj(p.image_url) ? p.image_url.detail : p.detail;
       n += detail === 'low' ? IMAGE_LOW : IMAGE_DEFAULT;
     } else if (type === 'tool_call') n += toolCallTokens(asString(p.name), p.arguments, count);
@@ -135,7 +147,11 @@ export interface ToolDefinitionLike {
  * Prompt tokens of a chat request: messages with their framing, tool definitions, reply priming.
  * `messages` may include the system prompt (Responses `instructions`: pass it as a system message).
  */
-export function estimateChatTokens(messages: readonly EstimateMessage[] | null | undefined, tools?: readonly ToolDefinitionLike[] | null, model?: string | null): number {
+export function estimateChatTokens(
+  messages: readonly EstimateMessage[] | null | undefined,
+  tools?: readonly ToolDefinitionLike[] | null,
+  model?: string | null,
+): number {
   const count = counter(model);
   let n = REPLY_PRIMING;
   let hasSystem = false;
@@ -153,7 +169,10 @@ export function estimateChatTokens(messages: readonly EstimateMessage[] | null |
 }
 
 /** Output tokens of a completion: text plus tool calls (no chat framing). */
-export function estimateOutputTokens(output: string | EstimateMessage | readonly EstimateMessage[] | null | undefined, model?: string | null): number {
+export function estimateOutputTokens(
+  output: string | EstimateMessage | readonly EstimateMessage[] | null | undefined,
+  model?: string | null,
+): number {
   if (output === null || output === undefined) return 0;
   const count = counter(model);
   if (typeof output === 'string') return count(output);
@@ -203,12 +222,18 @@ function renderProps(schema: Record<string, unknown>, indent: string): string {
 function renderType(p: Record<string, unknown>, indent: string): string {
   if (Array.isArray(p.enum)) return p.enum.map((v) => JSON.stringify(v)).join(' | ');
   const type = Array.isArray(p.type) ? p.type.map(String) : [String(p.type ?? 'any')];
-  return type.map((t) => {
-    switch (t) {
-      case 'integer': return 'number';
-      case 'array': return `${isObj(p.items) ? renderType(p.items, indent) : 'any'}[]`;
-      case 'object': return isObj(p.properties) ? `{\n${renderProps(p, indent + '  ')}\n${indent}}` : 'object';
-      default: return t;
-    }
-  }).join(' | ');
+  return type
+    .map((t) => {
+      switch (t) {
+        case 'integer':
+          return 'number';
+        case 'array':
+          return `${isObj(p.items) ? renderType(p.items, indent) : 'any'}[]`;
+        case 'object':
+          return isObj(p.properties) ? `{\n${renderProps(p, indent + '  ')}\n${indent}}` : 'object';
+        default:
+          return t;
+      }
+    })
+    .join(' | ');
 }

@@ -1,10 +1,11 @@
 // Offline token estimation (gpt-tokenizer, loaded lazily on first use).
+
+export { type EncodingName, encodingForModel, isEncoderLoaded } from './encoder.js';
 export {
-  estimateTextTokens,
+  type EstimateMessage,
   estimateChatTokens,
   estimateMessageTokens,
   estimateOutputTokens,
-  type EstimateMessage,
+  estimateTextTokens,
   type ToolDefinitionLike,
 } from './estimate.js';
-export { encodingForModel, isEncoderLoaded, type EncodingName } from './encoder.js';

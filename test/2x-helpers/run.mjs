@@ -21,7 +21,10 @@ export function runApp(env, opts = {}) {
     let stdout = '';
     let stderr = '';
     let sent = false;
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`app timed out\n${stdout}\n${stderr}`)); }, opts.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`app timed out\n${stdout}\n${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
     child.stdout.on('data', (d) => {
       stdout += d;
       if (opts.kill && !sent && stdout.includes('app: ready\n')) {
@@ -30,7 +33,9 @@ export function runApp(env, opts = {}) {
       }
       opts.onStdout?.(stdout, child);
     });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

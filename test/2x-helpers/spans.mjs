@@ -1,12 +1,13 @@
 // Helpers for the exporter tests (20-29): real OTel SDK spans carrying the llm-otel attribute
 // contract (TEAM.md "Span contract"). Importing this file has no side effects.
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { SpanKind, SpanStatusCode, trace, context } from '@opentelemetry/api';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(here, '..', '..');
@@ -58,7 +59,8 @@ export function chatAttrs(over = {}) {
     'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: 'Hello!' }], finish_reason: 'stop' }]),
   };
   for (const [k, v] of Object.entries(over)) {
-    if (v === undefined) delete a[k]; else a[k] = v;
+    if (v === undefined) delete a[k];
+    else a[k] = v;
   }
   return a;
 }
@@ -69,7 +71,11 @@ export function chatAttrs(over = {}) {
 export function emit(tracer, { name, kind = SpanKind.CLIENT, attrs = chatAttrs(), start = T0, durationMs = 1234.5, error, parent } = {}) {
   const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
   const op = attrs['gen_ai.operation.name'];
-  const span = tracer.startSpan(name ?? `${op} ${attrs['gen_ai.request.model'] ?? ''}`.trim(), { kind, attributes: attrs, startTime: start }, ctx);
+  const span = tracer.startSpan(
+    name ?? `${op} ${attrs['gen_ai.request.model'] ?? ''}`.trim(),
+    { kind, attributes: attrs, startTime: start },
+    ctx,
+  );
   if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
   span.end(start + durationMs);
   return span;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.mjs';
@@ -34,7 +34,11 @@ export function readDb(path) {
 /** Runs one SQL query on a call-log file. */
 export function queryDb(path, sql, ...params) {
   const db = new Database(path, { readonly: true, fileMustExist: true });
-  try { return db.prepare(sql).all(...params); } finally { db.close(); }
+  try {
+    return db.prepare(sql).all(...params);
+  } finally {
+    db.close();
+  }
 }
 
 /** The JSON lines an app printed (lines starting with `{`). */
@@ -42,7 +46,11 @@ export function jsonLines(stdout) {
   const out = [];
   for (const l of stdout.split('\n')) {
     if (!l.startsWith('{')) continue;
-    try { out.push(JSON.parse(l)); } catch { /* not ours */ }
+    try {
+      out.push(JSON.parse(l));
+    } catch {
+      /* not ours */
+    }
   }
   return out;
 }
@@ -53,7 +61,10 @@ export function jsonLines(stdout) {
  * until `cleanup()`. Options: preload, env, args, nodeArgs, openaiUrl (required), timeoutMs,
  * signalWhen (as runApp's).
  */
-export async function runWithSinks(app, { preload = 'import', env = {}, args = [], nodeArgs = [], openaiUrl, timeoutMs = 30_000, signalWhen = null } = {}) {
+export async function runWithSinks(
+  app,
+  { preload = 'import', env = {}, args = [], nodeArgs = [], openaiUrl, timeoutMs = 30_000, signalWhen = null } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'llm-otel-ctx-'));
   const dbPath = join(dir, 'calls.db');
   const rx = await startOtlpReceiver();
@@ -147,7 +158,10 @@ export function expectedTotals(run, calls, runs) {
   while (grew) {
     grew = false;
     for (const r of [...runs, ...calls]) {
-      if (!under.has(r.span_id) && r.parent_call_id && under.has(r.parent_call_id)) { under.add(r.span_id); grew = true; }
+      if (!under.has(r.span_id) && r.parent_call_id && under.has(r.parent_call_id)) {
+        under.add(r.span_id);
+        grew = true;
+      }
     }
   }
   const mine = calls.filter((c) => under.has(c.span_id));
@@ -173,9 +187,18 @@ export function assertRunTotals({ calls, runs, totals }, label) {
     const t = byId.get(run.span_id);
     assert.ok(t, `${label}: no totals for run ${run.span_id}`);
     const want = expectedTotals(run, calls, runs);
-    const got = { calls: t.calls, errors: t.errors, input_tokens: t.input_tokens, output_tokens: t.output_tokens, cost: t.cost, avg_duration_ms: t.avg_duration_ms, models: t.models };
+    const got = {
+      calls: t.calls,
+      errors: t.errors,
+      input_tokens: t.input_tokens,
+      output_tokens: t.output_tokens,
+      cost: t.cost,
+      avg_duration_ms: t.avg_duration_ms,
+      models: t.models,
+    };
     for (const k of ['cost', 'avg_duration_ms']) {
-      if (typeof want[k] === 'number' && typeof got[k] === 'number' && Math.abs(want[k] - got[k]) < 1e-6 * Math.max(1, Math.abs(want[k]))) got[k] = want[k];
+      if (typeof want[k] === 'number' && typeof got[k] === 'number' && Math.abs(want[k] - got[k]) < 1e-6 * Math.max(1, Math.abs(want[k])))
+        got[k] = want[k];
     }
     assert.deepEqual(got, want, `${label}: llm_run_totals of ${run.kind} ${run.name} ${run.span_id} (session ${run.session_id})`);
   }

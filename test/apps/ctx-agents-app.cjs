@@ -5,7 +5,8 @@ const llm = require('llm-otel');
 const { runAgents } = require('./ctx-agents-lib.cjs');
 
 // node --test also runs every file under test/: nothing happens without the test's environment.
-if (process.env.TEST_OPENAI_URL) runAgents({ OpenAI: OpenAI.OpenAI || OpenAI, llm }).catch((e) => {
-  process.stderr.write(`${e.stack}\n`);
-  process.exitCode = 1;
-});
+if (process.env.TEST_OPENAI_URL)
+  runAgents({ OpenAI: OpenAI.OpenAI || OpenAI, llm }).catch((e) => {
+    process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  });

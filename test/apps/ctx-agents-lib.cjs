@@ -42,7 +42,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function drain(stream) {
   let text = '';
   for await (const chunk of stream) {
-    for (const c of chunk.choices || []) text += (c.delta && c.delta.content) || '';
+    for (const c of chunk.choices || []) text += c.delta?.content || '';
   }
   return text;
 }
@@ -58,7 +58,11 @@ async function runAgents({ OpenAI, llm }) {
   // Registered at load time, outside any llm context: the call takes the context of whoever emits.
   const bus = new EventEmitter();
   bus.on('ask', (reply) => {
-    reply(step('emitter', () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture('chat-completions-adds-genai-conventions'))));
+    reply(
+      step('emitter', () =>
+        client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture('chat-completions-adds-genai-conventions')),
+      ),
+    );
   });
 
   async function session(i) {
@@ -66,42 +70,69 @@ async function runAgents({ OpenAI, llm }) {
     return withAgent('planner', async () => {
       const out = { session: `sess-${i}` };
       await jitter();
-      const plan = await step('plan', () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture('chat-completions-adds-genai-conventions')));
+      const plan = await step('plan', () =>
+        client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture('chat-completions-adds-genai-conventions')),
+      );
       out.plan = plan.choices[0].message.content;
 
       let later;
       if (i % 2 === 1) {
-        later = await step('later', () => client.chat.completions.create(
-          { model: 'gpt-4o-mini', messages: BOUVET, stream: true, stream_options: { include_usage: true } },
-          fixture('streaming-chat-completions-records-usage'),
-        ));
-      }
-
-      out.search = await withTool('search', async () => {
-        await jitter();
-        if (i % 3 === 0) {
-          const s = await step('search', () => client.chat.completions.create(
+        later = await step('later', () =>
+          client.chat.completions.create(
             { model: 'gpt-4o-mini', messages: BOUVET, stream: true, stream_options: { include_usage: true } },
             fixture('streaming-chat-completions-records-usage'),
-          ));
+          ),
+        );
+      }
+
+      out.search = await withTool(
+        'search',
+        async () => {
           await jitter();
-          return drain(s);
-        }
-        const r = await step('search', () => client.chat.completions.create({ model: 'o4-mini', messages: BOUVET }, fixture('chat-completions-cached-reasoning')));
-        return r.choices[0].message.content;
-      }, { toolCallId: `call_${i}` });
+          if (i % 3 === 0) {
+            const s = await step('search', () =>
+              client.chat.completions.create(
+                { model: 'gpt-4o-mini', messages: BOUVET, stream: true, stream_options: { include_usage: true } },
+                fixture('streaming-chat-completions-records-usage'),
+              ),
+            );
+            await jitter();
+            return drain(s);
+          }
+          const r = await step('search', () =>
+            client.chat.completions.create({ model: 'o4-mini', messages: BOUVET }, fixture('chat-completions-cached-reasoning')),
+          );
+          return r.choices[0].message.content;
+        },
+        { toolCallId: `call_${i}` },
+      );
 
       await jitter();
       if (later) {
         out.later = await drain(later);
       } else {
-        const r = await step('later', () => client.responses.create({ model: 'gpt-4o-mini', input: BOUVET[0].content }, fixture('responses-adds-genai-conventions')));
+        const r = await step('later', () =>
+          client.responses.create({ model: 'gpt-4o-mini', input: BOUVET[0].content }, fixture('responses-adds-genai-conventions')),
+        );
         out.later = r.output_text;
       }
 
       const [a, b] = await Promise.all([
-        (async () => { await jitter(); return step('fanout-a', () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture('chat-completions-adds-genai-conventions'))); })(),
-        (async () => { await jitter(); return step('fanout-b', () => client.embeddings.create({ model: 'text-embedding-3-small', input: 'Bouvet Island' }, fixture('embeddings-adds-genai-conventions'))); })(),
+        (async () => {
+          await jitter();
+          return step('fanout-a', () =>
+            client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture('chat-completions-adds-genai-conventions')),
+          );
+        })(),
+        (async () => {
+          await jitter();
+          return step('fanout-b', () =>
+            client.embeddings.create(
+              { model: 'text-embedding-3-small', input: 'Bouvet Island' },
+              fixture('embeddings-adds-genai-conventions'),
+            ),
+          );
+        })(),
       ]);
       out.fanout = [a.choices[0].message.content, b.data.length];
 
@@ -112,7 +143,12 @@ async function runAgents({ OpenAI, llm }) {
 
       if (i % 10 === 0) {
         try {
-          await step('failing', () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture('chat-completions-adds-genai-conventions', 'error:500')));
+          await step('failing', () =>
+            client.chat.completions.create(
+              { model: 'gpt-4o-mini', messages: BOUVET },
+              fixture('chat-completions-adds-genai-conventions', 'error:500'),
+            ),
+          );
           out.failing = 'no error';
         } catch (e) {
           out.failing = e.constructor.name;
@@ -120,14 +156,17 @@ async function runAgents({ OpenAI, llm }) {
       }
 
       await jitter();
-      const fin = await step('final', () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture('chat-completions-adds-genai-conventions')));
+      const fin = await step('final', () =>
+        client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture('chat-completions-adds-genai-conventions')),
+      );
       out.final = fin.choices[0].message.content;
       return out;
     });
   }
 
-  const results = await Promise.all(Array.from({ length: sessions }, (_, i) =>
-    withLlmContext({ sessionId: `sess-${i}`, userId: `user-${i}` }, () => session(i))));
+  const results = await Promise.all(
+    Array.from({ length: sessions }, (_, i) => withLlmContext({ sessionId: `sess-${i}`, userId: `user-${i}` }, () => session(i))),
+  );
   for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
   process.stdout.write(`${JSON.stringify({ done: results.length })}\n`);
 }

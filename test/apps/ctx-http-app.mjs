@@ -19,9 +19,9 @@
 // Environment: TEST_OPENAI_URL, TEST_REQUESTS (per route, default 20).
 
 import http from 'node:http';
-import OpenAI from 'openai';
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
-import { withLlmContext, withAgent, getLlmContext } from 'llm-otel';
+import { getLlmContext, withAgent, withLlmContext } from 'llm-otel';
+import OpenAI from 'openai';
 
 const BOUVET = [{ role: 'user', content: 'Answer in up to 3 words: Which ocean contains Bouvet Island?' }];
 const FIXTURE = { headers: { 'x-fixture': 'chat-completions-adds-genai-conventions' } };
@@ -34,7 +34,9 @@ async function main() {
 
   async function chat(step) {
     await sleep(Math.floor(Math.random() * 10));
-    const r = await withLlmContext({ metadata: { step } }, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, FIXTURE));
+    const r = await withLlmContext({ metadata: { step } }, () =>
+      client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, FIXTURE),
+    );
     return r.choices[0].message.content;
   }
 
@@ -43,9 +45,15 @@ async function main() {
       const req = http.request({ host: '127.0.0.1', port, path, method: 'GET', headers }, (res) => {
         let body = '';
         res.setEncoding('utf8');
-        res.on('data', (d) => { body += d; });
+        res.on('data', (d) => {
+          body += d;
+        });
         res.on('end', () => {
-          try { resolve({ status: res.statusCode, body: JSON.parse(body) }); } catch (e) { reject(e); }
+          try {
+            resolve({ status: res.statusCode, body: JSON.parse(body) });
+          } catch (e) {
+            reject(e);
+          }
         });
       });
       req.on('error', reject);
@@ -63,7 +71,8 @@ async function main() {
         break;
       case '/override':
         body = await withLlmContext({ sessionId: `override-${i}` }, () =>
-          withAgent('http-agent', async () => ({ seen: getLlmContext(), answer: await chat('override') })));
+          withAgent('http-agent', async () => ({ seen: getLlmContext(), answer: await chat('override') })),
+        );
         break;
       case '/propagate':
         body = await withLlmContext({ sessionId: `prop-s-${i}`, userId: `prop-u-${i}`, propagate: true }, () =>
@@ -73,7 +82,8 @@ async function main() {
             const answer = await chat('caller');
             const downstream = await get(`/downstream?i=${i}`, headers);
             return { headers, answer, downstream: downstream.body };
-          }));
+          }),
+        );
         break;
       case '/downstream':
         body = await withAgent('downstream', async () => ({ seen: getLlmContext(), answer: await chat('downstream') }));
@@ -90,9 +100,11 @@ async function main() {
   const server = http.createServer((req, res) => {
     // No HTTP instrumentation in this app: extract traceparent + baggage from the headers ourselves.
     const ctx = propagation.extract(context.active(), req.headers);
-    context.with(ctx, () => handle(req, res)).catch((e) => {
-      res.writeHead(500).end(JSON.stringify({ error: String(e?.message ?? e) }));
-    });
+    context
+      .with(ctx, () => handle(req, res))
+      .catch((e) => {
+        res.writeHead(500).end(JSON.stringify({ error: String(e?.message ?? e) }));
+      });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   port = server.address().port;
@@ -108,11 +120,15 @@ async function main() {
   }
   requests.push({ route: 'chat', i: 'nobaggage', headers: {} });
   // The client side runs in the root context: nothing reaches the server except the headers.
-  const answers = await context.with(ROOT_CONTEXT, () => Promise.all(requests.map(async (r) => {
-    await sleep(Math.floor(Math.random() * 10));
-    const res = await get(`/${r.route}?i=${r.i}`, r.headers);
-    return { route: r.route, i: r.i, ...res };
-  })));
+  const answers = await context.with(ROOT_CONTEXT, () =>
+    Promise.all(
+      requests.map(async (r) => {
+        await sleep(Math.floor(Math.random() * 10));
+        const res = await get(`/${r.route}?i=${r.i}`, r.headers);
+        return { route: r.route, i: r.i, ...res };
+      }),
+    ),
+  );
   for (const a of answers) process.stdout.write(`${JSON.stringify(a)}\n`);
   server.close();
 }

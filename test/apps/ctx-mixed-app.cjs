@@ -24,9 +24,18 @@ async function main() {
       cjs.withAgent('cjs-agent', async () => {
         await sleep(2);
         await ask();
-        await esm.withTool('esm-tool', async () => { await sleep(2); await ask(); }, { toolCallId: 'call_cmix' });
+        await esm.withTool(
+          'esm-tool',
+          async () => {
+            await sleep(2);
+            await ask();
+          },
+          { toolCallId: 'call_cmix' },
+        );
         print({ case: 'a', seenByEsm: esm.getLlmContext(), seenByCjs: cjs.getLlmContext() });
-      })));
+      }),
+    ),
+  );
 }
 
 // node --test also runs every file under test/: nothing happens without the test's environment.

@@ -6,8 +6,8 @@
 // Environment: TEST_OPENAI_URL.
 
 import { createRequire } from 'node:module';
-import OpenAIEsm from 'openai';
 import * as esm from 'llm-otel';
+import OpenAIEsm from 'openai';
 
 const require = createRequire(import.meta.url);
 const cjs = require('llm-otel');
@@ -39,16 +39,23 @@ async function main() {
   // CJS withLlmContext → ESM withAgent → CJS withTool → call with the CJS openai client.
   await cjs.withLlmContext({ sessionId: 'mix-b', userId: 'mix-ub', tags: ['cjs'] }, () =>
     esm.withAgent('esm-agent', () =>
-      cjs.withTool('cjs-tool', async () => {
-        await sleep(2);
-        await ask(cjsClient);
-      }, { toolCallId: 'call_mix_b' })));
+      cjs.withTool(
+        'cjs-tool',
+        async () => {
+          await sleep(2);
+          await ask(cjsClient);
+        },
+        { toolCallId: 'call_mix_b' },
+      ),
+    ),
+  );
 
   // Nested scopes across copies merge: ESM outer, CJS inner, both clients.
   await esm.withLlmContext({ sessionId: 'mix-c', userId: 'mix-uc', tags: ['esm'], metadata: { outer: 'esm' } }, () =>
     cjs.withLlmContext({ userId: 'mix-uc2', tags: ['cjs'], metadata: { inner: 'cjs' } }, async () => {
       await Promise.all([ask(esmClient), ask(cjsClient)]);
-    }));
+    }),
+  );
 }
 
 // node --test also runs every file under test/: nothing happens without the test's environment.

@@ -1,9 +1,10 @@
 // ESM app of test/35-context-otel-setup.test.mjs: an app with its own OpenTelemetry SDK
 // (ctx-otel-setup.mjs) making LLM calls inside its own spans. Prints one JSON line with the app's
 // span ids and what its own exporter received. Environment: TEST_OPENAI_URL, TEST_APP_OTEL_LATE.
-import OpenAI from 'openai';
+
 import { trace } from '@opentelemetry/api';
-import { withLlmContext, withAgent } from 'llm-otel';
+import { withAgent, withLlmContext } from 'llm-otel';
+import OpenAI from 'openai';
 
 const BOUVET = [{ role: 'user', content: 'Answer in up to 3 words: Which ocean contains Bouvet Island?' }];
 const FIXTURE = { headers: { 'x-fixture': 'chat-completions-adds-genai-conventions' } };
@@ -13,7 +14,8 @@ async function main() {
   if (process.env.TEST_APP_OTEL_LATE) await import('./ctx-otel-setup.mjs'); // registers after llm-otel
   const own = globalThis[Symbol.for('llm-otel.test.app-otel')];
   const client = new OpenAI({ baseURL: `${process.env.TEST_OPENAI_URL}/v1`, apiKey: 'sk-test-context', maxRetries: 0 });
-  const ask = (step) => withLlmContext({ metadata: { step } }, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, FIXTURE));
+  const ask = (step) =>
+    withLlmContext({ metadata: { step } }, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, FIXTURE));
   const tracer = trace.getTracer('my-app');
   const ids = {};
 
@@ -43,12 +45,14 @@ async function main() {
     spanId: s.spanContext().spanId,
     parentSpanId: s.parentSpanContext?.spanId ?? null,
   }));
-  process.stdout.write(`${JSON.stringify({
-    accepted: own.accepted,
-    request: { traceId: ids.request.traceId, spanId: ids.request.spanId },
-    db: { traceId: ids.db.traceId, spanId: ids.db.spanId },
-    appSpans,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      accepted: own.accepted,
+      request: { traceId: ids.request.traceId, spanId: ids.request.spanId },
+      db: { traceId: ids.db.traceId, spanId: ids.db.spanId },
+      appSpans,
+    })}\n`,
+  );
 }
 
 // node --test also runs every file under test/: nothing happens without the test's environment.

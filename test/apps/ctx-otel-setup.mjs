@@ -20,9 +20,11 @@ if (process.env.TEST_OPENAI_URL && !globalThis[KEY]) {
   const accepted = { provider: trace.setGlobalTracerProvider(provider) };
   if ((process.env.TEST_APP_OTEL ?? 'full') === 'full') {
     accepted.contextManager = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    accepted.propagator = propagation.setGlobalPropagator(new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-    }));
+    accepted.propagator = propagation.setGlobalPropagator(
+      new CompositePropagator({
+        propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+      }),
+    );
   }
   globalThis[KEY] = { exporter, provider, accepted };
 }

@@ -4,8 +4,8 @@
 //
 // Environment: TEST_OPENAI_URL.
 
+import { getLlmContext, withAgent, withLlmContext, withTool, withWorkflow } from 'llm-otel';
 import OpenAI from 'openai';
-import { withLlmContext, withAgent, withTool, withWorkflow, getLlmContext } from 'llm-otel';
 
 const BOUVET = [{ role: 'user', content: 'Answer in up to 3 words: Which ocean contains Bouvet Island?' }];
 const CHAT = 'chat-completions-adds-genai-conventions';
@@ -14,38 +14,58 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const print = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 class BoomError extends Error {
-  constructor(message) { super(message); this.name = 'BoomError'; this.code = 'E_BOOM'; }
+  constructor(message) {
+    super(message);
+    this.name = 'BoomError';
+    this.code = 'E_BOOM';
+  }
 }
 
 async function main() {
   const client = new OpenAI({ baseURL: `${process.env.TEST_OPENAI_URL}/v1`, apiKey: 'sk-test-context', maxRetries: 0 });
-  const ask = (step, scenario) => withLlmContext({ metadata: { step } }, () =>
-    client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture(CHAT, scenario)));
+  const ask = (step, scenario) =>
+    withLlmContext({ metadata: { step } }, () =>
+      client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture(CHAT, scenario)),
+    );
 
   // ---- nested scopes merge: inner wins per key, tags united, metadata merged, nothing leaks out ----
   {
     const seen = {};
-    await withLlmContext({ sessionId: 'nest', userId: 'u-outer', agentName: 'outer-agent', conversationId: 'conv-outer', tags: ['a', 'b'], metadata: { tenant: 't1', plan: 'free' } }, async () => {
-      seen.outer = getLlmContext();
-      await ask('outer-before');
-      await withLlmContext({ userId: 'u-inner', tags: ['b', 'c'], metadata: { plan: 'pro', region: 'eu' } }, async () => {
-        await sleep(1);
-        seen.inner = getLlmContext();
-        await ask('inner');
-        // Empty or missing values never erase outer ones.
-        await withLlmContext({ sessionId: undefined, userId: '', conversationId: 'conv-inner', tags: [] }, async () => {
-          seen.innermost = getLlmContext();
-          await ask('innermost');
+    await withLlmContext(
+      {
+        sessionId: 'nest',
+        userId: 'u-outer',
+        agentName: 'outer-agent',
+        conversationId: 'conv-outer',
+        tags: ['a', 'b'],
+        metadata: { tenant: 't1', plan: 'free' },
+      },
+      async () => {
+        seen.outer = getLlmContext();
+        await ask('outer-before');
+        await withLlmContext({ userId: 'u-inner', tags: ['b', 'c'], metadata: { plan: 'pro', region: 'eu' } }, async () => {
+          await sleep(1);
+          seen.inner = getLlmContext();
+          await ask('inner');
+          // Empty or missing values never erase outer ones.
+          await withLlmContext({ sessionId: undefined, userId: '', conversationId: 'conv-inner', tags: [] }, async () => {
+            seen.innermost = getLlmContext();
+            await ask('innermost');
+          });
         });
-      });
-      // Sibling scopes running concurrently do not see each other.
-      await Promise.all(['x', 'y'].map((s) => withLlmContext({ userId: `u-${s}`, tags: [s] }, async () => {
-        await sleep(s === 'x' ? 5 : 1);
-        await ask(`sibling-${s}`);
-      })));
-      seen.after = getLlmContext();
-      await ask('outer-after');
-    });
+        // Sibling scopes running concurrently do not see each other.
+        await Promise.all(
+          ['x', 'y'].map((s) =>
+            withLlmContext({ userId: `u-${s}`, tags: [s] }, async () => {
+              await sleep(s === 'x' ? 5 : 1);
+              await ask(`sibling-${s}`);
+            }),
+          ),
+        );
+        seen.after = getLlmContext();
+        await ask('outer-after');
+      },
+    );
     seen.outside = getLlmContext();
     print({ case: 'nest', seen });
   }
@@ -68,7 +88,11 @@ async function main() {
     const out = { case: 'errors' };
     const boom = new BoomError('agent exploded for bob@example.com');
     try {
-      await withAgent('boom-agent', async () => { await ask('before-boom'); await sleep(1); throw boom; });
+      await withAgent('boom-agent', async () => {
+        await ask('before-boom');
+        await sleep(1);
+        throw boom;
+      });
       out.async = 'no error';
     } catch (e) {
       out.async = { same: e === boom, message: e.message, code: e.code, name: e.name };
@@ -76,30 +100,53 @@ async function main() {
     const sync = new BoomError('sync tool failed');
     let returned;
     try {
-      returned = withTool('sync-fail', () => { throw sync; });
+      returned = withTool('sync-fail', () => {
+        throw sync;
+      });
       out.sync = { returned: typeof returned };
     } catch (e) {
       out.sync = { same: e === sync, thrownSynchronously: true };
     }
     try {
-      await withWorkflow('string-throw', async () => { throw 'plain string'; }); // eslint-disable-line no-throw-literal
+      await withWorkflow('string-throw', async () => {
+        throw 'plain string';
+      }); // eslint-disable-line no-throw-literal
     } catch (e) {
       out.nonError = { same: e === 'plain string' };
     }
     try {
-      await withTool('llm-fail', () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture(CHAT, 'error:400')));
+      await withTool('llm-fail', () =>
+        client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture(CHAT, 'error:400')),
+      );
     } catch (e) {
       out.llm = { isBadRequest: e instanceof OpenAI.BadRequestError, status: e.status };
     }
     const inner = new BoomError('inner tool failed');
     try {
-      await withAgent('wrapping-agent', () => withTool('inner-fail', async () => { await sleep(1); throw inner; }));
+      await withAgent('wrapping-agent', () =>
+        withTool('inner-fail', async () => {
+          await sleep(1);
+          throw inner;
+        }),
+      );
     } catch (e) {
       out.nested = { same: e === inner };
     }
     const ctxErr = new BoomError('scope failed');
-    try { withLlmContext({ userId: 'x' }, () => { throw ctxErr; }); } catch (e) { out.ctxSync = { same: e === ctxErr }; }
-    try { await withLlmContext({ userId: 'x' }, async () => { throw ctxErr; }); } catch (e) { out.ctxAsync = { same: e === ctxErr }; }
+    try {
+      withLlmContext({ userId: 'x' }, () => {
+        throw ctxErr;
+      });
+    } catch (e) {
+      out.ctxSync = { same: e === ctxErr };
+    }
+    try {
+      await withLlmContext({ userId: 'x' }, async () => {
+        throw ctxErr;
+      });
+    } catch (e) {
+      out.ctxAsync = { same: e === ctxErr };
+    }
     print(out);
   });
 
@@ -113,19 +160,26 @@ async function main() {
     out.syncWorkflow = withWorkflow('sync-wf', () => undefined) === undefined;
     out.syncScope = withLlmContext({ userId: 'r' }, () => 'x');
     out.badAttrs = withLlmContext(null, () => 'still runs');
-    const p = withAgent('async-agent', async () => { await sleep(1); return 'v'; });
+    const p = withAgent('async-agent', async () => {
+      await sleep(1);
+      return 'v';
+    });
     out.asyncAgent = { isPromise: p instanceof Promise, value: await p };
     // An APIPromise returned through a run keeps .asResponse() / .withResponse() usable.
     const ap = withTool('api-promise', () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture(CHAT)));
     const res = await ap.asResponse();
     out.asResponse = { status: res.status, id: (await res.json()).id };
-    const { data, response } = await withTool('with-response', () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture(CHAT))).withResponse();
+    const { data, response } = await withTool('with-response', () =>
+      client.chat.completions.create({ model: 'gpt-4o-mini', messages: BOUVET }, fixture(CHAT)),
+    ).withResponse();
     out.withResponse = { id: data.id, status: response.status };
     // A stream returned by a run and consumed after the run ended.
-    const stream = await withTool('stream-tool', () => client.chat.completions.create(
-      { model: 'gpt-4o-mini', messages: BOUVET, stream: true, stream_options: { include_usage: true } },
-      fixture('streaming-chat-completions-records-usage'),
-    ));
+    const stream = await withTool('stream-tool', () =>
+      client.chat.completions.create(
+        { model: 'gpt-4o-mini', messages: BOUVET, stream: true, stream_options: { include_usage: true } },
+        fixture('streaming-chat-completions-records-usage'),
+      ),
+    );
     await sleep(5);
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
@@ -134,37 +188,68 @@ async function main() {
   });
 
   // ---- a tool run's toolCallId joins the call whose output requested it ----
-  await withLlmContext({ sessionId: 'weather', userId: 'u-weather' }, () => withAgent('weather-agent', async () => {
-    const messages = [
-      { role: 'system', content: 'You are a helpful assistant providing weather updates.' },
-      { role: 'user', content: 'What is the weather in New York City and London?' },
-    ];
-    const tools = [{
-      type: 'function',
-      function: { name: 'get_weather', strict: true, parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'], additionalProperties: false } },
-    }];
-    const first = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, tools }, fixture('chat-completions-records-tool-calls'));
-    const msg = first.choices[0].message;
-    messages.push(msg);
-    const ids = [];
-    for (const tc of msg.tool_calls) {
-      ids.push(tc.id);
-      const content = await withTool(tc.function.name, async () => {
-        await sleep(1);
-        return `Sunny in ${JSON.parse(tc.function.arguments).location}`;
-      }, { toolCallId: tc.id });
-      messages.push({ role: 'tool', tool_call_id: tc.id, content });
-    }
-    const second = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, tools }, fixture('chat-completions-records-tool-calls'));
-    print({ case: 'weather', ids, firstId: first.id, secondId: second.id });
-  }));
+  await withLlmContext({ sessionId: 'weather', userId: 'u-weather' }, () =>
+    withAgent('weather-agent', async () => {
+      const messages = [
+        { role: 'system', content: 'You are a helpful assistant providing weather updates.' },
+        { role: 'user', content: 'What is the weather in New York City and London?' },
+      ];
+      const tools = [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            strict: true,
+            parameters: {
+              type: 'object',
+              properties: { location: { type: 'string' } },
+              required: ['location'],
+              additionalProperties: false,
+            },
+          },
+        },
+      ];
+      const first = await client.chat.completions.create(
+        { model: 'gpt-4o-mini', messages, tools },
+        fixture('chat-completions-records-tool-calls'),
+      );
+      const msg = first.choices[0].message;
+      messages.push(msg);
+      const ids = [];
+      for (const tc of msg.tool_calls) {
+        ids.push(tc.id);
+        const content = await withTool(
+          tc.function.name,
+          async () => {
+            await sleep(1);
+            return `Sunny in ${JSON.parse(tc.function.arguments).location}`;
+          },
+          { toolCallId: tc.id },
+        );
+        messages.push({ role: 'tool', tool_call_id: tc.id, content });
+      }
+      const second = await client.chat.completions.create(
+        { model: 'gpt-4o-mini', messages, tools },
+        fixture('chat-completions-records-tool-calls'),
+      );
+      print({ case: 'weather', ids, firstId: first.id, secondId: second.id });
+    }),
+  );
 
   // ---- a workflow's totals count calls through nested runs ----
-  await withLlmContext({ sessionId: 'pipeline' }, () => withWorkflow('pipeline', () => withAgent('step-agent', async () => {
-    await ask('wf-1');
-    await withTool('wf-tool', () => ask('wf-2'));
-    try { await ask('wf-3', 'error:500'); } catch { /* counted as an error */ }
-  })));
+  await withLlmContext({ sessionId: 'pipeline' }, () =>
+    withWorkflow('pipeline', () =>
+      withAgent('step-agent', async () => {
+        await ask('wf-1');
+        await withTool('wf-tool', () => ask('wf-2'));
+        try {
+          await ask('wf-3', 'error:500');
+        } catch {
+          /* counted as an error */
+        }
+      }),
+    ),
+  );
   print({ case: 'pipeline' });
 }
 

@@ -13,10 +13,11 @@ async function main() {
   const mode = process.argv[2] ?? 'normal';
   const n = Number(process.argv[3] ?? 3);
   const client = new OpenAI({ baseURL: `${process.env.TEST_OPENAI_URL}/v1`, apiKey: 'sk-test-exit-faults', maxRetries: 0 });
-  const call = (i) => client.chat.completions.create(
-    { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `Question ${i}: which ocean contains Bouvet Island?` }] },
-    { headers: { 'x-fixture': 'chat-completions-adds-genai-conventions' } },
-  );
+  const call = (i) =>
+    client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `Question ${i}: which ocean contains Bouvet Island?` }] },
+      { headers: { 'x-fixture': 'chat-completions-adds-genai-conventions' } },
+    );
 
   if (mode === 'unhandled' || mode === 'unhandled-hook') {
     if (mode === 'unhandled-hook') {
@@ -26,7 +27,10 @@ async function main() {
       });
     }
     // Never awaited: without a handler Node ends the app with this error (exit 1).
-    client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-scenario': 'error:400' } });
+    client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] },
+      { headers: { 'x-scenario': 'error:400' } },
+    );
     setTimeout(() => process.stdout.write('still running\n'), 3000);
     return;
   }

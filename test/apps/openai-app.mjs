@@ -1,7 +1,8 @@
 // ESM app for the openai major matrix: copied into test/.matrix/vN/ so `openai` is major N.
 // Usage: node openai-app.mjs <scenario> [<scenario> …]   (scenarios: scenarios-lib.cjs)
-import * as openai from 'openai';
+
 import { createRequire } from 'node:module';
+import * as openai from 'openai';
 
 const require = createRequire(import.meta.url);
 const { runScenarios } = require('./scenarios-lib.cjs');

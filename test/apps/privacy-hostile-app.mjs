@@ -6,32 +6,56 @@
 //
 // Environment: TEST_OPENAI_URL (the test's echo server), TEST_KEY (the client's API key).
 
+import { withAgent, withLlmContext, withTool } from 'llm-otel';
 import OpenAI from 'openai';
-import { withLlmContext, withAgent, withTool } from 'llm-otel';
 
 const print = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const KEY = process.env.TEST_KEY;
 const client = new OpenAI({ baseURL: `${process.env.TEST_OPENAI_URL}/v1`, apiKey: KEY, maxRetries: 0 });
-const ask = (opts = {}) => client.chat.completions.create(
-  { model: 'gpt-4o-mini', messages: [{ role: 'user', content: opts.prompt ?? 'Which ocean contains Bouvet Island?' }] },
-  { headers: opts.headers ?? {} },
-);
+const ask = (opts = {}) =>
+  client.chat.completions.create(
+    { model: 'gpt-4o-mini', messages: [{ role: 'user', content: opts.prompt ?? 'Which ocean contains Bouvet Island?' }] },
+    { headers: opts.headers ?? {} },
+  );
 
 function hostileContexts() {
   const circular = { a: 1 };
   circular.self = circular;
   let deep = {};
   for (let i = 0; i < 100_000; i++) deep = { d: deep };
-  const throwing = new Proxy({}, {
-    get() { throw new Error('proxy get'); },
-    ownKeys() { throw new Error('proxy ownKeys'); },
-    getOwnPropertyDescriptor() { throw new Error('proxy descriptor'); },
-  });
+  const throwing = new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('proxy get');
+      },
+      ownKeys() {
+        throw new Error('proxy ownKeys');
+      },
+      getOwnPropertyDescriptor() {
+        throw new Error('proxy descriptor');
+      },
+    },
+  );
   const getter = { ok: 'fine' };
-  Object.defineProperty(getter, 'bad', { enumerable: true, get() { throw new Error('getter'); } });
-  const badString = { toString() { throw new Error('toString'); } };
+  Object.defineProperty(getter, 'bad', {
+    enumerable: true,
+    get() {
+      throw new Error('getter');
+    },
+  });
+  const badString = {
+    toString() {
+      throw new Error('toString');
+    },
+  };
   const sessionGetter = {};
-  Object.defineProperty(sessionGetter, 'sessionId', { enumerable: true, get() { throw new Error('sessionId getter'); } });
+  Object.defineProperty(sessionGetter, 'sessionId', {
+    enumerable: true,
+    get() {
+      throw new Error('sessionId getter');
+    },
+  });
   Object.defineProperty(sessionGetter, 'userId', { enumerable: true, value: 'u-getter' });
   return {
     circular: { metadata: { c: circular, plain: 'kept' } },
@@ -75,7 +99,8 @@ async function main() {
     print({ case: 'echo-error', error: e.constructor.name, sawKey: e.message.includes(KEY) });
   }
   const echoed = await withLlmContext({ sessionId: 'echo-ok', metadata: { pasted: `key ${KEY}` } }, () =>
-    ask({ headers: { 'x-echo': 'ok' }, prompt: `my key is ${KEY}, keep it safe` }));
+    ask({ headers: { 'x-echo': 'ok' }, prompt: `my key is ${KEY}, keep it safe` }),
+  );
   print({ case: 'echo-ok', sawKey: echoed.choices[0].message.content.includes(KEY) });
   try {
     await withLlmContext({ sessionId: 'echo-run' }, () => withAgent('echo-agent', () => ask({ headers: { 'x-echo': 'error' } })));

@@ -3,8 +3,9 @@
 // Usage: node provider-hostile-app.mjs <scenario> [<scenario> …]
 // Environment: TEST_OPENAI_URL (loopback server root). The `schemas` scenario also reports the
 // process's memory on stderr at exit (`rss {...}`), after llm-otel's exit drain has run.
-import OpenAI from 'openai';
+
 import { createHash } from 'node:crypto';
+import OpenAI from 'openai';
 
 const client = new OpenAI({ baseURL: `${process.env.TEST_OPENAI_URL}/v1`, apiKey: 'sk-hostile-test-0000', maxRetries: 0 });
 const fixture = (name) => ({ headers: { 'x-fixture': name } });
@@ -34,7 +35,15 @@ const scenarios = {
     return { usage: r.usage, text: r.choices[0].message.content };
   },
   async 'unknown-part'() {
-    const messages = [{ role: 'user', content: [{ type: 'text', text: 'Look:' }, { type: 'something_new', payload: 'p' }] }];
+    const messages = [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Look:' },
+          { type: 'something_new', payload: 'p' },
+        ],
+      },
+    ];
     const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages }, fixture('hostile-unknown-part'));
     return { content: r.choices[0].message.content };
   },
@@ -49,7 +58,10 @@ const scenarios = {
     // 20 tools × 20,000-property parameter schemas: a ~41 MB request.
     const properties = {};
     for (let i = 0; i < 20_000; i++) properties[`property_number_${i}`] = { type: 'string', description: `field ${i}` };
-    const tools = Array.from({ length: 20 }, (_, t) => ({ type: 'function', function: { name: `tool_${t}`, description: 'a tool', parameters: { type: 'object', properties } } }));
+    const tools = Array.from({ length: 20 }, (_, t) => ({
+      type: 'function',
+      function: { name: `tool_${t}`, description: 'a tool', parameters: { type: 'object', properties } },
+    }));
     const before = process.memoryUsage().rss;
     process.on('exit', () => {
       // After llm-otel's own exit drain (its handler was registered first): the writer thread's
@@ -64,6 +76,10 @@ const scenarios = {
 
 for (const name of process.argv.slice(2)) {
   let out;
-  try { out = await scenarios[name](); } catch (e) { out = { error: e?.constructor?.name, message: String(e?.message).slice(0, 200) }; }
+  try {
+    out = await scenarios[name]();
+  } catch (e) {
+    out = { error: e?.constructor?.name, message: String(e?.message).slice(0, 200) };
+  }
   process.stdout.write(`${JSON.stringify({ scenario: name, ...out })}\n`);
 }

@@ -5,7 +5,10 @@
 import OpenAI from 'openai';
 
 // Thai words run together, as Thai is written (no spaces between words): one pre-tokenizer piece.
-const THAI = 'สวัสดี ประเทศไทย ภาษา การทำงาน ของระบบ คอมพิวเตอร์ ข้อมูล เป็น ได้ ไม่ กับ แล้ว เมื่อวาน อาหาร อร่อยมาก น้ำร้อน โรงเรียน นักเรียน หนังสือ เดินทาง กรุงเทพ เชียงใหม่ ทะเล ภูเขา'.split(' ');
+const THAI =
+  'สวัสดี ประเทศไทย ภาษา การทำงาน ของระบบ คอมพิวเตอร์ ข้อมูล เป็น ได้ ไม่ กับ แล้ว เมื่อวาน อาหาร อร่อยมาก น้ำร้อน โรงเรียน นักเรียน หนังสือ เดินทาง กรุงเทพ เชียงใหม่ ทะเล ภูเขา'.split(
+    ' ',
+  );
 
 function thai(n) {
   let s = '';
@@ -16,13 +19,22 @@ function thai(n) {
 async function main() {
   const started = performance.now();
   const client = new OpenAI({ baseURL: `${process.env.TEST_OPENAI_URL}/v1`, apiKey: 'sk-test-tokens', maxRetries: 0 });
-  const chat = (content, fixture, stream) => client.chat.completions.create(
-    { model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content }], ...(stream ? { stream: true } : {}) },
-    { headers: { 'x-fixture': fixture } },
-  );
+  const chat = (content, fixture, stream) =>
+    client.chat.completions.create(
+      {
+        model: 'gpt-4o-mini',
+        messages: [
+          { role: 'system', content: 'Answer briefly.' },
+          { role: 'user', content },
+        ],
+        ...(stream ? { stream: true } : {}),
+      },
+      { headers: { 'x-fixture': fixture } },
+    );
   const streamed = async (content) => {
     let text = '';
-    for await (const chunk of await chat(content, 'streaming-chat-completions-adds-genai-conventions', true)) text += chunk.choices[0]?.delta?.content ?? '';
+    for await (const chunk of await chat(content, 'streaming-chat-completions-adds-genai-conventions', true))
+      text += chunk.choices[0]?.delta?.content ?? '';
     return text;
   };
   const plain = async (content, fixture = 'chat-no-usage') => (await chat(content, fixture, false)).choices[0].message.content;
@@ -33,7 +45,8 @@ async function main() {
     answers.push(await streamed(prompt));
     answers.push(await plain(prompt));
   }
-  for (let i = 0; i < 3; i++) answers.push(await plain(`Question ${i}: which ocean contains Bouvet Island?`, 'chat-completions-adds-genai-conventions'));
+  for (let i = 0; i < 3; i++)
+    answers.push(await plain(`Question ${i}: which ocean contains Bouvet Island?`, 'chat-completions-adds-genai-conventions'));
   answers.push(await streamed('Which ocean contains Bouvet Island?'));
   for (const a of answers) process.stdout.write(`answer: ${a}\n`);
   process.stdout.write(`calls: ${answers.length}\n`);

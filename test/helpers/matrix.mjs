@@ -15,7 +15,11 @@ export const APPS_DIR = join(REPO_ROOT, 'test', 'apps');
 export const OPENAI_MAJORS = [4, 5, 6, 7];
 
 const versionOf = (dir) => {
-  try { return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version; } catch { return null; }
+  try {
+    return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+  } catch {
+    return null;
+  }
 };
 
 /** Ensures test/.matrix/v<major>/node_modules/openai is a copy of node_modules/openai-v<major>. */
@@ -46,7 +50,11 @@ export function installApp(major, name) {
   const dest = join(dir, name);
   const text = readFileSync(join(APPS_DIR, name), 'utf8');
   let current = null;
-  try { current = readFileSync(dest, 'utf8'); } catch { /* not there yet */ }
+  try {
+    current = readFileSync(dest, 'utf8');
+  } catch {
+    /* not there yet */
+  }
   if (current !== text) {
     const tmp = `${dest}.${process.pid}.tmp`;
     writeFileSync(tmp, text);

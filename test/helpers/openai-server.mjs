@@ -28,27 +28,26 @@
 // Standalone: `node test/helpers/openai-server.mjs [--port N] [--event-delay-ms N]` prints the base
 // URL (http://127.0.0.1:N/v1) on stdout and serves until SIGINT/SIGTERM.
 
-import http from 'node:http';
-import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, dirname, basename } from 'node:path';
+import http from 'node:http';
+import net from 'node:net';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { isDeepStrictEqual } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_FIXTURE_DIRS = [
-  join(here, '..', 'fixtures', 'openai-recordings'),
-  join(here, '..', 'fixtures', 'openai-synthetic'),
-];
+export const DEFAULT_FIXTURE_DIRS = [join(here, '..', 'fixtures', 'openai-recordings'), join(here, '..', 'fixtures', 'openai-synthetic')];
 
 // Hop-by-hop and encoding headers from the recordings: we serve plain, length-delimited bodies.
 const DROPPED_HEADERS = new Set(['transfer-encoding', 'content-length', 'connection', 'content-encoding', 'keep-alive']);
 
 /** Fixture name as tests write it: file name without `openai-` prefix and `.json`. */
 export function fixtureName(file) {
-  return basename(file).replace(/\.json$/, '').replace(/^openai-/, '');
+  return basename(file)
+    .replace(/\.json$/, '')
+    .replace(/^openai-/, '');
 }
 
 /** The resource part of an OpenAI-style path, whatever prefix (/v1, Azure deployments) precedes it. */
@@ -67,7 +66,10 @@ function decodeRecordedBody(response) {
     return { kind: 'json', text: buf.toString('utf8') };
   }
   if (typeof response === 'string') {
-    const events = response.split(/\r?\n\r?\n/).filter((e) => e.trim() !== '').map((e) => `${e}\n\n`);
+    const events = response
+      .split(/\r?\n\r?\n/)
+      .filter((e) => e.trim() !== '')
+      .map((e) => `${e}\n\n`);
     return { kind: 'sse', events };
   }
   return { kind: 'json', text: JSON.stringify(response) };
@@ -85,20 +87,29 @@ export function loadFixtures(dirs = DEFAULT_FIXTURE_DIRS) {
   const fixtures = new Map();
   for (const dir of dirs) {
     let files;
-    try { files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort(); } catch { continue; }
+    try {
+      files = readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
+    } catch {
+      continue;
+    }
     for (const file of files) {
       const name = fixtureName(file);
       const list = JSON.parse(readFileSync(join(dir, file), 'utf8'));
-      fixtures.set(name, list.map((it, index) => ({
+      fixtures.set(
         name,
-        index,
-        method: (it.method ?? 'POST').toUpperCase(),
-        path: normalizePath(it.path ?? ''),
-        body: it.body ?? null,
-        status: it.status ?? 200,
-        headers: it.rawHeaders ?? {},
-        payload: decodeRecordedBody(it.response),
-      })));
+        list.map((it, index) => ({
+          name,
+          index,
+          method: (it.method ?? 'POST').toUpperCase(),
+          path: normalizePath(it.path ?? ''),
+          body: it.body ?? null,
+          status: it.status ?? 200,
+          headers: it.rawHeaders ?? {},
+          payload: decodeRecordedBody(it.response),
+        })),
+      );
     }
   }
   return fixtures;
@@ -108,7 +119,10 @@ export function loadFixtures(dirs = DEFAULT_FIXTURE_DIRS) {
 export function parseScenario(text) {
   const s = {};
   if (!text) return s;
-  for (const part of String(text).split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of String(text)
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, a, b] = part.split(':');
     const int = (v, what) => {
       const n = Number(v);
@@ -116,25 +130,60 @@ export function parseScenario(text) {
       return n;
     };
     switch (name) {
-      case 'fail': s.fail = { status: int(a, 'status'), times: b === undefined ? 1 : int(b, 'count') }; break;
-      case 'error': s.error = { status: int(a, 'status') }; break;
-      case 'delay': s.delayMs = int(a, 'delay'); break;
-      case 'drop-after': s.dropAfter = int(a, 'event count'); break;
-      case 'hang-after': s.hangAfter = int(a, 'event count'); break;
-      case 'event-delay': s.eventDelayMs = int(a, 'event delay'); break;
-      case 'no-request-id': s.noRequestId = true; break;
-      default: throw new Error(`unknown scenario directive ${JSON.stringify(part)}`);
+      case 'fail':
+        s.fail = { status: int(a, 'status'), times: b === undefined ? 1 : int(b, 'count') };
+        break;
+      case 'error':
+        s.error = { status: int(a, 'status') };
+        break;
+      case 'delay':
+        s.delayMs = int(a, 'delay');
+        break;
+      case 'drop-after':
+        s.dropAfter = int(a, 'event count');
+        break;
+      case 'hang-after':
+        s.hangAfter = int(a, 'event count');
+        break;
+      case 'event-delay':
+        s.eventDelayMs = int(a, 'event delay');
+        break;
+      case 'no-request-id':
+        s.noRequestId = true;
+        break;
+      default:
+        throw new Error(`unknown scenario directive ${JSON.stringify(part)}`);
     }
   }
   return s;
 }
 
 const ERROR_BODIES = {
-  400: { message: "Invalid value for 'temperature': expected a number between 0 and 2.", type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' },
+  400: {
+    message: "Invalid value for 'temperature': expected a number between 0 and 2.",
+    type: 'invalid_request_error',
+    param: 'temperature',
+    code: 'invalid_value',
+  },
   401: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' },
-  404: { message: 'The model `gpt-nonexistent` does not exist or you do not have access to it.', type: 'invalid_request_error', param: null, code: 'model_not_found' },
-  429: { message: 'Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3, Requested 1.', type: 'requests', param: null, code: 'rate_limit_exceeded' },
-  500: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null },
+  404: {
+    message: 'The model `gpt-nonexistent` does not exist or you do not have access to it.',
+    type: 'invalid_request_error',
+    param: null,
+    code: 'model_not_found',
+  },
+  429: {
+    message: 'Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3, Requested 1.',
+    type: 'requests',
+    param: null,
+    code: 'rate_limit_exceeded',
+  },
+  500: {
+    message: 'The server had an error while processing your request. Sorry about that!',
+    type: 'server_error',
+    param: null,
+    code: null,
+  },
   503: { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', param: null, code: null },
 };
 
@@ -170,9 +219,11 @@ export async function startOpenAIServer(options = {}) {
   function pickInteraction(list, method, path, body) {
     const samePath = list.filter((i) => i.method === method && i.path === path);
     const pool = samePath.length > 0 ? samePath : list;
-    return pool.find((i) => isDeepStrictEqual(i.body, body))
-      ?? pool.find((i) => itemCount(i.body) >= 0 && itemCount(i.body) === itemCount(body))
-      ?? pool[0];
+    return (
+      pool.find((i) => isDeepStrictEqual(i.body, body)) ??
+      pool.find((i) => itemCount(i.body) >= 0 && itemCount(i.body) === itemCount(body)) ??
+      pool[0]
+    );
   }
 
   function matchByBody(method, path, body) {
@@ -189,7 +240,11 @@ export async function startOpenAIServer(options = {}) {
     for await (const c of req) chunks.push(c);
     const rawBody = Buffer.concat(chunks).toString('utf8');
     let body = null;
-    try { body = rawBody ? JSON.parse(rawBody) : null; } catch { body = rawBody; }
+    try {
+      body = rawBody ? JSON.parse(rawBody) : null;
+    } catch {
+      body = rawBody;
+    }
     const method = req.method.toUpperCase();
     const path = normalizePath(req.url);
     const retryCount = Number(req.headers['x-stainless-retry-count'] ?? 0) || 0;
@@ -198,9 +253,18 @@ export async function startOpenAIServer(options = {}) {
     const spec = typeof queued === 'string' ? { fixture: queued } : (queued ?? {});
     const fixtureWanted = spec.fixture ?? req.headers['x-fixture'] ?? null;
     const record = {
-      method, url: req.url, path, headers: { ...req.headers }, rawBody, body, retryCount,
-      fixture: null, scenario: spec.scenario ?? req.headers['x-scenario'] ?? null,
-      status: null, requestId: null, outcome: 'pending',
+      method,
+      url: req.url,
+      path,
+      headers: { ...req.headers },
+      rawBody,
+      body,
+      retryCount,
+      fixture: null,
+      scenario: spec.scenario ?? req.headers['x-scenario'] ?? null,
+      status: null,
+      requestId: null,
+      outcome: 'pending',
     };
     requests.push(record);
 
@@ -211,14 +275,24 @@ export async function startOpenAIServer(options = {}) {
       if (fixtureWanted) interaction = pickInteraction(findFixture(String(fixtureWanted)), method, path, body);
       else interaction = matchByBody(method, path, body);
     } catch (e) {
-      return sendJson(res, record, 400, { error: { message: `llm-otel test server: ${e.message}`, type: 'invalid_request_error', param: null, code: 'test_server_misuse' } },
-        { 'x-request-id': syntheticRequestId('misuse', path) });
+      return sendJson(
+        res,
+        record,
+        400,
+        {
+          error: { message: `llm-otel test server: ${e.message}`, type: 'invalid_request_error', param: null, code: 'test_server_misuse' },
+        },
+        { 'x-request-id': syntheticRequestId('misuse', path) },
+      );
     }
     record.fixture = interaction?.name ?? null;
 
     if (scenario.delayMs) {
       const aborted = await waitOrClose(req, res, scenario.delayMs);
-      if (aborted) { record.outcome = 'client-closed'; return; }
+      if (aborted) {
+        record.outcome = 'client-closed';
+        return;
+      }
     }
 
     const idSeed = `${interaction?.name ?? path}#${interaction?.index ?? 0}`;
@@ -231,9 +305,20 @@ export async function startOpenAIServer(options = {}) {
     }
 
     if (!interaction) {
-      return sendJson(res, record, 404, {
-        error: { message: `llm-otel test server: no fixture matches ${method} ${path} ${rawBody.slice(0, 200)}`, type: 'invalid_request_error', param: null, code: 'fixture_not_found' },
-      }, scenario.noRequestId ? {} : { 'x-request-id': syntheticRequestId('unmatched', method, path) });
+      return sendJson(
+        res,
+        record,
+        404,
+        {
+          error: {
+            message: `llm-otel test server: no fixture matches ${method} ${path} ${rawBody.slice(0, 200)}`,
+            type: 'invalid_request_error',
+            param: null,
+            code: 'fixture_not_found',
+          },
+        },
+        scenario.noRequestId ? {} : { 'x-request-id': syntheticRequestId('unmatched', method, path) },
+      );
     }
 
     const headers = {};
@@ -281,19 +366,27 @@ export async function startOpenAIServer(options = {}) {
     record.status = status;
     record.eventsSent = 0;
     record.requestId = headers['x-request-id'] ?? null;
-    res.writeHead(status, { ...headers, 'content-type': headers['content-type'] ?? 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    res.writeHead(status, {
+      ...headers,
+      'content-type': headers['content-type'] ?? 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+    });
     res.flushHeaders();
     const gap = scenario.eventDelayMs ?? eventDelayMs;
     const limit = scenario.dropAfter ?? scenario.hangAfter ?? Infinity;
     let sent = 0;
     for (const ev of events) {
       if (sent >= limit) break;
-      if (res.destroyed || req.socket.destroyed) { record.outcome = 'client-closed'; return; }
+      if (res.destroyed || req.socket.destroyed) {
+        record.outcome = 'client-closed';
+        return;
+      }
       res.write(ev);
       sent += 1;
       record.eventsSent = sent;
       // Yield between events so each leaves as its own chunk: streams must be truly incremental.
-      if (gap > 0) await sleep(gap); else await tick();
+      if (gap > 0) await sleep(gap);
+      else await tick();
     }
     if (scenario.dropAfter !== undefined && sent >= limit) {
       record.outcome = 'dropped';
@@ -313,9 +406,17 @@ export async function startOpenAIServer(options = {}) {
   /** Waits ms, unless the client goes away first (then resolves true). */
   function waitOrClose(req, res, ms) {
     return new Promise((resolve) => {
-      const t = setTimeout(() => { pending.delete(t); res.off('close', onClose); resolve(false); }, ms);
+      const t = setTimeout(() => {
+        pending.delete(t);
+        res.off('close', onClose);
+        resolve(false);
+      }, ms);
       pending.add(t);
-      const onClose = () => { clearTimeout(t); pending.delete(t); resolve(true); };
+      const onClose = () => {
+        clearTimeout(t);
+        pending.delete(t);
+        resolve(true);
+      };
       res.once('close', onClose);
     });
   }
@@ -325,13 +426,18 @@ export async function startOpenAIServer(options = {}) {
       try {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { message: `llm-otel test server crashed: ${e?.message}`, type: 'server_error' } }));
-      } catch { /* socket already gone */ }
+      } catch {
+        /* socket already gone */
+      }
     });
   });
   server.keepAliveTimeout = 1000;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const actualPort = server.address().port;
   const url = `http://${host}:${actualPort}`;
@@ -344,10 +450,18 @@ export async function startOpenAIServer(options = {}) {
     fixtures,
     requests,
     /** Queue a fixture name or { fixture, scenario } for the next request(s), in order. */
-    next(...specs) { queue.push(...specs); return this; },
+    next(...specs) {
+      queue.push(...specs);
+      return this;
+    },
     /** Recorded requests for a normalized path, e.g. '/v1/chat/completions'. */
-    requestsTo(path) { return requests.filter((r) => r.path === path); },
-    reset() { queue.length = 0; requests.length = 0; },
+    requestsTo(path) {
+      return requests.filter((r) => r.path === path);
+    },
+    reset() {
+      queue.length = 0;
+      requests.length = 0;
+    },
     /** The response body a fixture interaction replays (parsed JSON, or SSE event strings). */
     fixtureBody(name, index = 0) {
       const p = findFixture(name)[index].payload;
@@ -355,7 +469,8 @@ export async function startOpenAIServer(options = {}) {
     },
     async close() {
       for (const p of pending) {
-        if (typeof p?.destroy === 'function') p.destroy(); else clearTimeout(p);
+        if (typeof p?.destroy === 'function') p.destroy();
+        else clearTimeout(p);
       }
       pending.clear();
       server.closeAllConnections();
@@ -383,7 +498,9 @@ function cliArg(name, dflt) {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && !process.env.NODE_TEST_CONTEXT) {
   const server = await startOpenAIServer({ port: cliArg('--port', 0), eventDelayMs: cliArg('--event-delay-ms', 0) });
   process.stdout.write(`${server.baseURL}\n`);
-  const stop = () => { server.close().then(() => process.exit(0)); };
+  const stop = () => {
+    server.close().then(() => process.exit(0));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

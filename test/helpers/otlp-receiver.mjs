@@ -18,8 +18,14 @@ export const STATUS_CODE_NAMES = ['UNSET', 'OK', 'ERROR'];
 // ---- protobuf (proto3 wire format), just enough for opentelemetry/proto/collector/trace/v1 ----
 
 class Reader {
-  constructor(buf, start = 0, end = buf.length) { this.buf = buf; this.pos = start; this.end = end; }
-  done() { return this.pos >= this.end; }
+  constructor(buf, start = 0, end = buf.length) {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+  }
+  done() {
+    return this.pos >= this.end;
+  }
   varint() {
     // BigInt keeps 64-bit ints exact (int64 attribute values, enum values are small anyway).
     let result = 0n;
@@ -33,7 +39,10 @@ class Reader {
       if (shift > 70n) throw new Error('protobuf: varint too long');
     }
   }
-  tag() { const t = Number(this.varint()); return { field: t >>> 3, wire: t & 7 }; }
+  tag() {
+    const t = Number(this.varint());
+    return { field: t >>> 3, wire: t & 7 };
+  }
   bytes() {
     const len = Number(this.varint());
     if (this.pos + len > this.end) throw new Error('protobuf: truncated length-delimited field');
@@ -41,9 +50,21 @@ class Reader {
     this.pos += len;
     return out;
   }
-  fixed64() { const v = this.buf.readBigUInt64LE(this.pos); this.pos += 8; return v; }
-  double() { const v = this.buf.readDoubleLE(this.pos); this.pos += 8; return v; }
-  fixed32() { const v = this.buf.readUInt32LE(this.pos); this.pos += 4; return v; }
+  fixed64() {
+    const v = this.buf.readBigUInt64LE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  double() {
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  fixed32() {
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
   skip(wire) {
     if (wire === 0) this.varint();
     else if (wire === 1) this.pos += 8;
@@ -64,7 +85,10 @@ function readMessage(buf, handler) {
 
 const utf8 = (b) => Buffer.from(b).toString('utf8');
 const hex = (b) => Buffer.from(b).toString('hex');
-const int64 = (u) => { const s = BigInt.asIntN(64, u); return s >= BigInt(Number.MIN_SAFE_INTEGER) && s <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s) : s; };
+const int64 = (u) => {
+  const s = BigInt.asIntN(64, u);
+  return s >= BigInt(Number.MIN_SAFE_INTEGER) && s <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s) : s;
+};
 
 function pbAnyValue(buf) {
   let v = null;
@@ -75,11 +99,23 @@ function pbAnyValue(buf) {
     else if (f === 4 && w === 1) v = { doubleValue: r.double() };
     else if (f === 5 && w === 2) {
       const values = [];
-      readMessage(r.bytes(), (f2, w2, r2) => { if (f2 === 1 && w2 === 2) { values.push(pbAnyValue(r2.bytes())); return true; } return false; });
+      readMessage(r.bytes(), (f2, w2, r2) => {
+        if (f2 === 1 && w2 === 2) {
+          values.push(pbAnyValue(r2.bytes()));
+          return true;
+        }
+        return false;
+      });
       v = { arrayValue: { values } };
     } else if (f === 6 && w === 2) {
       const values = [];
-      readMessage(r.bytes(), (f2, w2, r2) => { if (f2 === 1 && w2 === 2) { values.push(pbKeyValue(r2.bytes())); return true; } return false; });
+      readMessage(r.bytes(), (f2, w2, r2) => {
+        if (f2 === 1 && w2 === 2) {
+          values.push(pbKeyValue(r2.bytes()));
+          return true;
+        }
+        return false;
+      });
       v = { kvlistValue: { values } };
     } else if (f === 7 && w === 2) v = { bytesValue: Buffer.from(r.bytes()) };
     else return false;
@@ -100,23 +136,60 @@ function pbKeyValue(buf) {
 }
 
 function pbAttributesInto(list) {
-  return (f, w, r) => { list.push(pbKeyValue(r.bytes())); return true; };
+  return (f, w, r) => {
+    list.push(pbKeyValue(r.bytes()));
+    return true;
+  };
 }
 
 function pbSpan(buf) {
-  const s = { traceId: '', spanId: '', traceState: '', parentSpanId: '', name: '', kind: 0, startTimeUnixNano: '0', endTimeUnixNano: '0', attributes: [], events: [], links: [], status: {}, flags: 0 };
+  const s = {
+    traceId: '',
+    spanId: '',
+    traceState: '',
+    parentSpanId: '',
+    name: '',
+    kind: 0,
+    startTimeUnixNano: '0',
+    endTimeUnixNano: '0',
+    attributes: [],
+    events: [],
+    links: [],
+    status: {},
+    flags: 0,
+  };
   readMessage(buf, (f, w, r) => {
     switch (f) {
-      case 1: s.traceId = hex(r.bytes()); break;
-      case 2: s.spanId = hex(r.bytes()); break;
-      case 3: s.traceState = utf8(r.bytes()); break;
-      case 4: s.parentSpanId = hex(r.bytes()); break;
-      case 5: s.name = utf8(r.bytes()); break;
-      case 6: s.kind = Number(r.varint()); break;
-      case 7: s.startTimeUnixNano = r.fixed64().toString(); break;
-      case 8: s.endTimeUnixNano = r.fixed64().toString(); break;
-      case 9: s.attributes.push(pbKeyValue(r.bytes())); break;
-      case 10: s.droppedAttributesCount = Number(r.varint()); break;
+      case 1:
+        s.traceId = hex(r.bytes());
+        break;
+      case 2:
+        s.spanId = hex(r.bytes());
+        break;
+      case 3:
+        s.traceState = utf8(r.bytes());
+        break;
+      case 4:
+        s.parentSpanId = hex(r.bytes());
+        break;
+      case 5:
+        s.name = utf8(r.bytes());
+        break;
+      case 6:
+        s.kind = Number(r.varint());
+        break;
+      case 7:
+        s.startTimeUnixNano = r.fixed64().toString();
+        break;
+      case 8:
+        s.endTimeUnixNano = r.fixed64().toString();
+        break;
+      case 9:
+        s.attributes.push(pbKeyValue(r.bytes()));
+        break;
+      case 10:
+        s.droppedAttributesCount = Number(r.varint());
+        break;
       case 11: {
         const ev = { timeUnixNano: '0', name: '', attributes: [] };
         readMessage(r.bytes(), (f2, w2, r2) => {
@@ -150,8 +223,14 @@ function pbSpan(buf) {
         });
         break;
       }
-      case 16: if (w === 5) { s.flags = r.fixed32(); break; } return false;
-      default: return false;
+      case 16:
+        if (w === 5) {
+          s.flags = r.fixed32();
+          break;
+        }
+        return false;
+      default:
+        return false;
     }
     return true;
   });
@@ -252,8 +331,16 @@ export function flattenTraceRequest(req) {
           endTimeUnixNano: end,
           durationMs: Number(end - start) / 1e6,
           attributes: attributesToObject(s.attributes),
-          events: (s.events ?? []).map((e) => ({ name: e.name, timeUnixNano: BigInt(e.timeUnixNano ?? 0), attributes: attributesToObject(e.attributes) })),
-          links: (s.links ?? []).map((l) => ({ traceId: idHex(l.traceId), spanId: idHex(l.spanId), attributes: attributesToObject(l.attributes) })),
+          events: (s.events ?? []).map((e) => ({
+            name: e.name,
+            timeUnixNano: BigInt(e.timeUnixNano ?? 0),
+            attributes: attributesToObject(e.attributes),
+          })),
+          links: (s.links ?? []).map((l) => ({
+            traceId: idHex(l.traceId),
+            spanId: idHex(l.spanId),
+            attributes: attributesToObject(l.attributes),
+          })),
           status: { code, codeName: STATUS_CODE_NAMES[code] ?? String(code), message: s.status?.message ?? '' },
           resource,
           scope,
@@ -279,28 +366,44 @@ export async function startOtlpReceiver(options = {}) {
   let inFlight = 0;
   let lastActivity = Date.now();
 
-  const notify = () => { for (const w of waiters) w(); };
+  const notify = () => {
+    for (const w of waiters) w();
+  };
 
   const server = http.createServer((req, res) => {
     const chunks = [];
     inFlight += 1;
     lastActivity = Date.now();
     req.on('data', (c) => chunks.push(c));
-    req.on('error', () => { inFlight -= 1; });
+    req.on('error', () => {
+      inFlight -= 1;
+    });
     req.on('end', () => {
       inFlight -= 1;
       lastActivity = Date.now();
       const wire = Buffer.concat(chunks);
-      const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+      const contentType = String(req.headers['content-type'] ?? '')
+        .split(';')[0]
+        .trim();
       const encoding = String(req.headers['content-encoding'] ?? '');
-      const record = { method: req.method, path: req.url, contentType, encoding, headers: { ...req.headers }, wireBytes: wire, bytes: wire, body: null, spans: [], error: null };
+      const record = {
+        method: req.method,
+        path: req.url,
+        contentType,
+        encoding,
+        headers: { ...req.headers },
+        wireBytes: wire,
+        bytes: wire,
+        body: null,
+        spans: [],
+        error: null,
+      };
       try {
         record.bytes = encoding === 'gzip' ? gunzipSync(wire) : wire;
         // Any POST is decoded: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT may name another path.
         if (req.method === 'POST') {
-          record.body = contentType === 'application/x-protobuf'
-            ? decodeTraceRequestProtobuf(record.bytes)
-            : JSON.parse(record.bytes.toString('utf8'));
+          record.body =
+            contentType === 'application/x-protobuf' ? decodeTraceRequestProtobuf(record.bytes) : JSON.parse(record.bytes.toString('utf8'));
           record.spans = flattenTraceRequest(record.body);
         }
       } catch (e) {
@@ -310,7 +413,11 @@ export async function startOtlpReceiver(options = {}) {
       spans.push(...record.spans);
       notify();
 
-      if (mode === 'hang') { hung.add(res); res.on('close', () => hung.delete(res)); return; }
+      if (mode === 'hang') {
+        hung.add(res);
+        res.on('close', () => hung.delete(res));
+        return;
+      }
       const status = mode === 'ok' ? (record.error ? 400 : 200) : Number(mode);
       if (contentType === 'application/x-protobuf') {
         res.writeHead(status, { 'content-type': 'application/x-protobuf', 'content-length': 0 });
@@ -324,7 +431,10 @@ export async function startOtlpReceiver(options = {}) {
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const actualPort = server.address().port;
 
@@ -333,21 +443,34 @@ export async function startOtlpReceiver(options = {}) {
     port: actualPort,
     requests,
     spans,
-    setMode(m) { mode = m; },
+    setMode(m) {
+      mode = m;
+    },
     /** Resolves with the matching spans once at least n have arrived; rejects after timeoutMs. */
     waitForSpans(n, { timeoutMs = 10_000, filter = () => true } = {}) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const got = spans.filter(filter);
-          if (got.length >= n) { cleanup(); resolve(got); return true; }
+          if (got.length >= n) {
+            cleanup();
+            resolve(got);
+            return true;
+          }
           return false;
         };
         const timer = setTimeout(() => {
           cleanup();
           const got = spans.filter(filter);
-          reject(new Error(`waitForSpans: ${got.length} of ${n} spans after ${timeoutMs} ms (${spans.length} in total: ${spans.map((s) => s.name).join(', ')})`));
+          reject(
+            new Error(
+              `waitForSpans: ${got.length} of ${n} spans after ${timeoutMs} ms (${spans.length} in total: ${spans.map((s) => s.name).join(', ')})`,
+            ),
+          );
         }, timeoutMs);
-        const cleanup = () => { clearTimeout(timer); waiters.delete(check); };
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
         if (!check()) waiters.add(check);
       });
     },
@@ -362,8 +485,13 @@ export async function startOtlpReceiver(options = {}) {
       }
     },
     /** Every request body received (decompressed), concatenated: for "never leaks" searches. */
-    allBytes() { return Buffer.concat(requests.map((r) => r.bytes)); },
-    reset() { requests.length = 0; spans.length = 0; },
+    allBytes() {
+      return Buffer.concat(requests.map((r) => r.bytes));
+    },
+    reset() {
+      requests.length = 0;
+      spans.length = 0;
+    },
     async close() {
       for (const res of hung) res.destroy();
       hung.clear();

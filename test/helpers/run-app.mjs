@@ -37,11 +37,13 @@ export function runApp(appPath, options = {}) {
   const flags = [...nodeArgs];
   if (preload === 'import') flags.push('--import', 'llm-otel/register');
   else if (preload === 'require') flags.push('--require', 'llm-otel/register');
-  else if (preload !== null && preload !== undefined) throw new Error(`runApp: preload must be 'import', 'require' or null, not ${preload}`);
+  else if (preload !== null && preload !== undefined)
+    throw new Error(`runApp: preload must be 'import', 'require' or null, not ${preload}`);
 
   const childEnv = inheritedEnv();
   for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete childEnv[k]; else childEnv[k] = String(v);
+    if (v === undefined) delete childEnv[k];
+    else childEnv[k] = String(v);
   }
 
   return new Promise((resolvePromise, reject) => {
@@ -62,9 +64,17 @@ export function runApp(appPath, options = {}) {
         child.kill(signalWhen.signal ?? 'SIGTERM');
       }
     });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const now = process.hrtime.bigint();

@@ -7,8 +7,8 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type OpenAIClass from 'openai';
-import { withAgent, withLlmContext, withTool } from '../../index.js';
 import { errorMessage } from '../../core/warn.js';
+import { withAgent, withLlmContext, withTool } from '../../index.js';
 
 const [, , baseURL, openaiFrom] = process.argv;
 // `openai` is required by name, as any app does, but from where the CLI chose (src/cli/demo/sdk.ts):
@@ -28,14 +28,16 @@ function sdkLine(): string {
   }
 }
 
-const tools = [{
-  type: 'function' as const,
-  function: {
-    name: 'get_weather',
-    description: 'Current weather for a city',
-    parameters: { type: 'object', properties: { city: { type: 'string', description: 'City name' } }, required: ['city'] },
+const tools = [
+  {
+    type: 'function' as const,
+    function: {
+      name: 'get_weather',
+      description: 'Current weather for a city',
+      parameters: { type: 'object', properties: { city: { type: 'string', description: 'City name' } }, required: ['city'] },
+    },
   },
-}];
+];
 
 const WEATHER: Record<string, string> = { Paris: '18°C and cloudy', London: '14°C and raining', Tokyo: '22°C and sunny' };
 
@@ -52,7 +54,7 @@ async function tripPlanner(question: string): Promise<string | null> {
     const first = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, tools });
     const msg = first.choices[0]!.message;
     const call = msg.tool_calls?.[0];
-    if (!call || call.type !== 'function') return msg.content;
+    if (call?.type !== 'function') return msg.content;
     const { city } = JSON.parse(call.function.arguments) as { city: string };
     const weather = await withTool('get_weather', async () => WEATHER[city] ?? '20°C and clear', { toolCallId: call.id });
     say(`  tool get_weather(${city}) → ${weather}`);
@@ -64,7 +66,9 @@ async function tripPlanner(question: string): Promise<string | null> {
 
 async function streamed(prompt: string, includeUsage: boolean): Promise<string> {
   const stream = await client.chat.completions.create({
-    model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: prompt }],
+    model: 'gpt-4o-mini',
+    stream: true,
+    messages: [{ role: 'user', content: prompt }],
     ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
   });
   let text = '';
@@ -98,7 +102,10 @@ async function main(): Promise<void> {
     } catch (e) {
       say(`  a failing call, as expected: ${(e as Error).constructor.name} ${(e as { status?: number }).status ?? ''}`);
     }
-    const big = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Summarise the plot of Hamlet in one sentence.' }] });
+    const big = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'Summarise the plot of Hamlet in one sentence.' }],
+    });
     say(`  gpt-4o: ${big.choices[0]!.message.content?.slice(0, 50)}…`);
   });
 }

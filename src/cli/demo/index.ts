@@ -4,13 +4,13 @@
 // agent's `trace` for the calls it just made.
 
 import { spawn } from 'node:child_process';
-import { loadConfig } from '../../config/config.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../../config/config.js';
 import { openRead, openWrite } from '../call-log.js';
 import { CliError, usage } from '../errors.js';
-import { statsFromCalls, renderStats } from '../stats.js';
+import { renderStats, statsFromCalls } from '../stats.js';
 import { buildTrace, renderTrace } from '../trace.js';
 import { chooseDemoSdk } from './sdk.js';
 import { startDemoServer } from './server.js';
@@ -41,7 +41,11 @@ export function packageRoot(): string {
   return resolve(thisFile(), '..', '..', '..', '..', '..', '..');
 }
 
-interface Paths { root: string; register: string; app: string }
+interface Paths {
+  root: string;
+  register: string;
+  app: string;
+}
 
 function locate(): Paths {
   const root = packageRoot();
@@ -56,7 +60,11 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const paths = locate();
   let cwd: string | null = null;
-  try { cwd = process.cwd(); } catch { /* the working directory is gone: only llm-otel's own openai can serve */ }
+  try {
+    cwd = process.cwd();
+  } catch {
+    /* the working directory is gone: only llm-otel's own openai can serve */
+  }
   const sdk = chooseDemoSdk(cwd, paths.app);
   const db = resolve(o.db);
   // Create or check the call log first: a foreign or newer file is refused here, untouched.
@@ -74,16 +82,27 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   let code: number | null;
   try {
     code = await new Promise<number | null>((resolveExit, reject) => {
-      const child = spawn(process.execPath, ['--import', pathToFileURL(paths.register).href, paths.app, server.url, sdk.from], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', pathToFileURL(paths.register).href, paths.app, server.url, sdk.from], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         out += d;
         let i: number;
-        while ((i = out.indexOf('\n')) >= 0) { print('  ' + out.slice(0, i)); out = out.slice(i + 1); }
+        while ((i = out.indexOf('\n')) >= 0) {
+          print('  ' + out.slice(0, i));
+          out = out.slice(i + 1);
+        }
       });
-      child.stderr.setEncoding('utf8').on('data', (d: string) => { for (const l of d.split('\n')) if (l.trim()) print('  ! ' + l); });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        for (const l of d.split('\n')) if (l.trim()) print('  ! ' + l);
+      });
       child.once('error', reject);
-      child.once('close', (c) => { if (out) print('  ' + out); resolveExit(c); });
+      child.once('close', (c) => {
+        if (out) print('  ' + out);
+        resolveExit(c);
+      });
     });
   } finally {
     await server.close();
@@ -96,7 +115,11 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     if (rows.length === 0) throw usage('demo: the app ran but no calls reached the call log (is LLM_OTEL_ENABLED=false or the DB locked?)');
     print(`\n$ llm-otel stats --by model --since ${started}`);
     print(renderStats(rows, 'model'));
-    const run = rdb.prepare("SELECT trace_id FROM llm_runs WHERE kind = 'agent' AND name = 'trip-planner' AND started_at >= ? ORDER BY started_at DESC LIMIT 1").get(started) as { trace_id: string } | undefined;
+    const run = rdb
+      .prepare(
+        "SELECT trace_id FROM llm_runs WHERE kind = 'agent' AND name = 'trip-planner' AND started_at >= ? ORDER BY started_at DESC LIMIT 1",
+      )
+      .get(started) as { trace_id: string } | undefined;
     if (run) {
       print(`\n$ llm-otel trace ${run.trace_id}`);
       print(renderTrace(run.trace_id, buildTrace(rdb, run.trace_id)));

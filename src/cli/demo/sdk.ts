@@ -34,7 +34,9 @@ function openaiFrom(from: string): string | null {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
       if (pkg.name === 'openai' && typeof pkg.version === 'string') return pkg.version;
-    } catch { /* no manifest here, or not JSON: keep walking */ }
+    } catch {
+      /* no manifest here, or not JSON: keep walking */
+    }
     if (dirname(dir) === dir) return null;
   }
 }
@@ -53,7 +55,9 @@ export function chooseDemoSdk(cwd: string | null, ownFrom: string): DemoSdk {
   }
   const version = openaiFrom(ownFrom);
   if (version !== null && supported(version)) return { from: ownFrom, version, ...(note ? { note } : {}) };
-  throw notFound(note
-    ? `demo: ${note}; install one with \`npm install openai@6\` in this project, then try again`
-    : 'demo: the sample app needs the `openai` package — run `npm install openai` in this project, then try again');
+  throw notFound(
+    note
+      ? `demo: ${note}; install one with \`npm install openai@6\` in this project, then try again`
+      : 'demo: the sample app needs the `openai` package — run `npm install openai` in this project, then try again',
+  );
 }

@@ -9,8 +9,8 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { estimateChatTokens, estimateOutputTokens, estimateTextTokens } from '../../tokens/index.js';
 import { errorMessage } from '../../core/warn.js';
+import { estimateChatTokens, estimateOutputTokens, estimateTextTokens } from '../../tokens/index.js';
 
 export interface DemoServer {
   url: string;
@@ -37,7 +37,12 @@ const id = (prefix: string): string => `${prefix}-demo${(++seq).toString(36).pad
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': id('req'), 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'x-request-id': id('req'),
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -63,25 +68,60 @@ function answerFor(body: ChatBody): { content: string | null; toolCall?: { id: s
   return { content: `Here is a short answer to: "${q.slice(0, 60)}". Tracing made this call visible, with its tokens and cost.` };
 }
 
-function usageFor(body: ChatBody, content: string | null, toolCall?: { name: string; arguments: string }): { prompt_tokens: number; completion_tokens: number; total_tokens: number; prompt_tokens_details: { cached_tokens: number }; completion_tokens_details: { reasoning_tokens: number } } {
+function usageFor(
+  body: ChatBody,
+  content: string | null,
+  toolCall?: { name: string; arguments: string },
+): {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+  completion_tokens_details: { reasoning_tokens: number };
+} {
   const model = body.model ?? 'gpt-4o-mini';
-  const prompt = estimateChatTokens(body.messages as never ?? [], body.tools as never, model);
+  const prompt = estimateChatTokens((body.messages as never) ?? [], body.tools as never, model);
   const completion = toolCall
     ? estimateOutputTokens({ tool_calls: [{ function: toolCall }] }, model)
     : estimateTextTokens(content ?? '', model);
   // Long prompts hit OpenAI's prompt cache in 128-token steps above 1024 tokens; show that too.
   const cached = prompt >= 1024 ? Math.floor(prompt / 128) * 128 - 128 : 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached }, completion_tokens_details: { reasoning_tokens: 0 } };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cached },
+    completion_tokens_details: { reasoning_tokens: 0 },
+  };
 }
 
 function chat(req: IncomingMessage, res: ServerResponse, body: ChatBody): void {
   const model = body.model ?? 'gpt-4o-mini';
   if (model === 'demo-missing') {
-    send(res, 404, { error: { message: 'The model `demo-missing` does not exist or you do not have access to it.', type: 'invalid_request_error', param: null, code: 'model_not_found' } });
+    send(res, 404, {
+      error: {
+        message: 'The model `demo-missing` does not exist or you do not have access to it.',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'model_not_found',
+      },
+    });
     return;
   }
   if (req.headers['x-demo-fail'] === '429-once' && (req.headers['x-stainless-retry-count'] ?? '0') === '0') {
-    send(res, 429, { error: { message: `Rate limit reached for ${model} (demo). Please try again in 20ms.`, type: 'requests', param: null, code: 'rate_limit_exceeded' } }, { 'retry-after-ms': '20' });
+    send(
+      res,
+      429,
+      {
+        error: {
+          message: `Rate limit reached for ${model} (demo). Please try again in 20ms.`,
+          type: 'requests',
+          param: null,
+          code: 'rate_limit_exceeded',
+        },
+      },
+      { 'retry-after-ms': '20' },
+    );
     return;
   }
   const { content, toolCall } = answerFor(body);
@@ -92,8 +132,26 @@ function chat(req: IncomingMessage, res: ServerResponse, body: ChatBody): void {
   const finish = toolCall ? 'tool_calls' : 'stop';
   if (!body.stream) {
     send(res, 200, {
-      id: chatId, object: 'chat.completion', created, model: responseModel, system_fingerprint: 'fp_demo',
-      choices: [{ index: 0, message: { role: 'assistant', content, ...(toolCall ? { tool_calls: [{ id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: toolCall.arguments } }] } : {}), refusal: null }, logprobs: null, finish_reason: finish }],
+      id: chatId,
+      object: 'chat.completion',
+      created,
+      model: responseModel,
+      system_fingerprint: 'fp_demo',
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content,
+            ...(toolCall
+              ? { tool_calls: [{ id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: toolCall.arguments } }] }
+              : {}),
+            refusal: null,
+          },
+          logprobs: null,
+          finish_reason: finish,
+        },
+      ],
       usage,
     });
     return;
@@ -105,13 +163,18 @@ function chat(req: IncomingMessage, res: ServerResponse, body: ChatBody): void {
   for (const word of (content ?? '').match(/\S+\s*/g) ?? []) parts.push(chunk({ content: word }, null));
   parts.push(chunk({}, finish));
   if (body.stream_options?.include_usage) {
-    parts.push(`data: ${JSON.stringify({ id: chatId, object: 'chat.completion.chunk', created, model: responseModel, choices: [], usage })}\n\n`);
+    parts.push(
+      `data: ${JSON.stringify({ id: chatId, object: 'chat.completion.chunk', created, model: responseModel, choices: [], usage })}\n\n`,
+    );
   }
   parts.push('data: [DONE]\n\n');
   // A few milliseconds between chunks, so time-to-first-chunk and duration differ as in real life.
   let i = 0;
   const next = (): void => {
-    if (i >= parts.length) { res.end(); return; }
+    if (i >= parts.length) {
+      res.end();
+      return;
+    }
     res.write(parts[i++]);
     setTimeout(next, 8).unref();
   };
@@ -122,8 +185,13 @@ function embeddings(res: ServerResponse, body: { model?: string; input?: unknown
   const inputs = Array.isArray(body.input) ? body.input.map(String) : [String(body.input ?? '')];
   const tokens = inputs.reduce((n, s) => n + estimateTextTokens(s, body.model), 0);
   send(res, 200, {
-    object: 'list', model: body.model ?? 'text-embedding-3-small',
-    data: inputs.map((s, index) => ({ object: 'embedding', index, embedding: Array.from({ length: 8 }, (_, k) => Math.sin(s.length + k)) })),
+    object: 'list',
+    model: body.model ?? 'text-embedding-3-small',
+    data: inputs.map((s, index) => ({
+      object: 'embedding',
+      index,
+      embedding: Array.from({ length: 8 }, (_, k) => Math.sin(s.length + k)),
+    })),
     usage: { prompt_tokens: tokens, total_tokens: tokens },
   });
 }
@@ -134,7 +202,9 @@ export async function startDemoServer(): Promise<DemoServer> {
     state.requests++;
     let raw = '';
     req.setEncoding('utf8');
-    req.on('data', (c: string) => { raw += c; });
+    req.on('data', (c: string) => {
+      raw += c;
+    });
     req.on('end', () => {
       try {
         const body = raw ? JSON.parse(raw) : {};
@@ -154,10 +224,13 @@ export async function startDemoServer(): Promise<DemoServer> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/v1`,
-    get requests() { return state.requests; },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections?.();
-      server.close(() => resolve());
-    }),
+    get requests() {
+      return state.requests;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }
