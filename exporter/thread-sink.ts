@@ -105,6 +105,11 @@ export class ThreadSink implements SpanSink {
     return this.fallback === null;
   }
 
+  /** Starts the thread ahead of the first span (see ThreadHost.start). */
+  start(): void {
+    if (!this.fallback) this.host.start();
+  }
+
   push(span: SpanData): boolean {
     if (this.host.isShutdown) return false;
     if (!this.fallback) {

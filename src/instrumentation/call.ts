@@ -102,6 +102,7 @@ export class LlmCall implements LlmScope {
     this.parentCtx = parent;
     this.current = current;
     rt.open.add(this);
+    rt.callStarted?.();
   }
 
   /**

@@ -20,6 +20,8 @@ export interface InstrumentationRuntime {
   /** Inject stream_options.include_usage for OpenAI streams that did not choose. */
   streamUsage: 'off' | 'inject';
   estimator?: TokenEstimator;
+  /** Called when a call starts (set by start(): the first one starts llm-otel's thread). */
+  callStarted?: () => void;
   /**
    * Set only by start() on llm-otel's own provider (default sampler): LLM spans are then created
    * after the call, with ids reserved up front.

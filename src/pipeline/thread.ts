@@ -83,6 +83,16 @@ export class PipelineThread implements SpanSink {
     return true;
   }
 
+  /** Starts the thread ahead of the first record (a call has started: it loads while the call runs). */
+  start(): void {
+    this.host.start();
+  }
+
+  /** True when the thread's event loop is free (an export still pending then waits on the network). */
+  get idle(): boolean {
+    return this.host.idle;
+  }
+
   /** Asks the thread to send what its OTLP exporter holds; resolves when it has (callers cap the wait). */
   flushExport(): Promise<void> {
     return this.host.call('export');

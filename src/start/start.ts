@@ -198,6 +198,19 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     // The writer thread failed before taking them: finish here, through this provider.
     finishing.onOrphanRecord = (rec) => emitSpan(rec, rt);
   }
+  // No call, no thread; but the first call starts it, so it loads its code while that call runs
+  // (a thread still starting holds every finished call: a crash then would lose them all).
+  const sinkToStart = pipeline ?? (callLog?.sink as { start?: () => void } | undefined);
+  if (rt && sinkToStart?.start) {
+    rt.callStarted = () => {
+      rt.callStarted = undefined;
+      try {
+        sinkToStart.start?.();
+      } catch {
+        /* never into the app */
+      }
+    };
+  }
   const ended = () => dirty.ended + (finishing?.callsPushed ?? 0);
   /** Everything: rows on disk and spans sent (the handle's forceFlush). */
   const flushAll = async (): Promise<void> => {
@@ -265,7 +278,12 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
           },
           dirty: () => ended() !== flushedAt,
           capMs,
-          flushTimedOut: config.otlp ? () => warnExitFlushTimedOut(config.otlpEndpoint, capMs) : undefined,
+          // Blame the endpoint only when the thread was waiting on it, not busy or stuck itself.
+          flushTimedOut: config.otlp
+            ? () => {
+                if (!finishing || finishing.idle) warnExitFlushTimedOut(config.otlpEndpoint, capMs);
+              }
+            : undefined,
         });
 
   return {

@@ -283,6 +283,19 @@ export class ThreadHost<Item> {
     this.worker = null;
   }
 
+  /**
+   * Starts the thread now if it has not started (push() would start it with the first item): a
+   * caller that knows items are coming gives it a head start to load its code.
+   */
+  start(): void {
+    this.ensureThread();
+  }
+
+  /** True when the thread waits for messages (its event loop is free: an async call waits on I/O). */
+  get idle(): boolean {
+    return this.worker !== null && this.activity() === 'idle';
+  }
+
   // ── internals ──────────────────────────────────────────────────────────────────────────────────
 
   private ensureThread(): void {
