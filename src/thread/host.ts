@@ -401,20 +401,20 @@ export class ThreadHost<Item> {
     const started = Date.now();
     const cap = started + Math.max(baseMs, SLOW_ALLOWANCE_MS);
     let cpu = -1;
+    let wakeups = -1;
     let progressAt = started;
     for (;;) {
       const seen = Atomics.load(this.counters, slot);
       if (done()) return true;
       const now = Date.now();
       if (now >= cap) return false;
-      // Inside a native library (SQLite: lock waits sleep, bounded by its busy timeout) a thread
-      // that uses no CPU is waiting, not blocked: only the cap applies.
-      if (now - started >= baseMs && !this.native.has(Atomics.load(this.counters, ACTIVITY))) {
+      if (now - started >= baseMs) {
         const p = threadProgress(Atomics.load(this.counters, TID));
         if (p === null) {
           if (baseMs > 0) return false;
-        } else if (p.runnable || p.cpu !== cpu) {
+        } else if (p.runnable || p.cpu !== cpu || p.wakeups !== wakeups) {
           cpu = p.cpu;
+          wakeups = p.wakeups;
           progressAt = now;
         } else if (now - progressAt >= STALL_MS) {
           return false;
@@ -537,17 +537,21 @@ export class ThreadHost<Item> {
 }
 
 /**
- * Whether an OS thread of this process is runnable (running, or waiting for a CPU on a busy
- * machine) and the CPU time it has used (clock ticks), from /proc on Linux; null when it cannot be
- * told (another OS, no thread id yet) — then only the time allowance applies.
+ * Signs of life of an OS thread of this process, from /proc on Linux: runnable (running, or
+ * waiting for a CPU on a busy machine), the CPU time it has used (clock ticks), and how often it
+ * has gone to sleep (voluntary context switches: a thread sleeping in a loop — SQLite waiting for
+ * a lock — wakes and sleeps again; one stuck in a single system call does not). Null when it
+ * cannot be told (another OS, no thread id yet): then only the time allowance applies.
  */
-function threadProgress(tid: number): { runnable: boolean; cpu: number } | null {
+function threadProgress(tid: number): { runnable: boolean; cpu: number; wakeups: number } | null {
   if (tid === 0 || process.platform !== 'linux') return null;
   try {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
     // Fields after the command name (which may hold spaces), from field 3 (state) on: utime is 14, stime 15.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { runnable: f[0] === 'R', cpu: Number(f[11]) + Number(f[12]) };
+    const status = readFileSync(`/proc/self/task/${tid}/status`, 'latin1');
+    const wakeups = /^voluntary_ctxt_switches:\s*(\d+)/m.exec(status);
+    return { runnable: f[0] === 'R', cpu: Number(f[11]) + Number(f[12]), wakeups: wakeups ? Number(wakeups[1]) : 0 };
   } catch {
     return null;
   }
