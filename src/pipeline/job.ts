@@ -57,9 +57,11 @@ export const createJob: CreateJob = (context): ThreadJob => {
     },
     flush: (request) => log?.flush(request),
     call: (name) => (name === 'export' ? finisher.flush() : Promise.resolve()),
-    async close() {
-      await finisher.shutdown();
+    close() {
+      // The finisher's spans reach the log as they end; its shutdown only has OTLP left to send.
+      const exported = finisher.shutdown();
       log?.close();
+      return exported;
     },
   };
 };

@@ -30,7 +30,7 @@ export interface ThreadJob {
   flush(request: { exit: boolean; rows: boolean; deadline: number }): void;
   /** A named asynchronous request (e.g. 'export'); resolves when done. */
   call?(name: string): Promise<void>;
-  /** Final flush and close. */
+  /** Final flush and close: what must be written, synchronously; what may follow (a network send) in the promise. */
   close(): void | Promise<void>;
 }
 

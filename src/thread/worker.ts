@@ -138,9 +138,14 @@ async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Prom
         .catch(() => undefined)
         .then(done);
     } else {
-      void Promise.resolve()
-        .then(() => job.close())
-        .catch(() => undefined);
+      // The synchronous part of closing (the call log's last writes) happens before the answer:
+      // the app's thread ends this thread once answered.
+      try {
+        const closing = job.close();
+        if (closing) void closing.catch(() => undefined);
+      } catch (e) {
+        warner.warn('thread:close', `llm-otel's background thread could not close cleanly (${errorMessage(e)})`);
+      }
       answer(msg.gen);
       port.close();
       events.close();
