@@ -28,7 +28,8 @@ import { ReservedIdGenerator } from '../finish/ids.js';
 import { flushDeferred } from '../instrumentation/deferred.js';
 import { OpenAIInstrumentation } from '../instrumentation/index.js';
 import { abandonOpenCalls, getRuntime } from '../instrumentation/runtime.js';
-import { createOtlpExporter, type OtlpTarget } from '../otlp/exporter.js';
+import { createDeferredOtlpExporter } from '../otlp/deferred.js';
+import type { OtlpTarget } from '../otlp/exporter.js';
 import { warnExitFlushTimedOut } from '../otlp/health.js';
 import type { FinisherInit } from '../pipeline/finisher.js';
 import { createPipelineThread, type PipelineThread } from '../pipeline/thread.js';
@@ -166,7 +167,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   let otlpProcessor: SpanProcessor | undefined;
   if (config.otlp) {
     // Detached: this thread's BatchSpanProcessor must not hold a finished app while an export waits.
-    otlpExporter = createOtlpExporter(otlpTarget(config), config.captureContent !== 'all', { detached: true });
+    otlpExporter = createDeferredOtlpExporter(otlpTarget(config), config.captureContent !== 'all');
     otlpProcessor = new BatchSpanProcessor(otlpExporter);
     processors.push(otlpProcessor);
   }
