@@ -54,21 +54,27 @@ test('shutdown right after the last span: the exporter thread writes it before i
   }
 });
 
-test("an app's own provider with OpenAIInstrumentation and the exporter: every call is a row, its own span is not", async () => {
-  const app = installApp(6, 'own-sdk-app.cjs');
-  const s = scratch('own-sdk-app');
-  const path = `${s.dir}/calls.db`;
-  try {
-    const r = await runApp(app, { env: { TEST_OPENAI_URL: server.url, TEST_DB: path, TEST_LLM_OTEL: join(ROOT, 'dist', 'cjs') } });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('answer: ')).length, 3);
-    assert.match(r.stdout, /shut down\n$/);
-    assert.doesNotMatch(r.stderr, /\[llm-otel\]/);
-    assert.deepEqual(
-      rows(path).map((x) => x.status),
-      ['ok', 'ok', 'ok'],
-    );
-  } finally {
-    s.cleanup();
-  }
-});
+// Without the pause the last call's span still waited in llm-otel's deferred batch when shutdown
+// ran: the provider's shutdown must take it first (instrumentation/provider-flush.ts).
+for (const pauseMs of [50, 0]) {
+  test(`an app's own provider with OpenAIInstrumentation and the exporter, shutdown ${pauseMs ? `${pauseMs} ms after` : 'right after'} the last call: every call is a row, its own span is not`, async () => {
+    const app = installApp(6, 'own-sdk-app.cjs');
+    const s = scratch('own-sdk-app');
+    const path = `${s.dir}/calls.db`;
+    try {
+      const r = await runApp(app, {
+        env: { TEST_OPENAI_URL: server.url, TEST_DB: path, TEST_LLM_OTEL: join(ROOT, 'dist', 'cjs'), TEST_PAUSE_MS: pauseMs },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('answer: ')).length, 3);
+      assert.match(r.stdout, /shut down\n$/);
+      assert.doesNotMatch(r.stderr, /\[llm-otel\]/);
+      assert.deepEqual(
+        rows(path).map((x) => x.status),
+        ['ok', 'ok', 'ok'],
+      );
+    } finally {
+      s.cleanup();
+    }
+  });
+}

@@ -2,12 +2,13 @@
 // hooks the `openai` module through require-in-the-middle (CJS) and import-in-the-middle (ESM;
 // needs the loader hook that `llm-otel/register` installs), plus instrumentOpenAI() for bundlers.
 
-import { type Tracer, trace } from '@opentelemetry/api';
+import { type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
 import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { createRedactor, type RedactOptions } from '../content/index.js';
 import { INSTRUMENTATION_SCOPE } from '../core/semconv.js';
 import { VERSION } from '../core/version.js';
 import { openAIClass, patchOpenAIModule, unpatchOpenAIModule } from './patch.js';
+import { drainBeforeFlush, drainGlobalProvider } from './provider-flush.js';
 import { getRuntime, type InstrumentationRuntime, setRuntime, type TokenEstimator } from './runtime.js';
 
 export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
@@ -39,8 +40,26 @@ export function buildRuntime(config: OpenAIInstrumentationConfig, tracer: () => 
 }
 
 export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumentationConfig> {
+  /** Set by setTracerProvider (registerInstrumentations with a tracerProvider, start()); else the global one. */
+  private provider: TracerProvider | undefined;
+
   constructor(config: OpenAIInstrumentationConfig = {}) {
     super(INSTRUMENTATION_SCOPE, VERSION, config);
+  }
+
+  override setTracerProvider(provider: TracerProvider): void {
+    super.setTracerProvider(provider);
+    // The API's proxy (trace.getTracerProvider()) stands for whichever SDK provider registers.
+    const proxy = typeof (provider as { getDelegate?: unknown }).getDelegate === 'function';
+    this.provider = proxy ? undefined : provider;
+    if (!proxy) drainBeforeFlush(provider);
+  }
+
+  /** The tracer of a call's span; its provider's flush first ends the calls that finished (provider-flush.ts). */
+  private callTracer(): Tracer {
+    // The global provider may be registered after enable() (NodeSDK.start() does so): looked up per call.
+    if (!this.provider) drainGlobalProvider();
+    return this.tracer;
   }
 
   protected init() {
@@ -61,7 +80,7 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
 
   override enable(): void {
     super.enable();
-    setRuntime(buildRuntime(this.getConfig(), () => this.tracer));
+    setRuntime(buildRuntime(this.getConfig(), () => this.callTracer()));
   }
 
   override disable(): void {
@@ -93,5 +112,11 @@ export function instrumentOpenAI(moduleOrClient: unknown, config?: OpenAIInstrum
     }
   }
   patchOpenAIModule(mod);
-  if (!getRuntime()) setRuntime(buildRuntime(config ?? {}, () => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION)));
+  if (!getRuntime())
+    setRuntime(
+      buildRuntime(config ?? {}, () => {
+        drainGlobalProvider();
+        return trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+      }),
+    );
 }

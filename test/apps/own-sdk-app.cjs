@@ -1,7 +1,8 @@
 // App of test/26-exporter-in-your-sdk.test.mjs: an app with its own OpenTelemetry pipeline that
 // adds llm-otel as parts — OpenAIInstrumentation and the call-log exporter behind a plain
 // BatchSpanProcessor — with no `register`. Three chat calls and one span of its own, then shutdown.
-// Environment: TEST_OPENAI_URL, TEST_DB, TEST_LLM_OTEL (the package's dist/cjs folder).
+// Environment: TEST_OPENAI_URL, TEST_DB, TEST_LLM_OTEL (the package's dist/cjs folder); TEST_PAUSE_MS
+// waits that long before shutdown (unset: shutdown right after the last call, as a new user writes it).
 const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { registerInstrumentations } = require('@opentelemetry/instrumentation');
 
@@ -22,8 +23,8 @@ async function main() {
     process.stdout.write(`answer: ${r.choices[0].message.content}\n`);
   }
   provider.getTracer('app').startSpan('not an llm call').end();
-  // A call's span ends after the app's continuation (batched with others); give it that turn.
-  await new Promise((r) => setTimeout(r, 50));
+  const pause = Number(process.env.TEST_PAUSE_MS ?? 0);
+  if (pause > 0) await new Promise((r) => setTimeout(r, pause));
   await provider.shutdown();
   process.stdout.write('shut down\n');
 }
