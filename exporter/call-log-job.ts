@@ -5,7 +5,7 @@
 import type { CreateJob, JobContext, ThreadJob } from '../src/thread/job.js';
 import { estimateTextTokens } from '../src/tokens/index.js';
 import type { SpanData } from './rows.js';
-import { CallLogSink, type CallLogSinkOptions } from './sink.js';
+import { CallLogSink, type CallLogSinkOptions, EXIT_BUSY_TIMEOUT_MS, WRITE_NOW } from './sink.js';
 
 /** The call log on this thread: what the pipeline job composes. */
 export interface CallLogPart {
@@ -56,10 +56,16 @@ export function openCallLog(context: JobContext, options: CallLogSinkOptions): C
 }
 
 export const createJob: CreateJob = (context): ThreadJob => {
-  const log = openCallLog(context, context.options as CallLogSinkOptions);
+  const options = context.options as CallLogSinkOptions;
+  const log = openCallLog(context, options);
+  const budget = options.exitBusyTimeoutMs ?? EXIT_BUSY_TIMEOUT_MS;
   return {
     take: (item) => log.push(item as SpanData),
     flush: (request) => log.flush(request),
+    // SqliteCallLogExporter's export: answered once written, so a provider's forceFlush() means on disk.
+    call: async (name) => {
+      if (name === WRITE_NOW) log.flush({ exit: false, rows: true, deadline: Date.now() + budget });
+    },
     close: () => log.close(),
   };
 };

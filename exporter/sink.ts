@@ -11,6 +11,9 @@ import { drainOnExit } from '../src/thread/exit-guard.js';
 import { type CallLogItem, itemFromSpanData, type SpanData, spanDataSize } from './rows.js';
 import { CallLogWriter, type CallLogWriterOptions, defaultWarner, type Warner } from './writer.js';
 
+/** The asynchronous request a thread sink sends its job (call-log-job.ts): write what was sent. */
+export const WRITE_NOW = 'write';
+
 /** What the span processor and the SpanExporter feed: the inline sink or the worker sink. */
 export interface SpanSink {
   /** Queues a finished GenAI span; false when it was dropped (queue full, or shut down). */
@@ -24,6 +27,11 @@ export interface SpanSink {
   drainOnExit(keepThread?: boolean): void;
   /** Final flush and close. Idempotent. */
   shutdown(): void;
+  /**
+   * Resolves once what was pushed so far is written (or could not be, for now), without blocking
+   * this thread where the writes happen elsewhere. Resolves true when the writer answered.
+   */
+  written?(): Promise<boolean>;
   readonly pending: number;
   readonly dropped: number;
   readonly isShutdown: boolean;
@@ -175,6 +183,12 @@ export class CallLogSink implements SpanSink {
 
   flushSync(): boolean {
     return this.flush(true, this.exitBusyMs, Date.now() + this.exitBusyMs);
+  }
+
+  /** Writes on this thread: the same as flushSync. */
+  written(): Promise<boolean> {
+    this.flushSync();
+    return Promise.resolve(true);
   }
 
   /**

@@ -9,7 +9,7 @@ import { defaultWarner, errorMessage, type Warner } from '../src/core/warn.js';
 import { ThreadHost } from '../src/thread/host.js';
 import { besideCaller, threadEntry } from '../src/thread/locate.js';
 import { type SpanData, spanDataSize } from './rows.js';
-import { CallLogSink, type CallLogSinkOptions, EXIT_BUSY_TIMEOUT_MS, type SpanSink } from './sink.js';
+import { CallLogSink, type CallLogSinkOptions, EXIT_BUSY_TIMEOUT_MS, type SpanSink, WRITE_NOW } from './sink.js';
 import { IN_SQLITE, WRITER_ACTIVITIES } from './writer.js';
 
 export interface ThreadSinkOptions extends CallLogSinkOptions {
@@ -122,6 +122,13 @@ export class ThreadSink implements SpanSink {
   flushSync(): boolean {
     if (this.fallback) return this.fallback.flushSync();
     return this.host.flushSync() && this.fallback === null && this.pending === 0;
+  }
+
+  /** Asks the thread to write what it was sent, without waiting here; resolves when it has answered. */
+  written(): Promise<boolean> {
+    if (this.fallback) return this.fallback.written();
+    // A thread lost meanwhile handed what it was sent to the fallback, which writes here.
+    return this.host.call(WRITE_NOW).then(() => (this.fallback ? this.fallback.flushSync() : true));
   }
 
   drainOnExit(keepThread = false): void {
