@@ -18,6 +18,7 @@ const API = [
   'instrumentOpenAI',
   'OpenAIInstrumentation',
   'SqliteCallLogExporter',
+  'stripContent',
 ];
 
 test('package.json names the entry points the README documents', () => {

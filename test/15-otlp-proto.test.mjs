@@ -10,7 +10,7 @@ import { TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { CONTENT_ATTRIBUTES } from '../dist/esm/src/core/semconv.js';
-import { withoutContent } from '../dist/esm/src/otlp/exporter.js';
+import { withoutContent } from '../dist/esm/src/otlp/content.js';
 import { encodeTraceRequest } from '../dist/esm/src/otlp/proto.js';
 import { decodeTraceRequestProtobuf, flattenTraceRequest } from './helpers/otlp-receiver.mjs';
 

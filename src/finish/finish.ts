@@ -144,6 +144,12 @@ export interface FinishEnv {
   captureContent: boolean;
   content: ContentOptions;
   estimator?: TokenEstimator;
+  /**
+   * The cost attributes of an inference span, from all its other attributes (set by an
+   * OpenAIInstrumentation in someone's own pipeline; where llm-otel's provider runs, its cost
+   * processor prices instead). Never throws.
+   */
+  costOf?: (attrs: Attributes, startedMs: number) => Attributes | null;
 }
 
 export type CallStartFields = Pick<CallRecord, 'api' | 'server' | 'llm' | 'parentCallId' | 'model'> & { body: Record<string, any> };
@@ -264,7 +270,14 @@ export function callAttributes(record: CallRecord, env: FinishEnv): { rec: CallR
     attrs = {};
   }
   const spanError = endAttributes(rec, attrs, env);
+  addCost(attrs, attrs, rec.started, env);
   return { rec, attrs, spanError };
+}
+
+function addCost(attrs: Attributes, all: Attributes, startedMs: number, env: FinishEnv): void {
+  if (!env.costOf) return;
+  const cost = env.costOf(all, startedMs);
+  if (cost) for (const k in cost) attrs[k] = cost[k];
 }
 
 /** Creates the call's span with its reserved ids, its start time and every attribute, and ends it. */
@@ -308,6 +321,8 @@ export function emitWithAttributes(
 export function endSpan(span: Span, rec: CallRecord, env: FinishEnv): void {
   const attrs: Attributes = {};
   const spanError = endAttributes(rec, attrs, env);
+  // The request's attributes are on the span since its start (an SDK span shows them).
+  if (env.costOf) addCost(attrs, { ...(span as { attributes?: Attributes }).attributes, ...attrs }, rec.started, env);
   try {
     span.setAttributes(attrs);
     if (spanError !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: spanError });

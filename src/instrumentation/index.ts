@@ -7,6 +7,10 @@ import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeMod
 import { createRedactor, type RedactOptions } from '../content/index.js';
 import { INSTRUMENTATION_SCOPE } from '../core/semconv.js';
 import { VERSION } from '../core/version.js';
+import { errorMessage, warnOnce } from '../core/warn.js';
+import { costAttributesOrNone, createPriceSource, type PriceSource, readPriceFile } from '../cost/index.js';
+import { tokenEstimator } from '../finish/estimate.js';
+import type { FinishEnv } from '../finish/finish.js';
 import { openAIClass, patchOpenAIModule, unpatchOpenAIModule } from './patch.js';
 import { drainBeforeFlush, drainGlobalProvider } from './provider-flush.js';
 import { getRuntime, type InstrumentationRuntime, setRuntime, type TokenEstimator } from './runtime.js';
@@ -22,8 +26,14 @@ export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
   keepContext?: string[];
   /** 'inject' adds stream_options.include_usage to OpenAI streams that did not choose. */
   streamUsage?: 'off' | 'inject';
-  /** Offline token estimation when the provider reports no usage. */
+  /** Offline token estimation when the provider reports no usage (default: the built-in tokenizer, as `register`). */
   estimator?: TokenEstimator;
+  /**
+   * `llm_otel.cost` on inference spans (default true: the built-in price table). `db`: the call
+   * log whose `model_prices` to use (your rows, and price ids in `llm_calls`, as `register`);
+   * `file`: price rows in the LLM_OTEL_PRICES format. false: no cost.
+   */
+  prices?: boolean | { db?: string | null; file?: string | null };
 }
 
 export function buildRuntime(config: OpenAIInstrumentationConfig, tracer: () => Tracer): InstrumentationRuntime {
@@ -34,8 +44,34 @@ export function buildRuntime(config: OpenAIInstrumentationConfig, tracer: () => 
     captureContent: config.captureContent === true,
     content: { redact, maxChars: config.maxContentChars ?? 4096, keepContext: new Set(config.keepContext ?? []) },
     streamUsage: config.streamUsage ?? 'off',
-    estimator: config.estimator,
+    estimator: config.estimator ?? tokenEstimator,
+    costOf: pricer(config.prices),
     open: getRuntime()?.open ?? new Set(),
+  };
+}
+
+/** Prices spans from a price source opened with the first priced call (a DB and a file are read then). */
+function pricer(prices: OpenAIInstrumentationConfig['prices']): FinishEnv['costOf'] {
+  if (prices === false) return undefined;
+  const o = typeof prices === 'object' && prices !== null ? prices : {};
+  let source: PriceSource | undefined;
+  const book = () => {
+    if (!source) {
+      let overrides = null;
+      if (o.file) {
+        try {
+          overrides = readPriceFile(o.file);
+        } catch (e) {
+          warnOnce(`prices:file:${o.file}`, `prices: ${errorMessage(e)}; using the built-in prices`);
+        }
+      }
+      source = createPriceSource({ path: o.db ?? null, overrides });
+    }
+    return source.book();
+  };
+  return (attrs, startedMs) => {
+    const seconds = Math.floor(startedMs / 1000);
+    return costAttributesOrNone(book, attrs, [seconds, Math.round((startedMs - seconds * 1000) * 1e6)]);
   };
 }
 

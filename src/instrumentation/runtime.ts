@@ -5,7 +5,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { ContentOptions } from '../content/index.js';
 import type { TokenEstimator } from '../finish/estimate.js';
-import type { CallRecord } from '../finish/finish.js';
+import type { CallRecord, FinishEnv } from '../finish/finish.js';
 import type { ReservedIdGenerator } from '../finish/ids.js';
 import { flushDeferred } from './deferred.js';
 
@@ -20,6 +20,8 @@ export interface InstrumentationRuntime {
   /** Inject stream_options.include_usage for OpenAI streams that did not choose. */
   streamUsage: 'off' | 'inject';
   estimator?: TokenEstimator;
+  /** Prices a finished call's span (OpenAIInstrumentation's `prices`; start() prices in a processor). */
+  costOf?: FinishEnv['costOf'];
   /** Called when a call starts (set by start(): the first one starts llm-otel's thread). */
   callStarted?: () => void;
   /**

@@ -14,49 +14,10 @@ import {
 import { createOtlpHttpExporterMetrics, getSharedConfigurationFromEnvironment } from '@opentelemetry/otlp-exporter-base/node-http';
 import { JsonTraceSerializer, ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { CONTENT_ATTRIBUTES } from '../core/semconv.js';
+import { CONTENT, withoutContent } from './content.js';
 import { ExportHealth } from './health.js';
 import { encodeTraceRequest } from './proto.js';
 import { HttpTransport } from './transport.js';
-
-const CONTENT = new Set(CONTENT_ATTRIBUTES);
-
-/**
- * `span` without its content attributes. A plain object, not a view: deriving one object from the
- * SDK's span with `Object.create` (as this did) turns that span into a prototype, and V8 then slows
- * every property read on it, the serializer's included.
- */
-export function withoutContent(span: ReadableSpan): ReadableSpan {
-  let has = false;
-  for (const k in span.attributes)
-    if (CONTENT.has(k)) {
-      has = true;
-      break;
-    }
-  if (!has) return span;
-  const attributes: Record<string, unknown> = {};
-  for (const k in span.attributes) if (!CONTENT.has(k)) attributes[k] = span.attributes[k];
-  const ctx = span.spanContext();
-  return {
-    name: span.name,
-    kind: span.kind,
-    spanContext: () => ctx,
-    parentSpanContext: span.parentSpanContext,
-    startTime: span.startTime,
-    endTime: span.endTime,
-    status: span.status,
-    attributes: attributes as ReadableSpan['attributes'],
-    links: span.links,
-    events: span.events,
-    duration: span.duration,
-    ended: span.ended,
-    resource: span.resource,
-    instrumentationScope: span.instrumentationScope,
-    droppedAttributesCount: span.droppedAttributesCount,
-    droppedEventsCount: span.droppedEventsCount,
-    droppedLinksCount: span.droppedLinksCount,
-  };
-}
 
 export interface OtlpTls {
   ca?: Buffer;

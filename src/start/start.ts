@@ -185,6 +185,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     keepContext: config.keepContext ?? [],
     streamUsage: config.streamUsage,
     estimator: tokenEstimator,
+    prices: false, // CostSpanProcessor prices on this provider (and the finisher on the thread)
   });
   instrumentation.setTracerProvider(provider);
   instrumentation.enable();
