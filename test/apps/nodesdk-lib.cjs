@@ -18,6 +18,7 @@ function rowCount() {
 }
 
 async function runEnding(sdk, openai, names) {
+  if (!sdk) return; // node --test also runs every file under test/: nothing without the test's environment
   if (process.env.TEST_END === 'flush-each') {
     // NodeSDK keeps its provider private; the global API hands it out behind a proxy.
     const provider = api.trace.getTracerProvider().getDelegate();
