@@ -1,6 +1,7 @@
 // OpenAIInstrumentation: a standard OpenTelemetry instrumentation (usable in anyone's NodeSDK) that
 // hooks the `openai` module through require-in-the-middle (CJS) and import-in-the-middle (ESM;
-// needs the loader hook that `llm-otel/register` installs), plus instrumentOpenAI() for bundlers.
+// needs its loader hook: `llm-otel/register` installs it, docs/nodesdk.md shows it for an app's own
+// SDK), plus instrumentOpenAI() for bundlers.
 
 import { type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
 import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
