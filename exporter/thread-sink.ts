@@ -163,8 +163,6 @@ export interface SinkChoice extends ThreadSinkOptions {
 export function createSpanSink(opts: SinkChoice): SpanSink {
   const wantsThread = opts.worker !== false && !opts.price && typeof opts.estimateTokens !== 'function';
   if (wantsThread) {
-    // Messages' token estimates cost nothing on the app's thread here: on by default, as `register` has them.
-    opts = { ...opts, estimateTokens: opts.estimateTokens ?? 'builtin' };
     const job = besideCaller('call-log-job.js');
     const entry = threadEntry();
     if (job && entry && existsSync(job) && existsSync(entry)) {

@@ -40,8 +40,7 @@ export interface CallLogWriterOptions {
   price?: PriceHook;
   /**
    * Fills `llm_messages.token_estimate`: a function, or 'builtin' for llm-otel's gpt-tokenizer
-   * estimate (works on the writer thread; costs roughly 50–100 µs per message there). Default: none
-   * here; 'builtin' for a call log written on its thread (SqliteCallLogExporter, CallLogSpanProcessor).
+   * estimate (works on the writer thread; costs roughly 50–100 µs per message there). Default: none.
    */
   estimateTokens?: EstimateTokens | 'builtin';
   /**

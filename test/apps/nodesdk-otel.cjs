@@ -12,7 +12,7 @@ function setUp() {
   const { OpenAIInstrumentation, SqliteCallLogExporter, stripContent } = require('llm-otel');
 
   const db = process.env.TEST_DB;
-  const spanProcessors = [new BatchSpanProcessor(new SqliteCallLogExporter({ path: db }))];
+  const spanProcessors = [new BatchSpanProcessor(new SqliteCallLogExporter({ path: db, estimateTokens: 'builtin' }))];
   // Content goes to the call log, not over OTLP (register's default, LLM_OTEL_CAPTURE_CONTENT=local).
   const otlp = () => stripContent(new OTLPTraceExporter({ url: `${process.env.TEST_OTLP_URL}/v1/traces` }));
   if (process.env.TEST_OTLP_URL) spanProcessors.push(new BatchSpanProcessor(otlp()));
