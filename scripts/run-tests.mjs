@@ -1,14 +1,10 @@
 #!/usr/bin/env node
+// Runs the suite (test/NN-*.test.mjs) under vitest; see vitest.config.mjs. Extra arguments pass
+// through (e.g. `npm test -- test/20-exporter-rows.test.mjs` or `npm test -- -t stream`).
 import { spawnSync } from 'node:child_process';
-// Runs test/NN-*.test.mjs with node's test runner. Node 20 treats every .mjs below a directory
-// named `test/` as a test file when given the directory, which would execute helpers, fixture apps
-// and scratch files; so the files are listed explicitly. Extra arguments pass through
-// (e.g. `npm test -- --test-name-pattern=stream`).
-import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
-const files = readdirSync('test')
-  .filter((f) => /^\d\d-.*\.test\.mjs$/.test(f))
-  .sort()
-  .map((f) => `test/${f}`);
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
+const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
+const r = spawnSync(process.execPath, [vitest, 'run', ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -1,7 +1,7 @@
 // src/config/config.ts: every variable of the README's "Configuration", defaults, and bad values → one warning + default.
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { loadConfig } from '../dist/esm/src/config/config.js';
 import { setWarnSink } from '../dist/esm/src/core/warn.js';
 

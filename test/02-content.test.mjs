@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { cleanText, createRedactor, parseTruncation, truncateText } from '../dist/esm/src/content/index.js';
 
 const redact = createRedactor({ mode: 'default' });

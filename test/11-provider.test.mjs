@@ -3,7 +3,7 @@
 // 127.0.0.1, so the host table is checked here.
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { providerFromBaseURL } from '../dist/esm/src/adapters/provider.js';
 
 // The function returns { provider, address, port }; accept a bare string too.

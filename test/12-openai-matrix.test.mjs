@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll as after, beforeAll as before, describe, test } from 'vitest';
 import Database from 'better-sqlite3';
 import { installMatrix, OPENAI_MAJORS } from './helpers/matrix.mjs';
 import { closedPort, startOpenAIServer } from './helpers/openai-server.mjs';

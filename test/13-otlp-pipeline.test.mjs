@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { installMatrix } from './helpers/matrix.mjs';
 import { closedPort, startOpenAIServer } from './helpers/openai-server.mjs';
 import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import Database from 'better-sqlite3';
 import { chatAttrs, EXPORTER, emit, makeProvider, open, scratch, T0 } from './2x-helpers/spans.mjs';

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import Database from 'better-sqlite3';
 import { EXPORTER, emit, makeProvider, scratch } from './2x-helpers/spans.mjs';
 

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import Database from 'better-sqlite3';
 import { runApp } from './2x-helpers/run.mjs';
 import { scratch } from './2x-helpers/spans.mjs';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import Database from 'better-sqlite3';
 import { runApp } from './2x-helpers/run.mjs';
 import { chatAttrs, EXPORTER, emit, makeProvider, ROOT, scratch } from './2x-helpers/spans.mjs';

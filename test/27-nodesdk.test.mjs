@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll as after, beforeAll as before, describe, test } from 'vitest';
 import { assertCleanRun, assertSinksAgree, jsonLines, readDb } from './3x-helpers/sinks.mjs';
 import { installApp } from './helpers/matrix.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';

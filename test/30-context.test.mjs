@@ -7,7 +7,7 @@
 // and both sinks carry the same ids.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll as after, beforeAll as before, describe, test } from 'vitest';
 import { assertCleanRun, assertRunTotals, assertSinksAgree, runWithSinks } from './3x-helpers/sinks.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { pool } from './helpers/run-app.mjs';

@@ -5,7 +5,7 @@
 // for an outgoing request, and the downstream handler's rows carry them and join the same trace.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { assertCleanRun, assertRunTotals, assertSinksAgree, runWithSinks } from './3x-helpers/sinks.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 

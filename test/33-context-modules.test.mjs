@@ -5,7 +5,7 @@
 // copy. Apps: test/apps/ctx-mixed-app.{mjs,cjs}, openai 6.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll as after, beforeAll as before, describe, test } from 'vitest';
 import { assertCleanRun, assertRunTotals, assertSinksAgree, runWithSinks } from './3x-helpers/sinks.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { pool } from './helpers/run-app.mjs';

@@ -6,7 +6,7 @@
 // call whose output requested it (llm_messages.tool_calls), and workflow totals.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { assertCleanRun, assertRunTotals, assertSinksAgree, runWithSinks } from './3x-helpers/sinks.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 

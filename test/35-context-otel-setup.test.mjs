@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll as after, beforeAll as before, describe, test } from 'vitest';
 import { APPS, assertCleanRun, assertRunTotals, assertSinksAgree, runWithSinks } from './3x-helpers/sinks.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { pool } from './helpers/run-app.mjs';

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { APPS, runWithSinks } from './3x-helpers/sinks.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { pool, runApp } from './helpers/run-app.mjs';

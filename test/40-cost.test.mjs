@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import Database from 'better-sqlite3';
 import { callRow, DIST, scratch, writeItems } from './4x-helpers/calllog.mjs';
@@ -218,7 +218,7 @@ test('price files: bad rows are reported with the row and field', () => {
 
 test('syncPricesToDb: mirrors the built-in table, idempotent, user rows untouched, used rows retired not deleted', (t) => {
   const s = scratch('cost-sync');
-  t.after(s.cleanup);
+  t.onTestFinished(s.cleanup);
   const db = openForWriting(join(s.dir, 'c.db'), { busyTimeoutMs: 1000 });
   try {
     db.prepare(
@@ -269,7 +269,7 @@ test('syncPricesToDb: mirrors the built-in table, idempotent, user rows untouche
 
 test('addUserPrice: a price change closes the previous row; calls costed before keep their price row', (t) => {
   const s = scratch('cost-user');
-  t.after(s.cleanup);
+  t.onTestFinished(s.cleanup);
   const db = openForWriting(join(s.dir, 'c.db'), { busyTimeoutMs: 1000 });
   try {
     const row = (input) => ({
@@ -302,7 +302,7 @@ test('addUserPrice: a price change closes the previous row; calls costed before 
 
 test('createDbPricer through the exporter writer: cost, currency and a real price_id; unknown model → NULL', async (t) => {
   const s = scratch('cost-writer');
-  t.after(s.cleanup);
+  t.onTestFinished(s.cleanup);
   const path = join(s.dir, 'calls.db');
   const pricer = createDbPricer(null, {});
   await writeItems(
@@ -369,7 +369,7 @@ test('createDbPricer through the exporter writer: cost, currency and a real pric
 
 test('a user price set in the DB (another process) is picked up by the running pricer', async (t) => {
   const s = scratch('cost-reload');
-  t.after(s.cleanup);
+  t.onTestFinished(s.cleanup);
   const path = join(s.dir, 'calls.db');
   const w = new CallLogWriter({ path, busyTimeoutMs: 1000 });
   const pricer = createDbPricer(null, { checkIntervalMs: 0 });
@@ -406,11 +406,11 @@ test('a user price set in the DB (another process) is picked up by the running p
 
 test('CostSpanProcessor sets llm_otel.cost / currency / price_id while the span ends; leaves others alone', async (t) => {
   const s = scratch('cost-span');
-  t.after(s.cleanup);
+  t.onTestFinished(s.cleanup);
   const prices = join(s.dir, 'prices.json');
   writeFileSync(prices, JSON.stringify([{ model: 'house-model', input: 1, output: 2, currency: 'EUR' }]));
   const source = new PriceSource({ path: join(s.dir, 'calls.db'), overrides: readPriceFile(prices) });
-  t.after(() => source.close());
+  t.onTestFinished(() => source.close());
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     spanProcessors: [new CostSpanProcessor({ book: () => source.book() }), new SimpleSpanProcessor(exporter)],
@@ -452,13 +452,13 @@ test('CostSpanProcessor sets llm_otel.cost / currency / price_id while the span 
 
 test('PriceSource without a usable DB prices from the built-in table (no ids)', (t) => {
   const s = scratch('cost-nodb');
-  t.after(s.cleanup);
+  t.onTestFinished(s.cleanup);
   const foreign = join(s.dir, 'foreign.db');
   const f = new Database(foreign);
   f.exec('CREATE TABLE t (x)');
   f.close();
   const src = new PriceSource({ path: foreign });
-  t.after(() => src.close());
+  t.onTestFinished(() => src.close());
   const r = src.price({ provider: 'openai', request_model: 'gpt-4o', input_tokens: 1000, output_tokens: 0 });
   close(r.cost, 0.0025);
   assert.equal(r.priceId, null);

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { cli, scratch, standardItems, traceId, writeItems } from './4x-helpers/calllog.mjs';
 
 let s;

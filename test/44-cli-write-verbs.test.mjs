@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import Database from 'better-sqlite3';
 import {
   BIN,
@@ -48,7 +48,7 @@ const count = (path, table) => {
 
 test('prune --older-than: calls, their messages (cascade) and runs go; llm_usage_hourly is kept', async (t) => {
   const s = scratch('cli-prune');
-  t.after(s.cleanup);
+  t.onTestFinished(s.cleanup);
   const db = join(s.dir, 'calls.db');
   await writeItems(db, standardItems());
   const ledger = rollup(db);
@@ -106,7 +106,7 @@ test('prune --older-than: calls, their messages (cascade) and runs go; llm_usage
 
 test('prune --max-size: the oldest calls go until the file fits, and the file is compacted', async (t) => {
   const s = scratch('cli-prune-size');
-  t.after(s.cleanup);
+  t.onTestFinished(s.cleanup);
   const db = join(s.dir, 'calls.db');
   const items = [];
   const body = 'lorem ipsum dolor sit amet '.repeat(40);
@@ -149,7 +149,7 @@ test('prune --max-size: the oldest calls go until the file fits, and the file is
 
 test('prices set / import: user rows, dated changes, aliases; the pricer uses them', async (t) => {
   const s = scratch('cli-prices');
-  t.after(s.cleanup);
+  t.onTestFinished(s.cleanup);
   const db = join(s.dir, 'calls.db');
   // `prices set` may create the call log (configuring prices before the first run)
   const set = j(['prices', 'set', 'acme-large', '--input', '2', '--output', '6', '--cached', '0.5', '--currency', 'eur', '--db', db]).price;
@@ -278,13 +278,13 @@ test('prices set / import: user rows, dated changes, aliases; the pricer uses th
 
 test('tail: prints the last calls, then each new one as it is written; Ctrl-C stops it', async (t) => {
   const s = scratch('cli-tail');
-  t.after(s.cleanup);
+  t.onTestFinished(s.cleanup);
   const db = join(s.dir, 'calls.db');
   await writeItems(db, standardItems());
   const child = spawn(process.execPath, [BIN, 'tail', '--json', '--limit', '2', '--interval', '100ms', '--db', db], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  t.after(() => child.kill('SIGKILL'));
+  t.onTestFinished(() => child.kill('SIGKILL'));
   const lines = [];
   let buf = '';
   let wake = () => {};
@@ -347,7 +347,7 @@ test('tail: prints the last calls, then each new one as it is written; Ctrl-C st
 
 test('export --out writes a private file; large exports stream (20k calls)', async (t) => {
   const s = scratch('cli-export');
-  t.after(s.cleanup);
+  t.onTestFinished(s.cleanup);
   const db = join(s.dir, 'calls.db');
   const items = [];
   for (let i = 0; i < 20_000; i++)

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { DIST, ROOT } from './4x-helpers/calllog.mjs';
@@ -231,7 +231,7 @@ test('long unbroken runs: within 3 % of the exact count where it is still comput
       assert.ok(err <= 0.03, `${enc}, ${name}: estimated ${got}, exact ${want}`);
     }
   }
-  t.diagnostic(`errors: ${errors.join('; ')}`);
+  console.log(`errors: ${errors.join('; ')}`);
 });
 
 test('texts past the budget are sampled: within 2 % of the whole count', (t) => {
@@ -246,7 +246,7 @@ test('texts past the budget are sampled: within 2 % of the whole count', (t) => 
   for (let i = 0; i < thai.length; i += BUDGET) parts += T.estimateTextTokens(thai.slice(i, i + BUDGET), 'gpt-4o');
   const sampled = T.estimateTextTokens(thai, 'gpt-4o');
   assert.ok(Math.abs(sampled - parts) / parts <= 0.02, `Thai: sampled ${sampled}, by parts ${parts}`);
-  t.diagnostic(`prose ${(((got - want) / want) * 100).toFixed(2)} %, Thai ${(((sampled - parts) / parts) * 100).toFixed(2)} %`);
+  console.log(`prose ${(((got - want) / want) * 100).toFixed(2)} %, Thai ${(((sampled - parts) / parts) * 100).toFixed(2)} %`);
 });
 
 test('the tokenizer cache does not keep counted texts alive', (t) => {
@@ -266,7 +266,7 @@ test('the tokenizer cache does not keep counted texts alive', (t) => {
   const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const grownMb = Number(r.stdout.trim());
-  t.diagnostic(`heap grew by ${grownMb} MB`);
+  console.log(`heap grew by ${grownMb} MB`);
   // 500 texts of 56 KB: 28 MB if each stayed alive.
   assert.ok(grownMb < 10, `the heap grew by ${grownMb} MB`);
 });
@@ -310,7 +310,7 @@ for (const writerThread of [true, false]) {
       timeoutMs: 60_000,
       env: { ...env, LLM_OTEL_DB: db, OTEL_TRACES_EXPORTER: 'none', LLM_OTEL_WRITER_THREAD: String(writerThread) },
     });
-    t.diagnostic(`instrumented ${Math.round(r.durationMs)} ms, uninstrumented ${Math.round(baseline.durationMs)} ms`);
+    console.log(`instrumented ${Math.round(r.durationMs)} ms, uninstrumented ${Math.round(baseline.durationMs)} ms`);
     assert.equal(r.timedOut, false);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, baseline.stdout);

@@ -14,7 +14,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll as after, beforeAll as before, describe, test } from 'vitest';
 import { loadConfig } from '../dist/esm/src/config/config.js';
 import { createRedactor } from '../dist/esm/src/content/index.js';
 import { mergeLlmContext } from '../dist/esm/src/context/context.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import Database from 'better-sqlite3';
 import { BIN, callRow, DIST, message, runRow, scratch, spanId, standardItems, traceId, writeItems } from './4x-helpers/calllog.mjs';
 
@@ -248,7 +248,7 @@ test('a full disk: exit 3 and one line, for --out and for stdout, CSV and JSON L
 
 test('a write that fails half-way (file size limit) leaves no partial --out file and an old one intact', async (t) => {
   const w = scratch('cli-hostile-fsize');
-  t.after(w.cleanup);
+  t.onTestFinished(w.cleanup);
   const big = join(w.dir, 'big.db');
   const items = [];
   for (let i = 0; i < 600; i++)
@@ -374,7 +374,7 @@ test('odd --db paths: a FIFO, a device, a directory, not SQLite, a newer call lo
     [newer, /newer llm-otel/],
   ];
   if (made.status === 0) paths.push([fifo, /fifo\.db is a FIFO, not a call log/]);
-  else t.diagnostic('mkfifo failed; FIFO case skipped');
+  else console.log('mkfifo failed; FIFO case skipped');
   for (const [path, pattern] of paths) {
     for (const args of [
       ['calls'],

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import Database from 'better-sqlite3';
 import { installApp, installMatrix } from './helpers/matrix.mjs';
 import { closedPort, startOpenAIServer } from './helpers/openai-server.mjs';
@@ -224,7 +224,7 @@ for (const m of MODES) {
       const hung = await runHostile({ OTEL_EXPORTER_OTLP_ENDPOINT: silent, ...m.env, ...shape.env });
       const delay = hung.durationMs - healthy.durationMs;
       const measured = `exit delayed by ${Math.round(delay)} ms (healthy ${Math.round(healthy.durationMs)} ms, silent ${Math.round(hung.durationMs)} ms)`;
-      t.diagnostic(measured);
+      console.log(measured);
       assert.ok(delay <= CAP_MS + EXIT_MARGIN_MS, measured);
       assertAppUnchanged(healthy, 'healthy endpoint');
       assertAppUnchanged(hung, 'silent endpoint');
@@ -236,7 +236,7 @@ for (const m of MODES) {
 
 for (const m of MODES) {
   test(`a collector that stops answering on its kept-alive connection delays exit by at most the 1 s cap (+${EXIT_MARGIN_MS} ms margin), ${m.name}`, async (t) => {
-    const env = { ...m.env, TEST_CALLS: 2, TEST_PAUSE_MS: 1500, TEST_LINGER_MS: 1000 };
+    const env = { ...m.env, TEST_CALLS: 2, TEST_PAUSE_MS: 3000, TEST_LINGER_MS: 1000 };
     const ok = await receiver('ok');
     const healthy = await runHostile({ OTEL_EXPORTER_OTLP_ENDPOINT: ok.url, ...env });
     const rx = await receiver('ok');
@@ -248,7 +248,7 @@ for (const m of MODES) {
     const hung = await running;
     const delay = hung.durationMs - healthy.durationMs;
     const measured = `exit delayed by ${Math.round(delay)} ms (healthy ${Math.round(healthy.durationMs)} ms, stalled ${Math.round(hung.durationMs)} ms)`;
-    t.diagnostic(measured);
+    console.log(measured);
     assert.ok(delay <= CAP_MS + EXIT_MARGIN_MS, measured);
     assertAppUnchanged(healthy, 'healthy endpoint', 2);
     assertAppUnchanged(hung, 'stalled endpoint', 2);
