@@ -181,6 +181,11 @@ export const MIGRATIONS: readonly string[] = [
     session_id, status, duration_ms, input_tokens, output_tokens, cost, currency);
   DROP INDEX llm_calls_started;
   `,
+  // 2 → 3 (issue 12): what a model said while reasoning (chat `reasoning_content` / `reasoning`,
+  // Responses reasoning summaries), apart from `content` so the answer stays the answer.
+  `
+  ALTER TABLE llm_messages ADD COLUMN reasoning TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -74,6 +74,7 @@ test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for
       'tool_call_id',
       'name',
       'token_estimate',
+      'reasoning',
     ]);
     assert.deepEqual(cols.all('llm_usage_hourly'), [
       'hour',
@@ -149,6 +150,7 @@ test('an older call log is migrated forward in one transaction, keeping its rows
   db.exec(
     "INSERT INTO llm_calls (span_id, trace_id, operation, started_at, status) VALUES ('s1', 't1', 'chat', '2026-01-01T00:00:00.000Z', 'ok')",
   );
+  db.exec("INSERT INTO llm_messages (call_id, direction, position, role, content) VALUES (1, 'output', 0, 'assistant', 'Done.')");
   db.close();
   const w = new CallLogWriter({ path });
   assert.equal(
@@ -179,6 +181,8 @@ test('an older call log is migrated forward in one transaction, keeping its rows
   );
   assert.equal(w.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.equal(w.db.prepare('SELECT count(*) n FROM llm_calls').get().n, 1);
+  // Migration 3 added llm_messages.reasoning: empty for the rows written before it.
+  assert.deepEqual(w.db.prepare('SELECT content, reasoning FROM llm_messages').all(), [{ content: 'Done.', reasoning: null }]);
   w.close();
   s.cleanup();
 });

@@ -158,6 +158,6 @@ test('sql refuses every write — DROP, INSERT, UPDATE, ATTACH, VACUUM INTO, PRA
   assert.ok(!existsSync(target), 'no file written');
   const check = new Database(db, { readonly: true });
   assert.equal(check.prepare('SELECT count(*) AS n FROM llm_calls').get().n, 6, 'llm_calls intact');
-  assert.equal(check.pragma('user_version', { simple: true }), 2);
+  assert.equal(check.pragma('user_version', { simple: true }), 3);
   check.close();
 });

@@ -74,7 +74,7 @@ export function registerShow(program: Command): void {
       }
       const messages = db
         .prepare(
-          "SELECT direction, position, role, content, content_chars, truncated, tool_calls, tool_call_id, name, token_estimate FROM llm_messages WHERE call_id = ? ORDER BY direction = 'output', position",
+          "SELECT direction, position, role, content, content_chars, truncated, tool_calls, tool_call_id, name, token_estimate, reasoning FROM llm_messages WHERE call_id = ? ORDER BY direction = 'output', position",
         )
         .all(call.id) as Record<string, unknown>[];
       const price =
@@ -112,6 +112,7 @@ export function registerShow(program: Command): void {
         for (const m of messages) {
           const head = `[${m.direction} ${m.position}] ${m.role ?? '?'}${m.name ? ` (${m.name})` : ''}${m.tool_call_id ? ` → ${m.tool_call_id}` : ''}${m.token_estimate !== null ? `  ~${m.token_estimate} tok` : ''}${m.truncated ? `  truncated from ${m.content_chars} chars` : ''}`;
           write(head);
+          if (m.reasoning) write('  reasoning: ' + String(m.reasoning).replace(/\n/g, '\n    '));
           if (m.content) write('  ' + String(m.content).replace(/\n/g, '\n  '));
           if (m.tool_calls) write('  tool calls: ' + String(m.tool_calls));
         }
