@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { cli, scratch, standardItems, writeItems } from './4x-helpers/calllog.mjs';
+import { cli, exporterApi, scratch, standardItems, writeItems } from './4x-helpers/calllog.mjs';
+
+const { SCHEMA_VERSION } = await exporterApi();
 
 let s;
 let db;
@@ -158,6 +160,6 @@ test('sql refuses every write — DROP, INSERT, UPDATE, ATTACH, VACUUM INTO, PRA
   assert.ok(!existsSync(target), 'no file written');
   const check = new Database(db, { readonly: true });
   assert.equal(check.prepare('SELECT count(*) AS n FROM llm_calls').get().n, 6, 'llm_calls intact');
-  assert.equal(check.pragma('user_version', { simple: true }), 2);
+  assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   check.close();
 });
