@@ -57,7 +57,7 @@ test('unknown verb, unknown flag, bad values: exit 2', () => {
   fails(['prices', 'set', 'x', '--input', '-3', '--db', db], 2, /--input/);
   fails(['prices', 'set', 'x', '--input', '1', '--currency', 'dollars', '--db', db], 2, /currency/);
   fails(['show', '--db', db], 2, /missing required argument/);
-  fails(['ui', '--db', db], 2, /not yet implemented/);
+  fails(['ui', '--port', 'eighty', '--db', db], 2, /expected a port from 0 to 65535/);
   assert.equal(cli([]).code, 2, 'no verb: help and exit 2');
   assert.equal(hash(db), before, 'the DB is unchanged');
 });

@@ -2,7 +2,7 @@
 // method each (the contract: ../types.ts). The connection is read-only with query_only on.
 // better-sqlite3 is synchronous; the methods are async only to keep one contract for every store.
 
-import type { Statement } from 'better-sqlite3';
+import Database, { type Statement } from 'better-sqlite3';
 import type { Db } from '../../../exporter/open.js';
 import { CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS } from '../../../exporter/rows.js';
 import { errorMessage } from '../../core/warn.js';
@@ -298,11 +298,12 @@ export class SqliteReader implements CallLogReader {
     // llm_calls_failed (a partial index on failed calls by time) keeps this to the failed rows.
     return this.db
       .prepare(
-        `SELECT c.error_type AS error_type, c.request_model AS model, c.status AS status, count(*) AS calls,
-           min(c.started_at) AS first_at, max(c.started_at) AS last_at,
-           (SELECT span_id FROM llm_calls e WHERE e.id = max(c.id)) AS example,
-           (SELECT error_message FROM llm_calls e WHERE e.id = max(c.id)) AS message
-         FROM llm_calls c WHERE ${f.sql} AND c.status <> 'ok' GROUP BY 1, 2, 3 ORDER BY calls DESC, last_at DESC LIMIT ?`,
+        `SELECT g.error_type, g.model, g.status, g.calls, g.first_at, g.last_at, e.span_id AS example, e.error_message AS message
+         FROM (SELECT c.error_type AS error_type, c.request_model AS model, c.status AS status, count(*) AS calls,
+                 min(c.started_at) AS first_at, max(c.started_at) AS last_at, max(c.id) AS last_id
+               FROM llm_calls c WHERE ${f.sql} AND c.status <> 'ok' GROUP BY 1, 2, 3) g
+         JOIN llm_calls e ON e.id = g.last_id
+         ORDER BY g.calls DESC, g.last_at DESC LIMIT ?`,
       )
       .all(...f.params, limit) as ErrorGroup[];
   }
@@ -423,16 +424,15 @@ export class SqliteReader implements CallLogReader {
       where.push('session_id = ?');
       params.push(filter.session);
     }
-    const p = keysetPage<Row & SessionRow & { rowid: number }>(
+    return keysetPage<Row & SessionRow>(
       this.db,
-      'rowid, session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name',
+      'id, session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name',
       'llm_usage_sessions',
       { sql: where.length ? where.join(' AND ') : '1', params },
       'last_at',
-      'rowid',
+      'id',
       page,
     );
-    return { rows: p.rows.map(({ rowid, ...r }) => r), next: p.next };
   }
 
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
@@ -473,18 +473,33 @@ export class SqliteReader implements CallLogReader {
             FROM llm_calls c JOIN llm_messages m ON m.call_id = c.id WHERE ${f.sql} ORDER BY m.call_id, m.direction = 'output', m.position${lim}`;
       }
     }
-    const stmt = this.db.prepare(sql).raw(true);
+    // A connection with an open iterator can run nothing else, and the consumer awaits between
+    // batches: a stream gets a read-only connection of its own (a file's; the in-memory empty
+    // log has none to share and nothing to wait for).
+    const own = this.db.memory ? null : new Database(this.db.name, { readonly: true, fileMustExist: true });
+    own?.pragma('query_only = ON');
+    own?.pragma('busy_timeout = 2000');
+    let stmt: Statement;
+    try {
+      stmt = (own ?? this.db).prepare(sql).raw(true);
+    } catch (e) {
+      own?.close();
+      throw e;
+    }
     async function* batches(): AsyncGenerator<unknown[][]> {
-      let batch: unknown[][] = [];
-      for (const row of stmt.iterate(...params) as IterableIterator<unknown[]>) {
-        batch.push(row);
-        if (batch.length === BATCH) {
-          // The consumer awaits between batches; the iterator stays open meanwhile (one reader).
-          yield batch;
-          batch = [];
+      try {
+        let batch: unknown[][] = [];
+        for (const row of stmt.iterate(...params) as IterableIterator<unknown[]>) {
+          batch.push(row);
+          if (batch.length === BATCH) {
+            yield batch;
+            batch = [];
+          }
         }
+        if (batch.length) yield batch;
+      } finally {
+        own?.close();
       }
-      if (batch.length) yield batch;
     }
     return { columns, batches: batches() };
   }
