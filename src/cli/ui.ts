@@ -64,13 +64,8 @@ export function registerUi(program: Command): void {
       if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw usage(`ui: cannot listen on ${o.host} (${code})`);
       throw e;
     }
-    if (!isLoopback(o.host))
-      process.stderr.write(
-        `llm-otel ui: WARNING: listening on ${o.host}, not loopback: anyone who can reach this address and has the URL below can read every prompt and response in ${path}\n`,
-      );
-    process.stdout.write(`llm-otel ui: ${dashboard.url}\n`);
-    if (o.open) openBrowser(dashboard.url);
-    await new Promise<void>((resolve) => {
+    // Listening for Ctrl-C before the URL is printed: whoever reads the line may stop us at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
@@ -79,6 +74,13 @@ export function registerUi(program: Command): void {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    if (!isLoopback(o.host))
+      process.stderr.write(
+        `llm-otel ui: WARNING: listening on ${o.host}, not loopback: anyone who can reach this address and has the URL below can read every prompt and response in ${path}\n`,
+      );
+    process.stdout.write(`llm-otel ui: ${dashboard.url}\n`);
+    if (o.open) openBrowser(dashboard.url);
+    await stopped;
     await dashboard.close();
     await reader.close();
   });

@@ -94,6 +94,15 @@ function sendError(res: ServerResponse, status: number, message: string, api: bo
   } else send(res, status, 'text/html; charset=utf-8', errorPage(status, message), { 'Cache-Control': 'no-store', ...extra });
 }
 
+/** A path as the user typed it (percent-decoded where possible), for messages. */
+function readable(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const assets: Assets = loadAssets(o.assetsDir);
   const token = o.token ?? randomBytes(32).toString('base64url');
@@ -175,7 +184,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     // Pages: one shell; the script renders the view the path names. The path and its query are
     // checked here, so a bad link gets its status and a clear page, not a blank one.
     const page = PAGES.find((p) => p.pattern.test(path));
-    if (!page) return sendError(res, 404, `no page at ${path}`, false);
+    if (!page) return sendError(res, 404, `no page at ${readable(path)}`, false);
     const id = page.pattern.exec(path)?.[1];
     if (id !== undefined) {
       let decoded: string;

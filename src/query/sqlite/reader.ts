@@ -362,7 +362,7 @@ export class SqliteReader implements CallLogReader {
 
   async traceRows(traceId: string): Promise<TraceRows> {
     const calls = this.stmt(
-      `SELECT id, span_id, parent_span_id, parent_call_id, operation, request_model, response_model, started_at, duration_ms,
+      `SELECT id, span_id, parent_span_id, parent_call_id, session_id, operation, request_model, response_model, started_at, duration_ms,
        ttft_ms, stream, status, error_type, error_message, input_tokens, output_tokens, cost, currency FROM llm_calls WHERE trace_id = ?`,
     ).all(traceId) as Row[];
     const runs = this.stmt(
