@@ -18,16 +18,22 @@ function buckets(since, until, hours) {
   return out;
 }
 
+/** Adds a chart's figure now; the returned function draws it once every figure is laid out. */
 function chart(container, title, opts, data) {
   const box = h('figure', { class: 'chart' }, h('figcaption', null, title));
   container.appendChild(box);
-  if (typeof window.uPlot !== 'function') {
-    box.appendChild(h('p', { class: 'muted' }, 'chart library not loaded'));
-    return;
-  }
-  const width = Math.max(280, (box.clientWidth || 600) - 16);
-  // uPlot measures its parent; the figure is attached before the plot is created.
-  new window.uPlot({ width, height: 220, ...opts }, data, box);
+  return () => {
+    if (typeof window.uPlot !== 'function') {
+      box.appendChild(h('p', { class: 'muted' }, 'chart library not loaded'));
+      return;
+    }
+    const width = Math.max(280, (box.clientWidth || 600) - 16);
+    const xs = data[0];
+    const step = xs.length > 1 ? xs[1] - xs[0] : 3600;
+    // One step past the last bucket, so the bar of the bucket in progress is drawn whole.
+    const scales = { x: { time: true, range: () => [xs[0] - step / 2, xs[xs.length - 1] + step / 2] } };
+    new window.uPlot({ width, height: 220, scales, ...opts }, data, box);
+  };
 }
 
 /**
@@ -61,43 +67,50 @@ export function usageCharts(container, window_, points) {
   const grid = h('div', { class: 'charts' });
   container.appendChild(grid);
   const bars = window.uPlot?.paths?.bars?.({ size: [0.8, 40] });
-  chart(
-    grid,
-    'Calls and errors',
-    {
-      series: [
-        {},
-        { label: 'calls', stroke: colour(0), fill: 'rgba(47,111,222,0.15)', paths: bars, points: { show: false } },
-        { label: 'errors', stroke: '#d64541', fill: 'rgba(214,69,65,0.35)', paths: bars, points: { show: false } },
-      ],
-      axes: [{}, { size: 60 }],
-    },
-    [xs, calls, errors],
+  const draws = [];
+  draws.push(
+    chart(
+      grid,
+      'Calls and errors',
+      {
+        series: [
+          {},
+          { label: 'calls', stroke: colour(0), fill: 'rgba(47,111,222,0.15)', paths: bars, points: { show: false } },
+          { label: 'errors', stroke: '#d64541', fill: 'rgba(214,69,65,0.35)', paths: bars, points: { show: false } },
+        ],
+        axes: [{}, { size: 60 }],
+      },
+      [xs, calls, errors],
+    ),
   );
   for (const [currency, models] of byCurrency) {
     // Stacked: series k is the sum of models k..n, drawn largest first so each shows its own band.
     const keys = [...models.keys()].sort((a, b) => sum(models.get(b)) - sum(models.get(a)));
     const stacked = keys.map((_, k) => xs.map((_, i) => keys.slice(k).reduce((t, key) => t + models.get(key)[i], 0)));
-    chart(
-      grid,
-      `Cost (${currency}) by model`,
-      {
-        series: [
-          {},
-          ...keys.map((key, k) => ({
-            label: key,
-            stroke: colour(k),
-            fill: colour(k),
-            paths: bars,
-            points: { show: false },
-            value: (_u, _v, _s, i) => (i === null || i === undefined ? '' : models.get(key)[i].toFixed(6)),
-          })),
-        ],
-        axes: [{}, { size: 70, values: (_u, vals) => vals.map((v) => v.toPrecision(3)) }],
-      },
-      [xs, ...stacked],
+    draws.push(
+      chart(
+        grid,
+        `Cost (${currency}) by model`,
+        {
+          series: [
+            {},
+            ...keys.map((key, k) => ({
+              label: key,
+              stroke: colour(k),
+              fill: colour(k),
+              paths: bars,
+              points: { show: false },
+              value: (_u, _v, _s, i) => (i === null || i === undefined ? '' : models.get(key)[i].toFixed(6)),
+            })),
+          ],
+          axes: [{}, { size: 70, values: (_u, vals) => vals.map((v) => v.toPrecision(3)) }],
+        },
+        [xs, ...stacked],
+      ),
     );
   }
+  // Sized from the laid-out grid: a figure measured while alone would take the whole row.
+  for (const draw of draws) draw();
 }
 
 function sum(a) {

@@ -202,12 +202,13 @@ async function calls(p, root) {
     api('facets', windowParams(p)),
     api('calls', { ...callFilterParams(p), after: p.after, limit: p.limit }),
   ]);
+  // The URL's value stays selectable even when the window's facets do not list it.
   const select = (name, values) =>
     h(
       'select',
       { name },
       h('option', { value: '' }, `any ${name}`),
-      values.map((v) => h('option', { value: v, selected: p[name] === v }, v)),
+      [...new Set([...(p[name] ? [p[name]] : []), ...values])].map((v) => h('option', { value: v, selected: p[name] === v }, v)),
     );
   const input = (name, placeholder) => h('input', { name, value: p[name] ?? '', placeholder, 'aria-label': placeholder });
   const form = h(
