@@ -90,7 +90,10 @@ const session = `sess-${Math.floor(mid / 20)}`;
 
 await bench('shell page (/)', '/', 300);
 await bench('app.js', '/assets/app.js', 300);
-for (const w of ['24h', '7d', '30d']) await bench(`overview ${w}`, `/api/overview?window=${w}`, 1500);
+for (const w of ['24h', '7d', '30d']) {
+  await bench(`overview ${w}: tiles and series`, `/api/overview?window=${w}`, 1500);
+  await bench(`overview ${w}: p50/p95 tiles`, `/api/overview-latency?window=${w}`, 1500);
+}
 await bench('facets 30d', '/api/facets?window=30d', 1500);
 await bench('calls 24h, first page', '/api/calls?window=24h', 100);
 const page1 = await json('/api/calls?window=30d');
@@ -154,6 +157,7 @@ if (existsSync('/usr/bin/chromium')) {
     for (let i = 0; i < 3; i++) {
       await page.goto(`${ui.base}/?window=${w}`);
       await page.waitForSelector('body[data-rendered] .chart canvas', { timeout: 60_000 });
+      await page.waitForFunction(() => !document.querySelector('[data-pending]'), null, { timeout: 60_000 });
       const paint = await page.evaluate(() => {
         const p = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null;
         return { fcp: p, all: performance.now() };

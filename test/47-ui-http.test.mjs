@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { callRow, cli, scratch, standardItems, traceId } from './4x-helpers/calllog.mjs';
+import { callRow, cli, DIST, scratch, standardItems, traceId } from './4x-helpers/calllog.mjs';
 import { EVIL_PROMPT, get, getJson, startUi, uiItems, writeItems } from './4x-helpers/ui.mjs';
 
 let s;
@@ -264,7 +264,11 @@ test('numbers equal the database: overview, cost, users, errors, sessions, runs,
   const [h] = sql('SELECT sum(calls) c, sum(errors) e, sum(input_tokens) i FROM llm_usage_hourly WHERE hour >= ?', since);
   assert.deepEqual([o.totals.calls, o.totals.errors, o.totals.input_tokens], [h.c, h.e, h.i]);
   assert.equal(o.totals.source, 'llm_usage_hourly');
-  assert.equal(o.latency.source, 'llm_calls');
+  const lat = (await getJson(ui, '/api/overview-latency?window=30d')).json;
+  assert.equal(lat.source, 'llm_calls');
+  const durations = sql('SELECT duration_ms d FROM llm_calls WHERE started_at >= ? ORDER BY 1', lat.window.since).map((r) => r.d);
+  assert.equal(lat.stored_calls, durations.length);
+  assert.equal(lat.p50_ms, durations[Math.ceil(0.5 * durations.length) - 1], 'nearest-rank median');
   assert.equal(
     o.series.points.reduce((t, p) => t + p.calls, 0),
     h.c,
@@ -325,7 +329,10 @@ test('export streams the current filter as CSV and JSON Lines, the same rows as 
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-  assert.deepEqual(parse(jsonl.body), parse(fromCli.stdout));
+  const byId = (rows) => [...rows].sort((a, b) => a.id - b.id);
+  assert.deepEqual(byId(parse(jsonl.body)), byId(parse(fromCli.stdout)));
+  const times = parse(jsonl.body).map((r) => r.started_at);
+  assert.deepEqual(times, [...times].sort(), 'by start time');
   assert.equal(parse(jsonl.body).length, 10);
   const csv = await get(ui, `/api/export.csv?${q}`);
   const lines = csv.body.trim().split('\n');
@@ -390,4 +397,26 @@ test('a missing call log is one line and exit 1, like every verb', () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^llm-otel: no call log at .*missing\.db/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
+});
+
+test('latency quantiles past the exact range stay within 0.25 % of the exact value; bad values stay bounded', async () => {
+  const { Quantiles } = await import(join(DIST, 'src', 'query', 'quantiles.js'));
+  const q = new Quantiles();
+  const values = [];
+  let seed = 7;
+  for (let i = 0; i < 100_000; i++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const v = 50 + (seed / 2 ** 31) ** 3 * 20_000;
+    values.push(v);
+    q.add(v);
+  }
+  values.sort((a, b) => a - b);
+  for (const p of [0.5, 0.9, 0.95, 0.99]) {
+    const exact = values[Math.ceil(p * values.length) - 1];
+    assert.ok(Math.abs(q.q(p) - exact) / exact <= 0.0025, `p${p * 100}: ${q.q(p)} vs ${exact}`);
+  }
+  q.add(Number.POSITIVE_INFINITY);
+  q.add(-5);
+  assert.equal(q.n, 100_002);
+  assert.ok(Number.isFinite(q.q(0.5)));
 });

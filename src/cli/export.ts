@@ -39,7 +39,7 @@ export async function runExport(o: ExportOptions): Promise<number> {
   try {
     let q: Awaited<ReturnType<typeof db.exportRows>>;
     try {
-      q = await db.exportRows(o.table, { ...callFilter(o), ...runFilter(o) }, o.limit);
+      q = await db.exportRows(o.table, { ...callFilter(o), ...runFilter(o) }, { limit: o.limit });
     } catch (e) {
       throw e instanceof QueryError ? usage(e.message) : e;
     }

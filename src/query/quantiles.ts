@@ -7,6 +7,7 @@ import type { LatencySummary } from './types.js';
 const EXACT_MAX = 20_000;
 const STEP = Math.log(1.005);
 const SUB_MS = 100; // below 1 ms: buckets of 0.01 ms
+const MAX_BUCKET = 200_000; // ≈ e^1000 ms: beyond any real duration
 
 function bucketOf(v: number): number {
   if (v < 1) return Math.max(0, Math.floor(v * SUB_MS));
@@ -24,7 +25,8 @@ export class Quantiles {
   min = Infinity;
   private exact: number[] | null = [];
   private sorted = false;
-  private hist: Map<number, number> | null = null;
+  /** Counts per bucket (a typed array: one increment per value, no Map lookups). */
+  private hist: Uint32Array | null = null;
 
   add(v: number): void {
     this.n++;
@@ -35,7 +37,7 @@ export class Quantiles {
       this.exact.push(v);
       this.sorted = false;
       if (this.exact.length > EXACT_MAX) {
-        this.hist = new Map();
+        this.hist = new Uint32Array(4096);
         for (const x of this.exact) this.bump(x);
         this.exact = null;
       }
@@ -43,8 +45,14 @@ export class Quantiles {
   }
 
   private bump(v: number): void {
-    const b = bucketOf(v);
-    this.hist!.set(b, (this.hist!.get(b) ?? 0) + 1);
+    // Bad data stays bounded: negative durations count in the first bucket, absurd ones in the last.
+    const b = v > 0 ? Math.min(bucketOf(v), MAX_BUCKET) : 0;
+    if (b >= this.hist!.length) {
+      const grown = new Uint32Array(Math.max(b + 1, this.hist!.length * 2));
+      grown.set(this.hist!);
+      this.hist = grown;
+    }
+    this.hist![b]!++;
   }
 
   /** Nearest-rank quantile (p in 0..1); null when empty. */
@@ -58,10 +66,10 @@ export class Quantiles {
       }
       return this.exact[rank - 1]!;
     }
-    const keys = [...this.hist!.keys()].sort((a, b) => a - b);
+    const hist = this.hist!;
     let seen = 0;
-    for (const k of keys) {
-      seen += this.hist!.get(k)!;
+    for (let k = 0; k < hist.length; k++) {
+      seen += hist[k]!;
       if (seen >= rank) return Math.min(this.max, Math.max(this.min, bucketValue(k)));
     }
     return this.max;

@@ -266,7 +266,12 @@ export interface CallLogReader {
   // bulk and free-form
   /** The trace id of the latest run of this kind and name started at or after `since`. */
   latestRunTrace(kind: string, name: string, since: string): Promise<string | undefined>;
-  exportRows(table: ExportTable, filter: CallFilter & RunFilter, limit?: number): Promise<RowStream>;
+  /**
+   * Every row of a table that matches, streamed. `order: 'id'` (the CLI's) is the order rows were
+   * written; `'time'` (by start time, then id) lets a store stream a time window from its index
+   * at once instead of sorting it first.
+   */
+  exportRows(table: ExportTable, filter: CallFilter & RunFilter, opts?: { limit?: number; order?: 'id' | 'time' }): Promise<RowStream>;
   /** One read-only statement of the user's (`llm-otel sql`). Throws QueryError. */
   userQuery(sql: string, limit?: number): Promise<UserQueryResult>;
 }

@@ -282,15 +282,14 @@ export class SqliteReader implements CallLogReader {
 
   async facets(filter: CallFilter): Promise<Facets> {
     const w = rollupWhere({ since: filter.since, until: filter.until });
-    const distinct = (col: string): string[] =>
-      (
-        this.db
-          .prepare(`SELECT DISTINCT ${col} AS v FROM llm_usage_hourly WHERE ${w.sql} AND ${col} <> '' ORDER BY 1 LIMIT 500`)
-          .all(...w.params) as {
-          v: string;
-        }[]
-      ).map((r) => r.v);
-    return { models: distinct('model'), providers: distinct('provider'), agents: distinct('agent_name'), users: distinct('user_id') };
+    // One pass over the window's ledger rows, the four sets kept in JS.
+    const sets = [new Set<string>(), new Set<string>(), new Set<string>(), new Set<string>()];
+    const stmt = this.db.prepare(`SELECT model, provider, agent_name, user_id FROM llm_usage_hourly WHERE ${w.sql}`).raw(true);
+    for (const row of stmt.iterate(...w.params) as IterableIterator<string[]>) {
+      for (let i = 0; i < 4; i++) if (row[i]) sets[i]!.add(row[i]!);
+    }
+    const list = (s: Set<string>): string[] => [...s].sort().slice(0, 500);
+    return { models: list(sets[0]!), providers: list(sets[1]!), agents: list(sets[2]!), users: list(sets[3]!) };
   }
 
   async errorGroups(filter: CallFilter, limit: number): Promise<ErrorGroup[]> {
@@ -450,8 +449,13 @@ export class SqliteReader implements CallLogReader {
 
   // ── bulk and free-form ─────────────────────────────────────────────────────────────────────────
 
-  async exportRows(table: ExportTable, filter: CallFilter & RunFilter, limit?: number): Promise<RowStream> {
+  async exportRows(
+    table: ExportTable,
+    filter: CallFilter & RunFilter,
+    { limit, order = 'id' }: { limit?: number; order?: 'id' | 'time' } = {},
+  ): Promise<RowStream> {
     const lim = limit ? ` LIMIT ${Math.floor(limit)}` : '';
+    const byTime = order === 'time';
     let sql: string;
     let params: unknown[];
     let columns: string[];
@@ -459,18 +463,19 @@ export class SqliteReader implements CallLogReader {
       if (filter.model) throw new QueryError('export --table runs: --model does not apply to runs');
       const r = runWhere(filter);
       columns = ['id', ...RUN_COLUMNS];
-      sql = `SELECT ${columns.join(', ')} FROM llm_runs WHERE ${r.sql} ORDER BY id${lim}`;
+      sql = `SELECT ${columns.join(', ')} FROM llm_runs WHERE ${r.sql} ORDER BY ${byTime ? 'started_at, id' : 'id'}${lim}`;
       params = r.params;
     } else {
       const f = callWhere(filter);
       params = f.params;
       if (table === 'calls') {
         columns = ['id', ...CALL_COLUMNS];
-        sql = `SELECT ${columns.map((c) => 'c.' + c).join(', ')} FROM llm_calls c WHERE ${f.sql} ORDER BY c.id${lim}`;
+        sql = `SELECT ${columns.map((c) => 'c.' + c).join(', ')} FROM llm_calls c WHERE ${f.sql} ORDER BY ${byTime ? 'c.started_at, c.id' : 'c.id'}${lim}`;
       } else {
         columns = ['call_id', 'span_id', 'trace_id', ...MESSAGE_COLUMNS];
         sql = `SELECT m.call_id, c.span_id, c.trace_id, ${MESSAGE_COLUMNS.map((x) => 'm.' + x).join(', ')}
-            FROM llm_calls c JOIN llm_messages m ON m.call_id = c.id WHERE ${f.sql} ORDER BY m.call_id, m.direction = 'output', m.position${lim}`;
+            FROM llm_calls c JOIN llm_messages m ON m.call_id = c.id WHERE ${f.sql}
+            ORDER BY ${byTime ? 'c.started_at, c.id' : 'm.call_id'}, m.direction = 'output', m.position${lim}`;
       }
     }
     // A connection with an open iterator can run nothing else, and the consumer awaits between

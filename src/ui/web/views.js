@@ -163,6 +163,20 @@ function bar(share, i = 0) {
 async function overview(p, root) {
   const d = await api('overview', windowParams(p));
   const t = d.totals;
+  // Latency scans the stored calls (the slow part on a wide window): its tiles fill in after.
+  const p50 = tile('p50 latency', '…');
+  const p95 = tile('p95 latency', '…');
+  p50.dataset.pending = p95.dataset.pending = '1';
+  api('overview-latency', windowParams(p)).then(
+    (l) => {
+      p50.replaceWith(tile('p50 latency', ms(l.p50_ms), `of ${int(l.stored_calls)} stored calls`));
+      p95.replaceWith(tile('p95 latency', ms(l.p95_ms), `of ${int(l.stored_calls)} stored calls`));
+    },
+    () => {
+      p50.replaceWith(tile('p50 latency', '–', 'not available'));
+      p95.replaceWith(tile('p95 latency', '–', 'not available'));
+    },
+  );
   root.append(
     title('Overview', windowPicker(p)),
     h(
@@ -173,8 +187,8 @@ async function overview(p, root) {
       tile('input tokens', int(t.input_tokens)),
       tile('output tokens', int(t.output_tokens)),
       tile('cost', costs(t.costs), t.unpriced_calls ? `${int(t.unpriced_calls)} calls without a price` : null),
-      tile('p50 latency', ms(d.latency.p50_ms), `of ${int(d.latency.stored_calls)} stored calls`),
-      tile('p95 latency', ms(d.latency.p95_ms), `of ${int(d.latency.stored_calls)} stored calls`),
+      p50,
+      p95,
     ),
     note(
       'Counts, tokens and cost: llm_usage_hourly (every call observed, sampled-out ones included; whole hours). ' +
