@@ -55,8 +55,10 @@ async function poll() {
         live.textContent = 'live';
         live.className = 'live on';
       }
-      if (version !== null && v !== version && !document.querySelector('.view [data-busy]')) await render({ quiet: true });
-      version = v;
+      // Not while the user is typing in a filter: that round is skipped, the next one refreshes.
+      const typing = document.activeElement?.closest?.('#main form');
+      if (version !== null && v !== version && !typing) await render({ quiet: true });
+      if (!typing) version = v;
     } catch {
       const live = document.getElementById('live');
       if (live) {

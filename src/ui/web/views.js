@@ -594,7 +594,7 @@ async function errors(p, root) {
         r.error_type ?? '(none)',
         r.model ?? '(none)',
         status(r.status),
-        h('a', { href: link('/calls', { ...windowParams(p), model: r.model, status: r.status }) }, int(r.calls)),
+        h('a', { href: link('/calls', { ...windowParams(p), model: r.model, status: r.status, q: r.error_type }) }, int(r.calls)),
         time(r.first_at),
         time(r.last_at),
         h('span', { class: 'clip' }, r.message ?? ''),
