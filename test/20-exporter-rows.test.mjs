@@ -691,7 +691,17 @@ test('hooks: price applies only without llm_otel.cost, estimateTokens fills toke
       msgs(t.db, 1).map((m) => m.token_estimate),
       [91, 21, 61],
     );
-    assert.equal(t.db.prepare('SELECT cost FROM llm_usage_hourly').get().cost, 9.5);
+    // One hourly row per currency: USD and EUR are never summed together.
+    assert.deepEqual(
+      t.db
+        .prepare('SELECT currency, cost FROM llm_usage_hourly ORDER BY currency')
+        .all()
+        .map((r) => [r.currency, r.cost]),
+      [
+        ['EUR', 9],
+        ['USD', 0.5],
+      ],
+    );
   } finally {
     t.done();
   }

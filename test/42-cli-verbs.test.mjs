@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cli, scratch, standardItems, traceId, writeItems } from './4x-helpers/calllog.mjs';
+import { cli, exporterApi, scratch, standardItems, traceId, writeItems } from './4x-helpers/calllog.mjs';
+
+const { SCHEMA_VERSION } = await exporterApi();
 
 let s;
 let db;
@@ -303,7 +305,7 @@ test('sql: read-only queries, JSON rows', () => {
   assert.deepEqual(r.columns, ['m', 'n']);
   assert.deepEqual(r.rows[0], { m: 'gpt-4o-mini', n: 3 });
   assert.match(human(['sql', 'SELECT count(*) AS n FROM llm_messages']), /^n\n4\n\(1 row\)/);
-  assert.deepEqual(json(['sql', 'PRAGMA user_version']).rows, [{ user_version: 3 }]);
+  assert.deepEqual(json(['sql', 'PRAGMA user_version']).rows, [{ user_version: SCHEMA_VERSION }]);
 });
 
 test('export: CSV and JSON Lines of calls, messages and runs', () => {

@@ -81,6 +81,11 @@ export class PriceBook {
         "SELECT id, provider, model_pattern, input_per_mtok, cached_input_per_mtok, output_per_mtok, currency, valid_from, valid_to, source FROM model_prices WHERE source <> 'file' ORDER BY id",
       )
       .all() as PriceRow[];
+    return PriceBook.fromTable(rows);
+  }
+
+  /** A book of rows as stored in a call log's `model_prices` (read by any store). */
+  static fromTable(rows: readonly PriceRow[]): PriceBook {
     return new PriceBook(
       rows.map((r) => ({ ...r, source: r.source === 'builtin' ? 'builtin' : 'user', currency: r.currency || 'USD' })),
       new Map(),
