@@ -5,11 +5,12 @@
 // Target: each of `stats --by model`, `stats --by day`, `calls --session X`, `trace <id>` < 1 s.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BIN, exporterApi } from '../test/4x-helpers/calllog.mjs';
+import { BIN } from '../test/4x-helpers/calllog.mjs';
+import { CALLS_PER_TRACE, generate, hex } from './lib/seed-calllog.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -19,137 +20,7 @@ const N = Number(arg('--calls', '1000000'));
 const keep = arg('--keep', null);
 const path = keep ?? join(tmpdir(), `llm-otel-bench-${process.pid}.db`);
 
-const MODELS = [
-  ['openai', 'gpt-4o-mini'],
-  ['openai', 'gpt-4o'],
-  ['openai', 'gpt-5-mini'],
-  ['openai', 'o4-mini'],
-  ['deepseek', 'deepseek-chat'],
-  ['qwen', 'qwen-plus'],
-];
-const CALLS_PER_TRACE = 5;
-const DAYS = 60;
 const T_END = Date.UTC(2026, 10, 22);
-const hex = (n, len) => n.toString(16).padStart(len, '0');
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function generate() {
-  const { CallLogWriter } = await exporterApi();
-  const w = new CallLogWriter({ path, busyTimeoutMs: 10_000 });
-  const rand = rng(42);
-  const t0 = performance.now();
-  let batch = [];
-  const traces = Math.ceil(N / CALLS_PER_TRACE);
-  let written = 0;
-  for (let t = 0; t < traces && written < N; t++) {
-    const traceId = hex(t + 1, 32);
-    const runId = 'f' + hex(t + 1, 15);
-    const start = T_END - Math.floor(((traces - t) / traces) * DAYS * 86_400_000);
-    const session = `sess-${Math.floor(t / 20)}`; // 20 traces (100 calls) per session
-    const user = `user-${Math.floor(rand() * 500)}`;
-    const agent = `agent-${t % 8}`;
-    const [provider, model] = MODELS[Math.floor(rand() * MODELS.length)];
-    batch.push({
-      kind: 'run',
-      run: {
-        span_id: runId,
-        trace_id: traceId,
-        parent_span_id: null,
-        parent_call_id: null,
-        kind: 'agent',
-        name: agent,
-        session_id: session,
-        user_id: user,
-        agent_name: agent,
-        tool_call_id: null,
-        started_at: new Date(start).toISOString(),
-        ended_at: new Date(start + 5000).toISOString(),
-        duration_ms: 5000,
-        status: 'ok',
-        error_message: null,
-        attributes: null,
-      },
-    });
-    for (let c = 0; c < CALLS_PER_TRACE && written < N; c++, written++) {
-      const s = start + c * 900;
-      const dur = Math.round(200 + rand() * rand() * 4000);
-      const failed = rand() < 0.02;
-      const input = Math.floor(200 + rand() * 3000);
-      const output = Math.floor(20 + rand() * 600);
-      batch.push({
-        kind: 'call',
-        messages: [],
-        call: {
-          span_id: hex(written + 1, 16),
-          trace_id: traceId,
-          parent_span_id: runId,
-          parent_call_id: runId,
-          service_name: 'bench',
-          session_id: session,
-          user_id: user,
-          agent_name: agent,
-          conversation_id: null,
-          tags: null,
-          metadata: null,
-          operation: 'chat',
-          api: 'chat.completions',
-          provider,
-          server_address: 'api.example.com',
-          server_port: 443,
-          request_model: model,
-          response_model: model,
-          response_id: null,
-          request_id: null,
-          temperature: null,
-          top_p: null,
-          max_tokens: null,
-          stream: 0,
-          finish_reasons: failed ? null : '["stop"]',
-          input_tokens: failed ? null : input,
-          output_tokens: failed ? null : output,
-          total_tokens: failed ? null : input + output,
-          cached_input_tokens: null,
-          reasoning_tokens: null,
-          usage_source: failed ? 'none' : 'provider',
-          cost: failed ? null : (input * 0.15 + output * 0.6) / 1e6,
-          currency: failed ? null : 'USD',
-          price_id: null,
-          started_at: new Date(s).toISOString(),
-          ended_at: new Date(s + dur).toISOString(),
-          duration_ms: dur,
-          ttft_ms: null,
-          status: failed ? 'error' : 'ok',
-          error_type: failed ? 'RateLimitError' : null,
-          error_message: failed ? '429' : null,
-          http_status: failed ? 429 : null,
-          retry_count: 0,
-          attributes: null,
-        },
-      });
-    }
-    if (batch.length >= 5000) {
-      if (!w.writeBatch(batch, { force: true })) throw new Error(`write failed: ${w.failing}`);
-      batch = [];
-      if (written % 100_000 < CALLS_PER_TRACE) process.stderr.write(`  ${written} calls…\r`);
-    }
-  }
-  if (batch.length && !w.writeBatch(batch, { force: true })) throw new Error(`write failed: ${w.failing}`);
-  w.close();
-  const s = (performance.now() - t0) / 1000;
-  console.log(
-    `generated ${written} calls in ${s.toFixed(1)} s (${Math.round(written / s)} calls/s through CallLogWriter.writeBatch); ${(statSync(path).size / 1e6).toFixed(0)} MB`,
-  );
-}
 
 function time(args) {
   let best = Infinity;
@@ -165,7 +36,7 @@ function time(args) {
   return { ms: best, out };
 }
 
-if (!existsSync(path)) await generate();
+if (!existsSync(path)) await generate(path, N, { tEnd: T_END });
 else console.log(`using existing ${path}`);
 const base = time(['--version']);
 console.log(`process start-up (llm-otel --version): ${base.ms.toFixed(0)} ms`);

@@ -13,6 +13,7 @@ const runs = [
   ['calllog-eventloop.bench.mjs', ['10', '1000', '3']],
   ['calllog-load.bench.mjs', ['30', '5000']],
   ['cli-1m.bench.mjs', ['--calls', '200000']],
+  ['ui-1m.bench.mjs', ['--calls', '200000']],
   [
     'faults.bench.mjs',
     ['--kill-runs', '1', '--kill-at', '2500', '--rounds', '10', '--seconds', '6', '--exit-runs', '1', '--stuck-runs', '1'],

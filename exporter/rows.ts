@@ -67,6 +67,8 @@ export interface MessageRow {
   tool_call_id: string | null;
   name: string | null;
   token_estimate: number | null;
+  /** The message's reasoning parts (redacted, truncated), joined by '\n'; not in `content`. */
+  reasoning: string | null;
 }
 
 /** One `llm_runs` row (agent / tool / workflow span). */
@@ -158,6 +160,7 @@ export const MESSAGE_COLUMNS = [
   'tool_call_id',
   'name',
   'token_estimate',
+  'reasoning',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 export const RUN_COLUMNS = [
@@ -442,6 +445,7 @@ function messageRow(direction: 'input' | 'output', position: number, m: Message)
   let chars = 0;
   let truncated = false;
   const toolCalls: { id: unknown; name: unknown; arguments: unknown }[] = [];
+  const reasoning: string[] = [];
   let toolCallId: string | null = null;
   const addText = (s: string): void => {
     const len = contentLength(s);
@@ -478,6 +482,9 @@ function messageRow(direction: 'input' | 'output', position: number, m: Message)
         if (part.file_id !== undefined) addText(`[${str(part.modality) ?? 'file'} file: ${String(part.file_id)}]`);
         break;
       case 'reasoning':
+        // Its own column: the answer stays in `content`.
+        if (typeof part.content === 'string' && part.content !== '') reasoning.push(part.content);
+        break;
       case 'server_tool_call':
       case 'server_tool_call_response':
         // Known kinds that are not message text: kept out of content on purpose (they stay in the
@@ -500,6 +507,7 @@ function messageRow(direction: 'input' | 'output', position: number, m: Message)
     tool_call_id: toolCallId,
     name: typeof m.name === 'string' ? m.name : null,
     token_estimate: null,
+    reasoning: reasoning.length > 0 ? reasoning.join('\n') : null,
   };
 }
 

@@ -181,6 +181,118 @@ export const MIGRATIONS: readonly string[] = [
     session_id, status, duration_ms, input_tokens, output_tokens, cost, currency);
   DROP INDEX llm_calls_started;
   `,
+  // 2 → 3 (issue 12): what a model said while reasoning (chat `reasoning_content` / `reasoning`,
+  // Responses reasoning summaries), apart from `content` so the answer stays the answer.
+  `
+  ALTER TABLE llm_messages ADD COLUMN reasoning TEXT;
+  `,
+  // 3 → 4 (added for the dashboard, issue 13):
+  // - llm_run_totals computes each run's totals in a correlated subquery: a lookup by span_id walks
+  //   that run's tree only (SQLite does not push a WHERE into a recursive CTE, so the old view
+  //   walked every run of the file first). Same columns, plus `currency` (one, or 'mixed').
+  // - llm_usage_hourly gains `currency` in its key: cost sums no longer mix currencies. Rows
+  //   written before take the currency of their model's latest priced call (USD if none is left);
+  //   '' is the currency of calls without a cost.
+  // - llm_usage_sessions: one row per session (totals, first/last call), kept by the writer in the
+  //   same transaction, so session lists need not group llm_calls. Backfilled from llm_calls.
+  // - llm_calls_failed: failed calls by time, for the error views.
+  `
+  DROP VIEW llm_run_totals;
+  CREATE VIEW llm_run_totals AS
+  SELECT span_id, kind, name, trace_id, session_id, user_id, started_at, duration_ms, status,
+    json_extract(t, '$.calls') AS calls,
+    json_extract(t, '$.errors') AS errors,
+    json_extract(t, '$.input_tokens') AS input_tokens,
+    json_extract(t, '$.output_tokens') AS output_tokens,
+    json_extract(t, '$.cost') AS cost,
+    json_extract(t, '$.avg_duration_ms') AS avg_duration_ms,
+    json_extract(t, '$.models') AS models,
+    json_extract(t, '$.currency') AS currency
+  FROM (
+    SELECT r.span_id, r.kind, r.name, r.trace_id, r.session_id, r.user_id, r.started_at, r.duration_ms, r.status,
+      (WITH RECURSIVE tree(span_id) AS (
+         SELECT r.span_id
+         UNION
+         SELECT x.span_id FROM tree JOIN llm_runs x ON x.parent_call_id = tree.span_id
+         UNION
+         SELECT c.span_id FROM tree JOIN llm_calls c ON c.parent_call_id = tree.span_id
+       )
+       SELECT json_object(
+         'calls', count(c.id),
+         'errors', coalesce(sum(c.status <> 'ok'), 0),
+         'input_tokens', coalesce(sum(c.input_tokens), 0),
+         'output_tokens', coalesce(sum(c.output_tokens), 0),
+         'cost', sum(c.cost),
+         'avg_duration_ms', avg(c.duration_ms),
+         'models', (SELECT group_concat(m, ',') FROM (
+            SELECT DISTINCT coalesce(c2.response_model, c2.request_model) AS m
+            FROM tree t2 JOIN llm_calls c2 ON c2.span_id = t2.span_id WHERE m IS NOT NULL ORDER BY m)),
+         'currency', CASE WHEN min(CASE WHEN c.cost IS NOT NULL THEN coalesce(nullif(c.currency, ''), 'USD') END)
+                             = max(CASE WHEN c.cost IS NOT NULL THEN coalesce(nullif(c.currency, ''), 'USD') END)
+                          THEN min(CASE WHEN c.cost IS NOT NULL THEN coalesce(nullif(c.currency, ''), 'USD') END)
+                          WHEN count(c.cost) > 0 THEN 'mixed' END)
+       FROM tree LEFT JOIN llm_calls c ON c.span_id = tree.span_id) AS t
+    FROM llm_runs r);
+
+  CREATE TABLE llm_usage_hourly_v3 (
+    hour TEXT NOT NULL,
+    service_name TEXT NOT NULL DEFAULT '',
+    provider TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    user_id TEXT NOT NULL DEFAULT '',
+    agent_name TEXT NOT NULL DEFAULT '',
+    currency TEXT NOT NULL DEFAULT '',
+    calls INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cost REAL,
+    duration_ms_sum REAL NOT NULL DEFAULT 0,
+    duration_ms_max REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (hour, service_name, provider, model, user_id, agent_name, currency)
+  ) WITHOUT ROWID;
+  INSERT INTO llm_usage_hourly_v3
+  SELECT h.hour, h.service_name, h.provider, h.model, h.user_id, h.agent_name,
+    CASE WHEN h.cost IS NULL THEN '' ELSE coalesce(m.currency, 'USD') END,
+    h.calls, h.errors, h.input_tokens, h.output_tokens, h.cost, h.duration_ms_sum, h.duration_ms_max
+  FROM llm_usage_hourly h LEFT JOIN (
+    SELECT d.model AS model, (SELECT nullif(c.currency, '') FROM llm_calls c
+      WHERE c.request_model = d.model AND c.cost IS NOT NULL ORDER BY c.started_at DESC LIMIT 1) AS currency
+    FROM (SELECT DISTINCT model FROM llm_usage_hourly) d
+  ) m ON m.model = h.model;
+  DROP TABLE llm_usage_hourly;
+  ALTER TABLE llm_usage_hourly_v3 RENAME TO llm_usage_hourly;
+
+  CREATE TABLE llm_usage_sessions (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT UNIQUE NOT NULL,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    calls INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cost REAL,
+    currency TEXT,
+    user_id TEXT,
+    agent_name TEXT
+  );
+  CREATE INDEX llm_usage_sessions_last ON llm_usage_sessions(last_at);
+  CREATE INDEX llm_usage_sessions_user ON llm_usage_sessions(user_id, last_at);
+  INSERT INTO llm_usage_sessions (session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name)
+  SELECT session_id, first_at, last_at, calls, errors, input_tokens, output_tokens,
+    CASE WHEN cur_min = cur_max THEN cost END, CASE WHEN cur_min = cur_max THEN cur_min WHEN cur_min IS NOT NULL THEN 'mixed' END,
+    user_id, agent_name
+  FROM (
+    SELECT session_id, min(started_at) AS first_at, max(started_at) AS last_at, count(*) AS calls, sum(status <> 'ok') AS errors,
+      coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens, sum(cost) AS cost,
+      min(CASE WHEN cost IS NOT NULL THEN coalesce(nullif(currency, ''), 'USD') END) AS cur_min,
+      max(CASE WHEN cost IS NOT NULL THEN coalesce(nullif(currency, ''), 'USD') END) AS cur_max,
+      max(user_id) AS user_id, max(agent_name) AS agent_name
+    FROM llm_calls WHERE session_id IS NOT NULL GROUP BY session_id);
+
+  CREATE INDEX llm_calls_failed ON llm_calls(started_at) WHERE status <> 'ok';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -98,6 +98,8 @@ interface Rollup {
   model: string;
   user_id: string;
   agent_name: string;
+  /** '' for calls without a cost. */
+  currency: string;
   calls: number;
   errors: number;
   input_tokens: number;
@@ -107,11 +109,28 @@ interface Rollup {
   duration_ms_max: number;
 }
 
+/** A batch's totals for one session (llm_usage_sessions). */
+interface SessionTotals {
+  session_id: string;
+  first_at: string;
+  last_at: string;
+  calls: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  /** The sum in `currency`; null when no call was priced or currencies were mixed. */
+  cost: number | null;
+  /** One currency, 'mixed', or null (no priced call). */
+  currency: string | null;
+  user_id: string | null;
+  agent_name: string | null;
+}
+
 const ROLLUP_SQL = `
-INSERT INTO llm_usage_hourly (hour, service_name, provider, model, user_id, agent_name,
+INSERT INTO llm_usage_hourly (hour, service_name, provider, model, user_id, agent_name, currency,
   calls, errors, input_tokens, output_tokens, cost, duration_ms_sum, duration_ms_max)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (hour, service_name, provider, model, user_id, agent_name) DO UPDATE SET
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (hour, service_name, provider, model, user_id, agent_name, currency) DO UPDATE SET
   calls = calls + excluded.calls,
   errors = errors + excluded.errors,
   input_tokens = input_tokens + excluded.input_tokens,
@@ -121,6 +140,26 @@ ON CONFLICT (hour, service_name, provider, model, user_id, agent_name) DO UPDATE
               ELSE llm_usage_hourly.cost + excluded.cost END,
   duration_ms_sum = duration_ms_sum + excluded.duration_ms_sum,
   duration_ms_max = max(duration_ms_max, excluded.duration_ms_max)`;
+
+// Every SET expression sees the row as it was: `currency` and `cost` below are the old values.
+const SESSION_SQL = `
+INSERT INTO llm_usage_sessions (session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (session_id) DO UPDATE SET
+  first_at = min(first_at, excluded.first_at),
+  last_at = max(last_at, excluded.last_at),
+  calls = calls + excluded.calls,
+  errors = errors + excluded.errors,
+  input_tokens = input_tokens + excluded.input_tokens,
+  output_tokens = output_tokens + excluded.output_tokens,
+  cost = CASE WHEN excluded.currency IS NULL THEN cost
+              WHEN currency IS NULL THEN excluded.cost
+              WHEN currency = excluded.currency THEN cost + excluded.cost END,
+  currency = CASE WHEN excluded.currency IS NULL THEN currency
+                  WHEN currency IS NULL OR currency = excluded.currency THEN excluded.currency
+                  ELSE 'mixed' END,
+  user_id = CASE WHEN excluded.last_at >= last_at THEN coalesce(excluded.user_id, user_id) ELSE coalesce(user_id, excluded.user_id) END,
+  agent_name = CASE WHEN excluded.last_at >= last_at THEN coalesce(excluded.agent_name, agent_name) ELSE coalesce(agent_name, excluded.agent_name) END`;
 
 function insertSql(table: string, cols: readonly string[], orIgnore: boolean): string {
   return `INSERT ${orIgnore ? 'OR IGNORE ' : ''}INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
@@ -147,6 +186,7 @@ export class CallLogWriter {
     message: Statement;
     run: Statement;
     rollup: Statement;
+    session: Statement;
   } | null = null;
   private busyTimeoutNow = -1;
   private nextAttemptAt = 0;
@@ -342,6 +382,7 @@ export class CallLogWriter {
     const db = this._db!;
     const st = this.stmts!;
     const rollups = new Map<string, Rollup>();
+    const sessions = new Map<string, SessionTotals>();
     const tx = db.transaction(() => {
       for (const item of items) {
         if (item.kind === 'run') {
@@ -356,6 +397,7 @@ export class CallLogWriter {
           for (const m of item.messages) st.message.run(id, ...MESSAGE_COLUMNS.map((c) => m[c]));
         }
         addRollup(rollups, call);
+        addSession(sessions, call);
       }
       for (const u of rollups.values()) {
         st.rollup.run(
@@ -365,6 +407,7 @@ export class CallLogWriter {
           u.model,
           u.user_id,
           u.agent_name,
+          u.currency,
           u.calls,
           u.errors,
           u.input_tokens,
@@ -372,6 +415,21 @@ export class CallLogWriter {
           u.cost,
           u.duration_ms_sum,
           u.duration_ms_max,
+        );
+      }
+      for (const t of sessions.values()) {
+        st.session.run(
+          t.session_id,
+          t.first_at,
+          t.last_at,
+          t.calls,
+          t.errors,
+          t.input_tokens,
+          t.output_tokens,
+          t.cost,
+          t.currency,
+          t.user_id,
+          t.agent_name,
         );
       }
     });
@@ -420,6 +478,7 @@ export class CallLogWriter {
         message: db.prepare(insertSql('llm_messages', ['call_id', ...MESSAGE_COLUMNS], false)),
         run: db.prepare(insertSql('llm_runs', RUN_COLUMNS, true)),
         rollup: db.prepare(ROLLUP_SQL),
+        session: db.prepare(SESSION_SQL),
       };
       return db;
     } catch (e) {
@@ -567,7 +626,8 @@ function addRollup(map: Map<string, Rollup>, c: CallRow): void {
   const provider = c.provider ?? '';
   const user = c.user_id ?? '';
   const agent = c.agent_name ?? '';
-  const key = `${hour}\u0000${service}\u0000${provider}\u0000${model}\u0000${user}\u0000${agent}`;
+  const currency = c.cost === null ? '' : c.currency || 'USD';
+  const key = `${hour}\u0000${service}\u0000${provider}\u0000${model}\u0000${user}\u0000${agent}\u0000${currency}`;
   let r = map.get(key);
   if (!r) {
     r = {
@@ -577,6 +637,7 @@ function addRollup(map: Map<string, Rollup>, c: CallRow): void {
       model,
       user_id: user,
       agent_name: agent,
+      currency,
       calls: 0,
       errors: 0,
       input_tokens: 0,
@@ -595,6 +656,51 @@ function addRollup(map: Map<string, Rollup>, c: CallRow): void {
   if (c.cost !== null) r.cost = (r.cost ?? 0) + c.cost;
   r.duration_ms_sum += d;
   if (d > r.duration_ms_max) r.duration_ms_max = d;
+}
+
+function addSession(map: Map<string, SessionTotals>, c: CallRow): void {
+  if (c.session_id === null || c.session_id === undefined) return;
+  let t = map.get(c.session_id);
+  if (!t) {
+    t = {
+      session_id: c.session_id,
+      first_at: c.started_at,
+      last_at: c.started_at,
+      calls: 0,
+      errors: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost: null,
+      currency: null,
+      user_id: null,
+      agent_name: null,
+    };
+    map.set(c.session_id, t);
+  }
+  t.calls += 1;
+  if (c.status !== 'ok') t.errors += 1;
+  t.input_tokens += c.input_tokens ?? 0;
+  t.output_tokens += c.output_tokens ?? 0;
+  if (c.started_at < t.first_at) t.first_at = c.started_at;
+  if (c.started_at >= t.last_at) {
+    t.last_at = c.started_at;
+    t.user_id = c.user_id ?? t.user_id;
+    t.agent_name = c.agent_name ?? t.agent_name;
+  } else {
+    t.user_id ??= c.user_id ?? null;
+    t.agent_name ??= c.agent_name ?? null;
+  }
+  if (c.cost !== null) {
+    const cur = c.currency || 'USD';
+    if (t.currency === null) {
+      t.currency = cur;
+      t.cost = c.cost;
+    } else if (t.currency === cur) t.cost = (t.cost ?? 0) + c.cost;
+    else {
+      t.currency = 'mixed';
+      t.cost = null;
+    }
+  }
 }
 
 const JSON_COLUMNS = new Set(['tags', 'metadata', 'finish_reasons', 'attributes']);

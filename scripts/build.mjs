@@ -3,9 +3,9 @@
 // is never blocked), but exits non-zero on any type error so `npm test` and CI stay strict.
 // `--no-check` skips the failure (for quick local iterations only).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
@@ -22,6 +22,7 @@ mkdirSync('dist/esm', { recursive: true });
 mkdirSync('dist/cjs', { recursive: true });
 writeFileSync('dist/esm/package.json', '{ "type": "module" }\n');
 writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n');
+copyDashboardAssets();
 if (failed && strict) {
   console.error('build: type errors (output was still emitted)');
   process.exit(1);
@@ -45,4 +46,20 @@ function pruneStale(dir, rel) {
     const m = /^(.*)\.(?:js|d\.ts)$/.exec(source);
     if (m && !existsSync(`${m[1]}.ts`)) rmSync(path, { force: true });
   }
+}
+
+/**
+ * The dashboard's browser files (src/ui/web, plain ES modules: nothing to compile) and uPlot's
+ * built files (a devDependency, so the published package needs no runtime dependency for it)
+ * into dist/ui, which the package ships. Rebuilt whole each time: a removed file goes too.
+ */
+function copyDashboardAssets() {
+  const out = join('dist', 'ui');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  for (const name of readdirSync(join('src', 'ui', 'web'))) copyFileSync(join('src', 'ui', 'web', name), join(out, name));
+  const uplot = dirname(require.resolve('uplot/package.json'));
+  copyFileSync(join(uplot, 'dist', 'uPlot.iife.min.js'), join(out, 'uPlot.iife.min.js'));
+  copyFileSync(join(uplot, 'dist', 'uPlot.min.css'), join(out, 'uPlot.min.css'));
+  copyFileSync(join(uplot, 'LICENSE'), join(out, 'uPlot.LICENSE.txt'));
 }

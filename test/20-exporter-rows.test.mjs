@@ -295,7 +295,7 @@ test('message rows: order, roles, text, tool calls, tool results, names, media, 
   });
   try {
     const rows = msgs(t.db, 1).map(({ call_id, ...m }) => m);
-    const base = { truncated: 0, tool_calls: null, tool_call_id: null, name: null, token_estimate: null };
+    const base = { truncated: 0, tool_calls: null, tool_call_id: null, name: null, token_estimate: null, reasoning: null };
     assert.deepEqual(rows, [
       { ...base, direction: 'input', position: 0, role: 'system', content: 'You are terse.', content_chars: 14 },
       { ...base, direction: 'input', position: 1, role: 'system', content: 'Never lie.', content_chars: 10 },
@@ -332,7 +332,8 @@ test('message rows: order, roles, text, tool calls, tool results, names, media, 
         content_chars: 5000 + 1 + 30,
         truncated: 1,
       },
-      { ...base, direction: 'output', position: 0, role: 'assistant', content: 'Done.', content_chars: 5 },
+      // Reasoning has its own column: the answer stays the content.
+      { ...base, direction: 'output', position: 0, role: 'assistant', content: 'Done.', content_chars: 5, reasoning: 'thinking…' },
       { ...base, direction: 'output', position: 1, role: 'assistant', content: 'Alt answer', content_chars: 10 },
     ]);
     // No content attribute is duplicated into `attributes`.
@@ -690,7 +691,17 @@ test('hooks: price applies only without llm_otel.cost, estimateTokens fills toke
       msgs(t.db, 1).map((m) => m.token_estimate),
       [91, 21, 61],
     );
-    assert.equal(t.db.prepare('SELECT cost FROM llm_usage_hourly').get().cost, 9.5);
+    // One hourly row per currency: USD and EUR are never summed together.
+    assert.deepEqual(
+      t.db
+        .prepare('SELECT currency, cost FROM llm_usage_hourly ORDER BY currency')
+        .all()
+        .map((r) => [r.currency, r.cost]),
+      [
+        ['EUR', 9],
+        ['USD', 0.5],
+      ],
+    );
   } finally {
     t.done();
   }

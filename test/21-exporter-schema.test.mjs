@@ -48,7 +48,7 @@ test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for
   try {
     const objects = db.prepare("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all();
     const names = (type) => objects.filter((o) => o.type === type).map((o) => o.name);
-    assert.deepEqual(names('table'), ['llm_calls', 'llm_messages', 'llm_runs', 'llm_usage_hourly', 'model_prices']);
+    assert.deepEqual(names('table'), ['llm_calls', 'llm_messages', 'llm_runs', 'llm_usage_hourly', 'llm_usage_sessions', 'model_prices']);
     assert.deepEqual(names('view'), ['llm_run_totals']);
     for (const idx of [
       'llm_calls_trace',
@@ -58,6 +58,8 @@ test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for
       'llm_calls_model',
       'llm_calls_stats',
       'llm_calls_parent_call',
+      'llm_calls_failed',
+      'llm_usage_sessions_last',
     ]) {
       assert.ok(names('index').includes(idx), idx);
     }
@@ -74,6 +76,7 @@ test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for
       'tool_call_id',
       'name',
       'token_estimate',
+      'reasoning',
     ]);
     assert.deepEqual(cols.all('llm_usage_hourly'), [
       'hour',
@@ -82,6 +85,7 @@ test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for
       'model',
       'user_id',
       'agent_name',
+      'currency',
       'calls',
       'errors',
       'input_tokens',
@@ -149,6 +153,7 @@ test('an older call log is migrated forward in one transaction, keeping its rows
   db.exec(
     "INSERT INTO llm_calls (span_id, trace_id, operation, started_at, status) VALUES ('s1', 't1', 'chat', '2026-01-01T00:00:00.000Z', 'ok')",
   );
+  db.exec("INSERT INTO llm_messages (call_id, direction, position, role, content) VALUES (1, 'output', 0, 'assistant', 'Done.')");
   db.close();
   const w = new CallLogWriter({ path });
   assert.equal(
@@ -179,6 +184,8 @@ test('an older call log is migrated forward in one transaction, keeping its rows
   );
   assert.equal(w.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.equal(w.db.prepare('SELECT count(*) n FROM llm_calls').get().n, 1);
+  // Migration 3 added llm_messages.reasoning: empty for the rows written before it.
+  assert.deepEqual(w.db.prepare('SELECT content, reasoning FROM llm_messages').all(), [{ content: 'Done.', reasoning: null }]);
   w.close();
   s.cleanup();
 });
@@ -286,5 +293,148 @@ test('openReadOnly: missing file, read-only connection, current version', () => 
   );
   e.close();
   assert.equal(readFileSync(empty).length, 0, 'the empty file was not written');
+  s.cleanup();
+});
+
+test('a version-2 call log (the previous release) migrates to 3: run totals by lookup, hourly cost per currency, sessions backfilled', () => {
+  const s = scratch('v2');
+  const path = `${s.dir}/calls.db`;
+  const db = new Database(path);
+  db.exec(MIGRATIONS[0]);
+  db.exec(MIGRATIONS[1]);
+  db.pragma(`application_id = ${APPLICATION_ID}`);
+  db.pragma('user_version = 2');
+  const call = db.prepare(
+    `INSERT INTO llm_calls (span_id, trace_id, parent_call_id, session_id, user_id, operation, request_model, started_at, status,
+      input_tokens, output_tokens, cost, currency, duration_ms) VALUES (?, 't1', ?, ?, ?, 'chat', ?, ?, ?, 10, 5, ?, ?, 100)`,
+  );
+  db.prepare(
+    "INSERT INTO llm_runs (span_id, trace_id, parent_call_id, kind, name, started_at, status) VALUES ('r1', 't1', NULL, 'agent', 'a', '2026-01-01T00:00:00.000Z', 'ok')",
+  ).run();
+  db.prepare(
+    "INSERT INTO llm_runs (span_id, trace_id, parent_call_id, kind, name, started_at, status) VALUES ('r2', 't1', 'c1', 'tool', 't', '2026-01-01T00:00:01.000Z', 'ok')",
+  ).run();
+  call.run('c1', 'r1', 's1', 'u1', 'gpt-4o', '2026-01-01T00:00:00.100Z', 'ok', 0.5, 'USD');
+  call.run('c2', 'r2', 's1', 'u2', 'qwen-plus', '2026-01-01T00:00:02.000Z', 'ok', 2, 'CNY');
+  call.run('c3', 'r1', 's1', 'u2', 'gpt-4o', '2026-01-01T00:00:03.000Z', 'error', null, null);
+  call.run('c4', null, 's2', null, 'qwen-plus', '2026-01-01T01:00:00.000Z', 'ok', 3, 'CNY');
+  const hourly = db.prepare(
+    'INSERT INTO llm_usage_hourly (hour, model, calls, errors, cost, duration_ms_sum, duration_ms_max) VALUES (?, ?, ?, ?, ?, 0, 0)',
+  );
+  hourly.run('2026-01-01T00:00:00.000Z', 'gpt-4o', 2, 1, 0.5);
+  hourly.run('2026-01-01T00:00:00.000Z', 'qwen-plus', 1, 0, 2);
+  hourly.run('2026-01-01T01:00:00.000Z', 'qwen-plus', 1, 0, 3);
+  hourly.run('2026-01-01T01:00:00.000Z', 'o3', 4, 4, null); // failed calls only: no cost
+  const totalsBefore = db
+    .prepare('SELECT span_id, calls, errors, input_tokens, output_tokens, cost, models FROM llm_run_totals ORDER BY 1')
+    .all();
+  db.close();
+
+  const ro = openReadOnly(path); // an older file is migrated forward once, then opened read-only
+  try {
+    assert.equal(ro.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    assert.deepEqual(
+      ro.prepare('SELECT span_id, calls, errors, input_tokens, output_tokens, cost, models FROM llm_run_totals ORDER BY 1').all(),
+      totalsBefore,
+    );
+    assert.deepEqual(ro.prepare("SELECT calls, cost, currency FROM llm_run_totals WHERE span_id = 'r1'").get(), {
+      calls: 3,
+      cost: 2.5,
+      currency: 'mixed',
+    });
+    const plan = ro
+      .prepare("EXPLAIN QUERY PLAN SELECT * FROM llm_run_totals WHERE span_id = 'r1'")
+      .all()
+      .map((r) => r.detail)
+      .join('\n');
+    assert.match(plan, /SEARCH r USING INDEX sqlite_autoindex_llm_runs_1 \(span_id=\?\)/, 'a lookup by run does not scan every run');
+    assert.deepEqual(ro.prepare('SELECT hour, model, currency, calls, cost FROM llm_usage_hourly ORDER BY 1, 2').all(), [
+      { hour: '2026-01-01T00:00:00.000Z', model: 'gpt-4o', currency: 'USD', calls: 2, cost: 0.5 },
+      { hour: '2026-01-01T00:00:00.000Z', model: 'qwen-plus', currency: 'CNY', calls: 1, cost: 2 },
+      { hour: '2026-01-01T01:00:00.000Z', model: 'o3', currency: '', calls: 4, cost: null },
+      { hour: '2026-01-01T01:00:00.000Z', model: 'qwen-plus', currency: 'CNY', calls: 1, cost: 3 },
+    ]);
+    assert.deepEqual(
+      ro
+        .prepare('SELECT session_id, first_at, last_at, calls, errors, input_tokens, cost, currency FROM llm_usage_sessions ORDER BY 1')
+        .all(),
+      [
+        {
+          session_id: 's1',
+          first_at: '2026-01-01T00:00:00.100Z',
+          last_at: '2026-01-01T00:00:03.000Z',
+          calls: 3,
+          errors: 1,
+          input_tokens: 30,
+          cost: null,
+          currency: 'mixed',
+        },
+        {
+          session_id: 's2',
+          first_at: '2026-01-01T01:00:00.000Z',
+          last_at: '2026-01-01T01:00:00.000Z',
+          calls: 1,
+          errors: 0,
+          input_tokens: 10,
+          cost: 3,
+          currency: 'CNY',
+        },
+      ],
+    );
+  } finally {
+    ro.close();
+  }
+  s.cleanup();
+});
+
+test('the writer keeps llm_usage_sessions: totals, first/last call, one currency or mixed, the latest user', async () => {
+  const s = scratch('sessions');
+  const path = `${s.dir}/calls.db`;
+  const { callRow } = await import('./4x-helpers/calllog.mjs');
+  const w = new CallLogWriter({ path });
+  const c = (n, over) => ({ kind: 'call', messages: [], call: callRow({ span_id: `c${n}`.padEnd(16, '0'), ...over }) });
+  assert.equal(
+    w.writeBatch([
+      c(1, { session_id: 's1', user_id: 'ann', started_at: '2026-01-01T00:00:05.000Z', cost: 1, currency: 'USD' }),
+      c(2, { session_id: 's1', user_id: 'bob', started_at: '2026-01-01T00:00:01.000Z', cost: 2, currency: 'USD' }),
+      c(3, { session_id: 's2', started_at: '2026-01-01T00:00:02.000Z', status: 'error', cost: null }),
+      c(4, { started_at: '2026-01-01T00:00:02.000Z' }),
+    ]),
+    true,
+  );
+  assert.equal(
+    w.writeBatch([
+      c(5, { session_id: 's1', user_id: 'cat', started_at: '2026-01-01T00:00:09.000Z', cost: 4, currency: 'USD' }),
+      c(6, { session_id: 's2', user_id: 'dan', started_at: '2026-01-01T00:00:00.000Z', cost: 1, currency: 'CNY' }),
+      c(7, { session_id: 's2', started_at: '2026-01-01T00:00:03.000Z', cost: 1, currency: 'EUR' }),
+    ]),
+    true,
+  );
+  assert.deepEqual(
+    w.db.prepare('SELECT session_id, first_at, last_at, calls, errors, cost, currency, user_id FROM llm_usage_sessions ORDER BY 1').all(),
+    [
+      {
+        session_id: 's1',
+        first_at: '2026-01-01T00:00:01.000Z',
+        last_at: '2026-01-01T00:00:09.000Z',
+        calls: 3,
+        errors: 0,
+        cost: 7,
+        currency: 'USD',
+        user_id: 'cat',
+      },
+      {
+        session_id: 's2',
+        first_at: '2026-01-01T00:00:00.000Z',
+        last_at: '2026-01-01T00:00:03.000Z',
+        calls: 3,
+        errors: 1,
+        cost: null,
+        currency: 'mixed',
+        user_id: 'dan',
+      },
+    ],
+  );
+  w.close();
   s.cleanup();
 });

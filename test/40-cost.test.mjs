@@ -19,6 +19,7 @@ const {
   addUserPrice,
   CostSpanProcessor,
   parsePriceFile,
+  parsePriceRow,
   readPriceFile,
   PriceFileError,
   PriceSource,
@@ -439,15 +440,69 @@ test('CostSpanProcessor sets llm_otel.cost / currency / price_id while the span 
   close(spans['chat gpt-4o']['llm_otel.cost'], 0.007);
   assert.equal(spans['chat gpt-4o']['llm_otel.currency'], 'USD');
   assert.equal(typeof spans['chat gpt-4o']['llm_otel.price_id'], 'number', 'priced from the DB mirror: a real row id');
-  // LLM_OTEL_PRICES row: 1000 × 1 + 500 × 2 = 2000 µ€ ; file rows have no DB id
+  // LLM_OTEL_PRICES row: 1000 × 1 + 500 × 2 = 2000 µ€ ; mirrored into the DB, so it has an id too
   close(spans['chat house-model']['llm_otel.cost'], 0.002);
   assert.equal(spans['chat house-model']['llm_otel.currency'], 'EUR');
-  assert.equal(spans['chat house-model']['llm_otel.price_id'], undefined);
+  const fileId = spans['chat house-model']['llm_otel.price_id'];
+  assert.equal(typeof fileId, 'number', 'an LLM_OTEL_PRICES row names its model_prices row like a built-in one');
+  const db = new Database(join(s.dir, 'calls.db'), { readonly: true });
+  const row = db
+    .prepare('SELECT provider, model_pattern, input_per_mtok, output_per_mtok, currency, source FROM model_prices WHERE id = ?')
+    .get(fileId);
+  db.close();
+  assert.deepEqual(row, {
+    provider: null,
+    model_pattern: 'house-model',
+    input_per_mtok: 1,
+    output_per_mtok: 2,
+    currency: 'EUR',
+    source: 'file',
+  });
   assert.equal(spans['chat unknown']['llm_otel.cost'], undefined, 'unknown model: no cost, never 0');
   assert.equal(spans['chat priced']['llm_otel.cost'], 1.5);
   assert.equal(spans['invoke_agent x']['llm_otel.cost'], undefined);
   assert.equal(spans['GET /']['llm_otel.cost'], undefined);
   await provider.shutdown();
+});
+
+test('LLM_OTEL_PRICES rows in the DB: found again by content, never deleted, never pricing for processes without the file', (t) => {
+  const s = scratch('cost-file-rows');
+  t.onTestFinished(s.cleanup);
+  const path = join(s.dir, 'calls.db');
+  const file = (rows) => parsePriceFile(JSON.stringify(rows));
+  const house = { model: 'house-model', input: 1, output: 2, currency: 'EUR' };
+  const call = { provider: 'openai', request_model: 'house-model', input_tokens: 1000, output_tokens: 500 };
+  const priced = (overrides) => {
+    const src = new PriceSource({ path, overrides });
+    try {
+      return src.price(call);
+    } finally {
+      src.close();
+    }
+  };
+  const first = priced(file([house]));
+  close(first.cost, 0.002);
+  assert.equal(typeof first.priceId, 'number');
+  // The same file in another process (here: another source): the same row.
+  assert.equal(priced(file([house])).priceId, first.priceId);
+  // An edited file: a new row; the old one stays for the calls that name it.
+  const edited = priced(file([{ ...house, output: 3 }]));
+  close(edited.cost, 0.0025);
+  assert.notEqual(edited.priceId, first.priceId);
+  // A process without the file does not get its prices.
+  assert.equal(priced(null), null);
+  const db = new Database(path, { readonly: true });
+  const rows = db.prepare("SELECT id, output_per_mtok FROM model_prices WHERE source = 'file' ORDER BY id").all();
+  db.close();
+  assert.deepEqual(rows, [
+    { id: first.priceId, output_per_mtok: 2 },
+    { id: edited.priceId, output_per_mtok: 3 },
+  ]);
+  // A file row overrides a DB user row for the same model, as before it had an id.
+  const w = openForWriting(path, { busyTimeoutMs: 1000 });
+  addUserPrice(w, parsePriceRow({ model: 'house-model', input: 9, output: 9 }));
+  w.close();
+  assert.equal(priced(file([house])).priceId, first.priceId);
 });
 
 test('PriceSource without a usable DB prices from the built-in table (no ids)', (t) => {
@@ -463,4 +518,48 @@ test('PriceSource without a usable DB prices from the built-in table (no ids)', 
   close(r.cost, 0.0025);
   assert.equal(r.priceId, null);
   assert.equal(new PriceSource({ path: null }).price({ request_model: 'nope', input_tokens: 1, output_tokens: 1 }), null);
+});
+
+test('an app priced from LLM_OTEL_PRICES: its row and its span name the price row, source file', async (t) => {
+  const { installMatrix } = await import('./helpers/matrix.mjs');
+  const { startOpenAIServer } = await import('./helpers/openai-server.mjs');
+  const { startOtlpReceiver } = await import('./helpers/otlp-receiver.mjs');
+  const { runApp } = await import('./helpers/run-app.mjs');
+  const s = scratch('cost-file-app');
+  t.onTestFinished(s.cleanup);
+  const app = installMatrix(['openai-app.mjs', 'scenarios-lib.cjs'], [6])[6]['openai-app.mjs'];
+  const server = await startOpenAIServer();
+  t.onTestFinished(() => server.close());
+  const rx = await startOtlpReceiver();
+  t.onTestFinished(() => rx.close());
+  const prices = join(s.dir, 'prices.json');
+  // Overrides the built-in gpt-4o-mini price.
+  writeFileSync(prices, JSON.stringify({ prices: [{ model: 'gpt-4o-mini', input: 1000, output: 2000, currency: 'EUR' }] }));
+  const db = join(s.dir, 'calls.db');
+  const r = await runApp(app, {
+    preload: 'import',
+    args: ['chat'],
+    env: {
+      TEST_OPENAI_URL: server.url,
+      TEST_API_KEY: 'sk-llmotel-prices-0a1b',
+      LLM_OTEL_DB: db,
+      LLM_OTEL_PRICES: prices,
+      OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  await rx.settle();
+  const conn = new Database(db, { readonly: true });
+  const call = conn.prepare('SELECT span_id, input_tokens, output_tokens, cost, currency, price_id FROM llm_calls').get();
+  const price = conn
+    .prepare('SELECT model_pattern, input_per_mtok, output_per_mtok, currency, source FROM model_prices WHERE id = ?')
+    .get(call.price_id);
+  conn.close();
+  assert.deepEqual(price, { model_pattern: 'gpt-4o-mini', input_per_mtok: 1000, output_per_mtok: 2000, currency: 'EUR', source: 'file' });
+  close(call.cost, (call.input_tokens * 1000 + call.output_tokens * 2000) / 1e6);
+  assert.equal(call.currency, 'EUR');
+  const span = rx.spans.find((x) => x.spanId === call.span_id);
+  assert.equal(span.attributes['llm_otel.price_id'], call.price_id);
+  assert.equal(span.attributes['llm_otel.cost'], call.cost);
 });

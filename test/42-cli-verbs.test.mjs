@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterAll as after, beforeAll as before, test } from 'vitest';
-import { cli, scratch, standardItems, traceId, writeItems } from './4x-helpers/calllog.mjs';
+import { cli, exporterApi, scratch, standardItems, traceId, writeItems } from './4x-helpers/calllog.mjs';
+
+const { SCHEMA_VERSION } = await exporterApi();
 
 let s;
 let db;
@@ -125,6 +127,12 @@ test('show: every column, parsed JSON columns, messages in order, by id or span 
   );
   assert.deepEqual(a.messages[2].tool_calls, [{ id: 'call_1', name: 'search', arguments: '{"q":"Paris"}' }]);
   assert.equal(a.price, null);
+  // Reasoning is its own column, printed before the answer.
+  assert.deepEqual(
+    json(['show', '3']).messages.map((m) => [m.content, m.reasoning]),
+    [['Here are 3 flights.', 'Cheapest first.']],
+  );
+  assert.match(human(['show', '3']), /\[output 0\] assistant\n {2}reasoning: Cheapest first\.\n {2}Here are 3 flights\./);
   const text = human(['show', '4']);
   assert.match(text, /error_type\s+RateLimitError/);
   assert.match(text, /retry_count\s+2/);
@@ -297,7 +305,7 @@ test('sql: read-only queries, JSON rows', () => {
   assert.deepEqual(r.columns, ['m', 'n']);
   assert.deepEqual(r.rows[0], { m: 'gpt-4o-mini', n: 3 });
   assert.match(human(['sql', 'SELECT count(*) AS n FROM llm_messages']), /^n\n4\n\(1 row\)/);
-  assert.deepEqual(json(['sql', 'PRAGMA user_version']).rows, [{ user_version: 2 }]);
+  assert.deepEqual(json(['sql', 'PRAGMA user_version']).rows, [{ user_version: SCHEMA_VERSION }]);
 });
 
 test('export: CSV and JSON Lines of calls, messages and runs', () => {

@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll as after, beforeAll as before, test } from 'vitest';
 import Database from 'better-sqlite3';
-import { cli, scratch, standardItems, writeItems } from './4x-helpers/calllog.mjs';
+import { cli, exporterApi, scratch, standardItems, writeItems } from './4x-helpers/calllog.mjs';
+
+const { SCHEMA_VERSION } = await exporterApi();
 
 let s;
 let db;
@@ -55,7 +57,7 @@ test('unknown verb, unknown flag, bad values: exit 2', () => {
   fails(['prices', 'set', 'x', '--input', '-3', '--db', db], 2, /--input/);
   fails(['prices', 'set', 'x', '--input', '1', '--currency', 'dollars', '--db', db], 2, /currency/);
   fails(['show', '--db', db], 2, /missing required argument/);
-  fails(['ui', '--db', db], 2, /not yet implemented/);
+  fails(['ui', '--port', 'eighty', '--db', db], 2, /expected a port from 0 to 65535/);
   assert.equal(cli([]).code, 2, 'no verb: help and exit 2');
   assert.equal(hash(db), before, 'the DB is unchanged');
 });
@@ -158,6 +160,6 @@ test('sql refuses every write — DROP, INSERT, UPDATE, ATTACH, VACUUM INTO, PRA
   assert.ok(!existsSync(target), 'no file written');
   const check = new Database(db, { readonly: true });
   assert.equal(check.prepare('SELECT count(*) AS n FROM llm_calls').get().n, 6, 'llm_calls intact');
-  assert.equal(check.pragma('user_version', { simple: true }), 2);
+  assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   check.close();
 });

@@ -27,7 +27,7 @@ const { chatRequestContent, chatResponseOutput, toolDefinitions, capField, MAX_F
   '../dist/esm/src/content/index.js'
 );
 const { itemFromSpanData } = await import('../dist/esm/exporter/rows.js');
-const { setWarnSink } = await import('../dist/esm/src/core/warn.js');
+const { resetWarning, setWarnSink } = await import('../dist/esm/src/core/warn.js');
 
 const warnings = [];
 setWarnSink((m) => warnings.push(m));
@@ -180,6 +180,40 @@ describe('stream accumulators: provider indices cost linear work', () => {
       assert.equal(value.choices.length, 1024, adapter.api);
       assert.equal(value.choices.at(-1).index, 2_000_000_000, adapter.api);
     }
+  });
+
+  test('a Responses stream cut short keeps its reasoning: summary and raw parts in order, at most 1024, one warning', () => {
+    warnings.length = 0;
+    const acc = responsesAdapter.accumulator();
+    const delta = (summary, index, text) =>
+      acc.onChunk({
+        type: summary ? 'response.reasoning_summary_text.delta' : 'response.reasoning_text.delta',
+        item_id: 'rs_1',
+        output_index: 0,
+        [summary ? 'summary_index' : 'content_index']: index,
+        delta: text,
+      });
+    delta(true, 0, 'Look');
+    delta(true, 0, 'ing up.');
+    delta(true, 1, 'Found it.');
+    delta(false, 0, 'raw thought');
+    assert.deepEqual(acc.result().output, [
+      {
+        type: 'reasoning',
+        summary: [
+          { type: 'summary_text', text: 'Looking up.' },
+          { type: 'summary_text', text: 'Found it.' },
+        ],
+        content: [{ type: 'reasoning_text', text: 'raw thought' }],
+      },
+    ]);
+    // A flood of distinct parts (indices alternating, 2e9, negative): bounded, with one warning
+    // (the stream-entries warning is once per process: the tool-call test above may have used it).
+    resetWarning('provider:stream-entries');
+    for (let i = 0; i < 5000; i++) delta(true, i % 2 ? 2e9 : -i, 'x');
+    const [item] = acc.result().output;
+    assert.equal(item.summary.length + item.content.length, 1024);
+    assert.equal(warnings.filter((w) => /more than 1024 distinct reasoning parts/.test(w)).length, 1, warnings.join('\n'));
   });
 
   test('Responses events with absurd output_index / content_index / sequence_number are harmless', () => {

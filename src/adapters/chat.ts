@@ -24,10 +24,18 @@ function responseAttributes(r: any, attrs: Attributes): void {
   setStr(attrs, S.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, r?.system_fingerprint);
 }
 
+/** A message's reasoning text: DeepSeek's `reasoning_content`, else OpenRouter/vLLM's `reasoning`. */
+function reasoningText(m: any): string | undefined {
+  if (typeof m?.reasoning_content === 'string' && m.reasoning_content) return m.reasoning_content;
+  return typeof m?.reasoning === 'string' && m.reasoning ? m.reasoning : undefined;
+}
+
 function choicesText(choices: any[]): string {
   let out = '';
   for (const c of choices) {
     const m = c?.message ?? {};
+    // Reasoning tokens are output tokens: an estimate counts the text too.
+    out += reasoningText(m) ?? '';
     if (typeof m.content === 'string') out += m.content;
     if (typeof m.refusal === 'string') out += m.refusal;
     for (const tc of Array.isArray(m.tool_calls) ? m.tool_calls : []) {
@@ -62,6 +70,8 @@ interface ChoiceAcc {
   role?: string;
   content: string;
   refusal: string;
+  /** Reasoning deltas (`reasoning_content` or `reasoning`), in order. */
+  reasoning: string;
   hasContent: boolean;
   hasRefusal: boolean;
   /** Keyed by the provider's `index` (any finite number), or a fresh string key when it sent none; made on the first. */
@@ -102,6 +112,7 @@ class ChatStreamAccumulator implements StreamAccumulator {
           index,
           content: '',
           refusal: '',
+          reasoning: '',
           hasContent: false,
           hasRefusal: false,
           toolCalls: undefined,
@@ -120,6 +131,9 @@ class ChatStreamAccumulator implements StreamAccumulator {
         acc.refusal += d.refusal;
         acc.hasRefusal = true;
       }
+      // One of the two per delta: servers that send both send the same text twice.
+      const r = reasoningText(d);
+      if (r !== undefined) acc.reasoning += r;
       if (Array.isArray(d.tool_calls)) for (const tc of d.tool_calls) addToolCallDelta(acc, tc);
       if (c?.finish_reason) acc.finish_reason = c.finish_reason;
     }
@@ -135,6 +149,7 @@ class ChatStreamAccumulator implements StreamAccumulator {
       const a = accs[i]!;
       const message: Record<string, unknown> = { role: a.role ?? 'assistant', content: a.hasContent ? a.content : null };
       if (a.hasRefusal) message.refusal = a.refusal;
+      if (a.reasoning) message.reasoning_content = a.reasoning;
       if (a.toolCalls?.size) {
         const calls = Array.from(a.toolCalls.values());
         // Stable: calls with the same order (one sent without an index) keep their arrival order.

@@ -4,7 +4,7 @@ import type { Attributes } from '@opentelemetry/api';
 // One rule for the span's finish reason and the output message's (content/responses.ts).
 import { type ContentOptions, responsesFinishReason, responsesRequestContent, responsesResponseOutput } from '../content/index.js';
 import * as S from '../core/semconv.js';
-import { usageFrom } from './limits.js';
+import { MAX_STREAM_ENTRIES, tooManyEntries, usageFrom } from './limits.js';
 import { commonSamplingAttributes, outputType, setNum, setStr } from './request.js';
 import type { ApiAdapter, ResponseSummary, StreamAccumulator, Usage } from './types.js';
 
@@ -22,6 +22,10 @@ function outputText(r: any): string {
         else if (typeof c?.refusal === 'string') out += c.refusal;
     } else if (item?.type === 'function_call') {
       out += (item.name ?? '') + (item.arguments ?? '');
+    } else if (item?.type === 'reasoning') {
+      // Reasoning tokens are output tokens: an estimate counts what the response shows of them.
+      for (const p of [...(Array.isArray(item.summary) ? item.summary : []), ...(Array.isArray(item.content) ? item.content : [])])
+        if (typeof p?.text === 'string') out += p.text;
     }
   }
   return out;
@@ -42,11 +46,20 @@ function summarizeResponse(r: any): ResponseSummary {
   };
 }
 
+/** One reasoning summary part or raw reasoning text being streamed. */
+interface ReasoningAcc {
+  key: string;
+  summary: boolean;
+  text: string;
+}
+
 /** Streams carry typed events; the terminal event holds the whole response with its usage. */
 class ResponsesStreamAccumulator implements StreamAccumulator {
   private final: any;
   private partial: any = { output: [] };
   private text = '';
+  /** Reasoning streamed so far, for a stream that ends before its terminal event. */
+  private reasoning: ReasoningAcc[] = [];
 
   onChunk(ev: any): void {
     if (!ev || typeof ev !== 'object') return;
@@ -58,16 +71,43 @@ class ResponsesStreamAccumulator implements StreamAccumulator {
       this.partial = { ...ev.response, output: [] };
     } else if (t === 'response.output_text.delta' && typeof ev.delta === 'string') {
       this.text += ev.delta;
+    } else if ((t === 'response.reasoning_summary_text.delta' || t === 'response.reasoning_text.delta') && typeof ev.delta === 'string') {
+      this.onReasoning(t === 'response.reasoning_summary_text.delta', ev);
     }
+  }
+
+  private onReasoning(summary: boolean, ev: any): void {
+    // A part is (item, summary or content index); deltas of one part arrive together.
+    const key = `${summary ? 's' : 'c'}\u0000${String(ev.item_id)}\u0000${String(summary ? ev.summary_index : ev.content_index)}`;
+    let last = this.reasoning[this.reasoning.length - 1];
+    if (last?.key !== key) {
+      if (this.reasoning.length >= MAX_STREAM_ENTRIES) {
+        tooManyEntries('reasoning parts');
+        return;
+      }
+      last = { key, summary, text: '' };
+      this.reasoning.push(last);
+    }
+    last.text += ev.delta;
   }
 
   result(): unknown {
     if (this.final) return this.final;
     // Ended early: report what arrived so far as one partial assistant message.
+    const output: unknown[] = [];
+    if (this.reasoning.length > 0) {
+      const part = (r: ReasoningAcc) => ({ type: r.summary ? 'summary_text' : 'reasoning_text', text: r.text });
+      output.push({
+        type: 'reasoning',
+        summary: this.reasoning.filter((r) => r.summary).map(part),
+        content: this.reasoning.filter((r) => !r.summary).map(part),
+      });
+    }
+    if (this.text) output.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: this.text }] });
     const partial = {
       ...this.partial,
       status: this.partial.status === 'in_progress' ? undefined : this.partial.status,
-      output: this.text ? [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: this.text }] }] : [],
+      output,
     };
     return partial;
   }

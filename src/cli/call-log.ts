@@ -1,12 +1,13 @@
-// Opening the call log for the CLI. Read verbs use a read-only connection and never create, migrate
-// an empty file, or otherwise change anything; every failure becomes a one-line CliError.
+// Opening the call log for the CLI. Read verbs get a read-only reader (../query) and never create,
+// migrate an empty file, or otherwise change anything; every failure becomes a one-line CliError.
 
 import { existsSync, type Stats, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { type Db, openForWriting } from '../../exporter/open.js';
-import { checkDatabase, ForeignDatabaseError, migrate, SchemaVersionError } from '../../exporter/schema.js';
-import { openReadOnly } from '../../exporter/store.js';
+import { checkDatabase, ForeignDatabaseError, SchemaVersionError } from '../../exporter/schema.js';
 import { errorMessage } from '../core/warn.js';
+import { openReader } from '../query/open.js';
+import type { CallLogReader } from '../query/types.js';
 import { CliError, notFound, usage } from './errors.js';
 import { defaultDbPath } from './options.js';
 
@@ -54,18 +55,13 @@ function checkFile(path: string): { size: number } {
 }
 
 /**
- * A read-only connection to an existing call log. An empty (0-byte) file — a log created a moment
- * ago — reads as an empty log without being touched.
+ * A read-only reader of an existing call log. An empty (0-byte) file — a log created a moment ago —
+ * reads as an empty log without being touched.
  */
-export function openRead(path: string): Db {
-  const { size } = checkFile(path);
+export function openRead(path: string): CallLogReader {
+  checkFile(path);
   try {
-    if (size === 0) {
-      const mem = new Database(':memory:');
-      migrate(mem);
-      return mem;
-    }
-    return openReadOnly(path);
+    return openReader(path);
   } catch (e) {
     throw describeOpenError(path, e);
   }

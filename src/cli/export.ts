@@ -4,10 +4,10 @@
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import { CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS } from '../../exporter/rows.js';
+import { QueryError } from '../query/types.js';
 import { dbPath, openRead } from './call-log.js';
 import { usage } from './errors.js';
-import { addCommon, type CommonOptions, callFilters, nonEmpty, runFilters } from './options.js';
+import { addCommon, type CommonOptions, callFilter, nonEmpty, runFilter } from './options.js';
 import { parseJsonColumns } from './output.js';
 import { fileSink, type Sink, stdoutSink } from './sink.js';
 import { jsonSafe, visible } from './visible.js';
@@ -27,32 +27,6 @@ function choice<T extends string>(values: readonly T[]) {
   };
 }
 
-function query(o: ExportOptions): { sql: string; params: unknown[]; columns: string[] } {
-  const f = callFilters(o);
-  const limit = o.limit ? ` LIMIT ${o.limit}` : '';
-  if (o.table === 'calls') {
-    const columns = ['id', ...CALL_COLUMNS];
-    return {
-      sql: `SELECT ${columns.map((c) => 'c.' + c).join(', ')} FROM llm_calls c WHERE ${f.sql} ORDER BY c.id${limit}`,
-      params: f.params,
-      columns,
-    };
-  }
-  if (o.table === 'messages') {
-    const columns = ['call_id', 'span_id', 'trace_id', ...MESSAGE_COLUMNS];
-    return {
-      sql: `SELECT m.call_id, c.span_id, c.trace_id, ${MESSAGE_COLUMNS.map((x) => 'm.' + x).join(', ')}
-            FROM llm_calls c JOIN llm_messages m ON m.call_id = c.id WHERE ${f.sql} ORDER BY m.call_id, m.direction = 'output', m.position${limit}`,
-      params: f.params,
-      columns,
-    };
-  }
-  if (o.model) throw usage('export --table runs: --model does not apply to runs');
-  const r = runFilters(o);
-  const columns = ['id', ...RUN_COLUMNS];
-  return { sql: `SELECT ${columns.join(', ')} FROM llm_runs WHERE ${r.sql} ORDER BY id${limit}`, params: r.params, columns };
-}
-
 /** Rows per CSV batch: a few calls of the synchronous stringifier per 64 KB written. */
 const CSV_BATCH = 64;
 const CHUNK = 65536;
@@ -63,14 +37,23 @@ export async function runExport(o: ExportOptions): Promise<number> {
   let sink: Sink | null = null;
   let rows = 0;
   try {
-    const q = query(o);
-    const stmt = db.prepare(q.sql);
+    let q: Awaited<ReturnType<typeof db.exportRows>>;
+    try {
+      q = await db.exportRows(o.table, { ...callFilter(o), ...runFilter(o) }, { limit: o.limit });
+    } catch (e) {
+      throw e instanceof QueryError ? usage(e.message) : e;
+    }
     sink = o.out ? await fileSink(o.out, { force: !!o.force, dbPath: path }) : stdoutSink();
     let buf = '';
     if (o.format === 'jsonl') {
-      for (const row of stmt.iterate(...q.params) as IterableIterator<Record<string, unknown>>) {
-        buf += JSON.stringify(parseJsonColumns(row)) + '\n';
-        rows++;
+      const cols = q.columns;
+      for await (const batch of q.batches) {
+        for (const raw of batch) {
+          const row: Record<string, unknown> = {};
+          for (let i = 0; i < cols.length; i++) row[cols[i]!] = raw[i];
+          buf += JSON.stringify(parseJsonColumns(row)) + '\n';
+          rows++;
+        }
         if (buf.length >= CHUNK) {
           await sink.put(jsonSafe(buf));
           buf = '';
@@ -82,20 +65,14 @@ export async function runExport(o: ExportOptions): Promise<number> {
       const string = sink.tty ? (v: string): string => visible(v, { newlines: true, tabs: true }) : (v: string): string => v;
       const opts = { columns: q.columns, cast: { boolean: (b: boolean) => (b ? '1' : '0'), string } };
       buf = stringify([], { ...opts, header: true });
-      let batch: unknown[][] = [];
-      for (const row of stmt.raw().iterate(...q.params) as IterableIterator<unknown[]>) {
-        batch.push(row);
-        rows++;
-        if (batch.length === CSV_BATCH) {
-          buf += stringify(batch, opts);
-          batch = [];
-          if (buf.length >= CHUNK) {
-            await sink.put(buf);
-            buf = '';
-          }
+      for await (const batch of q.batches) {
+        for (let i = 0; i < batch.length; i += CSV_BATCH) buf += stringify(batch.slice(i, i + CSV_BATCH), opts);
+        rows += batch.length;
+        if (buf.length >= CHUNK) {
+          await sink.put(buf);
+          buf = '';
         }
       }
-      if (batch.length) buf += stringify(batch, opts);
     }
     if (buf) await sink.put(buf);
     await sink.commit();
@@ -103,7 +80,7 @@ export async function runExport(o: ExportOptions): Promise<number> {
     return rows;
   } finally {
     await sink?.abort();
-    db.close();
+    await db.close();
   }
 }
 

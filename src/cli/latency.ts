@@ -2,9 +2,8 @@
 // chunk of streamed calls instead).
 
 import type { Command } from 'commander';
-import { groupStats } from './aggregate.js';
 import { dbPath, openRead } from './call-log.js';
-import { addCommon, type CommonOptions, callFilters } from './options.js';
+import { addCommon, type CommonOptions, callFilter } from './options.js';
 import { fmtInt, fmtMs, table, write, writeJson } from './output.js';
 
 interface LatencyOptions extends CommonOptions {
@@ -19,21 +18,19 @@ export function registerLatency(program: Command): void {
     .description('latency percentiles (p50/p90/p95/p99) by model')
     .option('--ttft', 'time to first chunk of streamed calls instead of total duration');
   addCommon(cmd, { limit: undefined });
-  cmd.action((o: LatencyOptions) => {
+  cmd.action(async (o: LatencyOptions) => {
     const db = openRead(dbPath(o));
     try {
-      const f = callFilters(o);
-      const where = o.ttft ? `${f.sql} AND c.ttft_ms IS NOT NULL` : f.sql;
-      let rows = groupStats(db, 'c.request_model', where, f.params, o.ttft ? 'c.ttft_ms' : 'c.duration_ms')
+      let rows = (await db.groupStats('model', callFilter(o), o.ttft ? 'ttft' : 'duration'))
         .map((g) => ({
           model: g.key,
           calls: g.calls,
           measured: g.latency.n,
-          p50_ms: r3(g.latency.q(0.5)),
-          p90_ms: r3(g.latency.q(0.9)),
-          p95_ms: r3(g.latency.q(0.95)),
-          p99_ms: r3(g.latency.q(0.99)),
-          max_ms: g.latency.n ? r3(g.latency.max) : null,
+          p50_ms: r3(g.latency.p50),
+          p90_ms: r3(g.latency.p90),
+          p95_ms: r3(g.latency.p95),
+          p99_ms: r3(g.latency.p99),
+          max_ms: r3(g.latency.max),
           avg_ms: r3(g.latency.avg),
         }))
         .sort(
@@ -65,7 +62,7 @@ export function registerLatency(program: Command): void {
         ),
       );
     } finally {
-      db.close();
+      await db.close();
     }
   });
 }

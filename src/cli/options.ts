@@ -3,6 +3,7 @@
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/config.js';
+import type { CallFilter, RunFilter } from '../query/types.js';
 
 export interface CommonOptions {
   db?: string;
@@ -153,89 +154,12 @@ export function addCommon(cmd: Command, spec: CommonSpec = {}): Command {
   return cmd;
 }
 
-/** SQL conditions for the filter flags on llm_calls (alias `c`). */
-export function callFilters(o: CommonOptions, alias = 'c'): { sql: string; params: unknown[] } {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const a = alias ? `${alias}.` : '';
-  if (o.since) {
-    where.push(`${a}started_at >= ?`);
-    params.push(o.since);
-  }
-  if (o.until) {
-    where.push(`${a}started_at < ?`);
-    params.push(o.until);
-  }
-  if (o.session) {
-    where.push(`${a}session_id = ?`);
-    params.push(o.session);
-  }
-  if (o.user) {
-    where.push(`${a}user_id = ?`);
-    params.push(o.user);
-  }
-  if (o.agent) {
-    where.push(`${a}agent_name = ?`);
-    params.push(o.agent);
-  }
-  if (o.model) {
-    if (o.model.includes('*')) {
-      where.push(`${a}request_model GLOB ?`);
-      params.push(o.model);
-    } else {
-      where.push(`${a}request_model = ?`);
-      params.push(o.model);
-    }
-  }
-  statusFilter(o, a, where, params);
-  return { sql: where.length ? where.join(' AND ') : '1', params };
+/** The filter flags as the read layer's call filter. */
+export function callFilter(o: CommonOptions): CallFilter {
+  return { since: o.since, until: o.until, session: o.session, user: o.user, agent: o.agent, model: o.model, status: o.status };
 }
 
-/** `--status`: one status, or `failed` for everything that did not end ok. */
-function statusFilter(o: CommonOptions, a: string, where: string[], params: unknown[]): void {
-  if (!o.status) return;
-  if (o.status === 'failed') where.push(`${a}status <> 'ok'`);
-  else {
-    where.push(`${a}status = ?`);
-    params.push(o.status);
-  }
-}
-
-/**
- * SQL conditions for the filter flags on llm_runs (no alias). `--agent` also matches the agent run
- * itself by its name; `kind` / `name` narrow further (`runs --kind/--name`).
- */
-export function runFilters(o: CommonOptions & { kind?: string; name?: string }): { sql: string; params: unknown[] } {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (o.since) {
-    where.push('started_at >= ?');
-    params.push(o.since);
-  }
-  if (o.until) {
-    where.push('started_at < ?');
-    params.push(o.until);
-  }
-  if (o.session) {
-    where.push('session_id = ?');
-    params.push(o.session);
-  }
-  if (o.user) {
-    where.push('user_id = ?');
-    params.push(o.user);
-  }
-  if (o.agent) {
-    where.push("(agent_name = ? OR (kind = 'agent' AND name = ?))");
-    params.push(o.agent, o.agent);
-  }
-  if (o.kind) {
-    where.push('kind = ?');
-    params.push(o.kind);
-  }
-  if (o.name) {
-    where.push('name = ?');
-    params.push(o.name);
-  }
-  statusFilter(o, '', where, params);
-  return { sql: where.length ? where.join(' AND ') : '1', params };
+/** The filter flags on runs (`runs --kind/--name` narrow further). */
+export function runFilter(o: CommonOptions & { kind?: string; name?: string }): RunFilter {
+  return { since: o.since, until: o.until, session: o.session, user: o.user, agent: o.agent, status: o.status, kind: o.kind, name: o.name };
 }

@@ -141,20 +141,4 @@ export function clip(s: string | null | undefined, n: number): string {
   return one.length > n ? one.slice(0, n - 1) + '…' : one;
 }
 
-const JSON_COLUMNS = new Set(['tags', 'metadata', 'finish_reasons', 'attributes', 'tool_calls']);
-
-/** A DB row with its JSON text columns parsed (the --json / JSONL form). */
-export function parseJsonColumns<T extends Record<string, unknown>>(row: T): T {
-  const out: Record<string, unknown> = { ...row };
-  for (const k of Object.keys(out)) {
-    const v = out[k];
-    if (JSON_COLUMNS.has(k) && typeof v === 'string') {
-      try {
-        out[k] = JSON.parse(v);
-      } catch {
-        /* keep the text */
-      }
-    }
-  }
-  return out as T;
-}
+export { parseJsonColumns } from '../query/rows.js';

@@ -66,15 +66,15 @@ const HEAD = ['id', 'source', 'provider', 'model', 'input/1M', 'cached/1M', 'out
 const ALIGN = ['right', 'left', 'left', 'left', 'right', 'right', 'right', 'left', 'left', 'left'] as const;
 
 /** The book of a call log: its rows (user + mirrored built-in), or the built-in table if it has none. */
-function bookOf(path: string): PriceBook {
+async function bookOf(path: string): Promise<PriceBook> {
   if (!existsSync(path)) return PriceBook.builtin();
   const db = openRead(path);
   try {
-    const book = PriceBook.fromDb(db);
+    const book = PriceBook.fromTable((await db.priceRows()) as unknown as PriceRow[]);
     const hasBuiltin = book.rows().some((r) => r.source === 'builtin');
     return hasBuiltin ? book : PriceBook.builtin().withOverrides(book.rows());
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -89,8 +89,8 @@ export function registerPrices(program: Command): void {
     .addOption(new Option('--source <source>', 'builtin|user').choices(['builtin', 'user']))
     .option('--json', 'machine-readable JSON output');
   dbOption(list);
-  list.action((o: ListOptions) => {
-    const book = bookOf(dbPath(o));
+  list.action(async (o: ListOptions) => {
+    const book = await bookOf(dbPath(o));
     let rows: PriceRow[];
     if (o.model) {
       const hit = book.match(o.provider, o.model, new Date());
@@ -130,11 +130,11 @@ export function registerPrices(program: Command): void {
     )
     .option('--json', 'machine-readable JSON output');
   dbOption(set);
-  set.action((model: string, o: SetOptions) => {
+  set.action(async (model: string, o: SetOptions) => {
     const path = dbPath(o);
     let base: Partial<PriceRow> = {};
     if (o.like) {
-      const hit = bookOf(path).match(o.provider, o.like, new Date());
+      const hit = (await bookOf(path)).match(o.provider, o.like, new Date());
       if (!hit) throw notFound(`no price for ${o.like} to copy`);
       base = {
         input_per_mtok: hit.input_per_mtok,
@@ -190,7 +190,7 @@ export function registerPrices(program: Command): void {
     .argument('<file>', 'JSON file (same format as LLM_OTEL_PRICES)')
     .option('--json', 'machine-readable JSON output');
   dbOption(imp);
-  imp.action((file: string, o: { db?: string; json?: boolean }) => {
+  imp.action(async (file: string, o: { db?: string; json?: boolean }) => {
     let parsed: PriceFile;
     try {
       let text: string;
@@ -207,7 +207,7 @@ export function registerPrices(program: Command): void {
     // Aliases become rows of their own with the target's current rates ("alias rows").
     const aliasRows: PriceRow[] = [];
     if (Object.keys(parsed.aliases).length > 0) {
-      const book = bookOf(path).withOverrides(parsed.rows);
+      const book = (await bookOf(path)).withOverrides(parsed.rows);
       for (const [alias, target] of Object.entries(parsed.aliases)) {
         const hit = book.match(undefined, target, new Date());
         if (!hit) throw usage(`${file}: alias ${JSON.stringify(alias)} → ${JSON.stringify(target)}: no price for ${target}`);

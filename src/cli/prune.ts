@@ -8,7 +8,8 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { type Db, dbPath, openWrite } from './call-log.js';
+import { countBefore, cutoffForBytes, deleteBefore, vacuum } from '../query/sqlite/prune.js';
+import { dbPath, openWrite } from './call-log.js';
 import { usage } from './errors.js';
 import { dbOption, parseSize, parseTime } from './options.js';
 import { fmtInt, write, writeJson } from './output.js';
@@ -43,61 +44,6 @@ function fileBytes(path: string): number {
     }
   }
   return n;
-}
-
-const CHUNK = 5000;
-
-/** Deletes calls started before `cutoff` (and their messages), then runs, in short transactions. */
-function deleteBefore(db: Db, cutoff: string, result: PruneResult): void {
-  const msgs = db.prepare('SELECT count(*) AS n FROM llm_messages WHERE call_id IN (SELECT id FROM llm_calls WHERE started_at < ?)');
-  const delCalls = db.prepare('DELETE FROM llm_calls WHERE id IN (SELECT id FROM llm_calls WHERE started_at < ? LIMIT ?)');
-  const delRuns = db.prepare('DELETE FROM llm_runs WHERE id IN (SELECT id FROM llm_runs WHERE started_at < ? LIMIT ?)');
-  result.deleted_messages += (msgs.get(cutoff) as { n: number }).n;
-  // Short transactions: an app writing to the same file waits at most one chunk.
-  for (;;) {
-    const n = db.transaction(() => delCalls.run(cutoff, CHUNK).changes).immediate();
-    result.deleted_calls += n;
-    if (n < CHUNK) break;
-  }
-  for (;;) {
-    const n = db.transaction(() => delRuns.run(cutoff, CHUNK).changes).immediate();
-    result.deleted_runs += n;
-    if (n < CHUNK) break;
-  }
-}
-
-function countBefore(db: Db, cutoff: string, result: PruneResult): void {
-  result.deleted_calls = (db.prepare('SELECT count(*) AS n FROM llm_calls WHERE started_at < ?').get(cutoff) as { n: number }).n;
-  result.deleted_messages = (
-    db.prepare('SELECT count(*) AS n FROM llm_messages WHERE call_id IN (SELECT id FROM llm_calls WHERE started_at < ?)').get(cutoff) as {
-      n: number;
-    }
-  ).n;
-  result.deleted_runs = (db.prepare('SELECT count(*) AS n FROM llm_runs WHERE started_at < ?').get(cutoff) as { n: number }).n;
-}
-
-function vacuum(db: Db): void {
-  db.exec('VACUUM');
-  db.pragma('wal_checkpoint(TRUNCATE)');
-}
-
-/** The start time below which calls must go so that about `excess` bytes are freed. */
-function cutoffForBytes(db: Db, excess: number): string | null {
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const pages = db.pragma('page_count', { simple: true }) as number;
-  const free = db.pragma('freelist_count', { simple: true }) as number;
-  const used = (pages - free) * pageSize;
-  const calls = (db.prepare('SELECT count(*) AS n FROM llm_calls').get() as { n: number }).n;
-  if (calls === 0) return null;
-  // Everything stored scales with calls closely enough; 10% extra so one round usually suffices.
-  const perCall = used / calls;
-  const k = Math.min(calls, Math.ceil((excess / perCall) * 1.1));
-  const row = db.prepare('SELECT started_at FROM llm_calls ORDER BY started_at LIMIT 1 OFFSET ?').get(k - 1) as
-    | { started_at: string }
-    | undefined;
-  if (!row) return null;
-  // Strictly after the k-th oldest call, so that call goes too.
-  return new Date(Date.parse(row.started_at) + 1).toISOString();
 }
 
 export function prune(path: string, o: PruneOptions): PruneResult {

@@ -1,11 +1,11 @@
 // `llm-otel runs`: recent agent / tool / workflow runs with the totals of the calls beneath them.
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { RunTotals } from '../query/types.js';
 import { dbPath, openRead } from './call-log.js';
 import { usage } from './errors.js';
-import { addCommon, type CommonOptions, nonEmpty, runFilters } from './options.js';
+import { addCommon, type CommonOptions, nonEmpty, runFilter } from './options.js';
 import { fmtCost, fmtInt, fmtMs, fmtTime, table, write, writeJson } from './output.js';
-import { type RunTotals, runTotals } from './runtotals.js';
 
 interface RunsOptions extends CommonOptions {
   kind?: string;
@@ -26,20 +26,12 @@ export function registerRuns(program: Command): void {
     )
     .addOption(new Option('--name <name>', 'only runs with this name').argParser(nonEmpty));
   addCommon(cmd, { limit: 50 });
-  cmd.action((o: RunsOptions) => {
+  cmd.action(async (o: RunsOptions) => {
     if (o.model) throw usage('runs: --model does not apply to runs (see `llm-otel calls --model`)');
     const db = openRead(dbPath(o));
     try {
-      const f = runFilters(o);
-      const runs = db
-        .prepare(`SELECT id, span_id, trace_id, parent_call_id, kind, name, session_id, user_id, agent_name, tool_call_id,
-          started_at, ended_at, duration_ms, status, error_message
-        FROM llm_runs WHERE ${f.sql} ORDER BY started_at DESC, id DESC LIMIT ?`)
-        .all(...f.params, o.limit ?? 50) as Array<Record<string, unknown> & { span_id: string }>;
-      const totals = runTotals(
-        db,
-        runs.map((r) => r.span_id),
-      );
+      const runs = (await db.listRuns(runFilter(o), { limit: o.limit ?? 50 })).rows;
+      const totals = await db.runTotals(runs.map((r) => r.span_id));
       const empty: RunTotals = { calls: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost: null, avg_duration_ms: null, models: null };
       const rows: Array<Record<string, unknown> & RunTotals> = runs.map((r) => ({ ...r, ...(totals.get(r.span_id) ?? empty) }));
       if (o.json) {
@@ -71,7 +63,7 @@ export function registerRuns(program: Command): void {
         ),
       );
     } finally {
-      db.close();
+      await db.close();
     }
   });
 }

@@ -2,41 +2,28 @@
 // in order.
 
 import type { Command } from 'commander';
-import { costSummary, groupStats, round } from './aggregate.js';
+import { costSummary, round } from './aggregate.js';
 import { dbPath, openRead } from './call-log.js';
-import { CALL_SUMMARY_COLUMNS, type CallSummary, callTable } from './calls.js';
+import { callTable } from './calls.js';
 import { notFound, usage } from './errors.js';
-import { addCommon, type CommonOptions, callFilters } from './options.js';
+import { addCommon, type CommonOptions, callFilter } from './options.js';
 import { fmtCosts, fmtInt, fmtMs, fmtPct, fmtTime, table, write, writeJson } from './output.js';
 
 export function registerSession(program: Command): void {
   const cmd = program.command('session').description('one session: totals, calls and runs in order').argument('<session_id>');
   addCommon(cmd, { limit: 500 });
-  cmd.action((sessionId: string, o: CommonOptions) => {
+  cmd.action(async (sessionId: string, o: CommonOptions) => {
     if (sessionId.trim() === '') throw usage('expected a session id');
     const db = openRead(dbPath(o));
     try {
-      const f = callFilters({ ...o, session: sessionId });
+      const f = callFilter({ ...o, session: sessionId });
       const limit = o.limit ?? 500;
-      const calls = db
-        .prepare(
-          `SELECT ${CALL_SUMMARY_COLUMNS.map((c) => 'c.' + c).join(', ')} FROM llm_calls c WHERE ${f.sql} ORDER BY c.started_at, c.id LIMIT ?`,
-        )
-        .all(...f.params, limit) as CallSummary[];
-      const runs = db
-        .prepare(
-          'SELECT id, span_id, trace_id, parent_call_id, kind, name, started_at, duration_ms, status, error_message FROM llm_runs WHERE session_id = ? ORDER BY started_at, id LIMIT ?',
-        )
-        .all(sessionId, limit) as Array<Record<string, unknown>>;
+      const calls = (await db.listCalls(f, { limit, order: 'asc' })).rows;
+      const runs = await db.sessionRuns(sessionId, limit);
       if (calls.length === 0 && runs.length === 0) throw notFound(`no session ${JSON.stringify(sessionId)} in ${dbPath(o)}`);
-      const [g] = groupStats(db, "''", f.sql, f.params);
+      const [g] = await db.groupStats(null, f);
       const { cost, currency } = g ? costSummary(g.costs) : { cost: null, currency: null };
-      const span = db
-        .prepare(`SELECT min(c.started_at) AS first, max(c.ended_at) AS last, count(DISTINCT c.trace_id) AS traces,
-          group_concat(DISTINCT c.user_id) AS users, group_concat(DISTINCT c.agent_name) AS agents,
-          group_concat(DISTINCT coalesce(c.response_model, c.request_model)) AS models
-        FROM llm_calls c WHERE ${f.sql}`)
-        .get(...f.params) as Record<string, string | number | null>;
+      const span = await db.sessionSpan(f);
       const summary = {
         session_id: sessionId,
         calls: g?.calls ?? 0,
@@ -47,14 +34,14 @@ export function registerSession(program: Command): void {
         cost,
         currency,
         cost_by_currency: Object.fromEntries(Object.entries(g?.costs ?? {}).map(([k, v]) => [k, round(v)])),
-        p50_ms: g?.latency.q(0.5) ?? null,
-        p95_ms: g?.latency.q(0.95) ?? null,
-        first_at: span.first ?? null,
-        last_at: span.last ?? null,
-        traces: span.traces ?? 0,
-        users: span.users ? String(span.users).split(',') : [],
-        agents: span.agents ? String(span.agents).split(',') : [],
-        models: span.models ? String(span.models).split(',') : [],
+        p50_ms: g?.latency.p50 ?? null,
+        p95_ms: g?.latency.p95 ?? null,
+        first_at: span.first_at,
+        last_at: span.last_at,
+        traces: span.traces,
+        users: span.users,
+        agents: span.agents,
+        models: span.models,
       };
       if (o.json) {
         writeJson({ session: summary, calls, runs });
@@ -89,7 +76,7 @@ export function registerSession(program: Command): void {
       }
       if (calls.length === limit) write(`(first ${limit} calls shown; --limit to see more)`);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 }

@@ -2,25 +2,17 @@
 // A run's span id shows the run with its totals.
 
 import type { Command } from 'commander';
-import { type Db, dbPath, openRead } from './call-log.js';
+import type { CallRef } from '../query/types.js';
+import { dbPath, openRead } from './call-log.js';
 import { notFound, usage } from './errors.js';
 import { addCommon, type CommonOptions } from './options.js';
 import { fmtCost, fmtInt, fmtMs, fmtTime, parseJsonColumns, table, write, writeJson } from './output.js';
-import { runTotals } from './runtotals.js';
-
-export type CallRef = { id: number } | { spanId: string };
 
 export function parseCallRef(v: string): CallRef {
   const s = v.trim();
   if (/^\d+$/.test(s) && Number.isSafeInteger(Number(s)) && Number(s) > 0) return { id: Number(s) };
   if (/^[0-9a-f]{16}$/i.test(s)) return { spanId: s.toLowerCase() };
   throw usage(`expected a call id (a number) or a span id (16 hex digits); got ${JSON.stringify(v)}`);
-}
-
-function getCall(db: Db, ref: CallRef): Record<string, unknown> | undefined {
-  return 'id' in ref
-    ? (db.prepare('SELECT * FROM llm_calls WHERE id = ?').get(ref.id) as Record<string, unknown> | undefined)
-    : (db.prepare('SELECT * FROM llm_calls WHERE span_id = ?').get(ref.spanId) as Record<string, unknown> | undefined);
 }
 
 const SHOWN_FIRST = [
@@ -42,16 +34,16 @@ export function registerShow(program: Command): void {
     .description('one call in full: columns, messages, price')
     .argument('<span_id|id>', 'call id (number) or span id (16 hex digits)');
   addCommon(cmd, { filters: false, limit: false });
-  cmd.action((ref: string, o: CommonOptions) => {
+  cmd.action(async (ref: string, o: CommonOptions) => {
     const r = parseCallRef(ref);
     const db = openRead(dbPath(o));
     try {
-      const call = getCall(db, r);
+      const call = await db.getCall(r);
       if (!call) {
         if ('spanId' in r) {
-          const found = db.prepare('SELECT * FROM llm_runs WHERE span_id = ?').get(r.spanId) as Record<string, unknown> | undefined;
+          const found = await db.getRun(r.spanId);
           if (found) {
-            const run = { ...found, totals: runTotals(db, [r.spanId]).get(r.spanId) ?? null };
+            const run = { ...found, totals: (await db.runTotals([r.spanId])).get(r.spanId) ?? null };
             if (o.json) {
               writeJson({ run: parseJsonColumns(run) });
               return;
@@ -72,15 +64,8 @@ export function registerShow(program: Command): void {
         }
         throw notFound(`no call ${'id' in r ? `with id ${r.id}` : `with span id ${r.spanId}`} in ${dbPath(o)}`);
       }
-      const messages = db
-        .prepare(
-          "SELECT direction, position, role, content, content_chars, truncated, tool_calls, tool_call_id, name, token_estimate FROM llm_messages WHERE call_id = ? ORDER BY direction = 'output', position",
-        )
-        .all(call.id) as Record<string, unknown>[];
-      const price =
-        typeof call.price_id === 'number'
-          ? ((db.prepare('SELECT * FROM model_prices WHERE id = ?').get(call.price_id) as Record<string, unknown> | undefined) ?? null)
-          : null;
+      const messages = await db.callMessages(call.id as number);
+      const price = typeof call.price_id === 'number' ? ((await db.priceRow(call.price_id)) ?? null) : null;
       if (o.json) {
         writeJson({ call: parseJsonColumns(call), messages: messages.map(parseJsonColumns), price });
         return;
@@ -112,12 +97,13 @@ export function registerShow(program: Command): void {
         for (const m of messages) {
           const head = `[${m.direction} ${m.position}] ${m.role ?? '?'}${m.name ? ` (${m.name})` : ''}${m.tool_call_id ? ` → ${m.tool_call_id}` : ''}${m.token_estimate !== null ? `  ~${m.token_estimate} tok` : ''}${m.truncated ? `  truncated from ${m.content_chars} chars` : ''}`;
           write(head);
+          if (m.reasoning) write('  reasoning: ' + String(m.reasoning).replace(/\n/g, '\n    '));
           if (m.content) write('  ' + String(m.content).replace(/\n/g, '\n  '));
           if (m.tool_calls) write('  tool calls: ' + String(m.tool_calls));
         }
       }
     } finally {
-      db.close();
+      await db.close();
     }
   });
 }

@@ -2,9 +2,8 @@
 // read (INSERT, DROP, PRAGMA assignments, ATTACH, VACUUM INTO …) is refused before it runs, and the
 // connection is opened read-only with query_only on, so nothing can change the file.
 
-import type { Statement } from 'better-sqlite3';
 import type { Command } from 'commander';
-import { errorMessage } from '../core/warn.js';
+import { QueryError, type UserQueryResult } from '../query/types.js';
 import { dbPath, openRead } from './call-log.js';
 import { usage } from './errors.js';
 import { addCommon, type CommonOptions } from './options.js';
@@ -16,33 +15,17 @@ export function registerSql(program: Command): void {
     .description('run a read-only SQL query (tables: llm_calls, llm_messages, llm_runs, llm_usage_hourly, model_prices)')
     .argument('<query>', 'one SELECT (or WITH … SELECT) statement');
   addCommon(cmd, { filters: false, limit: undefined });
-  cmd.action((query: string, o: CommonOptions) => {
+  cmd.action(async (query: string, o: CommonOptions) => {
     if (query.trim() === '') throw usage('sql: give a query, e.g. llm-otel sql "SELECT count(*) FROM llm_calls"');
     const db = openRead(dbPath(o));
     try {
-      db.pragma('query_only = ON');
-      let stmt: Statement;
+      let result: UserQueryResult;
       try {
-        stmt = db.prepare(query);
+        result = await db.userQuery(query, o.limit);
       } catch (e) {
-        throw usage(`sql: ${errorMessage(e)}`);
+        throw e instanceof QueryError ? usage(e.message) : e;
       }
-      if (!stmt.reader || /^\s*(attach|detach|vacuum|reindex|analyze)\b/i.test(query) || /^\s*pragma\b[^;]*=/i.test(query)) {
-        throw usage('sql: only queries that read are allowed (the connection is read-only; nothing was changed)');
-      }
-      let rows: unknown[][];
-      let columns: string[];
-      try {
-        columns = stmt.columns().map((c) => c.name);
-        stmt.raw(true);
-        rows = [];
-        for (const r of stmt.iterate() as IterableIterator<unknown[]>) {
-          rows.push(r);
-          if (o.limit && rows.length >= o.limit) break;
-        }
-      } catch (e) {
-        throw usage(`sql: ${errorMessage(e)}`);
-      }
+      const { columns, rows } = result;
       const plain = (v: unknown): unknown =>
         typeof v === 'bigint'
           ? Number.isSafeInteger(Number(v))
@@ -76,7 +59,7 @@ export function registerSql(program: Command): void {
       );
       write(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 }

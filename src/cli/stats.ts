@@ -4,35 +4,15 @@
 // (no quantiles there: average and max latency).
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { costSummary, type GroupStats, groupStats, round } from './aggregate.js';
-import { type Db, dbPath, openRead } from './call-log.js';
+import { type CallLogReader, GROUP_BY, type GroupBy, type GroupStats, type RollupBy, type RollupGroup } from '../query/types.js';
+import { costSummary, round } from './aggregate.js';
+import { dbPath, openRead } from './call-log.js';
 import { usage } from './errors.js';
-import { addCommon, type CommonOptions, callFilters } from './options.js';
+import { addCommon, type CommonOptions, callFilter } from './options.js';
 import { fmtCost, fmtCosts, fmtInt, fmtMs, fmtPct, table, write, writeJson } from './output.js';
 
-export const STATS_BY = ['model', 'user', 'agent', 'session', 'provider', 'hour', 'day'] as const;
-type By = (typeof STATS_BY)[number];
-
-/** Group key expressions over llm_calls; every column is in the covering index llm_calls_stats. */
-const KEY: Record<By, string> = {
-  model: 'c.request_model',
-  user: 'c.user_id',
-  agent: 'c.agent_name',
-  session: 'c.session_id',
-  provider: 'c.provider',
-  hour: "substr(c.started_at, 1, 13) || ':00'",
-  day: 'substr(c.started_at, 1, 10)',
-};
-
-/** The same groups in llm_usage_hourly (no session there). */
-const ROLLUP_KEY: Record<Exclude<By, 'session'>, string> = {
-  model: 'model',
-  user: 'user_id',
-  agent: 'agent_name',
-  provider: 'provider',
-  hour: "substr(hour, 1, 13) || ':00'",
-  day: 'substr(hour, 1, 10)',
-};
+export const STATS_BY = GROUP_BY;
+type By = GroupBy;
 
 function parseBy(v: string): By {
   const s = v.trim().toLowerCase();
@@ -79,10 +59,10 @@ function toRow(g: GroupStats): StatsRow {
     currency,
     cost_by_currency: by,
     priced_calls: g.priced,
-    p50_ms: ms(lat.q(0.5)),
-    p95_ms: ms(lat.q(0.95)),
+    p50_ms: ms(lat.p50),
+    p95_ms: ms(lat.p95),
     avg_ms: ms(lat.avg),
-    max_ms: lat.n ? ms(lat.max) : null,
+    max_ms: ms(lat.max),
   };
 }
 
@@ -98,72 +78,32 @@ function sortRows(rows: StatsRow[], by: By): StatsRow[] {
   );
 }
 
-export function statsFromCalls(db: Db, o: StatsOptions): StatsRow[] {
-  const f = callFilters(o);
-  return sortRows(groupStats(db, KEY[o.by], f.sql, f.params).map(toRow), o.by);
+/** `stats` over the stored calls (the demo prints it too). */
+export async function statsFromCalls(db: CallLogReader, o: StatsOptions): Promise<StatsRow[]> {
+  return sortRows((await db.groupStats(o.by, callFilter(o))).map(toRow), o.by);
 }
 
-function statsFromRollup(db: Db, o: StatsOptions): StatsRow[] {
-  const by = o.by as Exclude<By, 'session'>;
-  const where: string[] = [];
-  const params: unknown[] = [];
-  // Rollup rows are whole hours: a bound inside an hour includes that hour.
-  if (o.since) {
-    where.push('hour >= ?');
-    params.push(o.since.slice(0, 13) + ':00:00.000Z');
-  }
-  if (o.until) {
-    where.push('hour < ?');
-    params.push(o.until);
-  }
-  if (o.user) {
-    where.push('user_id = ?');
-    params.push(o.user);
-  }
-  if (o.agent) {
-    where.push('agent_name = ?');
-    params.push(o.agent);
-  }
-  if (o.model) {
-    where.push(o.model.includes('*') ? 'model GLOB ?' : 'model = ?');
-    params.push(o.model);
-  }
-  const rows = db
-    .prepare(
-      `SELECT ${ROLLUP_KEY[by]} AS key, sum(calls) AS calls, sum(errors) AS errors, sum(input_tokens) AS input_tokens,
-       sum(output_tokens) AS output_tokens, sum(cost) AS cost, sum(duration_ms_sum) AS dsum, max(duration_ms_max) AS dmax
-     FROM llm_usage_hourly ${where.length ? 'WHERE ' + where.join(' AND ') : ''} GROUP BY 1`,
-    )
-    .all(...params) as Array<{
-    key: string;
-    calls: number;
-    errors: number;
-    input_tokens: number;
-    output_tokens: number;
-    cost: number | null;
-    dsum: number;
-    dmax: number;
-  }>;
-  return sortRows(
-    rows.map((r) => ({
-      // '' is how the rollup stores "none"
-      key: r.key === '' ? null : r.key,
-      calls: r.calls,
-      errors: r.errors,
-      error_rate: r.calls ? round(r.errors / r.calls, 6) : 0,
-      input_tokens: r.input_tokens,
-      output_tokens: r.output_tokens,
-      cost: r.cost === null ? null : round(r.cost),
-      currency: r.cost === null ? null : 'USD',
-      cost_by_currency: (r.cost === null ? {} : { USD: round(r.cost) }) as Record<string, number>,
-      priced_calls: null,
-      p50_ms: null,
-      p95_ms: null,
-      avg_ms: r.calls ? ms(r.dsum / r.calls) : null,
-      max_ms: ms(r.dmax),
-    })),
-    o.by,
-  );
+function fromRollup(r: RollupGroup): StatsRow {
+  const costs = Object.entries(r.costs);
+  const by: Record<string, number> = {};
+  for (const [c, v] of costs) by[c] = round(v);
+  const { cost, currency } = costSummary(r.costs);
+  return {
+    key: r.key,
+    calls: r.calls,
+    errors: r.errors,
+    error_rate: r.calls ? round(r.errors / r.calls, 6) : 0,
+    input_tokens: r.input_tokens,
+    output_tokens: r.output_tokens,
+    cost,
+    currency,
+    cost_by_currency: by,
+    priced_calls: null,
+    p50_ms: null,
+    p95_ms: null,
+    avg_ms: r.calls ? ms(r.duration_ms_sum / r.calls) : null,
+    max_ms: ms(r.duration_ms_max),
+  };
 }
 
 /** The human table of `stats`, with a total line. */
@@ -225,13 +165,15 @@ export function registerStats(program: Command): void {
       'report from llm_usage_hourly: all calls ever observed, including sampled-out and pruned ones (hour precision, no quantiles)',
     );
   addCommon(cmd, { limit: undefined });
-  cmd.action((o: StatsOptions) => {
+  cmd.action(async (o: StatsOptions) => {
     if (o.rollup && o.by === 'session')
       throw usage('--rollup has no sessions (llm_usage_hourly is keyed by model, user, agent, provider and hour)');
     if (o.rollup && (o.session || o.status)) throw usage('--rollup cannot filter by --session or --status');
     const db = openRead(dbPath(o));
     try {
-      let rows = o.rollup ? statsFromRollup(db, o) : statsFromCalls(db, o);
+      let rows = o.rollup
+        ? sortRows((await db.rollupGroups(o.by as RollupBy, callFilter(o))).map(fromRollup), o.by)
+        : await statsFromCalls(db, o);
       if (o.limit) rows = rows.slice(0, o.limit);
       if (o.json) {
         writeJson({ by: o.by, source: o.rollup ? 'llm_usage_hourly' : 'llm_calls', since: o.since ?? null, until: o.until ?? null, rows });
@@ -239,7 +181,7 @@ export function registerStats(program: Command): void {
       }
       write(renderStats(rows, o.by, !!o.rollup));
     } finally {
-      db.close();
+      await db.close();
     }
   });
 }

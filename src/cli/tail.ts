@@ -3,9 +3,10 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { CallSummary } from '../query/types.js';
 import { dbPath, openRead } from './call-log.js';
-import { CALL_ALIGN, CALL_HEAD, CALL_SUMMARY_COLUMNS, type CallSummary, callCells } from './calls.js';
-import { addCommon, type CommonOptions, callFilters, durationMs } from './options.js';
+import { CALL_ALIGN, CALL_HEAD, callCells } from './calls.js';
+import { addCommon, type CommonOptions, callFilter, durationMs } from './options.js';
 import { stdoutFailure } from './output.js';
 import { jsonSafe, visible } from './visible.js';
 
@@ -56,31 +57,26 @@ export function registerTail(program: Command): void {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      const f = callFilters(o);
-      const cols = CALL_SUMMARY_COLUMNS.map((c) => 'c.' + c).join(', ');
-      const initial = db
-        .prepare(`SELECT ${cols} FROM llm_calls c WHERE ${f.sql} ORDER BY c.id DESC LIMIT ?`)
-        .all(...f.params, o.limit ?? 10) as CallSummary[];
+      const f = callFilter(o);
+      const initial = await db.latestCalls(f, o.limit ?? 10);
       initial.reverse();
-      let last = (db.prepare('SELECT coalesce(max(id), 0) AS m FROM llm_calls').get() as { m: number }).m;
+      let last = await db.maxCallId();
       const emit = (calls: CallSummary[]): void => {
         if (calls.length === 0) return;
         process.stdout.write(calls.map((c) => (o.json ? jsonSafe(JSON.stringify(c)) : line(c))).join('\n') + '\n');
       };
       if (!o.json) process.stdout.write(header() + '\n');
       emit(initial);
-      const next = db.prepare(`SELECT ${cols} FROM llm_calls c WHERE c.id > ? AND c.id <= ? AND ${f.sql} ORDER BY c.id LIMIT 1000`);
-      const maxId = db.prepare('SELECT coalesce(max(id), 0) AS m FROM llm_calls');
       while (!stop) {
         await sleep(o.interval, undefined, { ref: true });
         // stdout failed (a full disk behind `> file`): stop; main() reports it.
         if (stop || stdoutFailure()) break;
         // Read up to the max id seen now: calls filtered out still move the cursor past them, and
         // a call committed meanwhile is picked up by the next poll.
-        const upTo = (maxId.get() as { m: number }).m;
+        const upTo = await db.maxCallId();
         let from = last;
         while (upTo > from) {
-          const rows = next.all(from, upTo, ...f.params) as CallSummary[];
+          const rows = await db.callsAfter(f, from, upTo, 1000);
           emit(rows);
           if (rows.length < 1000) break;
           from = rows[rows.length - 1]!.id;
@@ -90,7 +86,7 @@ export function registerTail(program: Command): void {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      db.close();
+      await db.close();
     }
   });
 }

@@ -177,8 +177,8 @@ function chatOutputMessage(choice: unknown, o: ContentOptions): OutputMessage {
   // `delta` lets a caller pass an accumulated stream choice as is.
   const m = isObj(c.message) ? c.message : isObj(c.delta) ? c.delta : {};
   const parts: Part[] = [];
-  // Reasoning first, as generated (DeepSeek `reasoning_content`, OpenRouter/vLLM `reasoning`).
-  const reasoning = typeof m.reasoning_content === 'string' ? m.reasoning_content : m.reasoning;
+  // Reasoning first, as generated (DeepSeek `reasoning_content`, else OpenRouter/vLLM `reasoning`).
+  const reasoning = typeof m.reasoning_content === 'string' && m.reasoning_content ? m.reasoning_content : m.reasoning;
   if (typeof reasoning === 'string' && reasoning) parts.push(reasoningPart(reasoning, o));
   if (!(m.content === '' && hasToolCalls(m))) parts.push(...chatContentParts(m.content, o));
   if (typeof m.refusal === 'string' && m.refusal) parts.push(textPart(m.refusal, o));

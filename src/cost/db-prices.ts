@@ -1,5 +1,6 @@
-// Prices inside a call log: the built-in table mirrored into `model_prices` (so `price_id` names a
-// real row), user rows written by `llm-otel prices`, and a pricer for the exporter's writer.
+// Prices inside a call log: the built-in table and LLM_OTEL_PRICES rows mirrored into
+// `model_prices` (so `price_id` names a real row), user rows written by `llm-otel prices`, and a
+// pricer for the exporter's writer.
 
 import type BetterSqlite3 from 'better-sqlite3';
 import { computeCost } from './compute.js';
@@ -102,6 +103,47 @@ export function syncPricesToDb(db: Db, table: readonly PriceRow[] | PriceBook = 
   return result;
 }
 
+/**
+ * Gives LLM_OTEL_PRICES rows ids: each is found among the `source = 'file'` rows of `model_prices`
+ * (same provider, pattern, rates, currency and validity) or inserted there. Returns them with
+ * their ids. Never deletes: a file changes between runs, and calls keep naming the rows that priced
+ * them; processes sharing a call log with different files each find their own rows.
+ */
+export function mirrorFileRows(db: Db, rows: readonly PriceRow[]): PriceRow[] {
+  const out: PriceRow[] = [];
+  if (rows.length === 0) return out;
+  const run = db.transaction(() => {
+    const have = new Map<string, number>();
+    for (const r of db.prepare(`SELECT id, ${COLS} FROM model_prices WHERE source = 'file' ORDER BY id`).all() as (PriceRow & {
+      id: number;
+    })[]) {
+      if (!have.has(contentKey(r))) have.set(contentKey(r), r.id);
+    }
+    const ins = db.prepare(`INSERT INTO model_prices (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'file')`);
+    for (const { id: _id, ...r } of rows) {
+      const k = contentKey(r);
+      let id = have.get(k);
+      if (id === undefined) {
+        const info = ins.run(
+          r.provider,
+          r.model_pattern,
+          r.input_per_mtok,
+          r.cached_input_per_mtok,
+          r.output_per_mtok,
+          r.currency,
+          r.valid_from,
+          r.valid_to,
+        );
+        id = Number(info.lastInsertRowid);
+        have.set(k, id);
+      }
+      out.push({ ...r, id, source: 'file' });
+    }
+  });
+  run.immediate();
+  return out;
+}
+
 export interface UserPriceResult {
   id: number;
   closed: number;
@@ -158,11 +200,14 @@ export function addUserPrice(db: Db, row: PriceRow, now: Date = new Date()): Use
 }
 
 export interface DbPricerOptions {
-  /** Rows and aliases from LLM_OTEL_PRICES: override the DB's rows (in memory; price_id stays null). */
+  /**
+   * Rows and aliases from LLM_OTEL_PRICES: override the DB's rows. The rows are mirrored into
+   * `model_prices` as `source = 'file'` (mirrorFileRows), so their calls get a price_id.
+   */
   overrides?: PriceFile | null;
   /** Look for changed `model_prices` at most this often (ms). Default 1000. */
   checkIntervalMs?: number;
-  /** Mirror the built-in table into the DB first (the writer's connection: yes). Default true. */
+  /** Mirror the built-in table and the override rows into the DB first (the writer's connection: yes). Default true. */
   sync?: boolean;
 }
 
@@ -177,6 +222,8 @@ export class DbPriceSource {
   private fingerprint = '';
   private readonly interval: number;
   private readonly fp: BetterSqlite3.Statement;
+  /** The override rows, with their `model_prices` ids once mirrored. */
+  private readonly fileRows: readonly PriceRow[];
 
   constructor(
     private readonly db: Db,
@@ -184,6 +231,8 @@ export class DbPriceSource {
   ) {
     this.interval = opts.checkIntervalMs ?? 1000;
     if (opts.sync !== false) syncPricesToDb(db);
+    const rows = opts.overrides?.rows ?? [];
+    this.fileRows = opts.sync !== false ? mirrorFileRows(db, rows) : rows;
     this.fp = db.prepare(
       `SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || total(coalesce(input_per_mtok, 0) + 2 * coalesce(cached_input_per_mtok, 0) + 3 * coalesce(output_per_mtok, 0))
          || ':' || total(length(model_pattern) + length(coalesce(provider, '')) + length(coalesce(valid_from, '')) + length(coalesce(valid_to, '')) + length(currency)) AS f
@@ -197,7 +246,7 @@ export class DbPriceSource {
     this.fingerprint = (this.fp.get() as { f: string }).f;
     const book = PriceBook.fromDb(this.db);
     const o = this.opts.overrides;
-    return o ? book.withOverrides(o.rows, o.aliases) : book;
+    return o ? book.withOverrides(this.fileRows, o.aliases) : book;
   }
 
   /** The current book (re-read from the DB when it changed since the last check). */

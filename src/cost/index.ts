@@ -7,6 +7,7 @@ export {
   createDbPricer,
   type DbPricerOptions,
   DbPriceSource,
+  mirrorFileRows,
   type PriceHookFn,
   priceCall,
   type SyncResult,

@@ -1,7 +1,8 @@
 // PriceBook: finds the price row for (provider, model, time).
 //
 // Precedence, first match wins:
-//  1. user rows before built-in rows (a user row always overrides the built-in table);
+//  1. user rows (and LLM_OTEL_PRICES rows, source `file`) before built-in rows (a user row always
+//     overrides the built-in table);
 //  2. within each, exact name, then exact name without a date suffix (`gpt-4o-2024-08-06` →
 //     `gpt-4o`), then wildcard patterns (most literal characters first, so `gpt-4o-mini*` beats
 //     `gpt-4o*`), then wildcards on the undated name;
@@ -70,13 +71,21 @@ export class PriceBook {
     return new PriceBook(rows, aliasMap(aliases));
   }
 
-  /** Every row of a call log's `model_prices` table, with its id (for `price_id`). */
+  /**
+   * The rows of a call log's `model_prices` table, with their ids (for `price_id`), except those of
+   * LLM_OTEL_PRICES files (`file`): they price only in the processes that read the file.
+   */
   static fromDb(db: BetterSqlite3.Database): PriceBook {
     const rows = db
       .prepare(
-        'SELECT id, provider, model_pattern, input_per_mtok, cached_input_per_mtok, output_per_mtok, currency, valid_from, valid_to, source FROM model_prices ORDER BY id',
+        "SELECT id, provider, model_pattern, input_per_mtok, cached_input_per_mtok, output_per_mtok, currency, valid_from, valid_to, source FROM model_prices WHERE source <> 'file' ORDER BY id",
       )
       .all() as PriceRow[];
+    return PriceBook.fromTable(rows);
+  }
+
+  /** A book of rows as stored in a call log's `model_prices` (read by any store). */
+  static fromTable(rows: readonly PriceRow[]): PriceBook {
     return new PriceBook(
       rows.map((r) => ({ ...r, source: r.source === 'builtin' ? 'builtin' : 'user', currency: r.currency || 'USD' })),
       new Map(),
@@ -127,7 +136,7 @@ export class PriceBook {
     let first: PriceRow | undefined;
     for (const m of models) {
       const row = this.match(provider, m, at);
-      if (row?.source === 'user') return row;
+      if (row && row.source !== 'builtin') return row;
       first ??= row;
     }
     return first;
@@ -142,7 +151,7 @@ export class PriceBook {
     const rank = (e: Entry): number => (e.provider === provider && provider !== null ? 0 : e.provider === null ? 1 : 2);
     const eligible = (e: Entry): boolean => {
       // A user row naming a provider applies to that provider only (an Azure rate is not OpenAI's).
-      if (e.row.source === 'user' && e.provider !== null && provider !== null) return e.provider === provider;
+      if (e.row.source !== 'builtin' && e.provider !== null && provider !== null) return e.provider === provider;
       return true;
     };
     const byPreference = (a: Entry, b: Entry): number =>
@@ -159,9 +168,9 @@ export class PriceBook {
     ];
     const out: Entry[] = [];
     const seen = new Set<Entry>();
-    for (const source of ['user', 'builtin'] as const) {
+    for (const builtin of [false, true]) {
       for (const step of steps) {
-        const picked = step.filter((e) => e.row.source === source && eligible(e) && !seen.has(e)).sort(byPreference);
+        const picked = step.filter((e) => (e.row.source === 'builtin') === builtin && eligible(e) && !seen.has(e)).sort(byPreference);
         for (const e of picked) {
           seen.add(e);
           out.push(e);

@@ -3,9 +3,9 @@
 // llm_calls.price_id agree from the very first call.
 //
 // It opens its own connection to the call log lazily (first priced span, never at start-up),
-// mirrors the built-in table into `model_prices` and loads user rows; if the DB cannot be used
-// (locked, foreign, newer, read-only…) it prices from the built-in table (+ LLM_OTEL_PRICES) without
-// price ids and tries the DB again later.
+// mirrors the built-in table and the LLM_OTEL_PRICES rows into `model_prices` and loads user rows;
+// if the DB cannot be used (locked, foreign, newer, read-only…) it prices from the built-in table
+// (+ LLM_OTEL_PRICES) without price ids and tries the DB again later.
 
 import type BetterSqlite3 from 'better-sqlite3';
 import { openForWriting } from '../../exporter/open.js';
@@ -18,7 +18,7 @@ import type { PricedCost, PricerCall } from './types.js';
 export interface PriceSourceOptions {
   /** The call log; null = no DB (built-in table + overrides only). */
   path: string | null;
-  /** LLM_OTEL_PRICES rows and aliases (override everything else; no price ids). */
+  /** LLM_OTEL_PRICES rows and aliases (override everything else; mirrored into the DB for their price ids). */
   overrides?: PriceFile | null;
   /** How long to wait for a locked DB when opening (ms, default 50: this runs on the app's thread). */
   busyTimeoutMs?: number;

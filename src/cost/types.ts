@@ -20,7 +20,12 @@ export interface PriceRow {
   /** ISO timestamps; the row applies to calls started in [valid_from, valid_to). Null = open. */
   valid_from: string | null;
   valid_to: string | null;
-  source: 'builtin' | 'user';
+  /**
+   * `builtin`: the generated table; `user`: written by `llm-otel prices`; `file`: an
+   * LLM_OTEL_PRICES row, kept in `model_prices` so calls can name it, applied only by processes that
+   * read that file.
+   */
+  source: 'builtin' | 'user' | 'file';
 }
 
 /** Token counts of one call, OpenAI semantics: input includes cached, output includes reasoning. */

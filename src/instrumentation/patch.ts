@@ -29,8 +29,9 @@ function isPatched(fn: unknown): boolean {
 // markedly slower once any AsyncLocalStorage had run). So we enter a context only when
 // something can use it — the app registered its own tracer provider, whose HTTP instrumentation
 // would parent its spans to ours — and otherwise hand the call over synchronously: create()
-// reaches makeRequest() before its first await, and makeRequest's options object then names the
-// call for buildRequest() on every attempt.
+// reaches the client's request() before its first await, and the options object it resolves to
+// then names the call for buildRequest() on every attempt. request(), not makeRequest(): openai 7
+// with an X.509 workload identity reaches makeRequest() only after an await.
 
 /** What the request hooks update on a call (duck-typed: the call may come from the other ESM/CJS copy). */
 interface AttemptSink {
@@ -59,16 +60,17 @@ function appHasTracing(): boolean {
   return !!d && (d as { constructor?: { name?: string } }).constructor?.name !== 'NoopTracerProvider';
 }
 
-function wrapMakeRequest(original: AnyFn): AnyFn {
-  const patched: AnyFn = function makeRequestObserved(this: unknown, ...args: unknown[]) {
+/** request(options, retries) or makeRequest(options, retries), whichever a create() reaches first. */
+function wrapFirstRequest(original: AnyFn): AnyFn {
+  const patched: AnyFn = function requestObserved(this: unknown, ...args: unknown[]) {
     const call = handoff.call;
-    // First attempt (retriesRemaining null), reached synchronously from a create() we observe.
+    // First attempt (retries null), reached synchronously from a create() we observe.
     if (call && args[1] == null) {
       handoff.call = undefined;
       try {
         const input = args[0] as any;
         if (input && typeof input.then === 'function') {
-          // Registered before makeRequest's own `await`, so it runs first: no tick is added.
+          // Registered before the SDK's own `await`/`then` on it, so it runs first: no tick is added.
           input.then(
             (o: unknown) => {
               if (o && typeof o === 'object') handoff.byOptions.set(o, call);
@@ -233,10 +235,13 @@ export function patchOpenAIModule(mod: any): number {
   }
   const owner = findOwner(OpenAI.prototype, 'fetchWithTimeout');
   if (owner && patchMethod(owner, 'fetchWithTimeout', wrapFetch)) n++;
-  const mr = findOwner(OpenAI.prototype, 'makeRequest');
   const br = findOwner(OpenAI.prototype, 'buildRequest');
-  if (mr && br) {
-    if (patchMethod(mr, 'makeRequest', wrapMakeRequest)) n++;
+  if (br) {
+    // makeRequest too, for a client whose request() has another shape.
+    for (const name of ['request', 'makeRequest']) {
+      const owner = findOwner(OpenAI.prototype, name);
+      if (owner && patchMethod(owner, name, wrapFirstRequest)) n++;
+    }
     if (patchMethod(br, 'buildRequest', wrapBuildRequest)) n++;
   }
   return n;
@@ -247,6 +252,7 @@ export function unpatchOpenAIModule(mod: any): void {
   if (!OpenAI) return;
   for (const [proto] of targets(OpenAI)) unpatchMethod(proto, 'create');
   unpatchMethod(findOwner(OpenAI.prototype, 'fetchWithTimeout'), 'fetchWithTimeout');
+  unpatchMethod(findOwner(OpenAI.prototype, 'request'), 'request');
   unpatchMethod(findOwner(OpenAI.prototype, 'makeRequest'), 'makeRequest');
   unpatchMethod(findOwner(OpenAI.prototype, 'buildRequest'), 'buildRequest');
 }

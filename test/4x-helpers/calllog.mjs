@@ -238,7 +238,9 @@ export function standardItems() {
       currency: 'USD',
       finish_reasons: '["stop"]',
     }),
-    messages: [message({ direction: 'output', role: 'assistant', content: 'Here are 3 flights.', content_chars: 19 })],
+    messages: [
+      message({ direction: 'output', role: 'assistant', content: 'Here are 3 flights.', content_chars: 19, reasoning: 'Cheapest first.' }),
+    ],
   });
   items.push({
     kind: 'call',

@@ -8,10 +8,11 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../config/config.js';
+import { buildTrace } from '../../query/trace.js';
 import { openRead, openWrite } from '../call-log.js';
 import { CliError, usage } from '../errors.js';
 import { renderStats, statsFromCalls } from '../stats.js';
-import { buildTrace, renderTrace } from '../trace.js';
+import { renderTrace } from '../trace.js';
 import { chooseDemoSdk } from './sdk.js';
 import { startDemoServer } from './server.js';
 
@@ -111,21 +112,17 @@ export async function runDemo(o: DemoOptions): Promise<void> {
 
   const rdb = openRead(db);
   try {
-    const rows = statsFromCalls(rdb, { by: 'model', since: started });
+    const rows = await statsFromCalls(rdb, { by: 'model', since: started });
     if (rows.length === 0) throw usage('demo: the app ran but no calls reached the call log (is LLM_OTEL_ENABLED=false or the DB locked?)');
     print(`\n$ llm-otel stats --by model --since ${started}`);
     print(renderStats(rows, 'model'));
-    const run = rdb
-      .prepare(
-        "SELECT trace_id FROM llm_runs WHERE kind = 'agent' AND name = 'trip-planner' AND started_at >= ? ORDER BY started_at DESC LIMIT 1",
-      )
-      .get(started) as { trace_id: string } | undefined;
-    if (run) {
-      print(`\n$ llm-otel trace ${run.trace_id}`);
-      print(renderTrace(run.trace_id, buildTrace(rdb, run.trace_id)));
+    const trace = await rdb.latestRunTrace('agent', 'trip-planner', started);
+    if (trace) {
+      print(`\n$ llm-otel trace ${trace}`);
+      print(renderTrace(trace, buildTrace(await rdb.traceRows(trace))));
     }
     print('\nnext: llm-otel calls · llm-otel session demo-session-1 · llm-otel latency · llm-otel show <id> · llm-otel sql "SELECT …"');
   } finally {
-    rdb.close();
+    await rdb.close();
   }
 }
