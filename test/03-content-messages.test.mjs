@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test } from 'vitest';
 import { gunzipSync } from 'node:zlib';
+import { test } from 'vitest';
 import {
   chatRequestContent,
   chatResponseOutput,

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import Database from 'better-sqlite3';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { startOtlpReceiver } from './helpers/otlp-receiver.mjs';
 

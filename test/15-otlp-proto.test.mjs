@@ -4,11 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { test } from 'vitest';
 import { context, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { test } from 'vitest';
 import { CONTENT_ATTRIBUTES } from '../dist/esm/src/core/semconv.js';
 import { withoutContent } from '../dist/esm/src/otlp/content.js';
 import { encodeTraceRequest } from '../dist/esm/src/otlp/proto.js';

@@ -3,9 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
-import { test } from 'vitest';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import Database from 'better-sqlite3';
+import { test } from 'vitest';
 import { chatAttrs, EXPORTER, emit, makeProvider, open, scratch, T0 } from './2x-helpers/spans.mjs';
 
 const { SqliteCallLogExporter, CallLogSpanProcessor, CallLogWriter, contentLength, spanToItem } = await import(EXPORTER);

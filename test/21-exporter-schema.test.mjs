@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { test } from 'vitest';
 import Database from 'better-sqlite3';
+import { test } from 'vitest';
 import { EXPORTER, emit, makeProvider, scratch } from './2x-helpers/spans.mjs';
 
 const X = await import(EXPORTER);

@@ -4,8 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { test } from 'vitest';
 import Database from 'better-sqlite3';
+import { test } from 'vitest';
 import { runApp } from './2x-helpers/run.mjs';
 import { scratch } from './2x-helpers/spans.mjs';
 

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { test } from 'vitest';
 import Database from 'better-sqlite3';
+import { test } from 'vitest';
 import { runApp } from './2x-helpers/run.mjs';
 import { chatAttrs, EXPORTER, emit, makeProvider, ROOT, scratch } from './2x-helpers/spans.mjs';
 

@@ -2,8 +2,8 @@
 // IMMEDIATE transactions, and a concurrent first-time migration of a file that does not exist yet).
 
 import assert from 'node:assert/strict';
-import { test } from 'vitest';
 import Database from 'better-sqlite3';
+import { test } from 'vitest';
 import { runApp } from './2x-helpers/run.mjs';
 import { scratch } from './2x-helpers/spans.mjs';
 

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import Database from 'better-sqlite3';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { chatAttrs, emit, scratch } from './2x-helpers/spans.mjs';
 import { ROOT } from './4x-helpers/calllog.mjs';
 import { installApp } from './helpers/matrix.mjs';

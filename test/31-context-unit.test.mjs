@@ -6,10 +6,10 @@
 
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { withAgent, withTool, withWorkflow } from '../dist/esm/src/api/runs.js';
 import { getLlmContext, getParentCallId, mergeLlmContext, withLlmContext } from '../dist/esm/src/context/context.js';
 

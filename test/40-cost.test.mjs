@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'vitest';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import Database from 'better-sqlite3';
+import { test } from 'vitest';
 import { callRow, DIST, scratch, writeItems } from './4x-helpers/calllog.mjs';
 
 const C = await import(join(DIST, 'src', 'cost', 'index.js'));

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'vitest';
 import { gunzipSync } from 'node:zlib';
+import { test } from 'vitest';
 import { DIST, ROOT } from './4x-helpers/calllog.mjs';
 
 const T = await import(join(DIST, 'src', 'tokens', 'index.js'));

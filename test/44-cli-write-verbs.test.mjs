@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'vitest';
 import Database from 'better-sqlite3';
+import { test } from 'vitest';
 import {
   BIN,
   callRow,

@@ -4,8 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { afterAll as after, beforeAll as before, test } from 'vitest';
 import Database from 'better-sqlite3';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { cli, scratch } from './4x-helpers/calllog.mjs';
 
 let s;

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll as after, beforeAll as before, test } from 'vitest';
 import Database from 'better-sqlite3';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { callRow, cli, DIST, scratch, standardItems, traceId } from './4x-helpers/calllog.mjs';
 import { EVIL_PROMPT, get, getJson, startUi, uiItems, writeItems } from './4x-helpers/ui.mjs';
 

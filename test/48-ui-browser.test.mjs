@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll as after, beforeAll as before, test } from 'vitest';
 import Database from 'better-sqlite3';
 import { chromium } from 'playwright-core';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { callRow, cli, ROOT, scratch, traceId } from './4x-helpers/calllog.mjs';
 import { EVIL_PROMPT, startUi, uiItems, writeItems } from './4x-helpers/ui.mjs';
 

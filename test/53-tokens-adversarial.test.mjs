@@ -12,9 +12,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { DIST, ROOT } from './4x-helpers/calllog.mjs';
 import { DEFAULT_FIXTURE_DIRS, startOpenAIServer } from './helpers/openai-server.mjs';
 import { runApp } from './helpers/run-app.mjs';

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll as after, beforeAll as before, test } from 'vitest';
 import Database from 'better-sqlite3';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { BIN, callRow, DIST, message, runRow, scratch, spanId, standardItems, traceId, writeItems } from './4x-helpers/calllog.mjs';
 
 const ESC = '\x1b';

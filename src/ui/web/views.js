@@ -345,7 +345,9 @@ function message(m) {
       m.token_estimate !== null && m.token_estimate !== undefined ? h('span', { class: 'muted' }, ` ~${m.token_estimate} tok`) : '',
       m.truncated ? h('span', { class: 'truncated' }, ` truncated (was ${int(m.content_chars)} chars)`) : '',
     ),
-    m.reasoning ? h('details', { class: 'reasoning' }, h('summary', null, 'reasoning'), h('pre', { class: 'content' }, String(m.reasoning))) : null,
+    m.reasoning
+      ? h('details', { class: 'reasoning' }, h('summary', null, 'reasoning'), h('pre', { class: 'content' }, String(m.reasoning)))
+      : null,
     m.content !== null && m.content !== undefined ? h('pre', { class: 'content' }, String(m.content)) : null,
     m.tool_calls ? toolCallsView(m.tool_calls) : null,
   );
