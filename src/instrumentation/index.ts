@@ -2,11 +2,12 @@
 // hooks the `openai` module through require-in-the-middle (CJS) and import-in-the-middle (ESM;
 // needs the loader hook that `llm-otel/register` installs), plus instrumentOpenAI() for bundlers.
 
-import { type Tracer, trace } from '@opentelemetry/api';
+import { type Meter, metrics, type Tracer, trace } from '@opentelemetry/api';
 import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { createRedactor, type RedactOptions } from '../content/index.js';
 import { INSTRUMENTATION_SCOPE } from '../core/semconv.js';
 import { VERSION } from '../core/version.js';
+import { MeterMetrics } from '../metrics/genai.js';
 import { openAIClass, patchOpenAIModule, unpatchOpenAIModule } from './patch.js';
 import { getRuntime, type InstrumentationRuntime, setRuntime, type TokenEstimator } from './runtime.js';
 
@@ -23,10 +24,17 @@ export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
   streamUsage?: 'off' | 'inject';
   /** Offline token estimation when the provider reports no usage. */
   estimator?: TokenEstimator;
+  /**
+   * GenAI client metrics (`gen_ai.client.token.usage`, `gen_ai.client.operation.duration`,
+   * `gen_ai.client.operation.time_to_first_chunk`) through the meter provider NodeSDK gives this
+   * instrumentation (or the global one). Default true; `register` records its own instead.
+   */
+  metrics?: boolean;
 }
 
-export function buildRuntime(config: OpenAIInstrumentationConfig, tracer: () => Tracer): InstrumentationRuntime {
+export function buildRuntime(config: OpenAIInstrumentationConfig, tracer: () => Tracer, meter?: () => Meter): InstrumentationRuntime {
   const redact = createRedactor(config.redact ?? { mode: 'default' });
+  const withMetrics = config.metrics !== false && meter !== undefined;
   return {
     enabled: true,
     tracer,
@@ -34,6 +42,8 @@ export function buildRuntime(config: OpenAIInstrumentationConfig, tracer: () => 
     content: { redact, maxChars: config.maxContentChars ?? 4096, keepContext: new Set(config.keepContext ?? []) },
     streamUsage: config.streamUsage ?? 'off',
     estimator: config.estimator,
+    metrics: withMetrics ? new MeterMetrics(meter) : undefined,
+    recordUnsampled: withMetrics,
     open: getRuntime()?.open ?? new Set(),
   };
 }
@@ -61,7 +71,7 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
 
   override enable(): void {
     super.enable();
-    setRuntime(buildRuntime(this.getConfig(), () => this.tracer));
+    setRuntime(buildRuntime(this.getConfig(), () => this.tracer, () => this.meter));
   }
 
   override disable(): void {
@@ -73,7 +83,7 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
   override setConfig(config: OpenAIInstrumentationConfig = {}): void {
     super.setConfig(config);
     const rt = getRuntime();
-    if (rt) setRuntime({ ...buildRuntime(config, rt.tracer), enabled: rt.enabled });
+    if (rt) setRuntime({ ...buildRuntime(config, rt.tracer, () => this.meter), enabled: rt.enabled });
   }
 }
 
@@ -93,5 +103,12 @@ export function instrumentOpenAI(moduleOrClient: unknown, config?: OpenAIInstrum
     }
   }
   patchOpenAIModule(mod);
-  if (!getRuntime()) setRuntime(buildRuntime(config ?? {}, () => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION)));
+  if (!getRuntime())
+    setRuntime(
+      buildRuntime(
+        config ?? {},
+        () => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION),
+        () => metrics.getMeter(INSTRUMENTATION_SCOPE, VERSION),
+      ),
+    );
 }
