@@ -77,9 +77,9 @@ export class ExportHealth {
 }
 
 /**
- * At exit, the capped OTLP flush ran out of time. For each collector in use, unless a failure was
- * already reported for it (the usual case: refused, 503…), it accepted a request and never
- * answered — or one of them did: which export was still waiting is not known here.
+ * At exit, the capped OTLP flush ran out of time. Unless a failure was already reported for a
+ * collector in use (the usual case: refused, 503…), it accepted a request and never answered. One
+ * line: with two collectors, which one was still waiting is not known here, so both are named.
  */
 export function warnExitFlushTimedOut(targets: { url: string; signal: Signal }[], capMs: number): void {
   const byCollector = new Map<string, { label: string; what: string[] }>();
@@ -89,20 +89,21 @@ export function warnExitFlushTimedOut(targets: { url: string; signal: Signal }[]
     entry.what.push(WHAT[t.signal]);
     byCollector.set(c, entry);
   }
-  for (const [collector, { label, what }] of byCollector) {
-    if (hasWarnedWithPrefix(`otlp:${collector}:`)) continue;
-    warnOnce(
-      `otlp:${collector}:no answer`,
-      `OTLP export to ${label} had no answer when the app ended (exit waits at most ${capMs / 1000} s); ${what.join(' and ')} not yet delivered there were dropped (the app is not affected)`,
-    );
-  }
+  const silent = [...byCollector].filter(([collector]) => !hasWarnedWithPrefix(`otlp:${collector}:`));
+  if (silent.length === 0) return;
+  const labels = silent.map(([, e]) => e.label).join(' or ');
+  const what = [...new Set(silent.flatMap(([, e]) => e.what))].join(' and ');
+  warnOnce(
+    `otlp:${silent[0]![0]}:no answer`,
+    `OTLP export to ${labels} had no answer when the app ended (exit waits at most ${capMs / 1000} s); ${what} not yet delivered there were dropped (the app is not affected)`,
+  );
 }
 
 /** What went wrong with one HTTP attempt, for the warning. */
 export function describeHttpStatus(status: number, statusMessage: string | undefined, signal: Signal = 'traces'): string {
   const head = `HTTP ${status}${statusMessage ? ` ${statusMessage}` : ''}`;
   if (status === 404 && signal === 'metrics')
-    return `${head} (wrong path, or nothing there takes metrics — Jaeger alone does not: OTEL_METRICS_EXPORTER=none stops them; OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/metrics appended, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is used as is)`;
+    return `${head} (wrong path? or nothing there takes metrics — Jaeger alone does not: OTEL_METRICS_EXPORTER=none stops them; OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/metrics appended, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is used as is)`;
   if (status === 404)
     return `${head} (wrong path? OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is)`;
   if (status === 401 || status === 403) return `${head} (check the credentials in OTEL_EXPORTER_OTLP_HEADERS)`;
