@@ -218,7 +218,10 @@ test('default protocol is OTLP/protobuf to /v1/traces (and /v1/metrics), decodin
   const { requests } = get('default-protocol');
   const traces = requests.filter((r) => r.metrics === null);
   assert.ok(traces.length > 0);
-  assert.ok(requests.some((r) => r.metrics !== null), 'metrics were sent too');
+  assert.ok(
+    requests.some((r) => r.metrics !== null),
+    'metrics were sent too',
+  );
   for (const r of requests) {
     assert.equal(r.contentType, 'application/x-protobuf');
     assert.equal(r.path, r.metrics === null ? '/v1/traces' : '/v1/metrics');

@@ -131,7 +131,9 @@ function otlpTls(env: Env, signal: Signal): LlmOtelConfig['otlpTls'] {
     ['key', 'CLIENT_KEY'],
   ] as const) {
     const name =
-      env[`OTEL_EXPORTER_OTLP_${signal}_${suffix}`] !== undefined ? `OTEL_EXPORTER_OTLP_${signal}_${suffix}` : `OTEL_EXPORTER_OTLP_${suffix}`;
+      env[`OTEL_EXPORTER_OTLP_${signal}_${suffix}`] !== undefined
+        ? `OTEL_EXPORTER_OTLP_${signal}_${suffix}`
+        : `OTEL_EXPORTER_OTLP_${suffix}`;
     const file = str(env, name);
     if (file === null) continue;
     try {

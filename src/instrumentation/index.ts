@@ -71,7 +71,13 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
 
   override enable(): void {
     super.enable();
-    setRuntime(buildRuntime(this.getConfig(), () => this.tracer, () => this.meter));
+    setRuntime(
+      buildRuntime(
+        this.getConfig(),
+        () => this.tracer,
+        () => this.meter,
+      ),
+    );
   }
 
   override disable(): void {

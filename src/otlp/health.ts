@@ -61,7 +61,10 @@ export class ExportHealth {
     const key = `otlp:${this.collector}:${kind}`;
     this.episode = { key, printed: !hasWarned(key) };
     resetWarning(`otlp:${this.label}:recovered`);
-    warnOnce(key, `OTLP export to ${this.label} failed: ${oneLine(reason)}; ${this.what} are not delivered there (the app is not affected)`);
+    warnOnce(
+      key,
+      `OTLP export to ${this.label} failed: ${oneLine(reason)}; ${this.what} are not delivered there (the app is not affected)`,
+    );
   }
 
   /** An attempt succeeded: after a failure this exporter reported, say so once and re-arm the warning. */
@@ -72,13 +75,14 @@ export class ExportHealth {
     this.episode = null;
     if (!episode) return;
     resetWarning(episode.key);
-    if (episode.printed) warnOnce(`otlp:${this.label}:recovered`, `OTLP export to ${this.label} recovered; ${this.what} are delivered again`);
+    if (episode.printed)
+      warnOnce(`otlp:${this.label}:recovered`, `OTLP export to ${this.label} recovered; ${this.what} are delivered again`);
   }
 }
 
 /**
  * At exit, the capped OTLP flush ran out of time. Unless a failure was already reported for a
- * collector in use (the usual case: refused, 503…), it accepted a request and never answered. One
+ * collector in use (the usual case: refused, 503…), one accepted a request and never answered. One
  * line: with two collectors, which one was still waiting is not known here, so both are named.
  */
 export function warnExitFlushTimedOut(targets: { url: string; signal: Signal }[], capMs: number): void {
@@ -89,8 +93,9 @@ export function warnExitFlushTimedOut(targets: { url: string; signal: Signal }[]
     entry.what.push(WHAT[t.signal]);
     byCollector.set(c, entry);
   }
-  const silent = [...byCollector].filter(([collector]) => !hasWarnedWithPrefix(`otlp:${collector}:`));
-  if (silent.length === 0) return;
+  // A collector that already failed (refused, 503…) is retrying: that explains the wait.
+  if ([...byCollector.keys()].some((collector) => hasWarnedWithPrefix(`otlp:${collector}:`))) return;
+  const silent = [...byCollector];
   const labels = silent.map(([, e]) => e.label).join(' or ');
   const what = [...new Set(silent.flatMap(([, e]) => e.what))].join(' and ');
   warnOnce(

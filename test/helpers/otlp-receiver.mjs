@@ -536,7 +536,9 @@ export async function startOtlpReceiver(options = {}) {
         // Any POST is decoded: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT may name another path.
         if (req.method === 'POST' && /metrics\/?$/.test(String(req.url).split('?')[0])) {
           record.body =
-            contentType === 'application/x-protobuf' ? decodeMetricsRequestProtobuf(record.bytes) : JSON.parse(record.bytes.toString('utf8'));
+            contentType === 'application/x-protobuf'
+              ? decodeMetricsRequestProtobuf(record.bytes)
+              : JSON.parse(record.bytes.toString('utf8'));
           record.metrics = flattenMetricsRequest(record.body);
         } else if (req.method === 'POST') {
           record.body =
