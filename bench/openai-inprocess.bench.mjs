@@ -4,7 +4,7 @@
 // each (variant, mode) is run several times; the minimum CPU µs/call is reported, the statistic least
 // disturbed by other load on the machine. Complements openai-overhead.bench.mjs (loopback HTTP).
 //
-//   npm run build && node bench/openai-inprocess.bench.mjs [--runs 4] [--calls 15000]
+//   npm run build && node bench/openai-inprocess.bench.mjs [--runs 4] [--calls 15000] [--variants plain,llm-otel-register,…]
 //
 // Variants: plain SDK; llm-otel through start() exactly as `register` runs it minus the two sinks
 // (content on / off); the official @opentelemetry/instrumentation-openai with the AsyncLocalStorage
@@ -12,7 +12,9 @@
 // its real sinks: `llm-otel-register` (SQLite call log in a temporary file + OTLP/protobuf; calls
 // finished on the writer thread) and `official-otlp` (BatchSpanProcessor + OTLP/protobuf), both
 // sending to one loopback OTLP receiver in a child process. The loop never waits, so its wall time
-// per call is the app thread's cost (CPU also counts llm-otel's writer thread).
+// per call is the app thread's cost (CPU also counts llm-otel's writer thread, flushed before it is
+// read). `llm-otel-register` sends its GenAI metrics as `register` does; `llm-otel-register-no-metrics`
+// is the same with OTEL_METRICS_EXPORTER=none: the difference is what the metrics cost.
 
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
@@ -37,16 +39,18 @@ async function child(variant, mode, calls) {
   }
   const mod = createRequire(join(dir, 'x.cjs'))('openai');
   const exp = new InMemorySpanExporter();
-  if (variant === 'llm-otel-register') {
+  let handle = null;
+  if (variant.startsWith('llm-otel-register')) {
     const llm = await import('../dist/esm/src/index.js');
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    llm.start({
+    handle = llm.start({
       config: {
         db: join(mkdtempSync(join(tmpdir(), 'llm-otel-inproc-')), 'bench.db'),
         otlp: true,
         otlpProtocol: 'http/protobuf',
         captureContent: 'local',
+        metrics: variant === 'llm-otel-register',
       },
       exitHooks: false,
     });
@@ -65,7 +69,7 @@ async function child(variant, mode, calls) {
   } else if (variant.startsWith('llm-otel')) {
     const llm = await import('../dist/esm/src/index.js');
     llm.start({
-      config: { db: null, otlp: false, captureContent: variant === 'llm-otel' ? 'local' : 'none' },
+      config: { db: null, otlp: false, metrics: false, captureContent: variant === 'llm-otel' ? 'local' : 'none' },
       spanProcessors: [new SimpleSpanProcessor(exp)],
       exitHooks: false,
     });
@@ -131,8 +135,16 @@ async function child(variant, mode, calls) {
     if (i % 500 === 0) exp.reset();
   }
   await tick(); // work deferred to setImmediate belongs to the measurement
+  const wall = ((performance.now() - t0) * 1000) / calls;
+  // The writer thread's share: what it still has to finish and send belongs to the measurement.
+  // (llm-otel's sockets and thread never hold the process: a ref'd timer keeps it alive meanwhile.)
+  if (handle) {
+    const alive = setInterval(() => {}, 1000);
+    await handle.forceFlush();
+    clearInterval(alive);
+  }
   const cu = process.cpuUsage(c0);
-  console.log(JSON.stringify({ wall: ((performance.now() - t0) * 1000) / calls, cpu: (cu.user + cu.system) / calls }));
+  console.log(JSON.stringify({ wall, cpu: (cu.user + cu.system) / calls }));
 }
 
 if (process.argv[2] === '--child') {
@@ -140,7 +152,19 @@ if (process.argv[2] === '--child') {
 } else {
   const runs = arg('runs', 4);
   const calls = arg('calls', 15000);
-  const variants = ['plain', 'llm-otel', 'llm-otel-no-content', 'official', 'llm-otel-register', 'official-otlp'];
+  const all = [
+    'plain',
+    'llm-otel',
+    'llm-otel-no-content',
+    'official',
+    'llm-otel-register',
+    'llm-otel-register-no-metrics',
+    'official-otlp',
+  ];
+  const only = process.argv.indexOf('--variants');
+  // A subset (e.g. the two register variants, for the cost of metrics alone) always keeps `plain`.
+  const variants = only >= 0 ? ['plain', ...process.argv[only + 1].split(',').filter((v) => v !== 'plain' && all.includes(v))] : all;
+  const has = (...vs) => vs.every((v) => variants.includes(v));
   // One OTLP receiver for the `-register` / `-otlp` variants (their children read the endpoint from the environment).
   const { spawn } = await import('node:child_process');
   const rx = spawn(
@@ -174,12 +198,21 @@ if (process.argv[2] === '--child') {
         `  ${v.padEnd(20)} CPU ${best[v].cpu.toFixed(1).padStart(7)} (+${(best[v].cpu - base.cpu).toFixed(1)})   wall ${best[v].wall.toFixed(1).padStart(7)} (+${(best[v].wall - base.wall).toFixed(1)})`,
       );
     const pct = (a, b, k) => (((best[a][k] - base[k]) / (best[b][k] - base[k])) * 100).toFixed(0);
-    console.log(
-      `  in-memory:   llm-otel added / official added: CPU ${pct('llm-otel', 'official', 'cpu')} %, wall ${pct('llm-otel', 'official', 'wall')} %`,
-    );
-    console.log(
-      `  real sinks:  llm-otel-register added / official-otlp added: app-thread wall ${pct('llm-otel-register', 'official-otlp', 'wall')} %, process CPU ${pct('llm-otel-register', 'official-otlp', 'cpu')} %`,
-    );
+    if (has('llm-otel', 'official'))
+      console.log(
+        `  in-memory:   llm-otel added / official added: CPU ${pct('llm-otel', 'official', 'cpu')} %, wall ${pct('llm-otel', 'official', 'wall')} %`,
+      );
+    if (has('llm-otel-register', 'official-otlp'))
+      console.log(
+        `  real sinks:  llm-otel-register added / official-otlp added: app-thread wall ${pct('llm-otel-register', 'official-otlp', 'wall')} %, process CPU ${pct('llm-otel-register', 'official-otlp', 'cpu')} %`,
+      );
+    if (has('llm-otel-register', 'llm-otel-register-no-metrics')) {
+      const on = best['llm-otel-register'];
+      const off = best['llm-otel-register-no-metrics'];
+      console.log(
+        `  GenAI metrics (register with − without): process CPU ${(on.cpu - off.cpu).toFixed(1)} µs/call, app-thread wall ${(on.wall - off.wall).toFixed(1)} µs/call`,
+      );
+    }
   }
   rx.kill('SIGTERM');
 }

@@ -3,7 +3,7 @@
 // process with paired alternating blocks (A, B, C, A, B, C, …) so drift (JIT, GC, CPU frequency)
 // hits every variant alike.
 //
-//   npm run build && node bench/openai-overhead.bench.mjs [--rounds 40] [--block 400] [--warmup 200] [--no-content] [--in-memory] [--capture-only]
+//   npm run build && node bench/openai-overhead.bench.mjs [--rounds 40] [--block 400] [--warmup 200] [--no-content] [--no-metrics] [--in-memory] [--capture-only]
 //
 // Patches are global per module instance, so three separate copies of openai 6 are loaded
 // (bench/.tmp/{a,b,c}/node_modules/openai): A stays plain, B is patched by llm-otel, C by the
@@ -17,6 +17,8 @@
 // so process.cpuUsage() counts the app's process only — which includes llm-otel's writer thread.
 // Both peers are the lean ones of bench/lib/loopback-peers.mjs (recorded answers served as bytes; spans
 // counted, not decoded): on a 2-core machine the peers' CPU is contention and noise for the app.
+// llm-otel's GenAI metrics are on, as `register` runs them (recorded on the writer thread, sent at the
+// end); `--no-metrics` turns them off (OTEL_METRICS_EXPORTER=none), to measure what they cost.
 // `--in-memory`: both end in a SimpleSpanProcessor into an in-memory exporter instead (llm-otel has
 // no call log then, so calls are finished on the app's thread: the cost of that path).
 
@@ -50,6 +52,7 @@ const WARMUP = arg('warmup', 200);
 // measures it like the official instrumentation's default, without content.
 const CONTENT = !process.argv.includes('--no-content');
 const IN_MEMORY = process.argv.includes('--in-memory');
+const METRICS = !IN_MEMORY && !process.argv.includes('--no-metrics');
 
 /** A loopback peer (bench/lib/loopback-peers.mjs) in a child process; resolves once it prints its URL. */
 async function child(args) {
@@ -141,12 +144,18 @@ const providerC = new BasicTracerProvider({
 if (!IN_MEMORY) process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url; // read by the OTLP exporter
 const handleB = IN_MEMORY
   ? llmOtel.start({
-      config: { db: null, otlp: false, captureContent: CONTENT ? 'local' : 'none' },
+      config: { db: null, otlp: false, metrics: false, captureContent: CONTENT ? 'local' : 'none' },
       spanProcessors: [new SimpleSpanProcessor(exporterB)],
       exitHooks: false,
     })
   : llmOtel.start({
-      config: { db: join(dbDir, 'bench.db'), otlp: true, otlpProtocol: 'http/protobuf', captureContent: CONTENT ? 'local' : 'none' },
+      config: {
+        db: join(dbDir, 'bench.db'),
+        otlp: true,
+        otlpProtocol: 'http/protobuf',
+        captureContent: CONTENT ? 'local' : 'none',
+        metrics: METRICS,
+      },
       exitHooks: false,
     });
 llmOtel.instrumentOpenAI(modB);
@@ -279,6 +288,7 @@ for (const [mode, fn] of Object.entries(MODES)) {
 
 openaiPeer.proc.kill('SIGTERM');
 await handleB.shutdown();
+const metricsRequests = IN_MEMORY ? 0 : (JSON.parse(await receiver.ask('count'))['metrics requests'] ?? 0);
 await providerC.shutdown();
 receiver?.proc.kill('SIGTERM');
 rmSync(dbDir, { recursive: true, force: true });
@@ -310,6 +320,12 @@ const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.pad
 console.log(
   `llm-otel content capture: ${CONTENT ? 'on (register default: content kept for the local call log)' : 'off (--no-content)'}; official: its default (no content)`,
 );
+if (!IN_MEMORY)
+  console.log(
+    METRICS
+      ? `llm-otel GenAI metrics: on (register default; ${metricsRequests} metrics requests received)`
+      : 'llm-otel GenAI metrics: off (--no-metrics)',
+  );
 if (CAPTURE_ONLY) console.log("--capture-only: llm-otel records are dropped after capture (diagnostic: the app thread's share alone)");
 console.log(
   IN_MEMORY

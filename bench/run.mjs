@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 const runs = [
   ['openai-overhead.bench.mjs', ['--rounds', '40']],
   ['openai-overhead.bench.mjs', ['--rounds', '40', '--no-content']],
+  ['openai-overhead.bench.mjs', ['--rounds', '40', '--no-metrics']],
   ['openai-inprocess.bench.mjs', ['--runs', '3', '--calls', '10000']],
+  ['metrics.bench.mjs', ['--calls', '50000']],
   ['redact.bench.mjs', []],
   ['tokens.bench.mjs', []],
   ['calllog-sink.bench.mjs', ['30000', '3']],

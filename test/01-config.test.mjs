@@ -98,3 +98,57 @@ test('an invalid extra redaction pattern is ignored with a warning, valid ones k
   assert.equal(seen.length, 1);
   assert.match(seen[0], /LLM_OTEL_REDACT_PATTERNS/);
 });
+
+test('metrics: defaults, the exporter switches, endpoint, headers, protocol, temporality and interval', () => {
+  const { value: d, seen } = withWarnings(() => loadConfig({}));
+  assert.deepEqual(seen, []);
+  assert.equal(d.metrics, true);
+  assert.deepEqual(
+    { ...d.metricsOtlp, tls: undefined },
+    {
+      protocol: 'http/protobuf',
+      endpoint: 'http://localhost:4318/v1/metrics',
+      headers: {},
+      tls: undefined,
+      temporality: 'cumulative',
+      intervalMs: 60000,
+      timeoutMs: 30000,
+    },
+  );
+  // Unset, metrics follow traces; set, they are their own.
+  assert.equal(loadConfig({ OTEL_TRACES_EXPORTER: 'none' }).metrics, false);
+  assert.equal(loadConfig({ OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'otlp' }).metrics, true);
+  assert.equal(loadConfig({ OTEL_METRICS_EXPORTER: 'none' }).metrics, false);
+  assert.equal(loadConfig({ OTEL_METRICS_EXPORTER: 'none' }).otlp, true);
+  const c = loadConfig({
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/base/',
+    OTEL_EXPORTER_OTLP_HEADERS: 'a=1,b=2',
+    OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'b=3',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+    OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'LowMemory',
+    OTEL_METRIC_EXPORT_INTERVAL: '5000',
+    OTEL_METRIC_EXPORT_TIMEOUT: '9000',
+  });
+  assert.equal(c.otlpEndpoint, 'http://collector:4318/base/v1/traces');
+  assert.equal(c.metricsOtlp.endpoint, 'http://collector:4318/base/v1/metrics');
+  assert.deepEqual(c.metricsOtlp.headers, { a: '1', b: '3' });
+  assert.deepEqual(c.otlpHeaders, { a: '1', b: '2' });
+  assert.equal(c.metricsOtlp.protocol, 'http/json');
+  assert.equal(c.otlpProtocol, 'http/protobuf');
+  assert.equal(c.metricsOtlp.temporality, 'delta');
+  assert.equal(c.metricsOtlp.intervalMs, 5000);
+  assert.equal(c.metricsOtlp.timeoutMs, 5000, 'a timeout above the interval is the interval');
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://m:9/custom' }).metricsOtlp.endpoint, 'http://m:9/custom');
+  for (const [name, value, read, dflt] of [
+    ['OTEL_METRIC_EXPORT_INTERVAL', '-5', (x) => x.metricsOtlp.intervalMs, 60000],
+    ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', 'sometimes', (x) => x.metricsOtlp.temporality, 'cumulative'],
+    ['OTEL_METRICS_EXPORTER', 'prometheus', (x) => x.metrics, false],
+  ]) {
+    const { value: bad, seen: w } = withWarnings(() => loadConfig({ [name]: value }));
+    assert.equal(read(bad), dflt, name);
+    assert.equal(w.length, 1, `${name}: ${w}`);
+    assert.match(w[0], new RegExp(name));
+    assert.match(w[0], new RegExp(value));
+  }
+});

@@ -96,7 +96,11 @@ before(async () => {
     () => instrumented('default-protocol', { env: { OTEL_EXPORTER_OTLP_PROTOCOL: undefined } }),
     () =>
       instrumented('traces-endpoint', {
-        env: (rx) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${rx.url}/custom/traces` }),
+        env: (rx) => ({
+          OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${rx.url}/custom/traces`,
+          OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${rx.url}/custom/metrics`,
+        }),
         args: ['chat'],
       }),
     () =>
@@ -209,13 +213,18 @@ for (const key of ['exporter-none', 'sdk-disabled', 'llm-otel-disabled', 'llm-ot
   });
 }
 
-test('default protocol is OTLP/protobuf to /v1/traces, decoding to the same spans', () => {
+test('default protocol is OTLP/protobuf to /v1/traces (and /v1/metrics), decoding to the same spans', () => {
   assertSameApp('default-protocol');
   const { requests } = get('default-protocol');
-  assert.ok(requests.length > 0);
+  const traces = requests.filter((r) => r.metrics === null);
+  assert.ok(traces.length > 0);
+  assert.ok(
+    requests.some((r) => r.metrics !== null),
+    'metrics were sent too',
+  );
   for (const r of requests) {
     assert.equal(r.contentType, 'application/x-protobuf');
-    assert.equal(r.path, '/v1/traces');
+    assert.equal(r.path, r.metrics === null ? '/v1/traces' : '/v1/metrics');
     assert.equal(r.error, null);
   }
   for (const name of SCENARIOS) assertScenarioAttributes('default-protocol', name);
@@ -225,10 +234,11 @@ test('default protocol is OTLP/protobuf to /v1/traces, decoding to the same span
   assert.equal(chat.parentSpanId, scenarioIds('chat').spanId);
 });
 
-test('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as the full URL', () => {
+test('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and _METRICS_ENDPOINT are used as the full URL', () => {
   const { requests, run } = get('traces-endpoint');
   assert.equal(run.code, 0, run.stderr);
-  assert.deepEqual([...new Set(requests.map((r) => r.path))], ['/custom/traces']);
+  assert.equal(run.stderr, '');
+  assert.deepEqual([...new Set(requests.map((r) => r.path))].sort(), ['/custom/metrics', '/custom/traces']);
   assert.equal(byScenario('traces-endpoint', ['chat']).chat.length, 1);
 });
 

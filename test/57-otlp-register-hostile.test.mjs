@@ -72,6 +72,11 @@ async function receiver(mode) {
 const llmOtelLines = (stderr) => stderr.split('\n').filter((l) => l.startsWith('[llm-otel]'));
 /** The endpoint as llm-otel prints it (traces path appended to OTEL_EXPORTER_OTLP_ENDPOINT). */
 const label = (base) => `${base}/v1/traces`;
+/**
+ * Either signal's endpoint under OTEL_EXPORTER_OTLP_ENDPOINT: traces and metrics go to one
+ * collector, and whichever export fails first names its path in the one line.
+ */
+const eitherLabel = (base) => new RegExp(`OTLP export to ${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/v1/(traces|metrics) `);
 
 function runHostile(env, runOpts = {}) {
   return runApp(app, {
@@ -167,7 +172,7 @@ for (const f of FAULTS) {
       const lines = llmOtelLines(r.stderr);
       assert.equal(lines.length, 1, `exactly one warning line; stderr:\n${r.stderr}`);
       assert.equal(r.stderr, `${lines[0]}\n`, 'nothing else on stderr');
-      assert.ok(lines[0].includes(`OTLP export to ${label(endpoint)} `), `names the endpoint: ${lines[0]}`);
+      assert.match(lines[0], eitherLabel(endpoint), `names the endpoint: ${lines[0]}`);
       assert.match(lines[0], f.says);
     });
   }
@@ -177,11 +182,12 @@ test('the warning never prints credentials or the query of the endpoint URL', as
   const port = await closedPort();
   const r = await runHostile({
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://user:s3cret-pw@127.0.0.1:${port}/v1/traces?token=s3cret-token`,
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `http://user:s3cret-pw@127.0.0.1:${port}/v1/metrics?token=s3cret-token`,
   });
   assertAppUnchanged(r, 'credentials in URL');
   const lines = llmOtelLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
-  assert.ok(lines[0].includes(`OTLP export to http://127.0.0.1:${port}/v1/traces failed`), lines[0]);
+  assert.match(lines[0], new RegExp(`OTLP export to http://127\\.0\\.0\\.1:${port}/v1/(traces|metrics) failed`), lines[0]);
   assert.equal(/s3cret/.test(r.stderr), false, r.stderr);
 });
 

@@ -137,7 +137,9 @@ export async function startOtlpCounter() {
       try {
         let buf = Buffer.concat(chunks);
         if (req.headers['content-encoding'] === 'gzip') buf = gunzipSync(buf);
-        countSpansByScope(buf, counts);
+        // Metrics (llm-otel's GenAI histograms) are counted as requests, not walked as spans.
+        if (/metrics\/?$/.test(String(req.url))) counts['metrics requests'] = (counts['metrics requests'] ?? 0) + 1;
+        else countSpansByScope(buf, counts);
         res.writeHead(200, { 'content-type': 'application/x-protobuf' });
         res.end();
       } catch (e) {

@@ -50,14 +50,35 @@ export interface LlmOtelConfig {
   otlpEndpoint: string;
   /** OTEL_EXPORTER_OTLP_HEADERS merged with OTEL_EXPORTER_OTLP_TRACES_HEADERS (which wins per key). */
   otlpHeaders: Record<string, string>;
+  /**
+   * GenAI client metrics over OTLP (`OTEL_METRICS_EXPORTER`, default `otlp`). Unset, it follows
+   * traces: `OTEL_TRACES_EXPORTER=none` turns both off; set to `otlp`, metrics go even without traces.
+   */
+  metrics: boolean;
+  /** Where metrics go and how: the same rules as traces, with METRICS in the variable names. */
+  metricsOtlp: {
+    protocol: 'http/protobuf' | 'http/json';
+    /** OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/metrics. */
+    endpoint: string;
+    headers: Record<string, string>;
+    tls: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+    /** OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: histograms are delta for `delta` and `lowmemory`. */
+    temporality: 'cumulative' | 'delta';
+    /** OTEL_METRIC_EXPORT_INTERVAL (ms, default 60000). */
+    intervalMs: number;
+    /** OTEL_METRIC_EXPORT_TIMEOUT (ms, default 30000). */
+    timeoutMs: number;
+  };
 }
 
 /** Certificates and keys are a few KiB; the cap only bounds what a wrong path can cost at start. */
 const MAX_TLS_FILE_BYTES = 1024 * 1024;
-const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
+type Signal = 'TRACES' | 'METRICS';
 
-/** Where traces go, as the OTLP exporter spec says (the same rules as the OTel JS exporters). */
-function otlpEndpoint(env: Env): string {
+/** Where a signal goes, as the OTLP exporter spec says (the same rules as the OTel JS exporters). */
+function otlpEndpoint(env: Env, signal: Signal): string {
+  const path = `v1/${signal.toLowerCase()}`;
+  const dflt = `http://localhost:4318/${path}`;
   const valid = (u: string): boolean => {
     try {
       new URL(u);
@@ -66,29 +87,76 @@ function otlpEndpoint(env: Env): string {
       return false;
     }
   };
-  const specific = str(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const name = `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`;
+  const specific = str(env, name);
   if (specific !== null) {
     if (valid(specific)) return new URL(specific).toString(); // used as is (a bare origin gets its "/")
-    warnOnce(
-      'config:OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-      `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=${JSON.stringify(specific)} is not a URL; ignored`,
-    );
+    warnOnce(`config:${name}`, `${name}=${JSON.stringify(specific)} is not a URL; ignored`);
   }
   const base = str(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (base !== null) {
-    const url = `${base.endsWith('/') ? base : `${base}/`}v1/traces`;
+    const url = `${base.endsWith('/') ? base : `${base}/`}${path}`;
     if (valid(base) && valid(url)) return url;
-    warnOnce(
-      'config:OTEL_EXPORTER_OTLP_ENDPOINT',
-      `OTEL_EXPORTER_OTLP_ENDPOINT=${JSON.stringify(base)} is not a URL; using ${DEFAULT_OTLP_TRACES_URL}`,
-    );
+    warnOnce('config:OTEL_EXPORTER_OTLP_ENDPOINT', `OTEL_EXPORTER_OTLP_ENDPOINT=${JSON.stringify(base)} is not a URL; using ${dflt}`);
   }
-  return DEFAULT_OTLP_TRACES_URL;
+  return dflt;
 }
 
-function otlpHeaders(env: Env): Record<string, string> {
+function otlpHeaders(env: Env, signal: Signal): Record<string, string> {
   // parseKeyPairsIntoRecord: the OTel JS parser of `k=v,k2=v2` (percent-decoded), as the SDK uses.
-  return { ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_HEADERS), ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS) };
+  return {
+    ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_HEADERS),
+    ...parseKeyPairsIntoRecord(env[`OTEL_EXPORTER_OTLP_${signal}_HEADERS`]),
+  };
+}
+
+function otlpProtocol(env: Env, signal: Signal): 'http/protobuf' | 'http/json' {
+  const name = `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
+  const raw = (str(env, name) ?? str(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf').toLowerCase();
+  if (raw === 'http/json' || raw === 'http/protobuf') return raw;
+  const which = str(env, name) !== null ? name : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  warnOnce(
+    `config:${which}`,
+    `${which}=${JSON.stringify(raw)} is not supported by llm-otel (http/protobuf or http/json); using http/protobuf`,
+  );
+  return 'http/protobuf';
+}
+
+/** TLS files for an https endpoint (OTEL_EXPORTER_OTLP_[<SIGNAL>_]CERTIFICATE / CLIENT_CERTIFICATE / CLIENT_KEY). */
+function otlpTls(env: Env, signal: Signal): LlmOtelConfig['otlpTls'] {
+  const tls: LlmOtelConfig['otlpTls'] = {};
+  for (const [field, suffix] of [
+    ['ca', 'CERTIFICATE'],
+    ['cert', 'CLIENT_CERTIFICATE'],
+    ['key', 'CLIENT_KEY'],
+  ] as const) {
+    const name =
+      env[`OTEL_EXPORTER_OTLP_${signal}_${suffix}`] !== undefined
+        ? `OTEL_EXPORTER_OTLP_${signal}_${suffix}`
+        : `OTEL_EXPORTER_OTLP_${suffix}`;
+    const file = str(env, name);
+    if (file === null) continue;
+    try {
+      tls[field] = readRegularFile(file, MAX_TLS_FILE_BYTES);
+    } catch (e) {
+      warnOnce(`config:${name}`, `${name}=${JSON.stringify(file)} cannot be read (${errorMessage(e)}); ignored`);
+    }
+  }
+  return tls;
+}
+
+/** OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER: whether `otlp` is chosen (null: not set). */
+function exporterChoice(env: Env, name: string): boolean | null {
+  const raw = str(env, name);
+  if (raw === null) return null;
+  const list = raw
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim());
+  if (list.includes('none')) return false;
+  if (list.includes('otlp')) return true;
+  warnOnce(`config:${name}`, `${name}=${JSON.stringify(env[name])}: llm-otel only forwards with "otlp"; OTLP forwarding is off`);
+  return false;
 }
 
 type Env = Record<string, string | undefined>;
@@ -217,30 +285,17 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
 
   const sampleRate = num(env, 'LLM_OTEL_SAMPLE_RATE', 1, (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
 
-  const exporters = (str(env, 'OTEL_TRACES_EXPORTER') ?? 'otlp')
-    .toLowerCase()
-    .split(',')
-    .map((s) => s.trim());
-  const otlp = !exporters.includes('none') && exporters.includes('otlp');
-  if (!exporters.includes('none') && !exporters.includes('otlp')) {
+  const otlp = exporterChoice(env, 'OTEL_TRACES_EXPORTER') ?? true;
+  const metrics = exporterChoice(env, 'OTEL_METRICS_EXPORTER') ?? otlp;
+  const temporalityRaw = (str(env, 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE') ?? 'cumulative').toLowerCase();
+  if (!['cumulative', 'delta', 'lowmemory'].includes(temporalityRaw)) {
     warnOnce(
-      'config:OTEL_TRACES_EXPORTER',
-      `OTEL_TRACES_EXPORTER=${JSON.stringify(env.OTEL_TRACES_EXPORTER)}: llm-otel only forwards with "otlp"; OTLP forwarding is off`,
+      'config:OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+      `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${JSON.stringify(temporalityRaw)} is not one of cumulative|delta|lowmemory; using cumulative`,
     );
   }
-  const protoRaw = (
-    str(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ??
-    str(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ??
-    'http/protobuf'
-  ).toLowerCase();
-  let otlpProtocol: LlmOtelConfig['otlpProtocol'] = 'http/protobuf';
-  if (protoRaw === 'http/json') otlpProtocol = 'http/json';
-  else if (protoRaw !== 'http/protobuf') {
-    warnOnce(
-      'config:OTEL_EXPORTER_OTLP_PROTOCOL',
-      `OTEL_EXPORTER_OTLP_PROTOCOL=${JSON.stringify(protoRaw)} is not supported by llm-otel (http/protobuf or http/json); using http/protobuf`,
-    );
-  }
+  const positiveMs = (n: number) => Number.isInteger(n) && n > 0;
+  const intervalMs = num(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60000, positiveMs, 'a positive integer (milliseconds)');
 
   let streamUsage: LlmOtelConfig['streamUsage'] = 'off';
   const su = str(env, 'LLM_OTEL_STREAM_USAGE');
@@ -250,28 +305,22 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
       warnOnce('config:LLM_OTEL_STREAM_USAGE', `LLM_OTEL_STREAM_USAGE=${JSON.stringify(su)} is not one of off|inject; using off`);
   }
 
-  const otlpTls: LlmOtelConfig['otlpTls'] = {};
-  for (const [field, suffix] of [
-    ['ca', 'CERTIFICATE'],
-    ['cert', 'CLIENT_CERTIFICATE'],
-    ['key', 'CLIENT_KEY'],
-  ] as const) {
-    const name =
-      env[`OTEL_EXPORTER_OTLP_TRACES_${suffix}`] !== undefined ? `OTEL_EXPORTER_OTLP_TRACES_${suffix}` : `OTEL_EXPORTER_OTLP_${suffix}`;
-    const file = str(env, name);
-    if (file === null) continue;
-    try {
-      otlpTls[field] = readRegularFile(file, MAX_TLS_FILE_BYTES);
-    } catch (e) {
-      warnOnce(`config:${name}`, `${name}=${JSON.stringify(file)} cannot be read (${errorMessage(e)}); ignored`);
-    }
-  }
-
   return {
     enabled,
-    otlpTls,
-    otlpEndpoint: otlpEndpoint(env),
-    otlpHeaders: otlpHeaders(env),
+    otlpTls: otlpTls(env, 'TRACES'),
+    otlpEndpoint: otlpEndpoint(env, 'TRACES'),
+    otlpHeaders: otlpHeaders(env, 'TRACES'),
+    metrics,
+    metricsOtlp: {
+      protocol: metrics ? otlpProtocol(env, 'METRICS') : 'http/protobuf',
+      endpoint: otlpEndpoint(env, 'METRICS'),
+      headers: otlpHeaders(env, 'METRICS'),
+      tls: metrics ? otlpTls(env, 'METRICS') : {},
+      temporality: temporalityRaw === 'delta' || temporalityRaw === 'lowmemory' ? 'delta' : 'cumulative',
+      intervalMs,
+      // The SDK's reader clamps a timeout above the interval to the interval.
+      timeoutMs: Math.min(num(env, 'OTEL_METRIC_EXPORT_TIMEOUT', 30000, positiveMs, 'a positive integer (milliseconds)'), intervalMs),
+    },
     otlpChosen: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'].some(
       (n) => str(env, n) !== null,
     ),
@@ -286,7 +335,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     pricesFile: str(env, 'LLM_OTEL_PRICES'),
     jsonl: str(env, 'LLM_OTEL_JSONL'),
     otlp,
-    otlpProtocol,
+    otlpProtocol: otlpProtocol(env, 'TRACES'),
     streamUsage,
     writerThread: bool(env, 'LLM_OTEL_WRITER_THREAD', true),
     spanLimitsSet: [

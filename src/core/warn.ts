@@ -35,6 +35,12 @@ export function hasWarned(key: string): boolean {
   return warned.has(key);
 }
 
+/** Whether this thread printed (or forwarded) any warning whose key starts with `prefix`. */
+export function hasWarnedWithPrefix(prefix: string): boolean {
+  for (const k of warned) if (k.startsWith(prefix)) return true;
+  return false;
+}
+
 /**
  * Where a component reports problems: `warn` prints once per key, `reset` re-arms a key after
  * recovery. Components take one (tests inject a recorder; the writer thread forwards to the app's

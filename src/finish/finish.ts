@@ -82,6 +82,16 @@ export interface CallRecord {
   bodyJson?: string;
   body?: Record<string, any>;
   model?: string;
+  /**
+   * Not sampled: no span, no row; only its metrics are recorded (metrics count every call). Sent
+   * without the request and the context.
+   */
+  unsampled?: 1;
+}
+
+/** Where a finished call's metrics go (src/metrics/). `attrs` holds at least its end attributes. */
+export interface CallMetrics {
+  record(rec: CallRecord, attrs: Attributes): void;
 }
 
 /**
@@ -150,6 +160,8 @@ export interface FinishEnv {
    * processor prices instead). Never throws.
    */
   costOf?: (attrs: Attributes, startedMs: number) => Attributes | null;
+  /** GenAI client metrics, recorded as each call is finished (none: not recorded). */
+  metrics?: CallMetrics;
 }
 
 export type CallStartFields = Pick<CallRecord, 'api' | 'server' | 'llm' | 'parentCallId' | 'model'> & { body: Record<string, any> };
@@ -315,6 +327,26 @@ export function emitWithAttributes(
     return;
   }
   span.end(rec.ended);
+  recordMetrics(rec, attrs, env);
+}
+
+/** The call's metrics from attributes already built (never into the app). */
+export function recordMetrics(rec: CallRecord, attrs: Attributes, env: FinishEnv): void {
+  if (!env.metrics) return;
+  try {
+    env.metrics.record(rec, attrs);
+  } catch (e) {
+    warnOnce('metrics:record', `could not record an LLM call's metrics (${errorMessage(e)})`);
+  }
+}
+
+/** A call that gets no span (not sampled): only its metrics, from the response's summary. */
+export function recordUnsampled(record: CallRecord, env: FinishEnv): void {
+  if (!env.metrics) return;
+  const rec = materialize(record);
+  const attrs: Attributes = {};
+  endAttributes(rec, attrs, { ...env, captureContent: false, estimator: undefined });
+  recordMetrics(rec, attrs, env);
 }
 
 /** Sets the end attributes on a span that exists already (eager mode) and ends it. */
@@ -330,6 +362,7 @@ export function endSpan(span: Span, rec: CallRecord, env: FinishEnv): void {
     warnOnce('instrumentation:span', `could not finish an LLM span (${errorMessage(e)})`);
   }
   span.end(rec.ended);
+  recordMetrics(rec, attrs, env);
 }
 
 export function parentRef(ctx: Context): ParentRef | undefined {

@@ -14,7 +14,16 @@ import type { ApiAdapter } from '../adapters/types.js';
 import { getLlmContext, getParentCallId, type LlmScope, setLlmScope } from '../context/context.js';
 import type * as S from '../core/semconv.js';
 import { errorMessage, warnOnce } from '../core/warn.js';
-import { type CallRecord, type CallStartFields, emitSpan, endSpan, parentRef, spanName, startAttributes } from '../finish/finish.js';
+import {
+  type CallRecord,
+  type CallStartFields,
+  emitSpan,
+  endSpan,
+  parentRef,
+  recordUnsampled,
+  spanName,
+  startAttributes,
+} from '../finish/finish.js';
 import { hasResponsePromise, watchResponse } from './api-promise.js';
 import { defer } from './deferred.js';
 import type { InstrumentationRuntime } from './runtime.js';
@@ -275,15 +284,17 @@ export class LlmCall implements LlmScope {
     const now = performance.now();
     const offset = Date.now() - now; // OTel's own epoch conversion (SpanImpl) does the same
     const p = this.pending;
-    // Not sampled (the parent said so): there is no span to build.
-    if (p && !p.sampled) return;
+    // Not sampled (the parent said so): there is no span to build; only metrics, which count
+    // every call, when they are on.
+    const unsampled = p !== undefined && !p.sampled;
+    if (unsampled && !this.rt.recordUnsampled) return;
     const start = this.start;
     // One fixed shape, every field assigned (no spread): this runs on the app's await path.
     const rec: CallRecord = {
       rec: 1,
       api: start.api,
       server: start.server,
-      llm: start.llm,
+      llm: unsampled ? {} : start.llm,
       parentCallId: start.parentCallId,
       traceId: start.traceId,
       spanId: this.spanId,
@@ -299,9 +310,10 @@ export class LlmCall implements LlmScope {
       attempts: this.attempts,
       requestId: this.requestId,
       httpStatus: this.httpStatus,
-      bodyJson: this.sentBody ?? jsonOf(start.body),
+      bodyJson: unsampled ? undefined : (this.sentBody ?? jsonOf(start.body)),
       body: undefined,
       model: start.model,
+      unsampled: unsampled ? 1 : undefined,
     };
     const secret = clientSecret(this.client);
     if (secret) maskRecordSecret(rec, secret);
@@ -312,7 +324,8 @@ export class LlmCall implements LlmScope {
         rec.parent = parentRef(p.parent);
         if (rt.offload(rec)) return;
       }
-      defer(() => emitSpan(rec, rt, p.parent));
+      if (unsampled) defer(() => recordUnsampled(rec, rt));
+      else defer(() => emitSpan(rec, rt, p.parent));
     } else {
       const span = this.span!;
       defer(() => endSpan(span, rec, rt));

@@ -3,7 +3,7 @@
 // needs its loader hook: `llm-otel/register` installs it, docs/nodesdk.md shows it for an app's own
 // SDK), plus instrumentOpenAI() for bundlers.
 
-import { type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import { type Meter, metrics, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
 import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { createRedactor, type RedactOptions } from '../content/index.js';
 import { INSTRUMENTATION_SCOPE } from '../core/semconv.js';
@@ -12,6 +12,7 @@ import { errorMessage, warnOnce } from '../core/warn.js';
 import { costAttributesOrNone, createPriceSource, type PriceSource, readPriceFile } from '../cost/index.js';
 import { tokenEstimator } from '../finish/estimate.js';
 import type { FinishEnv } from '../finish/finish.js';
+import { MeterMetrics } from '../metrics/genai.js';
 import { openAIClass, patchOpenAIModule, unpatchOpenAIModule } from './patch.js';
 import { drainBeforeFlush, drainGlobalProvider } from './provider-flush.js';
 import { getRuntime, type InstrumentationRuntime, setRuntime, type TokenEstimator } from './runtime.js';
@@ -35,10 +36,17 @@ export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
    * `file`: price rows in the LLM_OTEL_PRICES format. false: no cost.
    */
   prices?: boolean | { db?: string | null; file?: string | null };
+  /**
+   * GenAI client metrics (`gen_ai.client.token.usage`, `gen_ai.client.operation.duration`,
+   * `gen_ai.client.operation.time_to_first_chunk`) through the meter provider NodeSDK gives this
+   * instrumentation (or the global one). Default true; `register` records its own instead.
+   */
+  metrics?: boolean;
 }
 
-export function buildRuntime(config: OpenAIInstrumentationConfig, tracer: () => Tracer): InstrumentationRuntime {
+export function buildRuntime(config: OpenAIInstrumentationConfig, tracer: () => Tracer, meter?: () => Meter): InstrumentationRuntime {
   const redact = createRedactor(config.redact ?? { mode: 'default' });
+  const withMetrics = config.metrics !== false && meter !== undefined;
   return {
     enabled: true,
     tracer,
@@ -47,6 +55,8 @@ export function buildRuntime(config: OpenAIInstrumentationConfig, tracer: () => 
     streamUsage: config.streamUsage ?? 'off',
     estimator: config.estimator ?? tokenEstimator,
     costOf: pricer(config.prices),
+    metrics: withMetrics ? new MeterMetrics(meter) : undefined,
+    recordUnsampled: withMetrics,
     open: getRuntime()?.open ?? new Set(),
   };
 }
@@ -117,7 +127,13 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
 
   override enable(): void {
     super.enable();
-    setRuntime(buildRuntime(this.getConfig(), () => this.callTracer()));
+    setRuntime(
+      buildRuntime(
+        this.getConfig(),
+        () => this.callTracer(),
+        () => this.meter,
+      ),
+    );
   }
 
   override disable(): void {
@@ -129,7 +145,7 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
   override setConfig(config: OpenAIInstrumentationConfig = {}): void {
     super.setConfig(config);
     const rt = getRuntime();
-    if (rt) setRuntime({ ...buildRuntime(config, rt.tracer), enabled: rt.enabled });
+    if (rt) setRuntime({ ...buildRuntime(config, rt.tracer, () => this.meter), enabled: rt.enabled });
   }
 }
 
@@ -151,9 +167,13 @@ export function instrumentOpenAI(moduleOrClient: unknown, config?: OpenAIInstrum
   patchOpenAIModule(mod);
   if (!getRuntime())
     setRuntime(
-      buildRuntime(config ?? {}, () => {
-        drainGlobalProvider();
-        return trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
-      }),
+      buildRuntime(
+        config ?? {},
+        () => {
+          drainGlobalProvider();
+          return trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+        },
+        () => metrics.getMeter(INSTRUMENTATION_SCOPE, VERSION),
+      ),
     );
 }

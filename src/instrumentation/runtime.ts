@@ -5,7 +5,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { ContentOptions } from '../content/index.js';
 import type { TokenEstimator } from '../finish/estimate.js';
-import type { CallRecord, FinishEnv } from '../finish/finish.js';
+import type { CallMetrics, CallRecord, FinishEnv } from '../finish/finish.js';
 import type { ReservedIdGenerator } from '../finish/ids.js';
 import { flushDeferred } from './deferred.js';
 
@@ -34,6 +34,13 @@ export interface InstrumentationRuntime {
    * not taken, finish it here).
    */
   offload?: (rec: CallRecord) => boolean;
+  /** GenAI client metrics of calls finished on this thread (finish.ts records them). */
+  metrics?: CallMetrics;
+  /**
+   * Metrics are on (here or on the writer thread): calls that are not sampled still leave a slim
+   * record, so the metrics count every call.
+   */
+  recordUnsampled?: boolean;
   /** Calls whose span has not ended (streams not yet consumed, requests in flight). */
   open: Set<{ abandon(reason: string): void }>;
 }

@@ -1,12 +1,12 @@
-// Whether spans reach the OTLP endpoint, told to the user once: the SDK's exporters report
-// failures only through `diag`, which prints nothing unless the app set up a diag logger, so a dead
-// collector, a wrong path or a bad auth header would otherwise lose every span in silence.
+// Whether spans and metrics reach the OTLP endpoint, told to the user once: the SDK's exporters
+// report failures only through `diag`, which prints nothing unless the app set up a diag logger, so
+// a dead collector, a wrong path or a bad auth header would otherwise lose everything in silence.
 //
-// One warning per endpoint and failure episode, keyed by the endpoint: both threads that export
-// (the app's, the writer's) share the key through warn.ts, so the user sees one line whichever
-// thread noticed first; a note when exports succeed again re-arms it.
+// One warning per collector, kind of failure and episode: both threads that export (the app's, the
+// writer's) and both signals share the key through warn.ts, so the user sees one line for a dead
+// collector whichever noticed first; a note when exports succeed again re-arms it.
 
-import { hasWarned, resetWarning, warnOnce } from '../core/warn.js';
+import { hasWarned, hasWarnedWithPrefix, resetWarning, warnOnce } from '../core/warn.js';
 
 /** The endpoint as it is safe to print: no user:password, no query (tokens live there too). */
 export function endpointLabel(url: string): string {
@@ -18,7 +18,17 @@ export function endpointLabel(url: string): string {
   }
 }
 
-const key = (label: string): string => `otlp:${label}`;
+/**
+ * The collector an endpoint belongs to: its label without the signal's path, so that traces and
+ * metrics sent to one collector (OTEL_EXPORTER_OTLP_ENDPOINT) share their warnings.
+ */
+export function collectorOf(url: string): string {
+  return endpointLabel(url).replace(/v1\/(traces|metrics)$/, '');
+}
+
+/** What a signal's exports carry, for the warnings. */
+export type Signal = 'traces' | 'metrics';
+const WHAT: Record<Signal, string> = { traces: 'spans', metrics: 'metrics' };
 
 /** One line, bounded: error texts from the network can be long or multi-line. */
 function oneLine(text: string): string {
@@ -28,48 +38,77 @@ function oneLine(text: string): string {
 
 export class ExportHealth {
   private failing = false;
+  /** The key of the current episode's warning, and whether this exporter printed it. */
+  private episode: { key: string; printed: boolean } | null = null;
   readonly label: string;
+  private readonly collector: string;
+  private readonly what: string;
 
-  constructor(url: string) {
+  constructor(url: string, signal: Signal = 'traces') {
     this.label = endpointLabel(url);
+    this.collector = collectorOf(url);
+    this.what = WHAT[signal];
   }
 
-  /** An attempt failed (`reason`: what went wrong, one line). Warns once per episode. */
-  failed(reason: string): void {
+  /**
+   * An attempt failed (`reason`: what went wrong, one line; `kind`: its class, e.g. `HTTP 503` or
+   * `ECONNREFUSED`). Warns once per episode, and once per collector and kind: a dead collector is
+   * one line, not one per signal.
+   */
+  failed(reason: string, kind: string = reason): void {
     if (this.failing) return;
     this.failing = true;
-    resetWarning(`${key(this.label)}:recovered`);
+    const key = `otlp:${this.collector}:${kind}`;
+    this.episode = { key, printed: !hasWarned(key) };
+    resetWarning(`otlp:${this.label}:recovered`);
     warnOnce(
-      key(this.label),
-      `OTLP export to ${this.label} failed: ${oneLine(reason)}; spans are not delivered there (the app is not affected)`,
+      key,
+      `OTLP export to ${this.label} failed: ${oneLine(reason)}; ${this.what} are not delivered there (the app is not affected)`,
     );
   }
 
-  /** An attempt succeeded: after a failure, say so once and re-arm the warning. */
+  /** An attempt succeeded: after a failure this exporter reported, say so once and re-arm the warning. */
   succeeded(): void {
     if (!this.failing) return;
     this.failing = false;
-    resetWarning(key(this.label));
-    warnOnce(`${key(this.label)}:recovered`, `OTLP export to ${this.label} recovered; spans are delivered again`);
+    const episode = this.episode;
+    this.episode = null;
+    if (!episode) return;
+    resetWarning(episode.key);
+    if (episode.printed)
+      warnOnce(`otlp:${this.label}:recovered`, `OTLP export to ${this.label} recovered; ${this.what} are delivered again`);
   }
 }
 
 /**
- * At exit, the capped OTLP flush ran out of time. Unless a failure was already reported for this
- * endpoint (the usual case: refused, 503…), the endpoint accepted the request and never answered.
+ * At exit, the capped OTLP flush ran out of time. Unless a failure was already reported for a
+ * collector in use (the usual case: refused, 503…), one accepted a request and never answered. One
+ * line: with two collectors, which one was still waiting is not known here, so both are named.
  */
-export function warnExitFlushTimedOut(url: string, capMs: number): void {
-  const label = endpointLabel(url);
-  if (hasWarned(key(label))) return;
+export function warnExitFlushTimedOut(targets: { url: string; signal: Signal }[], capMs: number): void {
+  const byCollector = new Map<string, { label: string; what: string[] }>();
+  for (const t of targets) {
+    const c = collectorOf(t.url);
+    const entry = byCollector.get(c) ?? { label: endpointLabel(t.url), what: [] };
+    entry.what.push(WHAT[t.signal]);
+    byCollector.set(c, entry);
+  }
+  // A collector that already failed (refused, 503…) is retrying: that explains the wait.
+  if ([...byCollector.keys()].some((collector) => hasWarnedWithPrefix(`otlp:${collector}:`))) return;
+  const silent = [...byCollector];
+  const labels = silent.map(([, e]) => e.label).join(' or ');
+  const what = [...new Set(silent.flatMap(([, e]) => e.what))].join(' and ');
   warnOnce(
-    key(label),
-    `OTLP export to ${label} had no answer when the app ended (exit waits at most ${capMs / 1000} s); spans not yet delivered there were dropped (the app is not affected)`,
+    `otlp:${silent[0]![0]}:no answer`,
+    `OTLP export to ${labels} had no answer when the app ended (exit waits at most ${capMs / 1000} s); ${what} not yet delivered there were dropped (the app is not affected)`,
   );
 }
 
 /** What went wrong with one HTTP attempt, for the warning. */
-export function describeHttpStatus(status: number, statusMessage: string | undefined): string {
+export function describeHttpStatus(status: number, statusMessage: string | undefined, signal: Signal = 'traces'): string {
   const head = `HTTP ${status}${statusMessage ? ` ${statusMessage}` : ''}`;
+  if (status === 404 && signal === 'metrics')
+    return `${head} (wrong path? or nothing there takes metrics — Jaeger alone does not: OTEL_METRICS_EXPORTER=none stops them; OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/metrics appended, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is used as is)`;
   if (status === 404)
     return `${head} (wrong path? OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is)`;
   if (status === 401 || status === 403) return `${head} (check the credentials in OTEL_EXPORTER_OTLP_HEADERS)`;

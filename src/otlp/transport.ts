@@ -11,7 +11,7 @@ import { gzip } from 'node:zlib';
 import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import { VERSION } from '../core/version.js';
-import { describeHttpStatus, describeNetworkError, type ExportHealth } from './health.js';
+import { describeHttpStatus, describeNetworkError, type ExportHealth, type Signal } from './health.js';
 
 const MAX_RETRIES = 5;
 const INITIAL_BACKOFF_MS = 1000;
@@ -38,6 +38,8 @@ export interface HttpTransportOptions {
   compression: 'gzip' | 'none';
   agent: http.Agent;
   health: ExportHealth;
+  /** What is sent (for the hint of an HTTP 404). Default traces. */
+  signal?: Signal;
 }
 
 /** Sleeps without keeping the process alive (a retry must never hold a finished app). */
@@ -60,6 +62,14 @@ function retryAfterMs(value: string | string[] | undefined): number | undefined 
 interface Attempt {
   response: ExportResponse;
   problem?: string;
+  /** The problem's class (`HTTP 503`, `ECONNREFUSED`…): one warning per collector and kind. */
+  kind?: string;
+}
+
+/** A network error's class: its code where it has one. */
+function networkKind(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : 'network';
 }
 
 export class HttpTransport implements IExporterTransport {
@@ -87,9 +97,9 @@ export class HttpTransport implements IExporterTransport {
     }
     let backoff = INITIAL_BACKOFF_MS;
     for (let retries = 0; ; retries++) {
-      const { response, problem } = await this.attempt(body, Math.max(1, deadline - Date.now()));
+      const { response, problem, kind } = await this.attempt(body, Math.max(1, deadline - Date.now()));
       if (problem === undefined) this.opts.health.succeeded();
-      else this.opts.health.failed(problem);
+      else this.opts.health.failed(problem, kind);
       if (response.status !== 'retryable' || retries >= MAX_RETRIES) return response;
       const jittered = Math.min(backoff * (1 + (Math.random() * 2 - 1) * JITTER), MAX_BACKOFF_MS);
       backoff *= BACKOFF_MULTIPLIER;
@@ -109,6 +119,7 @@ export class HttpTransport implements IExporterTransport {
       return Promise.resolve({
         response: { status: 'failure', error: new Error(`invalid OTLP URL`) },
         problem: 'the endpoint is not a valid URL',
+        kind: 'invalid URL',
       });
     return new Promise<Attempt>((resolve) => {
       let settled = false;
@@ -135,6 +146,7 @@ export class HttpTransport implements IExporterTransport {
               done({
                 response: { status: 'failure', error: new Error('OTLP response body too large') },
                 problem: 'the endpoint answered with an oversized body',
+                kind: 'oversized',
               });
               res.destroy();
               return;
@@ -147,11 +159,16 @@ export class HttpTransport implements IExporterTransport {
             else if (RETRYABLE_STATUS.has(status)) {
               done({
                 response: { status: 'retryable', retryInMillis: retryAfterMs(res.headers['retry-after']) },
-                problem: describeHttpStatus(status, res.statusMessage),
+                problem: describeHttpStatus(status, res.statusMessage, this.opts.signal),
+                kind: `HTTP ${status}`,
               });
             } else {
               const error = new OTLPExporterError(res.statusMessage, status, Buffer.concat(chunks).toString());
-              done({ response: { status: 'failure', error }, problem: describeHttpStatus(status, res.statusMessage) });
+              done({
+                response: { status: 'failure', error },
+                problem: describeHttpStatus(status, res.statusMessage, this.opts.signal),
+                kind: `HTTP ${status}`,
+              });
             }
           };
           res.on('end', finish);
@@ -159,7 +176,7 @@ export class HttpTransport implements IExporterTransport {
           res.on('error', finish);
         });
       } catch (e) {
-        done({ response: { status: 'failure', error: e as Error }, problem: describeNetworkError(e, url.href) });
+        done({ response: { status: 'failure', error: e as Error }, problem: describeNetworkError(e, url.href), kind: networkKind(e) });
         return;
       }
       // Inactivity, as the SDK's transport times out (the socket is unref'd: this holds nothing).
@@ -167,6 +184,7 @@ export class HttpTransport implements IExporterTransport {
         done({
           response: { status: 'retryable', error: new Error('Request timed out') },
           problem: `no answer within ${Math.round(timeoutMs / 100) / 10} s`,
+          kind: 'timeout',
         });
         req.destroy();
       });
@@ -175,6 +193,7 @@ export class HttpTransport implements IExporterTransport {
         done({
           response: retryable ? { status: 'retryable', error: e } : { status: 'failure', error: e },
           problem: describeNetworkError(e, url.href),
+          kind: networkKind(e),
         });
       });
       req.end(body);

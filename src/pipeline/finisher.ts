@@ -42,9 +42,12 @@ import {
   emitWithAttributes,
   endAttributes,
   type FinishEnv,
+  recordMetrics,
+  recordUnsampled,
   spanName,
 } from '../finish/finish.js';
 import { ReservedIdGenerator } from '../finish/ids.js';
+import { createMetricsPipeline, type MetricsInit, type MetricsPipeline } from '../metrics/pipeline.js';
 import { createOtlpExporter, type OtlpTarget } from '../otlp/exporter.js';
 
 /** What the writer thread needs to finish calls (plain data: it crosses the thread boundary). */
@@ -57,13 +60,15 @@ export interface FinisherInit {
   estimateTokens: boolean;
   prices: { path: string | null; overrides: PriceFile | null };
   otlp: (OtlpTarget & { stripContent: boolean }) | null;
+  /** GenAI client metrics over OTLP; null: off. */
+  metrics?: MetricsInit | null;
   /** Build spans with the SDK's Span (it applies OTEL_*ATTRIBUTE*_LIMIT settings); else directly. */
   sdkSpans?: boolean;
 }
 
 export interface Finisher {
   finish(rec: CallRecord): void;
-  /** Sends what the OTLP exporter holds (resolves when sent or given up on). */
+  /** Sends what the OTLP exporters hold, spans and metrics (resolves when sent or given up on). */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -119,12 +124,27 @@ export function createFinisher(
     spanProcessors: processors,
   });
   const tracer = provider.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+  let metrics: MetricsPipeline | null = null;
+  if (init.metrics) {
+    const { target, ...rest } = init.metrics;
+    const tls = target.tls;
+    const asBuf = (b: Uint8Array | undefined) => (b ? Buffer.from(b) : undefined);
+    try {
+      metrics = createMetricsPipeline(
+        { ...rest, target: { ...target, tls: { ca: asBuf(tls.ca), cert: asBuf(tls.cert), key: asBuf(tls.key) } } },
+        resource,
+      );
+    } catch (e) {
+      warnOnce('metrics:start', `could not start GenAI metrics (${errorMessage(e)}); spans and rows are unaffected`);
+    }
+  }
   const env: FinishEnv = {
     tracer: () => tracer,
     reservedIds: ids,
     captureContent: init.captureContent,
     content: { redact: createRedactor(init.redact), maxChars: init.maxContentChars, keepContext: new Set(init.keepContext ?? []) },
     estimator: init.estimateTokens ? tokenEstimator : undefined,
+    metrics: metrics?.metrics,
   };
   warmUp(env, () => prices.book());
   const direct = init.sdkSpans
@@ -136,7 +156,8 @@ export function createFinisher(
   return {
     finish(rec) {
       try {
-        if (direct) direct.emit(rec, env);
+        if (rec.unsampled) recordUnsampled(rec, env);
+        else if (direct) direct.emit(rec, env);
         else emitSpan(rec, env);
       } catch (e) {
         warnOnce('offload:finish', `could not finish an LLM call on the writer thread (${errorMessage(e)})`);
@@ -145,14 +166,17 @@ export function createFinisher(
     // The processor's flush sends what it holds but does not wait for an export its timer already
     // started; the exporter's own flush does.
     flush: () =>
-      provider
-        .forceFlush()
-        .catch(() => undefined)
-        .then(() => exporter?.forceFlush?.())
-        .catch(() => undefined),
+      Promise.all([
+        provider
+          .forceFlush()
+          .catch(() => undefined)
+          .then(() => exporter?.forceFlush?.())
+          .catch(() => undefined),
+        metrics?.flush(),
+      ]).then(() => undefined),
     async shutdown() {
       try {
-        await provider.shutdown();
+        await Promise.all([provider.shutdown(), metrics?.shutdown()]);
       } catch {
         /* never into the app */
       }
@@ -230,6 +254,7 @@ class DirectSpans {
       this.scope,
     );
     for (const p of this.processors) p.onEnd(span);
+    recordMetrics(rec, attributes, env);
   }
 }
 

@@ -23,11 +23,13 @@ import { type LlmOtelConfig, loadConfig } from '../config/config.js';
 import { errorMessage, warnOnce } from '../core/warn.js';
 import { CostSpanProcessor, createPriceSource, type PriceFile, readPriceFile } from '../cost/index.js';
 import { tokenEstimator } from '../finish/estimate.js';
-import { emitSpan, forTransfer } from '../finish/finish.js';
+import { type CallMetrics, emitSpan, forTransfer } from '../finish/finish.js';
 import { ReservedIdGenerator } from '../finish/ids.js';
 import { flushDeferred } from '../instrumentation/deferred.js';
 import { OpenAIInstrumentation } from '../instrumentation/index.js';
 import { abandonOpenCalls, getRuntime } from '../instrumentation/runtime.js';
+import { createLazyMetrics } from '../metrics/lazy.js';
+import type { MetricsInit } from '../metrics/pipeline.js';
 import { createDeferredOtlpExporter } from '../otlp/deferred.js';
 import type { OtlpTarget } from '../otlp/exporter.js';
 import { warnExitFlushTimedOut } from '../otlp/health.js';
@@ -81,6 +83,17 @@ function otlpTarget(config: LlmOtelConfig): OtlpTarget {
   return { protocol: config.otlpProtocol, endpoint: config.otlpEndpoint, headers: config.otlpHeaders, tls: config.otlpTls ?? {} };
 }
 
+function metricsInit(config: LlmOtelConfig): MetricsInit | null {
+  if (!config.metrics || !config.metricsOtlp) return null;
+  const m = config.metricsOtlp;
+  return {
+    target: { protocol: m.protocol, endpoint: m.endpoint, headers: m.headers, tls: m.tls ?? {} },
+    temporality: m.temporality,
+    intervalMs: m.intervalMs,
+    timeoutMs: m.timeoutMs,
+  };
+}
+
 function noopHandle(config: LlmOtelConfig): LlmOtelHandle {
   return { config, enabled: false, forceFlush: async () => {}, shutdown: async () => {} };
 }
@@ -118,6 +131,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     }),
   ); // refused (with a diag message) if the app registered one: theirs wins
 
+  const resource = defaultResource().merge(detectResources({ detectors: [envDetector] }));
   const processors: SpanProcessor[] = [];
   const dirty = new DirtyTracker();
   processors.push(dirty);
@@ -136,6 +150,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   // thread must see their spans: extra span processors, or a sampler that decides at span creation.
   const offload =
     (options.offload ?? config.writerThread) && config.tracesSampler === 'parentbased_always_on' && !options.spanProcessors?.length;
+  const metrics = metricsInit(config);
   const finisher: FinisherInit | undefined = offload
     ? {
         captureContent: config.captureContent !== 'none',
@@ -145,6 +160,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
         estimateTokens: true,
         prices: { path: config.db, overrides },
         otlp: config.otlp ? { ...otlpTarget(config), stripContent: config.captureContent !== 'all' } : null,
+        metrics,
         sdkSpans: config.spanLimitsSet === true,
       }
     : undefined;
@@ -155,7 +171,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   // The pipeline thread finishes calls, writes rows and exports them (src/pipeline/job.ts); without
   // a call log it only finishes and exports.
   const pipeline: PipelineThread | null =
-    finisher && (callLogOptions || config.otlp) ? createPipelineThread({ callLog: callLogOptions, finisher }) : null;
+    finisher && (callLogOptions || config.otlp || metrics) ? createPipelineThread({ callLog: callLogOptions, finisher }) : null;
   let callLog: CallLogSpanProcessor | undefined;
   if (callLogOptions) {
     // Spans finished on this thread (agent/tool runs, eager LLM spans) go to the same thread.
@@ -173,7 +189,6 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   }
   processors.push(...(options.spanProcessors ?? []));
 
-  const resource = defaultResource().merge(detectResources({ detectors: [envDetector] }));
   const ids = new ReservedIdGenerator();
   const provider = new BasicTracerProvider({ resource, spanProcessors: processors, idGenerator: ids });
 
@@ -186,6 +201,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     streamUsage: config.streamUsage,
     estimator: tokenEstimator,
     prices: false, // CostSpanProcessor prices on this provider (and the finisher on the thread)
+    metrics: false, // llm-otel's own meter provider below, never the app's
   });
   instrumentation.setTracerProvider(provider);
   instrumentation.enable();
@@ -194,6 +210,20 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   // LLM spans can be built after the call (finish/ids.ts). Any other sampler: eager spans.
   const rt = getRuntime();
   if (rt && config.tracesSampler === 'parentbased_always_on') rt.reservedIds = ids;
+  // Metrics of calls finished on this thread (no writer thread, or it was lost); the writer thread
+  // records its own. Loaded with the first such call.
+  const appMetrics = metrics ? createLazyMetrics(metrics, resource) : undefined;
+  let metricsRecorded = 0;
+  if (rt && appMetrics) {
+    const m: CallMetrics = appMetrics.metrics;
+    rt.metrics = {
+      record(rec, attrs) {
+        metricsRecorded++;
+        m.record(rec, attrs);
+      },
+    };
+    rt.recordUnsampled = true;
+  }
   const finishing = offload && rt?.reservedIds && pipeline?.finishesCalls ? pipeline : undefined;
   if (rt && finishing) {
     rt.offload = (rec) => finishing.pushCall(forTransfer(rec));
@@ -213,7 +243,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
       }
     };
   }
-  const ended = () => dirty.ended + (finishing?.callsPushed ?? 0);
+  const ended = () => dirty.ended + (finishing?.callsPushed ?? 0) + metricsRecorded;
   /** Everything: rows on disk and spans sent (the handle's forceFlush). */
   const flushAll = async (): Promise<void> => {
     // Calls finished on this thread wait for a setImmediate batch: run it now, so a forceFlush()
@@ -236,6 +266,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
       // The processor's flush does not wait for an export its timer already started; the exporter's does.
       provider.forceFlush().then(() => otlpExporter?.forceFlush?.()),
       finishing?.flushExport(),
+      appMetrics?.flush(),
     ]);
   };
   /** OTLP only, at exit: the rows are the exit drain's, which must not wait for the DB a second time. */
@@ -254,6 +285,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     await Promise.allSettled([
       (otlpProcessor?.forceFlush() ?? Promise.resolve()).then(() => otlpExporter?.forceFlush?.()),
       finishing?.flushExport(),
+      appMetrics?.flush(),
     ]);
   };
 
@@ -281,11 +313,16 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
           dirty: () => ended() !== flushedAt,
           capMs,
           // Blame the endpoint only when the thread was waiting on it, not busy or stuck itself.
-          flushTimedOut: config.otlp
-            ? () => {
-                if (!finishing || finishing.idle) warnExitFlushTimedOut(config.otlpEndpoint, capMs);
-              }
-            : undefined,
+          flushTimedOut:
+            config.otlp || metrics
+              ? () => {
+                  if (finishing && !finishing.idle) return;
+                  const targets: Parameters<typeof warnExitFlushTimedOut>[0] = [];
+                  if (config.otlp) targets.push({ url: config.otlpEndpoint, signal: 'traces' });
+                  if (metrics) targets.push({ url: metrics.target.endpoint, signal: 'metrics' });
+                  warnExitFlushTimedOut(targets, capMs);
+                }
+              : undefined,
         });
 
   return {
@@ -306,6 +343,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
         } catch (e) {
           diag.warn(`llm-otel shutdown: ${errorMessage(e)}`);
         }
+        if (appMetrics) await capped(appMetrics.shutdown(), capMs);
         try {
           threadOnly?.shutdown();
         } catch {

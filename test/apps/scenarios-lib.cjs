@@ -501,7 +501,8 @@ async function runScenarios(mod, names) {
     const parent = api.trace.setSpanContext(api.context.active(), {
       traceId: h.slice(0, 32),
       spanId: h.slice(32, 48),
-      traceFlags: api.TraceFlags.SAMPLED,
+      // TEST_UNSAMPLED: the remote parent decided not to sample (head sampling upstream).
+      traceFlags: process.env.TEST_UNSAMPLED ? api.TraceFlags.NONE : api.TraceFlags.SAMPLED,
       isRemote: true,
     });
     const line = await api.context.with(parent, async () => {

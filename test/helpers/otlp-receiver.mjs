@@ -1,6 +1,8 @@
 // A loopback OTLP/HTTP trace receiver for tests: accepts POST /v1/traces (any path, recorded) as `application/json` or
 // `application/x-protobuf` (optionally gzip), decodes both into the same plain span objects, and
 // keeps the raw bytes so tests can search them (e.g. "the API key never leaves the process").
+// A path ending in `metrics` (/v1/metrics) is decoded as an ExportMetricsServiceRequest instead:
+// `rx.metricRequests()` lists those requests, each with its flattened `metrics`.
 //
 //   const rx = await startOtlpReceiver();           // rx.url → OTEL_EXPORTER_OTLP_ENDPOINT
 //   const spans = await rx.waitForSpans(3, { timeoutMs: 5000 });
@@ -237,6 +239,136 @@ function pbSpan(buf) {
   return s;
 }
 
+// ---- metrics: opentelemetry/proto/collector/metrics/v1, histograms (the only kind llm-otel sends) ----
+
+/** Packed repeated fixed64 / double fields (or one unpacked element). */
+function pbPacked(r, wire, read, size) {
+  if (wire !== 2) return [read(r)];
+  const b = r.bytes();
+  const out = [];
+  const sub = new Reader(Buffer.from(b));
+  for (let i = 0; i < b.length / size; i++) out.push(read(sub));
+  return out;
+}
+
+function pbHistogramPoint(buf) {
+  const p = { attributes: [], bucketCounts: [], explicitBounds: [] };
+  readMessage(buf, (f, w, r) => {
+    if (f === 9 && w === 2) p.attributes.push(pbKeyValue(r.bytes()));
+    else if (f === 2 && w === 1) p.startTimeUnixNano = r.fixed64().toString();
+    else if (f === 3 && w === 1) p.timeUnixNano = r.fixed64().toString();
+    else if (f === 4 && w === 1) p.count = r.fixed64().toString();
+    else if (f === 5 && w === 1) p.sum = r.double();
+    else if (f === 6) p.bucketCounts.push(...pbPacked(r, w, (x) => x.fixed64().toString(), 8));
+    else if (f === 7) p.explicitBounds.push(...pbPacked(r, w, (x) => x.double(), 8));
+    else if (f === 10 && w === 0) p.flags = Number(r.varint());
+    else if (f === 11 && w === 1) p.min = r.double();
+    else if (f === 12 && w === 1) p.max = r.double();
+    else return false;
+    return true;
+  });
+  return p;
+}
+
+function pbMetric(buf) {
+  const m = { name: '', description: '', unit: '' };
+  readMessage(buf, (f, w, r) => {
+    if (f === 1 && w === 2) m.name = utf8(r.bytes());
+    else if (f === 2 && w === 2) m.description = utf8(r.bytes());
+    else if (f === 3 && w === 2) m.unit = utf8(r.bytes());
+    else if (f === 9 && w === 2) {
+      const h = { dataPoints: [], aggregationTemporality: 0 };
+      readMessage(r.bytes(), (f2, w2, r2) => {
+        if (f2 === 1 && w2 === 2) h.dataPoints.push(pbHistogramPoint(r2.bytes()));
+        else if (f2 === 2 && w2 === 0) h.aggregationTemporality = Number(r2.varint());
+        else return false;
+        return true;
+      });
+      m.histogram = h;
+    } else if ([5, 7, 10, 11].includes(f) && w === 2) {
+      r.bytes();
+      m.other = f; // a gauge, sum, exponential histogram or summary: not decoded
+    } else return false;
+    return true;
+  });
+  return m;
+}
+
+/** Decodes an ExportMetricsServiceRequest into the OTLP/JSON object shape. */
+export function decodeMetricsRequestProtobuf(buf) {
+  const resourceMetrics = [];
+  readMessage(buf, (f, w, r) => {
+    if (f !== 1 || w !== 2) return false;
+    const rm = { resource: { attributes: [] }, scopeMetrics: [] };
+    readMessage(r.bytes(), (f1, w1, r1) => {
+      if (f1 === 1 && w1 === 2) {
+        readMessage(r1.bytes(), (f2, w2, r2) => (f2 === 1 && w2 === 2 ? pbAttributesInto(rm.resource.attributes)(f2, w2, r2) : false));
+      } else if (f1 === 2 && w1 === 2) {
+        const sm = { scope: { name: '', version: '' }, metrics: [] };
+        readMessage(r1.bytes(), (f2, w2, r2) => {
+          if (f2 === 1 && w2 === 2) {
+            readMessage(r2.bytes(), (f3, w3, r3) => {
+              if (f3 === 1 && w3 === 2) sm.scope.name = utf8(r3.bytes());
+              else if (f3 === 2 && w3 === 2) sm.scope.version = utf8(r3.bytes());
+              else return false;
+              return true;
+            });
+          } else if (f2 === 2 && w2 === 2) sm.metrics.push(pbMetric(r2.bytes()));
+          else return false;
+          return true;
+        });
+        rm.scopeMetrics.push(sm);
+      } else return false;
+      return true;
+    });
+    resourceMetrics.push(rm);
+    return true;
+  });
+  return { resourceMetrics };
+}
+
+export const TEMPORALITY_NAMES = ['UNSPECIFIED', 'DELTA', 'CUMULATIVE'];
+
+/**
+ * Flattens an ExportMetricsServiceRequest (JSON shape) into metric objects: { name, unit,
+ * description, kind, temporality, scope, resource, points: [{ attributes, count, sum, min, max,
+ * bucketCounts, explicitBounds, startTimeUnixNano, timeUnixNano }] } (counts as numbers).
+ */
+export function flattenMetricsRequest(req) {
+  const out = [];
+  for (const rm of req.resourceMetrics ?? []) {
+    const resource = attributesToObject(rm.resource?.attributes);
+    for (const sm of rm.scopeMetrics ?? []) {
+      const scope = { name: sm.scope?.name ?? '', version: sm.scope?.version ?? '' };
+      for (const m of sm.metrics ?? []) {
+        const h = m.histogram;
+        const temporality = Number(h?.aggregationTemporality ?? 0);
+        out.push({
+          name: m.name,
+          unit: m.unit ?? '',
+          description: m.description ?? '',
+          kind: h ? 'histogram' : 'other',
+          temporality: TEMPORALITY_NAMES[temporality] ?? String(temporality),
+          scope,
+          resource,
+          points: (h?.dataPoints ?? []).map((p) => ({
+            attributes: attributesToObject(p.attributes),
+            count: Number(p.count ?? 0),
+            sum: p.sum === undefined ? undefined : Number(p.sum),
+            min: p.min === undefined ? undefined : Number(p.min),
+            max: p.max === undefined ? undefined : Number(p.max),
+            bucketCounts: (p.bucketCounts ?? []).map(Number),
+            explicitBounds: (p.explicitBounds ?? []).map(Number),
+            startTimeUnixNano: BigInt(p.startTimeUnixNano ?? 0),
+            timeUnixNano: BigInt(p.timeUnixNano ?? 0),
+          })),
+        });
+      }
+    }
+  }
+  return out;
+}
+
 /** Decodes an ExportTraceServiceRequest into the OTLP/JSON object shape. */
 export function decodeTraceRequestProtobuf(buf) {
   const resourceSpans = [];
@@ -396,12 +528,19 @@ export async function startOtlpReceiver(options = {}) {
         bytes: wire,
         body: null,
         spans: [],
+        metrics: null,
         error: null,
       };
       try {
         record.bytes = encoding === 'gzip' ? gunzipSync(wire) : wire;
         // Any POST is decoded: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT may name another path.
-        if (req.method === 'POST') {
+        if (req.method === 'POST' && /metrics\/?$/.test(String(req.url).split('?')[0])) {
+          record.body =
+            contentType === 'application/x-protobuf'
+              ? decodeMetricsRequestProtobuf(record.bytes)
+              : JSON.parse(record.bytes.toString('utf8'));
+          record.metrics = flattenMetricsRequest(record.body);
+        } else if (req.method === 'POST') {
           record.body =
             contentType === 'application/x-protobuf' ? decodeTraceRequestProtobuf(record.bytes) : JSON.parse(record.bytes.toString('utf8'));
           record.spans = flattenTraceRequest(record.body);
@@ -483,6 +622,10 @@ export async function startOtlpReceiver(options = {}) {
       while (Date.now() < deadline && (inFlight > 0 || Date.now() - lastActivity < quietMs)) {
         await new Promise((r) => setTimeout(r, 10));
       }
+    },
+    /** The requests decoded as metrics (path ending in `metrics`), in order of arrival. */
+    metricRequests() {
+      return requests.filter((r) => r.metrics !== null);
     },
     /** Every request body received (decompressed), concatenated: for "never leaks" searches. */
     allBytes() {
