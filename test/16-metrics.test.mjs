@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { installApp, installMatrix } from './helpers/matrix.mjs';
 import { closedPort, startOpenAIServer } from './helpers/openai-server.mjs';
@@ -367,7 +367,7 @@ test(`a metrics endpoint that never answers delays exit by at most the 1 s cap (
   const { run: hung, silent, spans } = get('silent-metrics');
   const delay = hung.durationMs - healthy.durationMs;
   const measured = `exit delayed by ${Math.round(delay)} ms (healthy ${Math.round(healthy.durationMs)} ms, silent ${Math.round(hung.durationMs)} ms)`;
-  t.diagnostic(measured);
+  console.log(measured);
   assert.ok(delay <= CAP_MS + EXIT_MARGIN_MS, measured);
   for (const r of [healthy, hung]) {
     assert.equal(r.timedOut, false);
