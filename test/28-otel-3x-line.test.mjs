@@ -14,8 +14,8 @@
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll as after, beforeAll as before, describe, test } from 'vitest';
 import Database from 'better-sqlite3';
+import { afterAll as after, beforeAll as before, describe, test } from 'vitest';
 import { scratch } from './2x-helpers/spans.mjs';
 import { APPS_DIR, REPO_ROOT } from './helpers/matrix.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
