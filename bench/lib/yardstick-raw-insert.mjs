@@ -37,10 +37,10 @@ const db = openForWriting(target, { busyTimeoutMs: 1000 });
 const sql = (table, cols) => `INSERT OR IGNORE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
 const insertCall = db.prepare(sql('llm_calls', CALL_COLUMNS));
 const insertMessage = db.prepare(`INSERT INTO llm_messages (call_id, ${MESSAGE_COLUMNS.join(', ')}) VALUES (?, ${MESSAGE_COLUMNS.map(() => '?').join(', ')})`);
-const upsert = db.prepare(`INSERT INTO llm_usage_hourly (hour, service_name, provider, model, user_id, agent_name,
+const upsert = db.prepare(`INSERT INTO llm_usage_hourly (hour, service_name, provider, model, user_id, agent_name, currency,
   calls, errors, input_tokens, output_tokens, cost, duration_ms_sum, duration_ms_max)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (hour, service_name, provider, model, user_id, agent_name) DO UPDATE SET
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (hour, service_name, provider, model, user_id, agent_name, currency) DO UPDATE SET
   calls = calls + excluded.calls, errors = errors + excluded.errors,
   input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
   cost = CASE WHEN excluded.cost IS NULL THEN llm_usage_hourly.cost WHEN llm_usage_hourly.cost IS NULL THEN excluded.cost
@@ -53,7 +53,7 @@ const write = db.transaction((part) => {
     const id = insertCall.run(r.values).lastInsertRowid;
     for (const m of r.messages) insertMessage.run(id, ...m);
     const c = r.call;
-    const key = [c.started_at.slice(0, 13), c.service_name ?? '', c.provider ?? '', c.request_model ?? c.response_model ?? '', c.user_id ?? '', c.agent_name ?? ''];
+    const key = [c.started_at.slice(0, 13), c.service_name ?? '', c.provider ?? '', c.request_model ?? c.response_model ?? '', c.user_id ?? '', c.agent_name ?? '', c.cost === null ? '' : (c.currency ?? 'USD')];
     const k = key.join('\u0000');
     const u = rollups.get(k) ?? { key, calls: 0, errors: 0, input: 0, output: 0, cost: null, sum: 0, max: 0 };
     u.calls += 1;
