@@ -8,8 +8,8 @@
 //
 // 1. The app's NodeSDK takes OpenAIInstrumentation and SqliteCallLogExporter (no register).
 // 2. The app's NodeSDK starts before `--import llm-otel/register`.
-// 3. `--import llm-otel/register`, then the app starts its NodeSDK: llm-otel's records are whole;
-//    the app's own SDK cannot register (TODO below).
+// 3. `--import llm-otel/register`, then the app starts its NodeSDK: llm-otel's records are whole
+//    and the app's own SDK registers (its span is the LLM spans' parent).
 
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -192,11 +192,10 @@ describe('an app on the OpenTelemetry 3.x line', { skip }, () => {
       assertThreeCalls(result.r, result.dbPath, result.spans);
     });
 
-    // llm-otel's api 1.9 registered the context manager first, so the global OTel registry is
-    // version 1.9 and the app's api 1.10 refuses every registration (provider, context, diag):
-    // the app's own tracing is silently off. Until llm-otel avoids that, start the SDK first (above).
-    // Known gap, kept as an expected failure (vitest `fails`): it turns red the day it passes.
-    test("the app's own NodeSDK still registers: its span reaches OTLP and is the LLM spans' parent", { fails: true }, () => {
+    // Were the global OTel registry created by llm-otel's api 1.9, the app's api 1.10 would refuse
+    // every registration (provider, context, diag) and its tracing would be silently off; llm-otel
+    // registers its defaults through the app's newer API copy instead (src/start/app-api.ts).
+    test("the app's own NodeSDK still registers: its span reaches OTLP and is the LLM spans' parent", () => {
       assert.match(result.r.stdout, /^api registered by: 1\.10\./m);
       const handler = result.spans.filter((s) => s.name === 'handle request');
       assert.equal(handler.length, 1);

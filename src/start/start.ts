@@ -36,6 +36,7 @@ import { warnExitFlushTimedOut } from '../otlp/health.js';
 import type { FinisherInit } from '../pipeline/finisher.js';
 import { createPipelineThread, type PipelineThread } from '../pipeline/thread.js';
 import { inLlmOtelThread } from '../thread/protocol.js';
+import { registrationApi } from './app-api.js';
 import { capped, installExitHooks } from './exit-hooks.js';
 
 export interface StartOptions {
@@ -123,9 +124,10 @@ export function start(options: StartOptions = {}): LlmOtelHandle {
 
 function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHandle {
   // Without a context manager, context silently does nothing (a known failure of peers).
+  const api = registrationApi();
   const cm = new AsyncLocalStorageContextManager().enable();
-  if (!context.setGlobalContextManager(cm)) cm.disable(); // the app's own manager stays in charge
-  propagation.setGlobalPropagator(
+  if (!api.context.setGlobalContextManager(cm)) cm.disable(); // the app's own manager stays in charge
+  api.propagation.setGlobalPropagator(
     new CompositePropagator({
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),
