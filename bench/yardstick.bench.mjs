@@ -69,12 +69,19 @@ const HOLD_MAX_S = Number(opt('hold-max', 600));
 // or two and the per-batch costs (a message, a transaction, an HTTP export) are charged to every call.
 // `--dilate 1` turns it off; needs libfaketime (apt-get install libfaketime).
 const DILATE = Number(opt('dilate', 50));
-const FAKETIME_LIB = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/faketime/libfaketimeMT.so.1', '/usr/local/lib/faketime/libfaketimeMT.so.1'].find(existsSync);
+const FAKETIME_LIB = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1',
+  '/usr/lib/faketime/libfaketimeMT.so.1',
+  '/usr/local/lib/faketime/libfaketimeMT.so.1',
+].find(existsSync);
 if (DILATE !== 1 && !FAKETIME_LIB) {
-  console.error('--dilate needs libfaketime (apt-get install libfaketime); or run with --dilate 1 (timers at valgrind speed: see the header)');
+  console.error(
+    '--dilate needs libfaketime (apt-get install libfaketime); or run with --dilate 1 (timers at valgrind speed: see the header)',
+  );
   process.exit(1);
 }
-const dilated = (env) => (DILATE === 1 ? env : { ...env, LD_PRELOAD: [FAKETIME_LIB, env.LD_PRELOAD].filter(Boolean).join(':'), FAKETIME: `+0 x${1 / DILATE}` });
+const dilated = (env) =>
+  DILATE === 1 ? env : { ...env, LD_PRELOAD: [FAKETIME_LIB, env.LD_PRELOAD].filter(Boolean).join(':'), FAKETIME: `+0 x${1 / DILATE}` };
 // Each variant's N₁/N₂ pair this many times (timers fire by wall time, so counts still move a little).
 const REPEAT = Number(opt('repeat', 1));
 if (!existsSync(join(root, 'dist', 'esm', 'src', 'register.esm.js'))) {
@@ -152,7 +159,15 @@ function run(cmd, args, { env, cwd = root, mark = null, release = null }) {
       const t1 = process.hrtime.bigint();
       if (release && !released) child.stdin.destroy();
       const held = released ? await released : null;
-      resolve({ code, signal, stdout, stderr, held, ms: Number(t1 - t0) / 1e6, afterMarkMs: markedAt === null ? null : Number(t1 - markedAt) / 1e6 });
+      resolve({
+        code,
+        signal,
+        stdout,
+        stderr,
+        held,
+        ms: Number(t1 - t0) / 1e6,
+        afterMarkMs: markedAt === null ? null : Number(t1 - markedAt) / 1e6,
+      });
     });
   });
 }
@@ -208,8 +223,20 @@ async function readProfiles(prefix) {
 async function callgrind(nodeArgs, { env, cwd = root, label, mark = null, release = null }) {
   const prefix = `cg-${++cgSeq}`;
   const t0 = Date.now();
-  const r = await run('valgrind', ['--tool=callgrind', '--trace-children=no', '--separate-threads=yes', '--dump-line=no',
-    `--callgrind-out-file=${join(scratch, `${prefix}.%p`)}`, process.execPath, ...V8, ...nodeArgs], { env: dilated(env), cwd, mark, release });
+  const r = await run(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--trace-children=no',
+      '--separate-threads=yes',
+      '--dump-line=no',
+      `--callgrind-out-file=${join(scratch, `${prefix}.%p`)}`,
+      process.execPath,
+      ...V8,
+      ...nodeArgs,
+    ],
+    { env: dilated(env), cwd, mark, release },
+  );
   const appErr = r.stderr.split('\n').filter((l) => l && !/^==\d+==/.test(l));
   if (r.code !== 0) throw new Error(`${label}: exit ${r.code ?? r.signal}\n${appErr.join('\n')}`);
   const p = await readProfiles(prefix);
@@ -276,7 +303,9 @@ const spread = (xs, f) => {
 const problemsSeen = [];
 
 async function perCall() {
-  console.log(`\n## per call: callgrind instructions (Ir) per call = (Ir(N₂) − Ir(N₁)) / (N₂ − N₁), N₁ = ${N1}, N₂ = ${N2}, node ${V8.join(' ')}, clocks ${DILATE}× slower${REPEAT > 1 ? `, ${REPEAT} repetitions: median [min–max]` : ''}`);
+  console.log(
+    `\n## per call: callgrind instructions (Ir) per call = (Ir(N₂) − Ir(N₁)) / (N₂ − N₁), N₁ = ${N1}, N₂ = ${N2}, node ${V8.join(' ')}, clocks ${DILATE}× slower${REPEAT > 1 ? `, ${REPEAT} repetitions: median [min–max]` : ''}`,
+  );
   for (const mode of MODES) {
     const variants = VARIANT_NAMES.filter((v) => v !== 'no-call-log' || CALL_LOG_MODES.includes(mode));
     const reps = [];
@@ -290,7 +319,9 @@ async function perCall() {
         const checks = [...a.problems.map((p) => `N₁: ${p}`), ...b.problems.map((p) => `N₂: ${p}`)];
         for (const p of checks) problemsSeen.push(`${mode} ${variant} ${p}`);
         const x = r[variant];
-        console.log(`${mode.padEnd(6)} ${variant.padEnd(12)} ${fmt(x.all).padStart(10)} Ir/call: main thread ${fmt(x.main).padStart(10)}${Number.isFinite(x.writer) ? `, writer thread ${fmt(x.writer).padStart(9)}` : ''}   (Ir ${fmt(a.ir)} → ${fmt(b.ir)}; spans ${a.spans ?? '—'}/${b.spans ?? '—'}, rows ${a.rows ?? '—'}/${b.rows ?? '—'}, commits ${a.commits}/${b.commits}, ${a.threads}/${b.threads} threads, ${a.seconds.toFixed(0)} s + ${b.seconds.toFixed(0)} s, held ${a.held.toFixed(0)} s + ${b.held.toFixed(0)} s after the calls)${checks.length ? `  PROBLEMS: ${checks.join('; ')}` : ''}`);
+        console.log(
+          `${mode.padEnd(6)} ${variant.padEnd(12)} ${fmt(x.all).padStart(10)} Ir/call: main thread ${fmt(x.main).padStart(10)}${Number.isFinite(x.writer) ? `, writer thread ${fmt(x.writer).padStart(9)}` : ''}   (Ir ${fmt(a.ir)} → ${fmt(b.ir)}; spans ${a.spans ?? '—'}/${b.spans ?? '—'}, rows ${a.rows ?? '—'}/${b.rows ?? '—'}, commits ${a.commits}/${b.commits}, ${a.threads}/${b.threads} threads, ${a.seconds.toFixed(0)} s + ${b.seconds.toFixed(0)} s, held ${a.held.toFixed(0)} s + ${b.held.toFixed(0)} s after the calls)${checks.length ? `  PROBLEMS: ${checks.join('; ')}` : ''}`,
+        );
       }
       reps.push(r);
     }
@@ -305,13 +336,23 @@ function summarize(mode, reps) {
   const over = (v, k) => reps.map((r) => (r[v] ? r[v][k] - r.bare[k] : NaN));
   const ratios = (v, k) => reps.map((r) => (r[v] ? ratio(r[v][k] - r.bare[k], r.official[k] - r.bare[k]) : NaN));
   const line = (v) => `${v} ${spread(over(v, 'all'), fmt)} (main thread ${spread(over(v, 'main'), fmt)})`;
-  console.log(`${mode}: added over bare, Ir/call — ${Object.keys(reps[0]).filter((v) => v !== 'bare').map(line).join(', ')}`);
+  console.log(
+    `${mode}: added over bare, Ir/call — ${Object.keys(reps[0])
+      .filter((v) => v !== 'bare')
+      .map(line)
+      .join(', ')}`,
+  );
   if (reps[0]['equal-work']) {
     const totals = reps.map((r) => ratio(r['equal-work'].all, r.official.all));
-    console.log(`${mode}: EQUAL WORK, all threads: equal-work added / official added = ${spread(ratios('equal-work', 'all'), f2)} (target ≤ 1.0×); whole-process totals incl. the SDK's own work ${spread(totals, f2)}`);
+    console.log(
+      `${mode}: EQUAL WORK, all threads: equal-work added / official added = ${spread(ratios('equal-work', 'all'), f2)} (target ≤ 1.0×); whole-process totals incl. the SDK's own work ${spread(totals, f2)}`,
+    );
   }
-  if (reps[0]['llm-otel']) console.log(`${mode}: defaults, all threads: llm-otel added / official added = ${spread(ratios('llm-otel', 'all'), f2)}`);
-  console.log(`${mode}: APP THREAD (instructions, not wall time): added / official added — llm-otel ${spread(ratios('llm-otel', 'main'), f2)}, equal-work ${spread(ratios('equal-work', 'main'), f2)}`);
+  if (reps[0]['llm-otel'])
+    console.log(`${mode}: defaults, all threads: llm-otel added / official added = ${spread(ratios('llm-otel', 'all'), f2)}`);
+  console.log(
+    `${mode}: APP THREAD (instructions, not wall time): added / official added — llm-otel ${spread(ratios('llm-otel', 'main'), f2)}, equal-work ${spread(ratios('equal-work', 'main'), f2)}`,
+  );
 }
 
 /**
@@ -329,7 +370,10 @@ async function callLogCost(mode, reps) {
   const raw = async (b) => {
     const runs = [];
     for (const n of [N1, N2]) {
-      const x = await callgrind([RAW, source, String(n), String(b), join(scratch, `raw-${mode}-${b}-${n}.db`)], { env: childEnv({}), label: `raw ${b} ${n}` });
+      const x = await callgrind([RAW, source, String(n), String(b), join(scratch, `raw-${mode}-${b}-${n}.db`)], {
+        env: childEnv({}),
+        label: `raw ${b} ${n}`,
+      });
       if (!x.stdout.includes(`raw inserts: ${n} calls`)) throw new Error(`raw inserts failed: ${x.stdout} ${x.appErr.join(' ')}`);
       runs.push(x);
     }
@@ -337,19 +381,37 @@ async function callLogCost(mode, reps) {
   };
   const same = await raw(batch);
   const big = await raw(512);
-  console.log(`${mode}: the call log's cost (llm-otel − no-call-log), Ir/call: all threads ${spread(all, fmt)}, writer thread alone ${spread(writer, fmt)}; the writer committed ${txs.join(', ')} transactions for ${N2 - N1} calls (≈ ${batch} calls each)`);
-  console.log(`${mode}: raw better-sqlite3 inserts of the same rows, ${batch} calls per transaction: ${fmt(same.perCall)} Ir/call (commits ${same.commits}); 512 per transaction: ${fmt(big.perCall)} Ir/call`);
-  console.log(`${mode}: CALL LOG / raw (${batch} per transaction) = ${spread(all.map((c) => c / same.perCall), f2)} all threads, ${spread(writer.map((c) => c / same.perCall), f2)} writer thread alone (target ≤ 1.2×)`);
+  console.log(
+    `${mode}: the call log's cost (llm-otel − no-call-log), Ir/call: all threads ${spread(all, fmt)}, writer thread alone ${spread(writer, fmt)}; the writer committed ${txs.join(', ')} transactions for ${N2 - N1} calls (≈ ${batch} calls each)`,
+  );
+  console.log(
+    `${mode}: raw better-sqlite3 inserts of the same rows, ${batch} calls per transaction: ${fmt(same.perCall)} Ir/call (commits ${same.commits}); 512 per transaction: ${fmt(big.perCall)} Ir/call`,
+  );
+  console.log(
+    `${mode}: CALL LOG / raw (${batch} per transaction) = ${spread(
+      all.map((c) => c / same.perCall),
+      f2,
+    )} all threads, ${spread(
+      writer.map((c) => c / same.perCall),
+      f2,
+    )} writer thread alone (target ≤ 1.2×)`,
+  );
 }
 
 async function startUp() {
   console.log('\n## start-up: callgrind Ir of `node -e "console.log(1)"` (all threads), collector up');
   const out = {};
-  for (const [name, flags, env] of [['bare', [], {}], ['register', REGISTER, {}], ['register, OTLP off', REGISTER, { OTEL_TRACES_EXPORTER: 'none' }]]) {
+  for (const [name, flags, env] of [
+    ['bare', [], {}],
+    ['register', REGISTER, {}],
+    ['register, OTLP off', REGISTER, { OTEL_TRACES_EXPORTER: 'none' }],
+  ]) {
     const cwd = mkdtempSync(join(cwdRoot, 'cg-'));
     const r = await callgrind([...flags, '-e', 'console.log(1)'], { env: childEnv(env), cwd, label: name });
     out[name] = r.ir;
-    console.log(`${name.padEnd(20)} ${fmt(r.ir).padStart(14)} Ir (main thread ${fmt(r.mainIr)}, ${r.threads} threads)${existsSync(join(cwd, 'llm-otel.db')) ? ', CREATED llm-otel.db' : ''}`);
+    console.log(
+      `${name.padEnd(20)} ${fmt(r.ir).padStart(14)} Ir (main thread ${fmt(r.mainIr)}, ${r.threads} threads)${existsSync(join(cwd, 'llm-otel.db')) ? ', CREATED llm-otel.db' : ''}`,
+    );
   }
   console.log(`register / bare: ${f2(ratio(out.register, out.bare))}, +${fmt(out.register - out.bare)} Ir`);
 }
@@ -384,9 +446,14 @@ async function paired(title, variants) {
     const dWall = x.map((r, i) => r.ms - base[i].ms);
     const dMb = x.map((r, i) => r.mb - base[i].mb);
     const tail = x[0].tailMs === null ? '' : `, after its last call ${range((r) => r.tailMs)} ms`;
-    const cmp = n === names[0] ? '' : `; paired vs ${names[0]}: +${median(dWall).toFixed(0)} ms [${Math.min(...dWall).toFixed(0)}–${Math.max(...dWall).toFixed(0)}], +${median(dMb).toFixed(1)} MB`;
+    const cmp =
+      n === names[0]
+        ? ''
+        : `; paired vs ${names[0]}: +${median(dWall).toFixed(0)} ms [${Math.min(...dWall).toFixed(0)}–${Math.max(...dWall).toFixed(0)}], +${median(dMb).toFixed(1)} MB`;
     const warn = [...new Set(x.map((r) => r.stderr).filter(Boolean))];
-    console.log(`${n.padEnd(34)} wall ${range((r) => r.ms)} ms${tail}, RSS ${range((r) => r.mb)} MB, call-log file created: ${x.filter((r) => r.db).length}/${x.length}${cmp}${warn.length ? `  stderr: ${warn.join(' | ').slice(0, 300)}` : ''}`);
+    console.log(
+      `${n.padEnd(34)} wall ${range((r) => r.ms)} ms${tail}, RSS ${range((r) => r.mb)} MB, call-log file created: ${x.filter((r) => r.db).length}/${x.length}${cmp}${warn.length ? `  stderr: ${warn.join(' | ').slice(0, 300)}` : ''}`,
+    );
   }
 }
 
@@ -411,8 +478,13 @@ async function exitTimes() {
   if (got !== want) problemsSeen.push(`exit: ${got} of ${want} llm-otel spans from the 3-call runs reached the OTLP counter`);
 }
 
-const valgrind = await run('valgrind', ['--version'], { env: process.env }).then((r) => r.stdout.trim(), () => null);
-console.log(`yardstick: node ${process.version}, ${valgrind ?? 'valgrind not found: the callgrind parts (per-call, start-up) are skipped'}`);
+const valgrind = await run('valgrind', ['--version'], { env: process.env }).then(
+  (r) => r.stdout.trim(),
+  () => null,
+);
+console.log(
+  `yardstick: node ${process.version}, ${valgrind ?? 'valgrind not found: the callgrind parts (per-call, start-up) are skipped'}`,
+);
 try {
   if (valgrind && ONLY.includes('per-call')) await perCall();
   if (valgrind && ONLY.includes('start-up')) await startUp();

@@ -21,7 +21,9 @@ if (!source || !target || !(calls >= 0) || !(batch >= 1)) {
 const src = new Database(source, { readonly: true });
 const callRows = src.prepare(`SELECT id, ${CALL_COLUMNS.join(', ')} FROM llm_calls ORDER BY id`).all();
 const messagesOf = new Map();
-for (const m of src.prepare(`SELECT call_id, ${MESSAGE_COLUMNS.join(', ')} FROM llm_messages ORDER BY call_id, direction, position`).all()) {
+for (const m of src
+  .prepare(`SELECT call_id, ${MESSAGE_COLUMNS.join(', ')} FROM llm_messages ORDER BY call_id, direction, position`)
+  .all()) {
   const list = messagesOf.get(m.call_id) ?? [];
   list.push(MESSAGE_COLUMNS.map((c) => m[c]));
   messagesOf.set(m.call_id, list);
@@ -36,7 +38,9 @@ const rows = callRows.map((c) => ({ values: CALL_COLUMNS.map((k) => c[k]), messa
 const db = openForWriting(target, { busyTimeoutMs: 1000 });
 const sql = (table, cols) => `INSERT OR IGNORE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
 const insertCall = db.prepare(sql('llm_calls', CALL_COLUMNS));
-const insertMessage = db.prepare(`INSERT INTO llm_messages (call_id, ${MESSAGE_COLUMNS.join(', ')}) VALUES (?, ${MESSAGE_COLUMNS.map(() => '?').join(', ')})`);
+const insertMessage = db.prepare(
+  `INSERT INTO llm_messages (call_id, ${MESSAGE_COLUMNS.join(', ')}) VALUES (?, ${MESSAGE_COLUMNS.map(() => '?').join(', ')})`,
+);
 const upsert = db.prepare(`INSERT INTO llm_usage_hourly (hour, service_name, provider, model, user_id, agent_name,
   calls, errors, input_tokens, output_tokens, cost, duration_ms_sum, duration_ms_max)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -53,7 +57,14 @@ const write = db.transaction((part) => {
     const id = insertCall.run(r.values).lastInsertRowid;
     for (const m of r.messages) insertMessage.run(id, ...m);
     const c = r.call;
-    const key = [c.started_at.slice(0, 13), c.service_name ?? '', c.provider ?? '', c.request_model ?? c.response_model ?? '', c.user_id ?? '', c.agent_name ?? ''];
+    const key = [
+      c.started_at.slice(0, 13),
+      c.service_name ?? '',
+      c.provider ?? '',
+      c.request_model ?? c.response_model ?? '',
+      c.user_id ?? '',
+      c.agent_name ?? '',
+    ];
     const k = key.join('\u0000');
     const u = rollups.get(k) ?? { key, calls: 0, errors: 0, input: 0, output: 0, cost: null, sum: 0, max: 0 };
     u.calls += 1;
