@@ -1,7 +1,7 @@
 // The overhead targets of issue #11, measured where wall-clock numbers cannot settle them.
 //
 //   node scripts/build.mjs && node bench/yardstick.bench.mjs [--only per-call,start-up,exit] [--n1 50] [--n2 350]
-//        [--modes chat,stream] [--variants bare,official,llm-otel,equal-work,no-call-log] [--call-log-modes chat]
+//        [--modes chat,stream] [--variants bare,official,llm-otel,equal-work,no-call-log,call-log-none] [--call-log-modes chat]
 //        [--v8 '--predictable'] [--repeat 1] [--runs 9] [--hold-max 600] [--keep]
 //
 // per-call (deterministic yardstick): each variant is a real app process (bench/lib/yardstick-app.cjs,
@@ -15,9 +15,16 @@
 //   llm-otel     `--import llm-otel/register`, defaults: call log on, content local, OTLP on
 //   equal-work   llm-otel with LLM_OTEL_DB=off LLM_OTEL_CAPTURE_CONTENT=none: OTLP only, like the official
 //   no-call-log  llm-otel with LLM_OTEL_DB=off (content local): llm-otel − no-call-log = the call log's cost
+//   call-log-none llm-otel with LLM_OTEL_CAPTURE_CONTENT=none (call log on, no content):
+//                call-log-none − equal-work = the call log's cost without content (no message rows)
 // The call log's cost is set against raw better-sqlite3 inserts of the rows llm-otel wrote in its N₂
 // run (bench/lib/yardstick-raw-insert.mjs, also under callgrind, N₂ − N₁ calls), in transactions of
-// the size the writer thread used (counted from the commits SQLite made in the callgrind profile).
+// the size the writer thread used (counted from the commits SQLite made in the callgrind profile);
+// likewise call-log-none against the rows it wrote. no-call-log − equal-work is the content work
+// (conversion, redaction) the background thread does with content `local` but no call log.
+// Each line also says how much of the Ir was V8 compiling JavaScript (lazily, to baseline or
+// optimized code, after deopts): in a window of a few hundred calls, tiering up the thread's code is
+// a large share of what a part costs per call, and where exactly it lands moves between runs.
 // Under valgrind time runs 30–50× slower, so timers fire relatively more often: the writer thread's
 // 200 ms flush commits fewer calls per transaction than at full speed; the raw baseline is given
 // the same batch size. The writer thread also takes far longer to start than the bounded waits at
@@ -101,10 +108,16 @@ const VARIANTS = {
   'llm-otel': { flags: REGISTER, env: {}, scope: 'llm-otel', db: true },
   'equal-work': { flags: REGISTER, env: { LLM_OTEL_DB: 'off', LLM_OTEL_CAPTURE_CONTENT: 'none' }, scope: 'llm-otel', db: false },
   'no-call-log': { flags: REGISTER, env: { LLM_OTEL_DB: 'off' }, scope: 'llm-otel', db: false },
+  'call-log-none': { flags: REGISTER, env: { LLM_OTEL_CAPTURE_CONTENT: 'none' }, scope: 'llm-otel', db: true },
 };
+/** The call log's cost: [on, off] pairs of variants that differ only in it. */
+const CALL_LOG_PAIRS = [
+  ['llm-otel', 'no-call-log', 'content local'],
+  ['call-log-none', 'equal-work', 'content none'],
+];
 const VARIANT_NAMES = opt('variants', Object.keys(VARIANTS).join(',')).split(',');
 for (const v of VARIANT_NAMES) if (!VARIANTS[v]) throw new Error(`unknown variant ${v}`);
-// The call log's cost (no-call-log and the raw inserts) only in these modes, to keep the run short.
+// The call log's cost (no-call-log, call-log-none and the raw inserts) only in these modes, to keep the run short.
 const CALL_LOG_MODES = opt('call-log-modes', 'chat').split(',');
 
 const scratch = mkdtempSync(join(tmpdir(), 'llm-otel-yardstick-'));
@@ -178,11 +191,16 @@ const spansAt = (scope) => counter.counts[scope] ?? 0;
 // ---- callgrind ----
 let cgSeq = 0;
 
+/** V8's entries into compiling JavaScript (lazy parse and bytecode, baseline and optimized code, deopts). */
+const COMPILING =
+  /^v8::internal::Runtime_(CompileLazy|CompileOptimized|CompileOptimizedOSR|InstallBaselineCode|BytecodeBudgetInterrupt\w*|NotifyDeoptimized)\(/;
+
 /**
  * Reads the profiles of one run (one file per thread, --separate-threads=yes): Ir of all threads, of
  * the main thread and of the largest other thread (in llm-otel's runs its writer thread: the ESM
- * loader thread and, under --predictable, V8's helper threads do far less), and how many times
- * SQLite appended a transaction to the WAL (pagerWalFrames: once per commit of a write transaction).
+ * loader thread and, under --predictable, V8's helper threads do far less), how many times
+ * SQLite appended a transaction to the WAL (pagerWalFrames: once per commit of a write transaction),
+ * and how much of it all was V8 compiling JavaScript (inclusive Ir of the calls into COMPILING).
  */
 async function readProfiles(prefix) {
   const files = readdirSync(scratch).filter((f) => f.startsWith(`${prefix}.`));
@@ -190,12 +208,19 @@ async function readProfiles(prefix) {
   let mainIr = 0;
   let otherIr = 0;
   let commits = 0;
+  let compiling = 0;
   for (const f of files) {
     const path = join(scratch, f);
     const names = new Map();
     let callee = '';
     let thread = 0;
+    let costOfCompiling = false; // the line after `calls=` holds the call's inclusive cost
     for await (const line of createInterface({ input: createReadStream(path) })) {
+      if (costOfCompiling) {
+        costOfCompiling = false;
+        compiling += Number(line.split(' ').pop());
+        continue;
+      }
       if (line.startsWith('cfn=')) {
         const m = /^cfn=(?:\((\d+)\))?\s*(.*)$/.exec(line);
         if (m[1] && m[2]) names.set(m[1], m[2]);
@@ -205,6 +230,7 @@ async function readProfiles(prefix) {
         if (m[1] && m[2]) names.set(m[1], m[2]);
       } else if (line.startsWith('calls=')) {
         if (callee === 'pagerWalFrames') commits += Number(line.slice(6).split(' ')[0]);
+        else if (COMPILING.test(callee) && !callee.includes("'")) costOfCompiling = true; // not a recursion level (name'2)
       } else if (line.startsWith('thread: ')) {
         thread = Number(line.slice(8));
       } else if (line.startsWith('summary: ')) {
@@ -217,7 +243,7 @@ async function readProfiles(prefix) {
     if (!KEEP) rmSync(path, { force: true });
   }
   if (!files.length) throw new Error(`no callgrind profile ${prefix}.*`);
-  return { ir, mainIr, otherIr, commits, threads: files.filter((f) => /-\d+$/.test(f)).length };
+  return { ir, mainIr, otherIr, commits, compiling, threads: files.filter((f) => /-\d+$/.test(f)).length };
 }
 
 async function callgrind(nodeArgs, { env, cwd = root, label, mark = null, release = null }) {
@@ -307,7 +333,7 @@ async function perCall() {
     `\n## per call: callgrind instructions (Ir) per call = (Ir(N₂) − Ir(N₁)) / (N₂ − N₁), N₁ = ${N1}, N₂ = ${N2}, node ${V8.join(' ')}, clocks ${DILATE}× slower${REPEAT > 1 ? `, ${REPEAT} repetitions: median [min–max]` : ''}`,
   );
   for (const mode of MODES) {
-    const variants = VARIANT_NAMES.filter((v) => v !== 'no-call-log' || CALL_LOG_MODES.includes(mode));
+    const variants = VARIANT_NAMES.filter((v) => !['no-call-log', 'call-log-none'].includes(v) || CALL_LOG_MODES.includes(mode));
     const reps = [];
     for (let rep = 0; rep < REPEAT; rep++) {
       const r = {};
@@ -315,18 +341,31 @@ async function perCall() {
         const a = await perCallRun(variant, mode, N1);
         const b = await perCallRun(variant, mode, N2);
         const per = (k) => (b[k] - a[k]) / (N2 - N1);
-        r[variant] = { all: per('ir'), main: per('mainIr'), writer: VARIANTS[variant].scope === 'llm-otel' ? per('otherIr') : NaN, a, b };
+        r[variant] = {
+          all: per('ir'),
+          main: per('mainIr'),
+          writer: VARIANTS[variant].scope === 'llm-otel' ? per('otherIr') : NaN,
+          compiling: per('compiling'),
+          a,
+          b,
+        };
         const checks = [...a.problems.map((p) => `N₁: ${p}`), ...b.problems.map((p) => `N₂: ${p}`)];
         for (const p of checks) problemsSeen.push(`${mode} ${variant} ${p}`);
         const x = r[variant];
         console.log(
-          `${mode.padEnd(6)} ${variant.padEnd(12)} ${fmt(x.all).padStart(10)} Ir/call: main thread ${fmt(x.main).padStart(10)}${Number.isFinite(x.writer) ? `, writer thread ${fmt(x.writer).padStart(9)}` : ''}   (Ir ${fmt(a.ir)} → ${fmt(b.ir)}; spans ${a.spans ?? '—'}/${b.spans ?? '—'}, rows ${a.rows ?? '—'}/${b.rows ?? '—'}, commits ${a.commits}/${b.commits}, ${a.threads}/${b.threads} threads, ${a.seconds.toFixed(0)} s + ${b.seconds.toFixed(0)} s, held ${a.held.toFixed(0)} s + ${b.held.toFixed(0)} s after the calls)${checks.length ? `  PROBLEMS: ${checks.join('; ')}` : ''}`,
+          `${mode.padEnd(6)} ${variant.padEnd(12)} ${fmt(x.all).padStart(10)} Ir/call: main thread ${fmt(x.main).padStart(10)}${Number.isFinite(x.writer) ? `, writer thread ${fmt(x.writer).padStart(9)}` : ''}; V8 compiling ${fmt(x.compiling)}   (Ir ${fmt(a.ir)} → ${fmt(b.ir)}; spans ${a.spans ?? '—'}/${b.spans ?? '—'}, rows ${a.rows ?? '—'}/${b.rows ?? '—'}, commits ${a.commits}/${b.commits}, ${a.threads}/${b.threads} threads, ${a.seconds.toFixed(0)} s + ${b.seconds.toFixed(0)} s, held ${a.held.toFixed(0)} s + ${b.held.toFixed(0)} s after the calls)${checks.length ? `  PROBLEMS: ${checks.join('; ')}` : ''}`,
         );
       }
       reps.push(r);
     }
     summarize(mode, reps);
-    if (reps[0]['llm-otel'] && reps[0]['no-call-log']) await callLogCost(mode, reps);
+    for (const [on, off, what] of CALL_LOG_PAIRS) if (reps[0][on] && reps[0][off]) await callLogCost(mode, reps, on, off, what);
+    if (reps[0]['no-call-log'] && reps[0]['equal-work']) {
+      const d = (k) => reps.map((r) => r['no-call-log'][k] - r['equal-work'][k]);
+      console.log(
+        `${mode}: content work without a call log (no-call-log − equal-work), Ir/call: all threads ${spread(d('all'), fmt)}, writer thread ${spread(d('writer'), fmt)}; V8 compiling ${spread(d('compiling'), fmt)}`,
+      );
+    }
   }
 }
 
@@ -356,45 +395,52 @@ function summarize(mode, reps) {
 }
 
 /**
- * The call log's own cost (llm-otel − no-call-log, per call) against raw better-sqlite3 inserts of
- * the same rows in transactions of the size the writer used. Two estimates of the cost: all threads
- * (the target's definition), and the writer thread alone (where the call log's work runs; it leaves
- * out the app thread's and V8's timing noise).
+ * The call log's own cost (`on` − `off`, per call) against raw better-sqlite3 inserts of the same
+ * rows in transactions of the size the writer used. Two estimates of the cost: all threads (the
+ * target's definition), and the writer thread alone (where the call log's work runs; it leaves out
+ * the app thread's and V8's timing noise); and the share of V8 compiling JavaScript in each.
  */
-async function callLogCost(mode, reps) {
-  const all = reps.map((r) => r['llm-otel'].all - r['no-call-log'].all);
-  const writer = reps.map((r) => r['llm-otel'].writer - r['no-call-log'].writer);
-  const txs = reps.map((r) => r['llm-otel'].b.commits - r['llm-otel'].a.commits);
+async function callLogCost(mode, reps, on, off, what) {
+  const all = reps.map((r) => r[on].all - r[off].all);
+  const writer = reps.map((r) => r[on].writer - r[off].writer);
+  const compiling = reps.map((r) => r[on].compiling - r[off].compiling);
+  const txs = reps.map((r) => r[on].b.commits - r[on].a.commits);
   const batch = Math.max(1, Math.round(median(txs.map((tx) => (tx > 0 ? (N2 - N1) / tx : N2 - N1)))));
-  const source = reps[0]['llm-otel'].b.db;
+  const source = reps[0][on].b.db;
   const raw = async (b) => {
     const runs = [];
     for (const n of [N1, N2]) {
-      const x = await callgrind([RAW, source, String(n), String(b), join(scratch, `raw-${mode}-${b}-${n}.db`)], {
+      const x = await callgrind([RAW, source, String(n), String(b), join(scratch, `raw-${on}-${mode}-${b}-${n}.db`)], {
         env: childEnv({}),
         label: `raw ${b} ${n}`,
       });
       if (!x.stdout.includes(`raw inserts: ${n} calls`)) throw new Error(`raw inserts failed: ${x.stdout} ${x.appErr.join(' ')}`);
       runs.push(x);
     }
-    return { perCall: (runs[1].ir - runs[0].ir) / (N2 - N1), commits: `${runs[0].commits}/${runs[1].commits}` };
+    return {
+      perCall: (runs[1].ir - runs[0].ir) / (N2 - N1),
+      compiling: (runs[1].compiling - runs[0].compiling) / (N2 - N1),
+      commits: `${runs[0].commits}/${runs[1].commits}`,
+    };
   };
   const same = await raw(batch);
   const big = await raw(512);
   console.log(
-    `${mode}: the call log's cost (llm-otel − no-call-log), Ir/call: all threads ${spread(all, fmt)}, writer thread alone ${spread(writer, fmt)}; the writer committed ${txs.join(', ')} transactions for ${N2 - N1} calls (≈ ${batch} calls each)`,
+    `${mode}: the call log's cost, ${what} (${on} − ${off}), Ir/call: all threads ${spread(all, fmt)}, writer thread alone ${spread(writer, fmt)}, of which V8 compiling ${spread(compiling, fmt)}; the writer committed ${txs.join(', ')} transactions for ${N2 - N1} calls (≈ ${batch} calls each)`,
   );
   console.log(
-    `${mode}: raw better-sqlite3 inserts of the same rows, ${batch} calls per transaction: ${fmt(same.perCall)} Ir/call (commits ${same.commits}); 512 per transaction: ${fmt(big.perCall)} Ir/call`,
+    `${mode}: raw better-sqlite3 inserts of the same rows, ${batch} calls per transaction: ${fmt(same.perCall)} Ir/call (V8 compiling ${fmt(same.compiling)}; commits ${same.commits}); 512 per transaction: ${fmt(big.perCall)} Ir/call`,
   );
+  const ratios = (cost) =>
+    spread(
+      cost.map((c) => c / same.perCall),
+      f2,
+    );
   console.log(
-    `${mode}: CALL LOG / raw (${batch} per transaction) = ${spread(
-      all.map((c) => c / same.perCall),
+    `${mode}: CALL LOG (${what}) / raw (${batch} per transaction) = ${ratios(all)} all threads, ${ratios(writer)} writer thread alone, ${spread(
+      all.map((c, i) => (c - compiling[i]) / (same.perCall - same.compiling)),
       f2,
-    )} all threads, ${spread(
-      writer.map((c) => c / same.perCall),
-      f2,
-    )} writer thread alone (target ≤ 1.2×)`,
+    )} all threads without V8 compiling (target ≤ 1.2×)`,
   );
 }
 

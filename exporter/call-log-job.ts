@@ -4,12 +4,13 @@
 
 import type { CreateJob, JobContext, ThreadJob } from '../src/thread/job.js';
 import { estimateTextTokens } from '../src/tokens/index.js';
-import type { SpanData } from './rows.js';
+import type { ParsedAttributes, SpanData } from './rows.js';
 import { CallLogSink, type CallLogSinkOptions, EXIT_BUSY_TIMEOUT_MS, WRITE_NOW } from './sink.js';
 
 /** The call log on this thread: what the pipeline job composes. */
 export interface CallLogPart {
-  push(span: SpanData): void;
+  /** `parsed`: see CallLogSink.push. */
+  push(span: SpanData, parsed?: ParsedAttributes): void;
   flush(request: { exit: boolean; rows: boolean; deadline: number }): void;
   close(): void;
 }
@@ -33,8 +34,8 @@ export function openCallLog(context: JobContext, options: CallLogSinkOptions): C
     }
   }
   return {
-    push(span) {
-      sink.push(span);
+    push(span, parsed) {
+      sink.push(span, parsed);
       context.report(sink.pending, sink.dropped);
     },
     flush({ exit, rows, deadline }) {

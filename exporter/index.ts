@@ -13,6 +13,7 @@ export {
   itemFromSpanData,
   MESSAGE_COLUMNS,
   type MessageRow,
+  type ParsedAttributes,
   RUN_COLUMNS,
   type RunItem,
   type RunRow,

@@ -182,6 +182,79 @@ export const RUN_COLUMNS = [
   'attributes',
 ] as const satisfies readonly (keyof RunRow)[];
 
+/** A row's values in the order of its columns (`Cols`): what a positional INSERT binds. */
+type ValuesOf<Row, Cols extends readonly (keyof Row)[]> = { -readonly [I in keyof Cols]: Row[Cols[I] & keyof Row] };
+
+/**
+ * An `llm_calls` row's values in CALL_COLUMNS order, read field by field: `CALL_COLUMNS.map((c) =>
+ * row[c])` reads 44 different keys at one site, each a megamorphic lookup, for every call written.
+ */
+export function callValues(c: CallRow): ValuesOf<CallRow, typeof CALL_COLUMNS> {
+  return [
+    c.span_id,
+    c.trace_id,
+    c.parent_span_id,
+    c.parent_call_id,
+    c.service_name,
+    c.session_id,
+    c.user_id,
+    c.agent_name,
+    c.conversation_id,
+    c.tags,
+    c.metadata,
+    c.operation,
+    c.api,
+    c.provider,
+    c.server_address,
+    c.server_port,
+    c.request_model,
+    c.response_model,
+    c.response_id,
+    c.request_id,
+    c.temperature,
+    c.top_p,
+    c.max_tokens,
+    c.stream,
+    c.finish_reasons,
+    c.input_tokens,
+    c.output_tokens,
+    c.total_tokens,
+    c.cached_input_tokens,
+    c.reasoning_tokens,
+    c.usage_source,
+    c.cost,
+    c.currency,
+    c.price_id,
+    c.started_at,
+    c.ended_at,
+    c.duration_ms,
+    c.ttft_ms,
+    c.status,
+    c.error_type,
+    c.error_message,
+    c.http_status,
+    c.retry_count,
+    c.attributes,
+  ];
+}
+
+/** An `llm_messages` row's values in MESSAGE_COLUMNS order (see callValues). */
+export function messageValues(m: MessageRow): ValuesOf<MessageRow, typeof MESSAGE_COLUMNS> {
+  return [
+    m.direction,
+    m.position,
+    m.role,
+    m.content,
+    m.content_chars,
+    m.truncated,
+    m.tool_calls,
+    m.tool_call_id,
+    m.name,
+    m.token_estimate,
+    m.reasoning,
+  ];
+}
+
 const RUN_KINDS: Record<string, RunRow['kind']> = {
   invoke_agent: 'agent',
   execute_tool: 'tool',
@@ -240,14 +313,18 @@ export function toSpanData(span: ReadableSpan): SpanData | null {
 export function spanDataSize(d: SpanData): number {
   let n = 512;
   const a = d.attributes;
-  for (const key in a) {
-    const v = a[key];
-    if (typeof v === 'string') n += 2 * v.length + key.length;
-    else if (Array.isArray(v)) {
-      for (const x of v) n += typeof x === 'string' ? 2 * x.length : 8;
-    } else n += 16;
-  }
+  for (const key in a) n += attributeSize(key, a[key]);
   return n;
+}
+
+function attributeSize(key: string, v: AttributeValue | undefined): number {
+  if (typeof v === 'string') return 2 * v.length + key.length;
+  if (Array.isArray(v)) {
+    let n = 0;
+    for (const x of v) n += typeof x === 'string' ? 2 * x.length : 8;
+    return n;
+  }
+  return 16;
 }
 
 /** Maps a GenAI span to its rows; null for non-GenAI spans. Never throws on odd attribute values. */
@@ -258,10 +335,24 @@ export function spanToItem(span: ReadableSpan): CallLogItem | null {
 
 /** Maps span data (see toSpanData) to its rows; null when it is not a GenAI span. */
 export function itemFromSpanData(d: SpanData): CallLogItem | null {
+  return itemWithSize(d)?.item ?? null;
+}
+
+/**
+ * Values of JSON attributes already at hand, by attribute name: `value` is what `text` parses to,
+ * and is used (only read) while the span's attribute is that very text. Where a span is made on
+ * the thread that writes its rows, this saves parsing its content back.
+ */
+export type ParsedAttributes = ReadonlyMap<string, { text: string; value: unknown }>;
+
+/** itemFromSpanData and spanDataSize together: a call's attributes are walked once for both. */
+export function itemWithSize(d: SpanData, parsed?: ParsedAttributes): { item: CallLogItem; size: number } | null {
   const op = d.attributes[S.GEN_AI_OPERATION_NAME];
   if (typeof op !== 'string' || op === '') return null;
   const runKind = RUN_KINDS[op] ?? runKindAttr(d.attributes[S.LLM_OTEL_RUN_KIND]);
-  return runKind ? { kind: 'run', run: toRun(d, runKind) } : toCall(d, op);
+  if (runKind) return { item: { kind: 'run', run: toRun(d, runKind) }, size: spanDataSize(d) };
+  const rest = unmapped(d.attributes, CALL_MAPPED);
+  return { item: toCall(d, op, rest, parsed), size: rest.size };
 }
 
 // ── calls ────────────────────────────────────────────────────────────────────────────────────────
@@ -308,7 +399,7 @@ const CALL_MAPPED = new Set<string>([
   S.GEN_AI_OUTPUT_MESSAGES,
 ]);
 
-function toCall(span: SpanData, operation: string): CallItem {
+function toCall(span: SpanData, operation: string, rest: Unmapped, parsed: ParsedAttributes | undefined): CallItem {
   const a = span.attributes;
   const input = int(a[S.GEN_AI_USAGE_INPUT_TOKENS]);
   const output = int(a[S.GEN_AI_USAGE_OUTPUT_TOKENS]);
@@ -325,7 +416,7 @@ function toCall(span: SpanData, operation: string): CallItem {
     agent_name: str(a[S.GEN_AI_AGENT_NAME]),
     conversation_id: str(a[S.GEN_AI_CONVERSATION_ID]),
     tags: jsonArray(a[S.LLM_OTEL_TAGS]),
-    metadata: metadataJson(a),
+    metadata: rest.metadata,
     operation,
     api: apiOf(a, operation),
     // gen_ai.system: older instrumentations (e.g. the contrib openai one) still emit it.
@@ -361,9 +452,9 @@ function toCall(span: SpanData, operation: string): CallItem {
     error_message: errorMessageOf(span),
     http_status: int(a[S.HTTP_RESPONSE_STATUS_CODE]),
     retry_count: int(a[S.HTTP_REQUEST_RESEND_COUNT]) ?? 0,
-    attributes: restJson(a, CALL_MAPPED),
+    attributes: rest.others,
   };
-  return { kind: 'call', call, messages: messagesOf(a) };
+  return { kind: 'call', call, messages: messagesOf(a, parsed) };
 }
 
 function apiOf(a: Attributes, operation: string): string | null {
@@ -375,17 +466,6 @@ function apiOf(a: Attributes, operation: string): string | null {
   if (operation === 'text_completion') return 'completions';
   if (operation === 'embeddings') return 'embeddings';
   return null;
-}
-
-function metadataJson(a: Attributes): string | null {
-  let out: Record<string, AttributeValue> | null = null;
-  for (const key in a) {
-    if (!key.startsWith(S.LLM_OTEL_METADATA_PREFIX)) continue;
-    const v = a[key];
-    if (v === undefined) continue;
-    (out ??= {})[key.slice(S.LLM_OTEL_METADATA_PREFIX.length)] = v;
-  }
-  return out ? JSON.stringify(out) : null;
 }
 
 // ── messages ─────────────────────────────────────────────────────────────────────────────────────
@@ -420,19 +500,19 @@ interface Message {
   name?: unknown;
 }
 
-function messagesOf(a: Attributes): MessageRow[] {
+function messagesOf(a: Attributes, parsed: ParsedAttributes | undefined): MessageRow[] {
   const rows: MessageRow[] = [];
   // System instructions are a list of parts given apart from the chat history; each becomes a
   // `system` input row ahead of the history so positions read in the order the model saw them.
-  const sys = parseJsonArray(a[S.GEN_AI_SYSTEM_INSTRUCTIONS]);
+  const sys = parseJsonArray(a[S.GEN_AI_SYSTEM_INSTRUCTIONS], parsed?.get(S.GEN_AI_SYSTEM_INSTRUCTIONS));
   for (const part of sys) {
     if (!isObject(part)) continue;
     rows.push(messageRow('input', rows.length, { role: 'system', parts: [part] }));
   }
-  for (const m of parseJsonArray(a[S.GEN_AI_INPUT_MESSAGES])) {
+  for (const m of parseJsonArray(a[S.GEN_AI_INPUT_MESSAGES], parsed?.get(S.GEN_AI_INPUT_MESSAGES))) {
     if (isObject(m)) rows.push(messageRow('input', rows.length, m as Message));
   }
-  const out = parseJsonArray(a[S.GEN_AI_OUTPUT_MESSAGES]);
+  const out = parseJsonArray(a[S.GEN_AI_OUTPUT_MESSAGES], parsed?.get(S.GEN_AI_OUTPUT_MESSAGES));
   let pos = 0;
   for (const m of out) {
     if (isObject(m)) rows.push(messageRow('output', pos++, m as Message));
@@ -511,8 +591,9 @@ function messageRow(direction: 'input' | 'output', position: number, m: Message)
   };
 }
 
-function parseJsonArray(v: AttributeValue | undefined): unknown[] {
+function parseJsonArray(v: AttributeValue | undefined, known: { text: string; value: unknown } | undefined): unknown[] {
   if (typeof v !== 'string' || v === '') return [];
+  if (known !== undefined && known.text === v) return Array.isArray(known.value) ? known.value : [];
   try {
     const parsed: unknown = JSON.parse(v);
     return Array.isArray(parsed) ? parsed : [];
@@ -557,7 +638,7 @@ function toRun(span: SpanData, kind: RunRow['kind']): RunRow {
     error_message: errorMessageOf(span),
     // gen_ai.agent.name / tool.name / workflow.name stay in `attributes` too: cheap, and the agent
     // name of a tool run is context, not its own name.
-    attributes: restJson(a, RUN_MAPPED),
+    attributes: unmapped(a, RUN_MAPPED).others,
   };
 }
 
@@ -597,24 +678,61 @@ function hrMs(t: HrTime): number {
   return t[0] * 1e3 + t[1] / 1e6;
 }
 
-/** ISO-8601 UTC with milliseconds; timestamps are floored so ordering by text equals ordering by time. */
+const HOUR_MS = 3_600_000;
+/** Date's range (±8.64e15 ms): beyond it toISOString throws, as iso() must too. */
+const MAX_TIME_MS = 8.64e15;
+let isoHourStart = Number.NaN;
+let isoHourPrefix = '';
+
+/**
+ * ISO-8601 UTC with milliseconds (Date#toISOString); timestamps are floored so ordering by text
+ * equals ordering by time. Formatting a Date is costly and a call's times share their hour, so the
+ * hour's prefix ("2026-12-07T06:") is kept and only minutes, seconds and milliseconds are added.
+ */
 function iso(ms: number): string {
-  return new Date(Math.floor(ms)).toISOString();
+  const t = Math.floor(ms);
+  if (!(Math.abs(t) <= MAX_TIME_MS)) return new Date(t).toISOString(); // throws RangeError, as it always did
+  const inHour = ((t % HOUR_MS) + HOUR_MS) % HOUR_MS;
+  const start = t - inHour;
+  if (start !== isoHourStart) {
+    const s = new Date(start).toISOString();
+    isoHourPrefix = s.slice(0, s.length - 10); // without "mm:ss.sssZ"
+    isoHourStart = start;
+  }
+  const min = Math.floor(inHour / 60_000);
+  const sec = Math.floor(inHour / 1000) % 60;
+  const milli = inHour % 1000;
+  return `${isoHourPrefix}${min < 10 ? '0' : ''}${min}:${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
-function restJson(a: Attributes, mapped: Set<string>): string | null {
-  let out: Record<string, AttributeValue> | null = null;
+interface Unmapped {
+  metadata: string | null;
+  others: string | null;
+  /** spanDataSize of the span. */
+  size: number;
+}
+
+/**
+ * The attributes without a column of their own, as JSON: `llm_otel.metadata.*` (prefix removed)
+ * and the others; and the span's size. One pass: span attributes are large dictionary-mode
+ * objects, whose keys every for-in collects and sorts anew.
+ */
+function unmapped(a: Attributes, mapped: Set<string>): Unmapped {
+  let metadata: Record<string, AttributeValue> | null = null;
+  let others: Record<string, AttributeValue> | null = null;
+  let size = 512;
   for (const key in a) {
-    if (mapped.has(key) || key.startsWith(S.LLM_OTEL_METADATA_PREFIX)) continue;
     const v = a[key];
-    if (v === undefined) continue;
-    (out ??= {})[key] = v;
+    size += attributeSize(key, v);
+    if (v === undefined || mapped.has(key)) continue;
+    if (key.startsWith(S.LLM_OTEL_METADATA_PREFIX)) (metadata ??= {})[key.slice(S.LLM_OTEL_METADATA_PREFIX.length)] = v;
+    else (others ??= {})[key] = v;
   }
-  return out ? JSON.stringify(out) : null;
+  return { metadata: metadata ? JSON.stringify(metadata) : null, others: others ? JSON.stringify(others) : null, size };
 }
 
 function str(v: unknown): string | null {

@@ -8,7 +8,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import { DropReporter } from '../src/core/drops.js';
 import { errorMessage } from '../src/core/warn.js';
 import { drainOnExit } from '../src/thread/exit-guard.js';
-import { type CallLogItem, itemFromSpanData, type SpanData, spanDataSize } from './rows.js';
+import { type CallLogItem, itemWithSize, type ParsedAttributes, type SpanData } from './rows.js';
 import { CallLogWriter, type CallLogWriterOptions, defaultWarner, type Warner } from './writer.js';
 
 /** The asynchronous request a thread sink sends its job (call-log-job.ts): write what was sent. */
@@ -140,16 +140,17 @@ export class CallLogSink implements SpanSink {
     this.immediate = null;
   }
 
-  push(span: SpanData): boolean {
+  /** `parsed`: values of JSON attributes already at hand (see ParsedAttributes), not parsed again. */
+  push(span: SpanData, parsed?: ParsedAttributes): boolean {
     if (this.closed) return false;
-    let item: CallLogItem | null;
+    let mapped: { item: CallLogItem; size: number } | null;
     try {
-      item = itemFromSpanData(span);
+      mapped = itemWithSize(span, parsed);
     } catch (e) {
       this.warner.warn(INTERNAL_KEY, `call log: could not map a span to rows (${errorMessage(e)})`);
       return false;
     }
-    return item ? this.pushItem(item, spanDataSize(span)) : true;
+    return mapped ? this.pushItem(mapped.item, mapped.size) : true;
   }
 
   /** Queues already-mapped rows; `size` is their estimated memory (bytes). */

@@ -4,11 +4,21 @@
 // and the caller keeps it for a retry on an unref'd backoff.
 
 import { closeSync, constants as fsConstants, openSync, readSync, type Stats, statSync, writeSync } from 'node:fs';
-import type { Statement } from 'better-sqlite3';
+import type { Statement, Transaction } from 'better-sqlite3';
 import { openAppendRegular } from '../src/core/files.js';
 import { defaultWarner, errorMessage, type Warner } from '../src/core/warn.js';
 import { type Db, openForWriting } from './open.js';
-import { CALL_COLUMNS, type CallItem, type CallLogItem, type CallRow, MESSAGE_COLUMNS, type MessageRow, RUN_COLUMNS } from './rows.js';
+import {
+  CALL_COLUMNS,
+  type CallItem,
+  type CallLogItem,
+  type CallRow,
+  callValues,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  messageValues,
+  RUN_COLUMNS,
+} from './rows.js';
 import { APPLICATION_ID, ForeignDatabaseError, SchemaVersionError } from './schema.js';
 
 export { defaultWarner, type Warner };
@@ -188,6 +198,8 @@ export class CallLogWriter {
     rollup: Statement;
     session: Statement;
   } | null = null;
+  /** writeItems as a transaction of the open connection (made once per connection, not per batch). */
+  private tx: Transaction<(items: readonly CallLogItem[]) => void> | null = null;
   private busyTimeoutNow = -1;
   private nextAttemptAt = 0;
   private lastCheckpoint = 0;
@@ -254,7 +266,7 @@ export class CallLogWriter {
     this.opts.onActivity?.('preparing rows');
     this.prepareItems(items); // JSONL does not wait for the DB
     if (this.path === null) return true;
-    if (!db || !this.stmts) return false;
+    if (!db || !this.stmts || !this.tx) return false;
     try {
       this.opts.onActivity?.('writing');
       this.setBusyTimeout(busyMs);
@@ -332,25 +344,32 @@ export class CallLogWriter {
     }
   }
 
-  /** Token counts of recently seen message texts (per model), bounded. */
-  private readonly tokenCache = new Map<string, number>();
+  /** Token counts of recently seen message texts, per model; at most TOKEN_CACHE_MAX texts in all. */
+  private readonly tokenCache = new Map<string, Map<string, number>>();
+  private tokenCacheSize = 0;
 
   private estimate(item: CallItem): void {
     const opt = this.opts.estimateTokens;
     if (!opt) return;
     const fn: EstimateTokens = opt === 'builtin' ? estimateTextTokens : opt;
     const model = item.call.response_model ?? item.call.request_model ?? undefined;
+    let counted: Map<string, number> | undefined;
     for (const m of item.messages) {
       if (m.content === null || m.token_estimate !== null) continue;
       try {
         // Chat apps resend the whole conversation each turn: count each distinct text once.
-        const key = `${model ?? ''}\u0000${m.content}`;
-        let n = this.tokenCache.get(key);
+        counted ??= this.countedFor(model ?? '');
+        let n = counted.get(m.content);
         if (n === undefined) {
           const c = fn(m.content, model);
           n = Number.isFinite(c) ? Math.round(c) : NaN;
-          if (this.tokenCache.size >= 4096) this.tokenCache.clear();
-          this.tokenCache.set(key, n);
+          if (this.tokenCacheSize >= TOKEN_CACHE_MAX) {
+            this.tokenCache.clear();
+            this.tokenCacheSize = 0;
+            counted = this.countedFor(model ?? '');
+          }
+          counted.set(m.content, n);
+          this.tokenCacheSize++;
         }
         m.token_estimate = Number.isNaN(n) ? null : n;
       } catch (e) {
@@ -358,6 +377,15 @@ export class CallLogWriter {
         return;
       }
     }
+  }
+
+  private countedFor(model: string): Map<string, number> {
+    let counted = this.tokenCache.get(model);
+    if (!counted) {
+      counted = new Map();
+      this.tokenCache.set(model, counted);
+    }
+    return counted;
   }
 
   private appendJsonl(lines: string): void {
@@ -379,63 +407,64 @@ export class CallLogWriter {
   // ── the transaction ────────────────────────────────────────────────────────────────────────────
 
   private commit(items: readonly CallLogItem[]): void {
-    const db = this._db!;
+    // IMMEDIATE takes the write lock up front, so the busy timeout applies (a deferred transaction
+    // upgrading from read to write can fail at once with SQLITE_BUSY in WAL mode).
+    this.tx!.immediate(items);
+  }
+
+  /** The batch's transaction: calls, messages, runs and the hourly rollup, all or nothing. */
+  private writeItems(items: readonly CallLogItem[]): void {
     const st = this.stmts!;
     const rollups = new Map<string, Rollup>();
     const sessions = new Map<string, SessionTotals>();
-    const tx = db.transaction(() => {
-      for (const item of items) {
-        if (item.kind === 'run') {
-          st.run.run(RUN_COLUMNS.map((c) => item.run[c]));
-          continue;
-        }
-        const call = item.call;
-        if (this.keeps(call)) {
-          const r = st.call.run(CALL_COLUMNS.map((c) => call[c]));
-          if (r.changes === 0) continue; // already stored (a retried or repeated export): count once
-          const id = r.lastInsertRowid;
-          for (const m of item.messages) st.message.run(id, ...MESSAGE_COLUMNS.map((c) => m[c]));
-        }
-        addRollup(rollups, call);
-        addSession(sessions, call);
+    for (const item of items) {
+      if (item.kind === 'run') {
+        st.run.run(RUN_COLUMNS.map((c) => item.run[c]));
+        continue;
       }
-      for (const u of rollups.values()) {
-        st.rollup.run(
-          u.hour,
-          u.service_name,
-          u.provider,
-          u.model,
-          u.user_id,
-          u.agent_name,
-          u.currency,
-          u.calls,
-          u.errors,
-          u.input_tokens,
-          u.output_tokens,
-          u.cost,
-          u.duration_ms_sum,
-          u.duration_ms_max,
-        );
+      const call = item.call;
+      if (this.keeps(call)) {
+        const r = st.call.run(callValues(call));
+        if (r.changes === 0) continue; // already stored (a retried or repeated export): count once
+        const id = r.lastInsertRowid;
+        for (const m of item.messages) st.message.run(id, ...messageValues(m));
       }
-      for (const t of sessions.values()) {
-        st.session.run(
-          t.session_id,
-          t.first_at,
-          t.last_at,
-          t.calls,
-          t.errors,
-          t.input_tokens,
-          t.output_tokens,
-          t.cost,
-          t.currency,
-          t.user_id,
-          t.agent_name,
-        );
-      }
-    });
-    // IMMEDIATE takes the write lock up front, so the busy timeout applies (a deferred transaction
-    // upgrading from read to write can fail at once with SQLITE_BUSY in WAL mode).
-    tx.immediate();
+      addRollup(rollups, call);
+      addSession(sessions, call);
+    }
+    for (const u of rollups.values()) {
+      st.rollup.run(
+        u.hour,
+        u.service_name,
+        u.provider,
+        u.model,
+        u.user_id,
+        u.agent_name,
+        u.currency,
+        u.calls,
+        u.errors,
+        u.input_tokens,
+        u.output_tokens,
+        u.cost,
+        u.duration_ms_sum,
+        u.duration_ms_max,
+      );
+    }
+    for (const t of sessions.values()) {
+      st.session.run(
+        t.session_id,
+        t.first_at,
+        t.last_at,
+        t.calls,
+        t.errors,
+        t.input_tokens,
+        t.output_tokens,
+        t.cost,
+        t.currency,
+        t.user_id,
+        t.agent_name,
+      );
+    }
   }
 
   private writeOneByOne(items: readonly CallLogItem[], force: boolean): boolean {
@@ -480,6 +509,7 @@ export class CallLogWriter {
         rollup: db.prepare(ROLLUP_SQL),
         session: db.prepare(SESSION_SQL),
       };
+      this.tx = db.transaction((items: readonly CallLogItem[]) => this.writeItems(items));
       return db;
     } catch (e) {
       this.closeDb();
@@ -529,6 +559,7 @@ export class CallLogWriter {
     const db = this._db;
     this._db = null;
     this.stmts = null;
+    this.tx = null;
     if (db) {
       try {
         db.close();
@@ -618,6 +649,8 @@ function fileChange(path: string, id: { dev: number; ino: number }): string | nu
 }
 
 const BUSY_RETRY_MAX_MS = 1000;
+/** Message texts whose token counts the writer keeps (then it starts over). */
+const TOKEN_CACHE_MAX = 4096;
 
 function addRollup(map: Map<string, Rollup>, c: CallRow): void {
   const hour = c.started_at.slice(0, 13) + ':00:00.000Z';

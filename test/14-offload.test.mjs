@@ -401,3 +401,150 @@ test('a call with more attributes than the default limit keeps 128, as the SDK w
   assert.equal(Object.keys(span.attributes).length, 128);
   assert.equal(span.attributes['gen_ai.operation.name'], 'chat', 'the first attributes are kept');
 });
+
+test("on the writer thread, rows are made from the finisher's own message lists: the same rows as parsing the span's content", async () => {
+  const { createFinisher } = await import('../dist/esm/src/pipeline/finisher.js');
+  const { itemFromSpanData, itemWithSize, toSpanData } = await import('../dist/esm/exporter/rows.js');
+  const record = (n, api, body, result) => ({
+    rec: 1,
+    api,
+    server: { provider: 'openai' },
+    llm: {},
+    traceId: String(n).padStart(32, 'e'),
+    spanId: String(n).padStart(16, 'e'),
+    started: T_START,
+    ended: T_START + 5,
+    status: 'ok',
+    hasResult: true,
+    attempts: 1,
+    body,
+    result,
+    model: body.model,
+  });
+  const T_START = Date.UTC(2026, 11, 7, 6);
+  const records = [
+    record(
+      1,
+      'chat.completions',
+      {
+        model: 'gpt-4o-mini',
+        messages: [
+          { role: 'system', content: 'Be brief. Write to ops@example.com' },
+          {
+            role: 'user',
+            name: 'ann',
+            content: [
+              { type: 'text', text: 'What is in this image?' },
+              { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==' } },
+              { type: 'image_url', image_url: { url: 'https://img.test/a.png?sig=abc' } },
+            ],
+          },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x","n":1.5e300,"d":[1,{"e":null}]}' } },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'call_1', content: '{"ok":true,"at":"2020-01-01"}' },
+          {
+            role: 'tool',
+            tool_call_id: 'call_2',
+            content: [
+              { type: 'text', text: 'part one' },
+              { type: 'text', text: 'part two' },
+            ],
+          },
+          { role: 'user', content: `long ${'x'.repeat(6000)}` },
+        ],
+      },
+      {
+        id: 'chatcmpl-1',
+        model: 'gpt-4o-mini',
+        choices: [
+          {
+            index: 0,
+            finish_reason: 'tool_calls',
+            message: {
+              role: 'assistant',
+              content: 'calling',
+              tool_calls: [{ id: 'call_3', type: 'function', function: { name: 'f', arguments: 'not json {' } }],
+            },
+          },
+        ],
+        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+      },
+    ),
+    record(
+      2,
+      'responses',
+      {
+        model: 'gpt-4o-mini',
+        instructions: 'Answer as a pirate.',
+        input: [
+          {
+            role: 'user',
+            content: [
+              { type: 'input_text', text: 'hi' },
+              { type: 'input_file', file_id: 'file-1' },
+            ],
+          },
+          { type: 'function_call', call_id: 'c1', name: 'g', arguments: '{"a":1}' },
+          { type: 'function_call_output', call_id: 'c1', output: '{"a": 2, "when": "now"}' },
+        ],
+      },
+      {
+        id: 'resp_1',
+        object: 'response',
+        model: 'gpt-4o-mini',
+        status: 'completed',
+        output: [
+          { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'thinking' }] },
+          {
+            type: 'message',
+            id: 'msg_1',
+            role: 'assistant',
+            status: 'completed',
+            content: [{ type: 'output_text', text: 'Ahoy', annotations: [] }],
+          },
+          { type: 'function_call', id: 'fc_1', call_id: 'c2', name: 'h', arguments: '{"z":[1,2]}', status: 'completed' },
+        ],
+        usage: { input_tokens: 3, output_tokens: 4, total_tokens: 7 },
+      },
+    ),
+  ];
+  const made = new Map();
+  const seen = [];
+  const finisher = createFinisher(
+    {
+      captureContent: true,
+      maxContentChars: 4096,
+      redact: { mode: 'default', patterns: [] },
+      keepContext: [],
+      estimateTokens: true,
+      prices: { path: null, overrides: null },
+      otlp: null,
+    },
+    (span) => seen.push({ data: toSpanData(span), made: new Map(made) }),
+    undefined,
+    (attribute, text, value) => made.set(attribute, { text, value }),
+  );
+  for (const r of records) {
+    finisher.finish(r);
+    made.clear();
+  }
+  await finisher.shutdown();
+  assert.equal(seen.length, records.length);
+  let toolRows = 0;
+  for (const { data, made: lists } of seen) {
+    const keys = ['gen_ai.system_instructions', 'gen_ai.input.messages', 'gen_ai.output.messages'].filter((k) => data.attributes[k]);
+    assert.ok(
+      keys.length >= 2 && keys.every((k) => lists.get(k)?.text === data.attributes[k]),
+      'every message attribute was handed over with its list',
+    );
+    const fromLists = itemWithSize(data, lists).item;
+    assert.deepEqual(fromLists, itemFromSpanData(data));
+    toolRows += fromLists.messages.filter((m) => m.tool_calls !== null || m.tool_call_id !== null).length;
+  }
+  assert.ok(toolRows >= 4, `tool calls and results were among the rows (${toolRows})`);
+});

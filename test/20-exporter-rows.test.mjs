@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { test } from 'vitest';
 import { chatAttrs, EXPORTER, emit, makeProvider, open, scratch, T0 } from './2x-helpers/spans.mjs';
 
-const { SqliteCallLogExporter, CallLogSpanProcessor, CallLogWriter, contentLength, spanToItem } = await import(EXPORTER);
+const { SqliteCallLogExporter, CallLogSpanProcessor, CallLogWriter, contentLength, itemFromSpanData, spanToItem } = await import(EXPORTER);
 
 function capture() {
   const lines = [];
@@ -57,6 +57,48 @@ test('contentLength reads the truncation marker', () => {
   assert.deepEqual(contentLength('hello'), { chars: 5, truncated: false });
   assert.deepEqual(contentLength('abc…[truncated: 9000 chars]'), { chars: 9000, truncated: true });
   assert.deepEqual(contentLength('mentions …[truncated: x chars]'), { chars: 30, truncated: false });
+});
+
+test('started_at / ended_at are Date#toISOString of the floored time, across hours, years and 1970; bad times still fail', () => {
+  const data = (startMs, endMs) => ({
+    name: 'chat m',
+    traceId: '1'.repeat(32),
+    spanId: '2'.repeat(16),
+    parentSpanId: null,
+    serviceName: null,
+    attributes: { 'gen_ai.operation.name': 'chat' },
+    statusCode: 0,
+    statusMessage: null,
+    startMs,
+    endMs,
+    durationMs: endMs === null ? null : endMs - startMs,
+  });
+  const hour = 3_600_000;
+  const times = [0, -0, 0.9, 1, -1, -0.5, 999.9, hour - 1, hour, -hour, -hour - 0.5, T0, T0 + 0.999, 1796626425265.626];
+  times.push(
+    Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+    Date.UTC(-1, 0, 1, 5, 6, 7, 8),
+    Date.UTC(-271821, 3, 20),
+    Date.UTC(10000, 0, 1, 2, 3, 4, 5),
+  );
+  times.push(8.64e15, -8.64e15, 8.64e15 - 0.5, 253402300799999, 253402300800000);
+  // Deterministic pseudo-random times over ±300 years, in and out of order (the hour changes back and forth).
+  let x = 12345;
+  for (let i = 0; i < 500; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    times.push((x / 2147483648 - 0.5) * 2e13 + (i % 7) * 0.3);
+  }
+  for (const t of times) {
+    for (const end of [t, t + 0.4, t + 59_999.6, null]) {
+      if (end !== null && Math.abs(end) > 8.64e15) continue;
+      const { call } = itemFromSpanData(data(t, end));
+      assert.equal(call.started_at, new Date(Math.floor(t)).toISOString(), `started_at of ${t}`);
+      assert.equal(call.ended_at, end === null ? null : new Date(Math.floor(end)).toISOString(), `ended_at of ${end}`);
+    }
+  }
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, -Number.POSITIVE_INFINITY, 8.64e15 + 1, -8.64e15 - 1]) {
+    assert.throws(() => itemFromSpanData(data(bad, null)), RangeError, `startMs ${bad}`);
+  }
 });
 
 for (const worker of [false, true]) {

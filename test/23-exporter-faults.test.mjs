@@ -355,6 +355,29 @@ test('the queue is bounded by memory too: big calls are dropped once maxQueueByt
   }
 });
 
+test('a queued call counts spanDataSize bytes against maxQueueBytes, exactly', async () => {
+  const { CallLogSink, spanDataSize, toSpanData } = await import(EXPORTER);
+  const { InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const mem = new InMemorySpanExporter();
+  const { tracer } = makeProvider({ processor: new SimpleSpanProcessor(mem) });
+  const messages = JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: 'hello' }] }]);
+  for (let i = 0; i < 3; i++) emit(tracer, { attrs: chatAttrs({ 'gen_ai.input.messages': messages, 'llm_otel.metadata.k': 'v' }) });
+  const spans = mem.getFinishedSpans().map(toSpanData);
+  const size = spanDataSize(spans[0]);
+  // Two calls fit in 2 × size bytes, not in one byte less.
+  for (const [maxQueueBytes, fits] of [
+    [2 * size, 2],
+    [2 * size - 1, 1],
+  ]) {
+    const sink = new CallLogSink({ path: '/dev/null/calls.db', maxQueueBytes, warner: capture().warner, drainOnExit: false });
+    try {
+      assert.equal(spans.map((s) => sink.push(s)).filter(Boolean).length, fits, `maxQueueBytes ${maxQueueBytes}, each call ${size}`);
+    } finally {
+      sink.shutdown();
+    }
+  }
+});
+
 test('a queue flapping at its limit cannot flood stderr: drop warnings are rate-limited', async () => {
   const { DropReporter } = await import(EXPORTER);
   const cap = capture();

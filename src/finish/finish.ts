@@ -162,6 +162,11 @@ export interface FinishEnv {
   costOf?: (attrs: Attributes, startedMs: number) => Attributes | null;
   /** GenAI client metrics, recorded as each call is finished (none: not recorded). */
   metrics?: CallMetrics;
+  /**
+   * Told each message list put in a content attribute (its name, the JSON text made of it, the
+   * list): the call log on the same thread then reads the list instead of parsing the text back.
+   */
+  contentJson?: (attribute: string, text: string, value: unknown) => void;
 }
 
 export type CallStartFields = Pick<CallRecord, 'api' | 'server' | 'llm' | 'parentCallId' | 'model'> & { body: Record<string, any> };
@@ -250,11 +255,11 @@ export function endAttributes(record: CallRecord, attrs: Attributes, env: Finish
     attrs[S.LLM_OTEL_STATUS] = rec.status;
     if (env.captureContent) {
       // Each side of the call has its own content budget (content/budget.ts).
-      requestContent(rec, attrs, adapter, withBudget(env.content));
+      requestContent(rec, attrs, adapter, withBudget(env.content), env.contentJson);
       if (summary?.output) {
         try {
           const out = summary.output(withBudget(env.content));
-          if (out.length) attrs[S.GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(out);
+          if (out.length) setContent(attrs, S.GEN_AI_OUTPUT_MESSAGES, out, env.contentJson);
         } catch (e) {
           warnOnce('content:output', `could not record response content (${errorMessage(e)}); the call itself is unaffected`);
         }
@@ -391,11 +396,24 @@ function withBudget(o: ContentOptions): ContentOptions {
   return { ...o, budget: callContentBudget(o.maxChars) };
 }
 
-function requestContent(rec: CallRecord & { body: Record<string, any> }, attrs: Attributes, adapter: ApiAdapter, o: ContentOptions): void {
+/** A message list as the JSON text of its attribute (told to `made`, see FinishEnv.contentJson). */
+function setContent(attrs: Attributes, key: string, value: unknown, made: FinishEnv['contentJson']): void {
+  const text = JSON.stringify(value);
+  attrs[key] = text;
+  made?.(key, text, value);
+}
+
+function requestContent(
+  rec: CallRecord & { body: Record<string, any> },
+  attrs: Attributes,
+  adapter: ApiAdapter,
+  o: ContentOptions,
+  made: FinishEnv['contentJson'],
+): void {
   try {
     const c = adapter.requestContent(rec.body, o);
-    if (c.systemInstructions?.length) attrs[S.GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify(c.systemInstructions);
-    attrs[S.GEN_AI_INPUT_MESSAGES] = JSON.stringify(c.inputMessages);
+    if (c.systemInstructions?.length) setContent(attrs, S.GEN_AI_SYSTEM_INSTRUCTIONS, c.systemInstructions, made);
+    setContent(attrs, S.GEN_AI_INPUT_MESSAGES, c.inputMessages, made);
     if (c.toolDefinitions?.length) attrs[S.GEN_AI_TOOL_DEFINITIONS] = JSON.stringify(c.toolDefinitions);
   } catch (e) {
     warnOnce('content:input', `could not record request content (${errorMessage(e)}); the call itself is unaffected`);

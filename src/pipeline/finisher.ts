@@ -90,12 +90,14 @@ class LocalSinkProcessor implements SpanProcessor {
 
 /**
  * `inDb` runs a step that may use the call log's SQLite file (the price book), so the thread can
- * tell it is inside SQLite then (src/thread/host.ts must not terminate it there).
+ * tell it is inside SQLite then (src/thread/host.ts must not terminate it there). `contentJson`
+ * is told each message list put in a content attribute, with its JSON text (FinishEnv.contentJson).
  */
 export function createFinisher(
   init: FinisherInit,
   onSpan: (span: ReadableSpan) => void,
   inDb: <T>(step: () => T) => T = (step) => step(),
+  contentJson?: FinishEnv['contentJson'],
 ): Finisher {
   const source = createPriceSource({ path: init.prices.path, overrides: init.prices.overrides, busyTimeoutMs: 250 });
   const prices = { book: () => inDb(() => source.book()), close: () => inDb(() => source.close()) };
@@ -145,6 +147,7 @@ export function createFinisher(
     content: { redact: createRedactor(init.redact), maxChars: init.maxContentChars, keepContext: new Set(init.keepContext ?? []) },
     estimator: init.estimateTokens ? tokenEstimator : undefined,
     metrics: metrics?.metrics,
+    contentJson,
   };
   warmUp(env, () => prices.book());
   const direct = init.sdkSpans

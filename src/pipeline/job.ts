@@ -38,19 +38,24 @@ export const createJob: CreateJob = (context): ThreadJob => {
       context.setActivity(before);
     }
   };
+  // The message lists of the call being finished, by attribute: its span reaches the log within
+  // finish(), whose rows are then made from the lists rather than from their JSON text parsed again.
+  const made = new Map<string, { text: string; value: unknown }>();
   const finisher = createFinisher(
     finisherInit,
     (span) => {
       const d = toSpanData(span);
-      if (d && log) log.push(d);
+      if (d && log) log.push(d, made);
     },
     inDb,
+    log ? (attribute, text, value) => made.set(attribute, { text, value }) : undefined,
   );
   return {
     take(item) {
       if ((item as CallRecord).rec === 1) {
         context.setActivity('finishing calls');
         finisher.finish(item as CallRecord);
+        made.clear();
       } else {
         log?.push(item as SpanData);
       }
