@@ -8,6 +8,7 @@
 // receiving the SDK's spans; the `openai` package beside it is still recorded once.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { assertCleanRun, assertRunTotals, assertSinksAgree, runWithSinks } from './3x-helpers/sinks.mjs';
@@ -171,6 +172,19 @@ test('a tool loop: workflow run → LLM call → tool run (with its tool_call_id
   assert.equal(answered.content, '{"city":"Paris","forecast":"sunny","celsius":21}');
   assert.deepEqual(JSON.parse(calls[0].finish_reasons), ['tool_call']);
   assertRunTotals(r, 'tool loop');
+  // The same tree in `llm-otel trace`, in the order it ran.
+  const cli = join(import.meta.dirname, '..', 'bin', 'llm-otel.js');
+  const text = execFileSync(process.execPath, [cli, 'trace', run.trace_id, '--db', r.dbPath], { encoding: 'utf8' });
+  const tree = text
+    .split('\n')
+    .filter((l) => /[└├]─/.test(l))
+    .map((l) => l.trim().replace(/\s{2,}.*$/, ''));
+  assert.deepEqual(tree, [
+    '└─ workflow generateText',
+    '├─ chat gpt-4o-mini → gpt-4o-mini-2024-07-18',
+    '├─ tool get_weather',
+    '└─ chat gpt-4o-mini → gpt-4o-mini-2024-07-18',
+  ]);
 });
 
 test('an HTTP 429: the call is an error row with its status and message, the run is marked failed', () => {
@@ -236,6 +250,27 @@ test('an app with its own global tracer provider still gets every SDK span, and 
     assert.equal(under.spans.length, 0);
   } finally {
     under.cleanup();
+  }
+}, 120_000);
+
+test('a stream never consumed, then process.exit(): its call and run are recorded as cancelled', async () => {
+  const x = await runWithSinks(app, {
+    preload: 'import',
+    openaiUrl: server.url,
+    env: { OPENAI_BASE_URL: server.baseURL },
+    args: ['abandon'],
+  });
+  try {
+    assertCleanRun(x.run, 'abandon');
+    assert.equal(x.calls.length, 1);
+    assert.equal(x.calls[0].status, 'cancelled');
+    assert.equal(x.calls[0].stream, 1);
+    assert.deepEqual(
+      x.runs.map((w) => [w.name, w.status]),
+      [['streamText', 'cancelled']],
+    );
+  } finally {
+    x.cleanup();
   }
 }, 120_000);
 
