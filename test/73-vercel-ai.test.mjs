@@ -274,6 +274,31 @@ test('a stream never consumed, then process.exit(): its call and run are recorde
   }
 }, 120_000);
 
+test('another sampler (spans made when they start, not when they end): the same rows', async () => {
+  const x = await runWithSinks(app, {
+    preload: 'import',
+    openaiUrl: server.url,
+    env: { OPENAI_BASE_URL: server.baseURL, OTEL_TRACES_SAMPLER: 'always_on' },
+    args: ['generate,tool'],
+  });
+  try {
+    assertCleanRun(x.run, 'always_on');
+    const pick = (c) => [c.api, c.request_model, c.response_id, c.input_tokens, c.output_tokens, c.cost, c.status, c.finish_reasons];
+    const same = r.calls.filter((c) => x.calls.some((y) => y.response_id === c.response_id));
+    assert.equal(x.calls.length, 3);
+    assert.deepEqual(x.calls.map(pick).sort(), same.map(pick).sort());
+    assert.deepEqual(x.runs.map((w) => [w.kind, w.name, w.tool_call_id]).sort(), [
+      ['tool', 'get_weather', 'call_vercel_ai_weather_01'],
+      ['workflow', 'generateText', null],
+      ['workflow', 'generateText', null],
+    ]);
+    for (const c of x.calls) assert.ok(x.runs.some((w) => w.span_id === c.parent_call_id && w.span_id === c.parent_span_id));
+    assertSinksAgree(x, 'always_on');
+  } finally {
+    x.cleanup();
+  }
+}, 120_000);
+
 test('LLM_OTEL_VERCEL_AI=off: no AI SDK rows; the openai package is still recorded', async () => {
   const off = await runWithSinks(app, {
     preload: 'import',

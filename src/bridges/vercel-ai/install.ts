@@ -61,6 +61,9 @@ export function installAiSdkTracer(tracer: Tracer, mainScript: string | undefine
       // Undefined: the proxy then answers as it would with no delegate (a no-op tracer).
       return name === 'ai' ? tracer : undefined;
     },
+    // Code that reaches the proxy's delegate to flush it finds these (there is nothing to flush).
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
   };
   const set: ProxyProvider[] = [];
   for (const api of new Set([ourTrace, aiSdkTraceApi(mainScript)])) {
