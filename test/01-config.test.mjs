@@ -30,6 +30,7 @@ test('defaults with an empty environment', () => {
   assert.equal(c.otlp, true);
   assert.equal(c.otlpProtocol, 'http/protobuf');
   assert.equal(c.streamUsage, 'off');
+  assert.equal(c.vercelAi, true);
 });
 
 test('every variable is read', () => {
@@ -62,6 +63,7 @@ test('every variable is read', () => {
 
 test('switches: off DB, disabled SDK, semconv capture flag', () => {
   assert.equal(loadConfig({ LLM_OTEL_DB: 'off' }).db, null);
+  assert.equal(loadConfig({ LLM_OTEL_VERCEL_AI: 'false' }).vercelAi, false);
   assert.equal(loadConfig({ LLM_OTEL_ENABLED: 'false' }).enabled, false);
   assert.equal(loadConfig({ OTEL_SDK_DISABLED: 'true' }).enabled, false);
   assert.equal(loadConfig({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' }).captureContent, 'all');
@@ -80,6 +82,7 @@ test('bad values: one warning naming the variable and the value, then the defaul
     ['LLM_OTEL_REDACT', 'emails', 'redact', 'default'],
     ['LLM_OTEL_ENABLED', 'perhaps', 'enabled', true],
     ['LLM_OTEL_STREAM_USAGE', 'always', 'streamUsage', 'off'],
+    ['LLM_OTEL_VERCEL_AI', 'sometimes', 'vercelAi', true],
     ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'otlpProtocol', 'http/protobuf'],
   ];
   for (const [name, value, field, dflt] of cases) {

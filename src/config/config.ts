@@ -36,6 +36,11 @@ export interface LlmOtelConfig {
    */
   writerThread: boolean;
   /**
+   * Record the Vercel AI SDK's model calls, runs and tool calls from its telemetry spans
+   * (`LLM_OTEL_VERCEL_AI`, default true; src/bridges/vercel-ai/).
+   */
+  vercelAi: boolean;
+  /**
    * OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT / _VALUE_LENGTH_LIMIT is set: spans must go through the SDK's
    * Span, which applies those limits (otherwise the writer thread builds finished spans directly).
    */
@@ -338,6 +343,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     otlpProtocol: otlpProtocol(env, 'TRACES'),
     streamUsage,
     writerThread: bool(env, 'LLM_OTEL_WRITER_THREAD', true),
+    vercelAi: bool(env, 'LLM_OTEL_VERCEL_AI', true),
     spanLimitsSet: [
       'OTEL_ATTRIBUTE_COUNT_LIMIT',
       'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',

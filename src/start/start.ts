@@ -19,6 +19,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { CallLogSpanProcessor } from '../../exporter/index.js';
+import { startVercelAiBridge } from '../bridges/vercel-ai/index.js';
 import { type LlmOtelConfig, loadConfig } from '../config/config.js';
 import { errorMessage, warnOnce } from '../core/warn.js';
 import { CostSpanProcessor, createPriceSource, type PriceFile, readPriceFile } from '../cost/index.js';
@@ -212,6 +213,16 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   // LLM spans can be built after the call (finish/ids.ts). Any other sampler: eager spans.
   const rt = getRuntime();
   if (rt && config.tracesSampler === 'parentbased_always_on') rt.reservedIds = ids;
+  // The Vercel AI SDK's telemetry spans (experimental_telemetry) become calls and runs; nothing is
+  // loaded for it, and no global provider is registered (bridges/vercel-ai/install.ts).
+  let stopVercelAi: (() => void) | null = null;
+  if (config.vercelAi) {
+    try {
+      stopVercelAi = startVercelAiBridge();
+    } catch (e) {
+      warnOnce('start:vercel-ai', `could not set up the Vercel AI SDK bridge (${errorMessage(e)}); its calls are not recorded`);
+    }
+  }
   // Metrics of calls finished on this thread (no writer thread, or it was lost); the writer thread
   // records its own. Loaded with the first such call.
   const appMetrics = metrics ? createLazyMetrics(metrics, resource) : undefined;
@@ -335,6 +346,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
       shutDown ??= (async () => {
         abandonOpenCalls('shutdown');
         instrumentation.disable();
+        stopVercelAi?.();
         removeHooks();
         if (finishing) {
           if (rt?.offload) rt.offload = undefined;

@@ -1,0 +1,83 @@
+// How the AI SDK finds llm-otel's tracer without llm-otel registering a global tracer provider.
+//
+// With `experimental_telemetry: { isEnabled: true }` and no `tracer` of its own, the SDK calls
+// `trace.getTracer('ai')` on its copy of @opentelemetry/api. With no global provider registered,
+// that API answers from its ProxyTracerProvider, whose delegate is empty until someone registers
+// one. llm-otel sets that delegate — not the global registration — to a provider that answers the
+// tracer name `ai` only (every other name gets what it got before: a no-op tracer). So:
+// - an app that registers its own provider later still can (its registration is never refused),
+//   and registering replaces the delegate: from then on the SDK's spans go to the app's provider,
+//   as the app asked, and llm-otel no longer sees them;
+// - an app that registered one before llm-otel started is left alone for the same reason.
+// The delegate is set on llm-otel's copy of the API and on the one the `ai` package resolves
+// (found from the app's main script, like the registration API in start/app-api.ts), since two
+// copies hold two proxies. The package itself is not loaded.
+
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { trace as ourTrace, type Tracer } from '@opentelemetry/api';
+
+/** The global registry key of @opentelemetry/api major 1. */
+const REGISTRY = Symbol.for('opentelemetry.js.api.1');
+
+interface ProxyProvider {
+  _delegate?: unknown;
+  setDelegate(d: unknown): void;
+}
+
+/** A copy of the API's `trace` whose proxy provider has no delegate yet, or null. */
+function freeProxy(traceApi: unknown): ProxyProvider | null {
+  const proxy = (traceApi as { _proxyTracerProvider?: ProxyProvider } | undefined)?._proxyTracerProvider;
+  if (!proxy || typeof proxy.setDelegate !== 'function') return null;
+  return proxy._delegate === undefined ? proxy : null;
+}
+
+/** The `trace` API of the @opentelemetry/api copy the `ai` package resolves from the app, if any. */
+function aiSdkTraceApi(mainScript: string | undefined): unknown {
+  try {
+    const from = mainScript ? resolve(mainScript) : resolve(process.cwd(), 'app.js');
+    const aiEntry = createRequire(from).resolve('ai');
+    return (createRequire(aiEntry)('@opentelemetry/api') as { trace?: unknown }).trace;
+  } catch {
+    return undefined; // no AI SDK resolvable from the app: llm-otel's copy is the only candidate
+  }
+}
+
+/** True when some provider is registered globally (the app's own OpenTelemetry SDK). */
+export function globalProviderRegistered(): boolean {
+  const registry = (globalThis as Record<symbol, { trace?: unknown } | undefined>)[REGISTRY];
+  return registry?.trace !== undefined;
+}
+
+/**
+ * Makes `trace.getTracer('ai')` return `tracer` while no global provider is registered. Returns
+ * a function that undoes it (where nobody replaced the delegate meanwhile), or null when nothing
+ * was installed (a global provider is registered already).
+ */
+export function installAiSdkTracer(tracer: Tracer, mainScript: string | undefined = process.argv[1]): (() => void) | null {
+  if (globalProviderRegistered()) return null;
+  const provider = {
+    getTracer(name: string): Tracer | undefined {
+      // Undefined: the proxy then answers as it would with no delegate (a no-op tracer).
+      return name === 'ai' ? tracer : undefined;
+    },
+    // Code that reaches the proxy's delegate to flush it finds these (there is nothing to flush).
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+  const set: ProxyProvider[] = [];
+  for (const api of new Set([ourTrace, aiSdkTraceApi(mainScript)])) {
+    const proxy = freeProxy(api);
+    if (!proxy) continue;
+    try {
+      proxy.setDelegate(provider);
+      set.push(proxy);
+    } catch {
+      /* an API build we do not know: the SDK's spans stay where they were going */
+    }
+  }
+  if (set.length === 0) return null;
+  return () => {
+    for (const proxy of set) if (proxy._delegate === provider) proxy._delegate = undefined;
+  };
+}

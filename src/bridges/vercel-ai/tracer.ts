@@ -1,0 +1,454 @@
+// The OpenTelemetry Tracer the Vercel AI SDK gets when an app turns on `experimental_telemetry`.
+// Its `ai.*` spans are not exported as they are: each becomes what llm-otel records for its own
+// calls and runs.
+//   ai.<fn>.doGenerate / .doStream / .doEmbed → an LLM call: a CallRecord finished by the same code
+//                                              as an `openai` call (finish/, the writer thread)
+//   ai.generateText, ai.streamText, ai.embed … → an `invoke_workflow` run (llm_runs)
+//   ai.toolCall                                → an `execute_tool` run with gen_ai.tool.call.id
+// Spans of other shapes are not recorded; their children attach to the nearest recorded ancestor.
+// The SDK's own attributes (which hold prompts and outputs) never reach a span or a row as they
+// are: content goes through llm-otel's policy (capture, redaction, truncation) like any call's.
+
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Exception,
+  INVALID_SPAN_CONTEXT,
+  type Link,
+  type Span,
+  type SpanAttributes,
+  type SpanAttributeValue,
+  type SpanContext,
+  SpanKind,
+  type SpanOptions,
+  type SpanStatus,
+  SpanStatusCode,
+  type TimeInput,
+  TraceFlags,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
+import { classifyError, type ErrorInfo } from '../../adapters/errors.js';
+import type { ServerInfo } from '../../adapters/provider.js';
+import type { ApiAdapter } from '../../adapters/types.js';
+import { cleanText } from '../../content/index.js';
+import { getLlmContext, getParentCallId, type LlmContext, mergeLlmContext, setLlmContext, setLlmScope } from '../../context/context.js';
+import { contextText } from '../../context/values.js';
+import * as S from '../../core/semconv.js';
+import { addContextAttributes } from '../../finish/context-attributes.js';
+import { type CallRecord, emitSpan, endSpan, parentRef, recordUnsampled, spanName, startAttributes } from '../../finish/finish.js';
+import { defer } from '../../instrumentation/deferred.js';
+import type { InstrumentationRuntime } from '../../instrumentation/runtime.js';
+import {
+  apiOf,
+  chatRequestFromAttributes,
+  embeddingsRequestFromAttributes,
+  inputsRecorded,
+  outputsRecorded,
+  providerName,
+  requestIdOf,
+  responseFromAttributes,
+  responsesRequestFromChat,
+  wireRequest,
+  wireResponse,
+} from './map.js';
+
+type Kind = 'call' | 'workflow' | 'tool' | 'other';
+
+/** What an `ai.*` span is, by its name (stable since ai 3.3: `ai.<fn>` and `ai.<fn>.do<Step>`). */
+export function kindOf(name: string): Kind {
+  if (name === 'ai.toolCall') return 'tool';
+  if (/^ai\.\w+\.(doGenerate|doStream|doEmbed)$/.test(name)) return 'call';
+  if (/^ai\.\w+$/.test(name)) return 'workflow';
+  return 'other';
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * A span as the AI SDK sees it: it keeps what the SDK sets on it (attributes, status, the first
+ * chunk's time) and, when the SDK ends it, turns that into llm-otel's record.
+ */
+abstract class AiSpan implements Span {
+  readonly attrs: Record<string, unknown>;
+  protected status: SpanStatus = { code: SpanStatusCode.UNSET };
+  protected exception: { name?: string; message?: string } | undefined;
+  protected firstChunkAt: number | undefined;
+  /** What the SDK's span callback returned or threw (the model's result, with its wire bodies). */
+  protected outcome: { value?: unknown; error?: unknown; failed: boolean } | undefined;
+  protected ended = false;
+
+  constructor(
+    protected readonly rt: InstrumentationRuntime,
+    readonly name: string,
+    attributes: SpanAttributes | undefined,
+  ) {
+    this.attrs = { ...(attributes ?? {}) };
+    rt.open.add(this);
+  }
+
+  abstract spanContext(): SpanContext;
+  /** The context the SDK's code for this span runs in. */
+  abstract childContext(parent: Context): Context;
+  protected abstract done(cancelled: boolean): void;
+
+  setAttribute(key: string, value: SpanAttributeValue): this {
+    if (!this.ended) this.attrs[key] = value;
+    return this;
+  }
+  setAttributes(attributes: SpanAttributes): this {
+    if (!this.ended && attributes && typeof attributes === 'object') Object.assign(this.attrs, attributes);
+    return this;
+  }
+  addEvent(name: string, _a?: unknown, _t?: TimeInput): this {
+    if (name === 'ai.stream.firstChunk' && this.firstChunkAt === undefined) this.firstChunkAt = performance.now();
+    return this;
+  }
+  addLink(_link: Link): this {
+    return this;
+  }
+  addLinks(_links: Link[]): this {
+    return this;
+  }
+  setStatus(status: SpanStatus): this {
+    if (!this.ended && status && typeof status === 'object') this.status = { code: status.code, message: status.message };
+    return this;
+  }
+  updateName(_name: string): this {
+    return this;
+  }
+  isRecording(): boolean {
+    return !this.ended;
+  }
+  recordException(exception: Exception, _time?: TimeInput): void {
+    if (exception && typeof exception === 'object') this.exception = { name: str(exception.name), message: str(exception.message) };
+    else if (typeof exception === 'string') this.exception = { message: exception };
+  }
+
+  /** The outcome of the SDK's callback for this span (it settles just after the span ends). */
+  settle(outcome: { value?: unknown; error?: unknown; failed: boolean }): void {
+    this.outcome ??= outcome;
+  }
+
+  end(_endTime?: TimeInput): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.rt.open.delete(this);
+    try {
+      this.done(false);
+    } catch {
+      /* never into the app */
+    }
+  }
+
+  /** Ends a span whose end will never come (exit, shutdown): recorded as cancelled. */
+  abandon(_reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.rt.open.delete(this);
+    try {
+      this.done(true);
+    } catch {
+      /* never at exit */
+    }
+  }
+}
+
+/** ai.generateText / ai.streamText / … (workflow) and ai.toolCall (tool): a run, as withWorkflow/withTool make. */
+class RunSpan extends AiSpan {
+  private readonly span: Span;
+  private readonly llm: LlmContext;
+
+  constructor(
+    rt: InstrumentationRuntime,
+    name: string,
+    attributes: SpanAttributes | undefined,
+    parent: Context,
+    kind: 'workflow' | 'tool',
+  ) {
+    super(rt, name, attributes);
+    const a = this.attrs;
+    const outer = getLlmContext(parent);
+    // experimental_telemetry.metadata: the run's (and its calls') metadata, as withLlmContext's.
+    const metadata: Record<string, unknown> = {};
+    let any = false;
+    for (const k in a) {
+      if (k.startsWith('ai.telemetry.metadata.')) {
+        metadata[k.slice('ai.telemetry.metadata.'.length)] = a[k];
+        any = true;
+      }
+    }
+    this.llm = any ? mergeLlmContext(outer, { metadata: metadata as LlmContext['metadata'] }) : outer;
+    const attrs: Attributes = {};
+    let label: string;
+    if (kind === 'tool') {
+      label = contextText(a['ai.toolCall.name']) ?? 'tool';
+      attrs[S.GEN_AI_OPERATION_NAME] = 'execute_tool';
+      attrs[S.GEN_AI_TOOL_NAME] = label;
+      const id = contextText(a['ai.toolCall.id']);
+      if (id) attrs[S.GEN_AI_TOOL_CALL_ID] = id;
+    } else {
+      // The app's experimental_telemetry.functionId names it; else the SDK function (generateText).
+      label = contextText(a['ai.telemetry.functionId']) ?? name.slice(3);
+      attrs[S.GEN_AI_OPERATION_NAME] = 'invoke_workflow';
+      attrs[S.GEN_AI_WORKFLOW_NAME] = label;
+    }
+    attrs['ai.operationId'] = name;
+    addContextAttributes(attrs, this.llm, rt.content);
+    const parentCallId = getParentCallId(parent);
+    if (parentCallId) attrs[S.LLM_OTEL_PARENT_CALL_ID] = parentCallId;
+    this.span = rt.tracer().startSpan(`${attrs[S.GEN_AI_OPERATION_NAME]} ${label}`, { kind: SpanKind.INTERNAL, attributes: attrs }, parent);
+  }
+
+  spanContext(): SpanContext {
+    return this.span.spanContext();
+  }
+
+  childContext(parent: Context): Context {
+    return setLlmScope(setLlmContext(trace.setSpan(parent, this), this.llm), { spanId: this.span.spanContext().spanId });
+  }
+
+  protected done(cancelled: boolean): void {
+    const span = this.span;
+    if (cancelled) {
+      span.setAttribute(S.LLM_OTEL_STATUS, 'cancelled');
+    } else if (this.status.code === SpanStatusCode.ERROR) {
+      const message = this.status.message ?? this.exception?.message ?? '';
+      // The SDK records the error's `name` (AI_APICallError); its class name is what calls carry.
+      const type = this.exception?.name?.replace(/^AI_/, '') ?? '_OTHER';
+      span.setAttributes({ [S.ERROR_TYPE]: type, [S.LLM_OTEL_STATUS]: 'error' });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: cleanText(message, { ...this.rt.content, maxChars: 1000 }) });
+    } else {
+      span.setAttribute(S.LLM_OTEL_STATUS, 'ok');
+    }
+    span.end();
+  }
+}
+
+/** ai.*.doGenerate / doStream / doEmbed: one model call, recorded like an `openai` call. */
+class CallSpan extends AiSpan {
+  private readonly current: SpanContext;
+  /** Eager mode (no reserved ids: a sampler other than the default): the span exists from the start. */
+  private readonly span: Span | undefined;
+  private readonly pending: { parent: Context; sampled: boolean } | undefined;
+  private readonly started = performance.now();
+  private readonly api: ApiAdapter['api'];
+  private readonly server: ServerInfo;
+  private readonly llm: LlmContext;
+  private readonly parentCallId: string | undefined;
+  private readonly model: string | undefined;
+  private readonly traceId: string;
+  private endedAt = 0;
+
+  constructor(rt: InstrumentationRuntime, name: string, attributes: SpanAttributes | undefined, parent: Context) {
+    super(rt, name, attributes);
+    const a = this.attrs;
+    const aiProvider = str(a['ai.model.provider']) ?? str(a['gen_ai.system']);
+    this.api = apiOf(name, aiProvider);
+    this.server = { provider: providerName(aiProvider) };
+    this.model = str(a['gen_ai.request.model']) ?? str(a['ai.model.id']);
+    this.llm = getLlmContext(parent);
+    this.parentCallId = getParentCallId(parent);
+    const ids = rt.reservedIds;
+    if (ids && !isTracingSuppressed(parent)) {
+      // As an openai call (instrumentation/call.ts): ids now, the span when the call is finished.
+      const up = trace.getSpanContext(parent);
+      const valid = up !== undefined && trace.isSpanContextValid(up);
+      this.traceId = valid ? up.traceId : ids.newTraceId();
+      const traceFlags = valid ? up.traceFlags & TraceFlags.SAMPLED : TraceFlags.SAMPLED;
+      this.current = { traceId: this.traceId, spanId: ids.newSpanId(), traceFlags };
+      this.pending = { parent, sampled: (traceFlags & TraceFlags.SAMPLED) !== 0 };
+    } else {
+      const start = { api: this.api, server: this.server, llm: this.llm, parentCallId: this.parentCallId, model: this.model, body: {} };
+      this.span = rt.tracer().startSpan(spanName(start), { kind: SpanKind.CLIENT, attributes: startAttributes(start, rt.content) }, parent);
+      this.current = this.span.spanContext();
+      this.traceId = this.current.traceId;
+    }
+    rt.callStarted?.();
+  }
+
+  spanContext(): SpanContext {
+    return this.current;
+  }
+
+  childContext(parent: Context): Context {
+    return setLlmScope(trace.setSpan(parent, this), { spanId: this.current.spanId });
+  }
+
+  protected done(cancelled: boolean): void {
+    this.endedAt = performance.now();
+    // The SDK ends the span, then its callback settles with the model's result (or error): read
+    // them in the deferred batch, after the app's continuation (exit paths drain it).
+    if (cancelled) this.record('cancelled');
+    else defer(() => this.record(undefined));
+  }
+
+  private record(forced: 'cancelled' | undefined): void {
+    const a = this.attrs;
+    const value = this.outcome?.failed ? undefined : this.outcome?.value;
+    let status: S.LlmStatus = 'ok';
+    let error: ErrorInfo | undefined;
+    if (forced) status = forced;
+    else if (this.outcome?.failed || this.status.code === SpanStatusCode.ERROR) {
+      error = errorInfo(this.outcome?.error, this.exception, this.status.message);
+      status = error.status;
+    }
+    // The request: the wire JSON the provider sent, else built from the span's attributes.
+    let api = this.api;
+    let body = api === 'embeddings' ? undefined : wireRequest(api, value);
+    if (!body) {
+      if (api === 'embeddings') body = embeddingsRequestFromAttributes(a, this.model);
+      else {
+        const chat = chatRequestFromAttributes(a, this.model, this.name.endsWith('.doStream'));
+        if (api === 'responses') body = responsesRequestFromChat(chat);
+        else {
+          body = chat;
+          api = 'chat.completions';
+        }
+      }
+    }
+    // The SDK hands back the body without the `stream: true` it adds when sending.
+    if (this.name.endsWith('.doStream') && body.stream === undefined) body = { ...body, stream: true };
+    if (!inputsRecorded(a)) body = withoutContent(body);
+    // The response: the wire JSON of a non-streamed call, else built from the attributes.
+    let result: unknown;
+    if (status === 'ok') {
+      result =
+        outputsRecorded(a) || api === 'embeddings'
+          ? (wireResponse(api, value) ?? responseFromAttributes(api, a))
+          : responseFromAttributes(api, a);
+    }
+    const offset = Date.now() - performance.now();
+    const p = this.pending;
+    const unsampled = p !== undefined && !p.sampled;
+    const rt = this.rt;
+    if (unsampled && !rt.recordUnsampled) return;
+    let bodyJson: string | undefined;
+    try {
+      bodyJson = unsampled ? undefined : JSON.stringify(body);
+    } catch {
+      bodyJson = undefined;
+    }
+    const rec: CallRecord = {
+      rec: 1,
+      api,
+      server: this.server,
+      llm: unsampled ? {} : this.llm,
+      parentCallId: this.parentCallId,
+      traceId: this.traceId,
+      spanId: this.current.spanId,
+      parent: undefined,
+      started: this.started + offset,
+      ended: (this.endedAt || performance.now()) + offset,
+      firstChunkAt: this.firstChunkAt === undefined ? undefined : this.firstChunkAt + offset,
+      status,
+      result,
+      resultJson: undefined,
+      hasResult: result !== undefined,
+      error,
+      attempts: 1,
+      requestId: error?.requestId ?? requestIdOf(value),
+      httpStatus: error?.httpStatus,
+      bodyJson,
+      body: undefined,
+      model: this.model,
+      unsampled: unsampled ? 1 : undefined,
+    };
+    if (p) {
+      if (rt.offload) {
+        rec.parent = parentRef(p.parent);
+        if (rt.offload(rec)) return;
+      }
+      if (unsampled) recordUnsampled(rec, rt);
+      else emitSpan(rec, rt, p.parent);
+    } else if (this.span) {
+      this.span.setAttributes(startAttributes({ ...rec, body: (body ?? {}) as Record<string, any> }, rt.content));
+      endSpan(this.span, rec, rt);
+    }
+  }
+}
+
+/** A request without its content (the app told the SDK `recordInputs: false`). */
+function withoutContent(body: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = { ...body };
+  if (Array.isArray(out.messages)) out.messages = [];
+  if (out.input !== undefined) out.input = Array.isArray(out.input) ? [] : '';
+  delete out.instructions;
+  delete out.tools;
+  return out;
+}
+
+/** A failed call's status and error attributes: from the error the SDK threw (APICallError …). */
+function errorInfo(err: unknown, exception: { name?: string; message?: string } | undefined, statusMessage: string | undefined): ErrorInfo {
+  if (err !== undefined) {
+    const info = classifyError(err);
+    const e = err as Record<string, unknown>;
+    // The AI SDK's APICallError: `statusCode`, `responseHeaders` (a plain record).
+    if (info.httpStatus === undefined && typeof e?.statusCode === 'number') info.httpStatus = e.statusCode;
+    if (!info.requestId) {
+      const h = e?.responseHeaders as Record<string, unknown> | undefined;
+      const id = h && typeof h === 'object' ? h['x-request-id'] : undefined;
+      if (typeof id === 'string' && id) info.requestId = id;
+    }
+    if (e?.name === 'TimeoutError') info.status = 'timeout';
+    return info;
+  }
+  return { status: 'error', errorType: exception?.name ?? '_OTHER', message: statusMessage ?? exception?.message ?? '' };
+}
+
+/** Spans the bridge does not record: they carry their parent's context, so children attach above. */
+function passThrough(parent: Context): Span {
+  return trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT);
+}
+
+function open(
+  rt: InstrumentationRuntime | undefined,
+  name: string,
+  options: SpanOptions | undefined,
+  parent: Context,
+): { span: Span; ctx: Context } {
+  const kind = typeof name === 'string' ? kindOf(name) : 'other';
+  if (!rt?.enabled || kind === 'other') return { span: passThrough(parent), ctx: parent };
+  const attributes = options?.attributes;
+  const span = kind === 'call' ? new CallSpan(rt, name, attributes, parent) : new RunSpan(rt, name, attributes, parent, kind);
+  return { span, ctx: span.childContext(parent) };
+}
+
+/**
+ * The Tracer handed to the AI SDK. `runtime` is read at each span: after shutdown (no runtime, or
+ * disabled) spans pass through unrecorded.
+ */
+export class VercelAiTracer implements Tracer {
+  constructor(private readonly runtime: () => InstrumentationRuntime | undefined) {}
+
+  private open(name: string, options: SpanOptions | undefined, parent: Context): { span: Span; ctx: Context } {
+    try {
+      return open(this.runtime(), name, options, parent);
+    } catch {
+      return { span: passThrough(parent), ctx: parent }; // tracing trouble never stops the SDK's work
+    }
+  }
+
+  startSpan(name: string, options?: SpanOptions, ctx?: Context): Span {
+    return this.open(name, options, ctx ?? context.active()).span;
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, ...args: unknown[]): ReturnType<F> {
+    const fn = args[args.length - 1] as (span: Span) => unknown;
+    const options = (args.length >= 2 ? args[0] : undefined) as SpanOptions | undefined;
+    const parent = (args.length >= 3 ? args[1] : undefined) as Context | undefined;
+    const { span, ctx } = this.open(name, options, parent ?? context.active());
+    const r = context.with(ctx, fn, undefined, span);
+    // The SDK's callback returns the model's result (with the wire bodies) or throws its error:
+    // observed on a native promise only, without changing what the SDK awaits.
+    if (span instanceof AiSpan && r instanceof Promise) {
+      r.then(
+        (value: unknown) => span.settle({ value, failed: false }),
+        (error: unknown) => span.settle({ error, failed: true }),
+      );
+    }
+    return r as ReturnType<F>;
+  }
+}
