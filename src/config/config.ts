@@ -35,6 +35,8 @@ export interface LlmOtelConfig {
    * app's (`LLM_OTEL_WRITER_THREAD`, default true).
    */
   writerThread: boolean;
+  /** The OpenAI Agents SDK bridge (`LLM_OTEL_OPENAI_AGENTS`, default true): its runs become llm-otel runs. */
+  openaiAgents: boolean;
   /**
    * OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT / _VALUE_LENGTH_LIMIT is set: spans must go through the SDK's
    * Span, which applies those limits (otherwise the writer thread builds finished spans directly).
@@ -338,6 +340,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     otlpProtocol: otlpProtocol(env, 'TRACES'),
     streamUsage,
     writerThread: bool(env, 'LLM_OTEL_WRITER_THREAD', true),
+    openaiAgents: bool(env, 'LLM_OTEL_OPENAI_AGENTS', true),
     spanLimitsSet: [
       'OTEL_ATTRIBUTE_COUNT_LIMIT',
       'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
