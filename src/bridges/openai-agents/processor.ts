@@ -98,6 +98,7 @@ export class AgentsBridgeProcessor {
     try {
       const run = this.traces.get(t?.traceId);
       if (run) {
+        // (Ended already if a run in it failed; end() is once.)
         this.traces.delete(t.traceId);
         this.end(run, null);
       }
@@ -147,6 +148,13 @@ export class AgentsBridgeProcessor {
         }
       }
       if (node?.run) this.finishRun(node, data, s.error ?? null);
+      else if (data.type === 'task' && s.error) {
+        // A failed run: the SDK ends no trace after a run that threw (only after one that returned),
+        // so its workflow ends here, with the run's error. It stays the parent of anything later in
+        // that trace (an app that catches the error inside withTrace and goes on).
+        const wf = this.traces.get(s.traceId);
+        if (wf) this.end(wf, s.error);
+      }
       this.nodes.delete(s?.spanId);
     } catch {
       /* never into the SDK */
@@ -253,7 +261,11 @@ export class AgentsBridgeProcessor {
             : takeToolCall(agent.pending, undefined, undefined, tools ?? new Set());
         if (call) {
           run.span.setAttribute(S.GEN_AI_TOOL_CALL_ID, call.id);
-          if (data.type === 'handoff') run.span.setAttribute(S.GEN_AI_TOOL_NAME, contextText(call.name) ?? 'handoff');
+          const toolName = data.type === 'handoff' ? contextText(call.name) : undefined;
+          if (toolName) {
+            run.span.setAttribute(S.GEN_AI_TOOL_NAME, toolName);
+            run.span.updateName(`execute_tool ${toolName}`);
+          }
         }
       }
       if (data.type === 'handoff') {
