@@ -158,6 +158,18 @@ describe('OpenAI Agents SDK under register', () => {
     }, 120_000);
   }
 
+  test("run() inside the app's own withAgent and session: the SDK's agents nest under it, each call named by the agent that ran", async () => {
+    const r = await scenario('agents.mjs', ['wrapped']);
+    assertSameOutput(r);
+    assert.equal(
+      tree(r),
+      'agent support-bot(workflow Agent workflow(agent Triage agent(llm[Triage agent] tool transfer_to_Billing_agent) ' +
+        'agent Billing agent(llm[Billing agent] tool lookup_invoice llm[Billing agent])))',
+    );
+    assertEveryCallOnce(r);
+    for (const x of [...r.calls, ...r.runs]) assert.equal(x.session_id, 'sess-7');
+  }, 120_000);
+
   test('a guardrail is a run of its agent; a tripped one marks the agent run failed, as the SDK does', async () => {
     const ok = await scenario('agents.mjs', ['guardrail']);
     assertSameOutput(ok);
