@@ -1,11 +1,15 @@
 // The ESM loader hook that lets the instrumentation see `import … from 'openai'`: import-in-the-
-// middle's loader, limited to `openai` (hooking every module breaks openai v4's ESM shims). Shared by
+// middle's loader, limited to `openai` and the framework packages the bridges hook, by name
+// (hooking every module breaks openai v4's ESM shims). Shared by
 // both `register` entries, so `--require llm-otel/register` instruments ESM apps too, and `--import`
 // with `--require` (one of them from NODE_OPTIONS) installs it once.
 import * as nodeModule from 'node:module';
 import * as workerThreads from 'node:worker_threads';
 
 const HOOK_KEY = Symbol.for('llm-otel.esm-hook');
+
+/** Framework packages a bridge hooks as they load (src/bridges/): the OpenAI Agents SDK's core. */
+export const BRIDGED_MODULES = ['@openai/agents-core'];
 const g = globalThis as unknown as Record<symbol, boolean | undefined>;
 
 /**
@@ -14,12 +18,12 @@ const g = globalThis as unknown as Record<symbol, boolean | undefined>;
  * iitm's message channel: the list is known now, so neither entry has to wait for acknowledgements
  * (the CJS entry cannot wait). Throws when `module.register` is missing or refuses.
  */
-export function installOpenAIEsmHook(parentURL: string): void {
+export function installOpenAIEsmHook(parentURL: string, bridged: readonly string[] = BRIDGED_MODULES): void {
   if (g[HOOK_KEY]) return;
   const register = (nodeModule as unknown as { register?: (s: string, p: string, o: unknown) => void }).register;
   if (typeof register !== 'function')
     throw new Error(`node:module has no register() in Node ${process.versions.node} (20.6 or later has it)`);
-  register('import-in-the-middle/hook.mjs', parentURL, { data: { include: ['openai'] } });
+  register('import-in-the-middle/hook.mjs', parentURL, { data: { include: ['openai', ...bridged] } });
   g[HOOK_KEY] = true;
 }
 

@@ -2,7 +2,7 @@
 
 import { loadConfig } from './config/config.js';
 import { errorMessage, warnOnce } from './core/warn.js';
-import { inLoaderHooksThread } from './esm-hook.js';
+import { BRIDGED_MODULES, inLoaderHooksThread } from './esm-hook.js';
 import { type LlmOtelHandle, start } from './start/start.js';
 
 export function registerFromEnv(): LlmOtelHandle | undefined {
@@ -12,6 +12,15 @@ export function registerFromEnv(): LlmOtelHandle | undefined {
   } catch (e) {
     warnOnce('register', `llm-otel/register failed (${errorMessage(e)}); the app runs without it`);
     return undefined;
+  }
+}
+
+/** The framework packages whose bridge the environment leaves on (the ESM loader hook includes them). */
+export function bridgedModulesByEnv(): string[] {
+  try {
+    return loadConfig().openaiAgents ? [...BRIDGED_MODULES] : [];
+  } catch {
+    return [];
   }
 }
 

@@ -31,6 +31,7 @@ test('defaults with an empty environment', () => {
   assert.equal(c.otlpProtocol, 'http/protobuf');
   assert.equal(c.streamUsage, 'off');
   assert.equal(c.vercelAi, true);
+  assert.equal(c.openaiAgents, true);
 });
 
 test('every variable is read', () => {
@@ -66,6 +67,7 @@ test('switches: off DB, disabled SDK, semconv capture flag', () => {
   assert.equal(loadConfig({ LLM_OTEL_VERCEL_AI: 'false' }).vercelAi, false);
   assert.equal(loadConfig({ LLM_OTEL_ENABLED: 'false' }).enabled, false);
   assert.equal(loadConfig({ OTEL_SDK_DISABLED: 'true' }).enabled, false);
+  assert.equal(loadConfig({ LLM_OTEL_OPENAI_AGENTS: 'false' }).openaiAgents, false);
   assert.equal(loadConfig({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' }).captureContent, 'all');
   // An explicit LLM_OTEL_CAPTURE_CONTENT wins over the semconv flag.
   assert.equal(
@@ -83,6 +85,7 @@ test('bad values: one warning naming the variable and the value, then the defaul
     ['LLM_OTEL_ENABLED', 'perhaps', 'enabled', true],
     ['LLM_OTEL_STREAM_USAGE', 'always', 'streamUsage', 'off'],
     ['LLM_OTEL_VERCEL_AI', 'sometimes', 'vercelAi', true],
+    ['LLM_OTEL_OPENAI_AGENTS', 'sometimes', 'openaiAgents', true],
     ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'otlpProtocol', 'http/protobuf'],
   ];
   for (const [name, value, field, dflt] of cases) {

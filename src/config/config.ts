@@ -35,6 +35,8 @@ export interface LlmOtelConfig {
    * app's (`LLM_OTEL_WRITER_THREAD`, default true).
    */
   writerThread: boolean;
+  /** The OpenAI Agents SDK bridge (`LLM_OTEL_OPENAI_AGENTS`, default true): its runs become llm-otel runs. */
+  openaiAgents: boolean;
   /**
    * Record the Vercel AI SDK's model calls, runs and tool calls from its telemetry spans
    * (`LLM_OTEL_VERCEL_AI`, default true; src/bridges/vercel-ai/).
@@ -344,6 +346,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     streamUsage,
     writerThread: bool(env, 'LLM_OTEL_WRITER_THREAD', true),
     vercelAi: bool(env, 'LLM_OTEL_VERCEL_AI', true),
+    openaiAgents: bool(env, 'LLM_OTEL_OPENAI_AGENTS', true),
     spanLimitsSet: [
       'OTEL_ATTRIBUTE_COUNT_LIMIT',
       'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',

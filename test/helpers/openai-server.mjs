@@ -27,6 +27,10 @@
 //
 // Standalone: `node test/helpers/openai-server.mjs [--port N] [--event-delay-ms N]` prints the base
 // URL (http://127.0.0.1:N/v1) on stdout and serves until SIGINT/SIGTERM.
+//
+// Scripted replies (agent frameworks): `startOpenAIServer({ scripted })`, scripted({ method, path,
+// body, headers }) → { json, status? } | { sse: events, status? } | null, asked before the fixtures
+// (null: the fixtures answer). test/helpers/agent-replies.mjs plays tool calls and answers.
 
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -204,7 +208,7 @@ const tick = () => new Promise((r) => setImmediate(r));
  * quiet = true }. Resolves to the server handle described in the file header.
  */
 export async function startOpenAIServer(options = {}) {
-  const { port = 0, host = '127.0.0.1', fixtureDirs = DEFAULT_FIXTURE_DIRS, eventDelayMs = 0 } = options;
+  const { port = 0, host = '127.0.0.1', fixtureDirs = DEFAULT_FIXTURE_DIRS, eventDelayMs = 0, scripted = null } = options;
   const fixtures = loadFixtures(fixtureDirs);
   const queue = [];
   const requests = [];
@@ -248,6 +252,9 @@ export async function startOpenAIServer(options = {}) {
     const method = req.method.toUpperCase();
     const path = normalizePath(req.url);
     const retryCount = Number(req.headers['x-stainless-retry-count'] ?? 0) || 0;
+
+    const reply = scripted ? scripted({ method, path, body, headers: req.headers }) : null;
+    if (reply) return sendScripted(req, res, { method, url: req.url, path, headers: { ...req.headers }, rawBody, body, retryCount }, reply);
 
     const queued = queue.length > 0 ? queue.shift() : null;
     const spec = typeof queued === 'string' ? { fixture: queued } : (queued ?? {});
@@ -351,6 +358,14 @@ export async function startOpenAIServer(options = {}) {
       return sendJson(res, record, interaction.status, payload.text, headers);
     }
     await sendSse(req, res, record, interaction.status, headers, payload.events, scenario);
+  }
+
+  async function sendScripted(req, res, base, reply) {
+    const record = { ...base, fixture: null, scenario: 'scripted', status: null, requestId: null, outcome: 'pending' };
+    requests.push(record);
+    const headers = { 'x-request-id': syntheticRequestId('scripted-reply', requests.length) };
+    if (reply.sse) return sendSse(req, res, record, reply.status ?? 200, headers, reply.sse, {});
+    return sendJson(res, record, reply.status ?? 200, reply.json, { ...headers, 'content-type': 'application/json' });
   }
 
   function sendJson(res, record, status, body, headers) {
