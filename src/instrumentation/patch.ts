@@ -11,7 +11,7 @@ import type { ApiAdapter } from '../adapters/types.js';
 import { getLlmScope } from '../context/context.js';
 import { errorMessage, warnOnce } from '../core/warn.js';
 import { LlmCall } from './call.js';
-import { getRuntime } from './runtime.js';
+import { getRuntime, LLM_OTEL_PROVIDER } from './runtime.js';
 
 const ORIGINAL = Symbol.for('llm-otel.original');
 
@@ -57,7 +57,8 @@ const handoff: Handoff = (gh[HANDOFF_KEY] ??= { call: undefined, byOptions: new 
 function appHasTracing(): boolean {
   const p = trace.getTracerProvider() as { getDelegate?: () => unknown };
   const d = typeof p.getDelegate === 'function' ? p.getDelegate() : p;
-  return !!d && (d as { constructor?: { name?: string } }).constructor?.name !== 'NoopTracerProvider';
+  if (!d || (d as Record<symbol, unknown>)[LLM_OTEL_PROVIDER]) return false;
+  return (d as { constructor?: { name?: string } }).constructor?.name !== 'NoopTracerProvider';
 }
 
 /** request(options, retries) or makeRequest(options, retries), whichever a create() reaches first. */

@@ -70,3 +70,10 @@ export function abandonOpenCalls(reason: string): void {
   }
   flushDeferred();
 }
+
+/**
+ * Marks a tracer provider llm-otel put behind the OpenTelemetry API's fallback (the Vercel AI SDK
+ * bridge): it is not the app's tracing, so calls need not carry a context for it. Symbol.for: the
+ * ESM and CJS builds of llm-otel in one process see the same mark.
+ */
+export const LLM_OTEL_PROVIDER: unique symbol = Symbol.for('llm-otel.tracer-provider') as never;

@@ -16,6 +16,7 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { trace as ourTrace, type Tracer } from '@opentelemetry/api';
+import { LLM_OTEL_PROVIDER } from '../../instrumentation/runtime.js';
 
 /** The global registry key of @opentelemetry/api major 1. */
 const REGISTRY = Symbol.for('opentelemetry.js.api.1');
@@ -64,6 +65,8 @@ export function installAiSdkTracer(tracer: Tracer, mainScript: string | undefine
     // Code that reaches the proxy's delegate to flush it finds these (there is nothing to flush).
     forceFlush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
+    // Not the app's tracing: the openai patch keeps its context-free fast path (patch.ts).
+    [LLM_OTEL_PROVIDER]: true,
   };
   const set: ProxyProvider[] = [];
   for (const api of new Set([ourTrace, aiSdkTraceApi(mainScript)])) {
