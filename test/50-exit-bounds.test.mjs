@@ -292,3 +292,29 @@ for (const [what, change] of Object.entries(CHANGES)) {
     }
   });
 }
+
+test('the capped OTLP flush ends while llm-otel is still busy: the process ends, one line says spans were dropped, the call log still has the call', async () => {
+  const { startOtlpReceiver } = await import('./helpers/otlp-receiver.mjs');
+  const rx = await startOtlpReceiver();
+  try {
+    const app = installApp(6, APP);
+    const db = join(dir, 'busy-at-exit.db');
+    // The thread is busy for 8 s from its start (a very loaded machine): longer than the bounded
+    // wait for it to settle before the flush plus the flush's 1 s cap. (Busy for a few seconds, it
+    // settles first and every span is sent: nothing to say.)
+    const r = await launch(app, ['normal', '1'], {
+      env: { LLM_OTEL_DB: db, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, LLM_OTEL_TEST_FAULT: 'slow-start:8000' },
+    });
+    assert.equal(r.timedOut, false);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'calls done\n');
+    const lines = ours(r.stderr);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /still finishing calls when the app ended .* spans it had not sent yet were dropped/);
+    assert.equal(rx.spans.length, 0, 'the span was not sent: the line is not a false alarm');
+    const rows = new Database(db, { readonly: true }).prepare('SELECT count(*) AS n FROM llm_calls').get();
+    assert.equal(rows.n, 1);
+  } finally {
+    await rx.close();
+  }
+});

@@ -34,7 +34,7 @@ import { createLazyMetrics } from '../metrics/lazy.js';
 import type { MetricsInit } from '../metrics/pipeline.js';
 import { createDeferredOtlpExporter } from '../otlp/deferred.js';
 import type { OtlpTarget } from '../otlp/exporter.js';
-import { warnExitFlushTimedOut } from '../otlp/health.js';
+import { warnExitFlushBusy, warnExitFlushTimedOut } from '../otlp/health.js';
 import type { FinisherInit } from '../pipeline/finisher.js';
 import { createPipelineThread, type PipelineThread } from '../pipeline/thread.js';
 import { inLlmOtelThread } from '../thread/protocol.js';
@@ -333,7 +333,10 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
           flushTimedOut:
             config.otlp || metrics
               ? () => {
-                  if (finishing && !finishing.idle) return;
+                  if (finishing && !finishing.idle) {
+                    warnExitFlushBusy(capMs);
+                    return;
+                  }
                   const targets: Parameters<typeof warnExitFlushTimedOut>[0] = [];
                   if (config.otlp) targets.push({ url: config.otlpEndpoint, signal: 'traces' });
                   if (metrics) targets.push({ url: metrics.target.endpoint, signal: 'metrics' });

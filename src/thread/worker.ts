@@ -166,11 +166,22 @@ function ownThreadId(): number {
 /**
  * Fault injection for the test suite only (the one environment variable read outside config.ts):
  * `spin-start`, `spin-write` — a native loop that never returns (CPU busy); `block-start:<fifo>`,
- * `block-write:<fifo>` — a read() that never returns (from a FIFO nobody writes to).
+ * `block-write:<fifo>` — a read() that never returns (from a FIFO nobody writes to);
+ * `slow-start:<ms>` — busy for that long at start, then working normally (a loaded machine).
  */
 function testFault(): { at: 'start' | 'write'; hang: () => void } | undefined {
-  const m = /^(spin|block)-(start|write)(?::(.+))?$/.exec(process.env.LLM_OTEL_TEST_FAULT ?? '');
+  const m = /^(spin|block|slow)-(start|write)(?::(.+))?$/.exec(process.env.LLM_OTEL_TEST_FAULT ?? '');
   if (!m) return undefined;
+  if (m[1] === 'slow') {
+    const ms = Number(m[3]);
+    return {
+      at: m[2] as 'start' | 'write',
+      hang: () => {
+        const until = Date.now() + (Number.isFinite(ms) ? ms : 0);
+        while (Date.now() < until) pbkdf2Sync('slow', 'salt', 1000, 64, 'sha512');
+      },
+    };
+  }
   const fifo = m[3];
   const hang =
     m[1] === 'spin' || !fifo
