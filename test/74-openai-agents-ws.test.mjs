@@ -31,7 +31,7 @@ let n = 0;
 
 beforeAll(async () => {
   dir = await installFixture('openai-agents');
-  copyApps('openai-agents', dir, ['agents-ws.mjs', 'agents.mjs', 'local-export.mjs']);
+  copyApps('openai-agents', dir, ['agents-ws.mjs', 'agents.mjs', 'tool-agent-ws.cjs', 'local-export.mjs']);
   const { WebSocketServer } = createRequire(join(dir, 'package.json'))('ws');
   ws = await startResponsesWsServer({ WebSocketServer });
   http = await startOpenAIServer({ scripted: agentReplies });
@@ -68,7 +68,7 @@ async function scenario(app, args, { server = ws, env = {} } = {}) {
   server.reset();
   const registered = await runApp(join(dir, app), {
     args,
-    preload: 'import',
+    preload: app.endsWith('.cjs') ? 'require' : 'import',
     nodeArgs: NODE_ARGS,
     env: { ...base, LLM_OTEL_DB: db, OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' },
   });
@@ -261,6 +261,20 @@ describe('OpenAI Agents SDK over the Responses WebSocket transport, under regist
       if (mode) assert.ok(c.ttft_ms > 0, 'the events before the drop were seen');
     }, 120_000);
   }
+
+  test('a CommonJS app (--require), its socket at OPENAI_WEBSOCKET_BASE_URL: the same tree, the server the socket went to', async () => {
+    const wsURL = ws.baseURL.replace(/^http:/, 'ws:');
+    // Nothing listens on the HTTP base URL: every request goes over the socket.
+    const r = await scenario('tool-agent-ws.cjs', [], {
+      env: { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', OPENAI_WEBSOCKET_BASE_URL: wsURL },
+    });
+    assertSameOutput(r);
+    assert.match(r.plain.stdout, /final: It is nice \| sunny in Paris/);
+    assert.equal(tree(r), WEATHER);
+    assertEveryCallOnce(r);
+    assertToolCallIds(r, 'get_weather');
+    for (const c of r.calls) assert.equal(c.server_port, Number(new URL(wsURL).port));
+  }, 120_000);
 
   test('withAgent inside an SDK function tool: a child of the tool run', async () => {
     const r = await scenario('agents-ws.mjs', ['nested']);

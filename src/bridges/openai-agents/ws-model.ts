@@ -116,10 +116,10 @@ export function bridgeAgentsOpenAI(mod: unknown): void {
 /** The server the socket opens (ws:// → http://, wss:// → https:// for the port), else the client's base URL. */
 function serverOf(model: WsModel, url: unknown): ServerInfo {
   const azure = isAzureClient(model._client);
-  if (typeof url === 'string' && /^wss?:/i.test(url)) {
+  if (typeof url === 'string' && URL.canParse(url)) {
     const u = new URL(url);
-    u.protocol = u.protocol.toLowerCase() === 'wss:' ? 'https:' : 'http:';
-    return providerFromBaseURL(`${u.origin}/`, azure);
+    if (u.protocol === 'ws:' || u.protocol === 'wss:')
+      return providerFromBaseURL(`${u.protocol === 'wss:' ? 'https' : 'http'}://${u.host}/`, azure);
   }
   const base = model._client?.baseURL;
   return providerFromBaseURL(typeof base === 'string' ? base : undefined, azure);
@@ -193,8 +193,12 @@ class WsCall {
   observe(p: Promise<unknown>): void {
     p.then(
       (v) => {
-        if (this.streamed) this.watch(v);
-        else this.end('ok', v === undefined ? undefined : { value: v }, undefined);
+        try {
+          if (this.streamed) this.watch(v);
+          else this.end('ok', v === undefined ? undefined : { value: v }, undefined);
+        } catch {
+          this.end('ok', undefined, undefined); // an iterator we cannot watch: the call, without its events
+        }
       },
       (err) => this.fail(err),
     );
