@@ -101,13 +101,21 @@ export function bridgeAgentsOpenAI(mod: unknown): void {
     } finally {
       if (capturing === slot) capturing = undefined;
     }
-    // No request built (it failed validation before anything was sent): no call.
-    if (slot.data && p instanceof Promise) {
+    if (!(p instanceof Promise)) return p;
+    if (slot.data) {
       try {
         new WsCall(rt, this, slot.data, parent, started, stream === true, endpoint).observe(p);
       } catch {
         /* the app's call goes on unrecorded */
       }
+    } else {
+      // No request built: it failed validation before anything was sent (no call), unless the SDK
+      // now builds it elsewhere — then a call succeeds unseen, and that is said once.
+      p.then(
+        () =>
+          warnOnce('openai-agents:ws-request', `${AGENTS_OPENAI_MODULE}: a WebSocket request was not seen; such calls are not recorded`),
+        () => undefined,
+      );
     }
     return p;
   };
