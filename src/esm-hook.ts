@@ -8,8 +8,11 @@ import * as workerThreads from 'node:worker_threads';
 
 const HOOK_KEY = Symbol.for('llm-otel.esm-hook');
 
-/** Framework packages a bridge hooks as they load (src/bridges/): the OpenAI Agents SDK's core. */
-export const BRIDGED_MODULES = ['@openai/agents-core'];
+/**
+ * Framework packages a bridge hooks as they load (src/bridges/): the OpenAI Agents SDK's core (its
+ * tracing) and its OpenAI models (the WebSocket transport).
+ */
+export const BRIDGED_MODULES = ['@openai/agents-core', '@openai/agents-openai'];
 const g = globalThis as unknown as Record<symbol, boolean | undefined>;
 
 /**

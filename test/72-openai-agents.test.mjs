@@ -208,6 +208,20 @@ describe('OpenAI Agents SDK under register', () => {
     assert.match(JSON.parse(wf.attributes)['openai_agents.trace_id'], /^trace_[0-9a-f]{32}$/);
   }, 120_000);
 
+  test("withAgent inside an SDK function tool: the app's run is a child of the SDK's tool run, its call a child of it", async () => {
+    const r = await scenario('agents.mjs', ['nested']);
+    assertSameOutput(r);
+    assert.match(r.plain.stdout, /final: Tomorrow \| cloudy in Lyon/);
+    assert.equal(
+      tree(r),
+      'workflow Agent workflow(agent Forecast agent(llm[Forecast agent] tool forecast(agent forecaster(llm[forecaster])) llm[Forecast agent]))',
+    );
+    assertEveryCallOnce(r);
+    assertToolCallIds(r, ['forecast']);
+    const mine = r.runs.find((x) => x.name === 'forecaster');
+    assert.equal(mine.parent_call_id, r.runs.find((x) => x.name === 'forecast').span_id);
+  }, 120_000);
+
   test('a CommonJS app (--require): the same tree', async () => {
     const r = await scenario('tool-agent.cjs', []);
     assertSameOutput(r);

@@ -5,6 +5,7 @@ import { type Attributes, type Context, context, type Span, SpanKind, SpanStatus
 import { errorClassName } from '../adapters/errors.js';
 import { cleanText } from '../content/index.js';
 import { getLlmContext, getParentCallId, type LlmContext, mergeLlmContext, setLlmContext, setLlmScope } from '../context/context.js';
+import { resolveCallContext } from '../context/resolvers.js';
 import { contextText, readField } from '../context/values.js';
 import * as S from '../core/semconv.js';
 import { VERSION } from '../core/version.js';
@@ -81,7 +82,8 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
   let open: OpenRun;
   let ctx: Context;
   try {
-    const parent = context.active();
+    // As an LLM call does: a bridge may know the run this one starts in (an SDK function tool).
+    const parent = resolveCallContext(context.active());
     const rt = getRuntime();
     // The options are the app's object: each field is read once, plain and bounded (context/values.ts).
     const llm = mergeLlmContext(getLlmContext(parent), opts);

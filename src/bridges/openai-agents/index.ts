@@ -1,8 +1,9 @@
 // The OpenAI Agents SDK bridge: when the app loads `@openai/agents-core` (directly or through
 // `@openai/agents`), a TracingProcessor of llm-otel's joins the SDK's processors (its own exporter
-// stays), and LLM calls look up the SDK's current span to find the run they belong to. Hooked by
-// require-in-the-middle (CJS) and import-in-the-middle (ESM; `register`'s loader hook includes this
-// one package by name). Everything is duck-typed: nothing here loads the SDK.
+// stays), and LLM calls look up the SDK's current span to find the run they belong to. When it
+// loads `@openai/agents-openai`, requests over its WebSocket transport become calls (ws-model.ts).
+// Hooked by require-in-the-middle (CJS) and import-in-the-middle (ESM; `register`'s loader hook
+// includes these packages by name). Everything is duck-typed: nothing here loads the SDK.
 
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { addCallContextResolver } from '../../context/resolvers.js';
@@ -10,6 +11,9 @@ import { INSTRUMENTATION_SCOPE } from '../../core/semconv.js';
 import { VERSION } from '../../core/version.js';
 import { warnOnce } from '../../core/warn.js';
 import { AgentsBridgeProcessor, type AgentsSpan, type AgentsTrace } from './processor.js';
+import { AGENTS_OPENAI_MODULE, bridgeAgentsOpenAI } from './ws-model.js';
+
+export { AGENTS_OPENAI_MODULE } from './ws-model.js';
 
 /** The package the bridge hooks (the ESM loader hook must include it by name). */
 export const AGENTS_CORE_MODULE = '@openai/agents-core';
@@ -90,6 +94,15 @@ export class OpenAIAgentsBridge extends InstrumentationBase {
       new InstrumentationNodeModuleDefinition(AGENTS_CORE_MODULE, ['*'], (mod) => {
         try {
           bridgeAgentsCore(mod);
+        } catch {
+          /* the app's import never fails because of llm-otel */
+        }
+        return mod;
+      }),
+      // Its Responses-over-WebSocket model, whose requests never reach the `openai` package.
+      new InstrumentationNodeModuleDefinition(AGENTS_OPENAI_MODULE, ['*'], (mod) => {
+        try {
+          bridgeAgentsOpenAI(mod);
         } catch {
           /* the app's import never fails because of llm-otel */
         }

@@ -25,22 +25,19 @@ import {
   type SpanStatus,
   SpanStatusCode,
   type TimeInput,
-  TraceFlags,
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { isTracingSuppressed } from '@opentelemetry/core';
 import { classifyError, type ErrorInfo } from '../../adapters/errors.js';
-import type { ServerInfo } from '../../adapters/provider.js';
 import type { ApiAdapter } from '../../adapters/types.js';
 import { cleanText } from '../../content/index.js';
 import { getLlmContext, getParentCallId, type LlmContext, mergeLlmContext, setLlmContext, setLlmScope } from '../../context/context.js';
 import { contextText } from '../../context/values.js';
 import * as S from '../../core/semconv.js';
 import { addContextAttributes } from '../../finish/context-attributes.js';
-import { type CallRecord, emitSpan, endSpan, parentRef, recordUnsampled, spanName, startAttributes } from '../../finish/finish.js';
 import { defer } from '../../instrumentation/deferred.js';
 import type { InstrumentationRuntime } from '../../instrumentation/runtime.js';
+import { BridgeCall } from '../call-record.js';
 import {
   apiOf,
   chatRequestFromAttributes,
@@ -229,17 +226,9 @@ class RunSpan extends AiSpan {
 
 /** ai.*.doGenerate / doStream / doEmbed: one model call, recorded like an `openai` call. */
 class CallSpan extends AiSpan {
-  private readonly current: SpanContext;
-  /** Eager mode (no reserved ids: a sampler other than the default): the span exists from the start. */
-  private readonly span: Span | undefined;
-  private readonly pending: { parent: Context; sampled: boolean } | undefined;
-  private readonly started = performance.now();
+  private readonly call: BridgeCall;
   private readonly api: ApiAdapter['api'];
-  private readonly server: ServerInfo;
-  private readonly llm: LlmContext;
-  private readonly parentCallId: string | undefined;
   private readonly model: string | undefined;
-  private readonly traceId: string;
   private endedAt = 0;
 
   constructor(rt: InstrumentationRuntime, name: string, attributes: SpanAttributes | undefined, parent: Context) {
@@ -247,34 +236,16 @@ class CallSpan extends AiSpan {
     const a = this.attrs;
     const aiProvider = str(a['ai.model.provider']) ?? str(a['gen_ai.system']);
     this.api = apiOf(name, aiProvider);
-    this.server = { provider: providerName(aiProvider) };
     this.model = str(a['gen_ai.request.model']) ?? str(a['ai.model.id']);
-    this.llm = getLlmContext(parent);
-    this.parentCallId = getParentCallId(parent);
-    const ids = rt.reservedIds;
-    if (ids && !isTracingSuppressed(parent)) {
-      // As an openai call (instrumentation/call.ts): ids now, the span when the call is finished.
-      const up = trace.getSpanContext(parent);
-      const valid = up !== undefined && trace.isSpanContextValid(up);
-      this.traceId = valid ? up.traceId : ids.newTraceId();
-      const traceFlags = valid ? up.traceFlags & TraceFlags.SAMPLED : TraceFlags.SAMPLED;
-      this.current = { traceId: this.traceId, spanId: ids.newSpanId(), traceFlags };
-      this.pending = { parent, sampled: (traceFlags & TraceFlags.SAMPLED) !== 0 };
-    } else {
-      const start = { api: this.api, server: this.server, llm: this.llm, parentCallId: this.parentCallId, model: this.model, body: {} };
-      this.span = rt.tracer().startSpan(spanName(start), { kind: SpanKind.CLIENT, attributes: startAttributes(start, rt.content) }, parent);
-      this.current = this.span.spanContext();
-      this.traceId = this.current.traceId;
-    }
-    rt.callStarted?.();
+    this.call = new BridgeCall(rt, { api: this.api, server: { provider: providerName(aiProvider) }, model: this.model, parent });
   }
 
   spanContext(): SpanContext {
-    return this.current;
+    return this.call.spanContext();
   }
 
   childContext(parent: Context): Context {
-    return setLlmScope(trace.setSpan(parent, this), { spanId: this.current.spanId });
+    return setLlmScope(trace.setSpan(parent, this), { spanId: this.call.spanContext().spanId });
   }
 
   protected done(cancelled: boolean): void {
@@ -286,6 +257,7 @@ class CallSpan extends AiSpan {
   }
 
   private record(forced: 'cancelled' | undefined): void {
+    if (!this.call.wanted) return;
     const a = this.attrs;
     const value = this.outcome?.failed ? undefined : this.outcome?.value;
     let status: S.LlmStatus = 'ok';
@@ -320,53 +292,17 @@ class CallSpan extends AiSpan {
           ? (wireResponse(api, value) ?? responseFromAttributes(api, a))
           : responseFromAttributes(api, a);
     }
-    const offset = Date.now() - performance.now();
-    const p = this.pending;
-    const unsampled = p !== undefined && !p.sampled;
-    const rt = this.rt;
-    if (unsampled && !rt.recordUnsampled) return;
-    let bodyJson: string | undefined;
-    try {
-      bodyJson = unsampled ? undefined : JSON.stringify(body);
-    } catch {
-      bodyJson = undefined;
-    }
-    const rec: CallRecord = {
-      rec: 1,
+    this.call.record({
       api,
-      server: this.server,
-      llm: unsampled ? {} : this.llm,
-      parentCallId: this.parentCallId,
-      traceId: this.traceId,
-      spanId: this.current.spanId,
-      parent: undefined,
-      started: this.started + offset,
-      ended: (this.endedAt || performance.now()) + offset,
-      firstChunkAt: this.firstChunkAt === undefined ? undefined : this.firstChunkAt + offset,
       status,
-      result,
-      resultJson: undefined,
-      hasResult: result !== undefined,
       error,
-      attempts: 1,
+      result,
+      body,
+      endedAt: this.endedAt || performance.now(),
+      firstChunkAt: this.firstChunkAt,
       requestId: error?.requestId ?? requestIdOf(value),
       httpStatus: error?.httpStatus,
-      bodyJson,
-      body: undefined,
-      model: this.model,
-      unsampled: unsampled ? 1 : undefined,
-    };
-    if (p) {
-      if (rt.offload) {
-        rec.parent = parentRef(p.parent);
-        if (rt.offload(rec)) return;
-      }
-      if (unsampled) recordUnsampled(rec, rt);
-      else emitSpan(rec, rt, p.parent);
-    } else if (this.span) {
-      this.span.setAttributes(startAttributes({ ...rec, body: (body ?? {}) as Record<string, any> }, rt.content));
-      endSpan(this.span, rec, rt);
-    }
+    });
   }
 }
 
