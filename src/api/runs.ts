@@ -12,6 +12,7 @@ import { addContextAttributes } from '../finish/context-attributes.js';
 import { hasResponsePromise, watchResponse } from '../instrumentation/api-promise.js';
 import { getRuntime } from '../instrumentation/runtime.js';
 import { maskKnownSecrets } from '../instrumentation/secret.js';
+import { holdOpenWhileConsumed, type RunEnd } from './streams.js';
 
 export interface RunOptions extends LlmContext {
   /** For tools: the id of the tool call (from the model's output) this run answers. */
@@ -46,10 +47,7 @@ function endOk(span: Span): void {
   span.end();
 }
 
-interface OpenRun {
-  ok(): void;
-  fail(err: unknown): void;
-}
+type OpenRun = RunEnd;
 
 /**
  * Ends the run's span exactly once. While open, the run sits in the runtime's open set, so a
@@ -65,15 +63,14 @@ function track(span: Span): OpenRun {
     open?.delete(entry);
     end();
   };
-  const entry = {
-    abandon: () =>
-      once(() => {
-        span.setAttribute(S.LLM_OTEL_STATUS, 'cancelled');
-        span.end();
-      }),
-  };
+  const cancel = (): void =>
+    once(() => {
+      span.setAttribute(S.LLM_OTEL_STATUS, 'cancelled');
+      span.end();
+    });
+  const entry = { abandon: cancel };
   open?.add(entry);
-  return { ok: () => once(() => endOk(span)), fail: (e) => once(() => endWithError(span, e)) };
+  return { ok: () => once(() => endOk(span)), fail: (e) => once(() => endWithError(span, e)), cancel };
 }
 
 function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T {
@@ -115,11 +112,15 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
     open.fail(e);
     throw e;
   }
+  // A stream (returned, or resolved to) keeps the run open until it is read (streams.ts).
+  const settle = (value: unknown): void => {
+    if (!holdOpenWhileConsumed(value, ctx, open)) open.ok();
+  };
   if (result && typeof (result as any).then === 'function') {
     if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) {
       return result.then(
         (v) => {
-          open.ok();
+          settle(v);
           return v;
         },
         (e) => {
@@ -146,13 +147,11 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
       }
       return result;
     }
-    (result as any).then(
-      () => open.ok(),
-      (e: unknown) => open.fail(e),
-    );
+    // Registered before the app's own handlers: a stream it resolves to is wrapped before they see it.
+    (result as any).then(settle, (e: unknown) => open.fail(e));
     return result;
   }
-  open.ok();
+  settle(result);
   return result;
 }
 
