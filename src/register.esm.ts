@@ -5,11 +5,11 @@
 
 import { errorMessage, warnOnce } from './core/warn.js';
 import { installOpenAIEsmHook } from './esm-hook.js';
-import { enabledByEnv, registerFromEnv } from './register.js';
+import { enabledByEnv, esmHookAlso, registerFromEnv } from './register.js';
 
 if (enabledByEnv()) {
   try {
-    installOpenAIEsmHook(import.meta.url);
+    installOpenAIEsmHook(import.meta.url, esmHookAlso());
   } catch (e) {
     // CJS apps are still covered; ESM apps can call instrumentOpenAI(OpenAI).
     warnOnce(

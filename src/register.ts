@@ -1,5 +1,6 @@
 // Shared body of `llm-otel/register` (both builds): start from the environment, never throw.
 
+import { CALLBACK_MANAGER_ESM_URL } from './bridges/langchain/modules.js';
 import { loadConfig } from './config/config.js';
 import { errorMessage, warnOnce } from './core/warn.js';
 import { inLoaderHooksThread } from './esm-hook.js';
@@ -12,6 +13,15 @@ export function registerFromEnv(): LlmOtelHandle | undefined {
   } catch (e) {
     warnOnce('register', `llm-otel/register failed (${errorMessage(e)}); the app runs without it`);
     return undefined;
+  }
+}
+
+/** What the ESM loader hook must wrap besides `openai`: the bridges' modules, when they are on. */
+export function esmHookAlso(): RegExp[] {
+  try {
+    return loadConfig().langchain ? [CALLBACK_MANAGER_ESM_URL] : [];
+  } catch {
+    return [];
   }
 }
 

@@ -5,6 +5,7 @@ import { type Attributes, type Context, context, type Span, SpanKind, SpanStatus
 import { errorClassName } from '../adapters/errors.js';
 import { cleanText } from '../content/index.js';
 import { getLlmContext, getParentCallId, type LlmContext, mergeLlmContext, setLlmContext, setLlmScope } from '../context/context.js';
+import { activeContext } from '../context/sources.js';
 import { contextText, readField } from '../context/values.js';
 import * as S from '../core/semconv.js';
 import { VERSION } from '../core/version.js';
@@ -21,7 +22,8 @@ export interface RunOptions extends LlmContext {
   attributes?: Attributes;
 }
 
-type Kind = 'agent' | 'tool' | 'workflow';
+export type RunKind = 'agent' | 'tool' | 'workflow';
+type Kind = RunKind;
 const OPERATION: Record<Kind, string> = { agent: 'invoke_agent', tool: 'execute_tool', workflow: 'invoke_workflow' };
 
 function tracer() {
@@ -73,12 +75,20 @@ function track(span: Span): OpenRun {
   return { ok: () => once(() => endOk(span)), fail: (e) => once(() => endWithError(span, e)), cancel };
 }
 
-function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T {
-  let span: Span;
-  let open: OpenRun;
-  let ctx: Context;
+/** A run started and not yet ended: its context (for what runs beneath it) and its one end. */
+export interface StartedRun extends RunEnd {
+  readonly ctx: Context;
+  readonly spanId: string;
+}
+
+/**
+ * Starts a run beneath `parent` (default: the active context, or the run a framework holds in its
+ * own async context: context/sources.ts). For code that sees a run's start and end as separate
+ * events (a framework's callbacks); withAgent / withTool / withWorkflow wrap a function in one.
+ * Never throws: undefined if the run could not be started.
+ */
+export function startRun(kind: Kind, name: string, opts: RunOptions = {}, parent: Context = activeContext()): StartedRun | undefined {
   try {
-    const parent = context.active();
     const rt = getRuntime();
     // The options are the app's object: each field is read once, plain and bounded (context/values.ts).
     const llm = mergeLlmContext(getLlmContext(parent), opts);
@@ -99,12 +109,20 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
     } catch {
       /* the app's extra attributes are optional */
     }
-    span = tracer().startSpan(`${OPERATION[kind]} ${label}`, { kind: SpanKind.INTERNAL, attributes: attrs }, parent);
-    ctx = setLlmScope(setLlmContext(trace.setSpan(parent, span), llm), { spanId: span.spanContext().spanId });
-    open = track(span);
+    const span = tracer().startSpan(`${OPERATION[kind]} ${label}`, { kind: SpanKind.INTERNAL, attributes: attrs }, parent);
+    const spanId = span.spanContext().spanId;
+    const ctx = setLlmScope(setLlmContext(trace.setSpan(parent, span), llm), { spanId });
+    return { ctx, spanId, ...track(span) };
   } catch {
-    return fn(); // tracing trouble never stops the user's function
+    return undefined;
   }
+}
+
+function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T {
+  const started = startRun(kind, name, opts);
+  if (!started) return fn(); // tracing trouble never stops the user's function
+  const { ctx } = started;
+  const open: OpenRun = started;
   let result: T;
   try {
     result = context.with(ctx, fn);

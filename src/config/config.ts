@@ -36,6 +36,11 @@ export interface LlmOtelConfig {
    */
   writerThread: boolean;
   /**
+   * The LangChain.js bridge (`LLM_OTEL_LANGCHAIN`, default true): LangChain agents, graphs and tools
+   * become runs when the app loads `@langchain/core` (docs/frameworks.md).
+   */
+  langchain: boolean;
+  /**
    * OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT / _VALUE_LENGTH_LIMIT is set: spans must go through the SDK's
    * Span, which applies those limits (otherwise the writer thread builds finished spans directly).
    */
@@ -338,6 +343,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     otlpProtocol: otlpProtocol(env, 'TRACES'),
     streamUsage,
     writerThread: bool(env, 'LLM_OTEL_WRITER_THREAD', true),
+    langchain: bool(env, 'LLM_OTEL_LANGCHAIN', true),
     spanLimitsSet: [
       'OTEL_ATTRIBUTE_COUNT_LIMIT',
       'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',

@@ -12,6 +12,7 @@ import { classifyError, type ErrorInfo } from '../adapters/errors.js';
 import { isAzureClient, providerFromBaseURL, type ServerInfo } from '../adapters/provider.js';
 import type { ApiAdapter } from '../adapters/types.js';
 import { getLlmContext, getParentCallId, type LlmScope, setLlmScope } from '../context/context.js';
+import { activeContext } from '../context/sources.js';
 import type * as S from '../core/semconv.js';
 import { errorMessage, warnOnce } from '../core/warn.js';
 import {
@@ -76,7 +77,7 @@ export class LlmCall implements LlmScope {
     private readonly client: any,
     body: Record<string, any>,
   ) {
-    const parent = context.active();
+    const parent = activeContext();
     const start = (this.start = {
       api: adapter.api,
       server: serverOf(client),

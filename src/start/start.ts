@@ -19,6 +19,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { CallLogSpanProcessor } from '../../exporter/index.js';
+import { LangChainBridge } from '../bridges/langchain/hook.js';
 import { type LlmOtelConfig, loadConfig } from '../config/config.js';
 import { errorMessage, warnOnce } from '../core/warn.js';
 import { CostSpanProcessor, createPriceSource, type PriceFile, readPriceFile } from '../cost/index.js';
@@ -207,6 +208,9 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   });
   instrumentation.setTracerProvider(provider);
   instrumentation.enable();
+  // Framework bridges: hooks that do nothing until the app loads the framework.
+  const langchain = config.langchain ? new LangChainBridge() : undefined;
+  langchain?.enable();
   // With the default sampler (parent-based always-on) the sampling decision is known up front —
   // the parent's flag, or sampled at the root — which is what the placeholder context carries, so
   // LLM spans can be built after the call (finish/ids.ts). Any other sampler: eager spans.
@@ -335,6 +339,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
       shutDown ??= (async () => {
         abandonOpenCalls('shutdown');
         instrumentation.disable();
+        langchain?.disable();
         removeHooks();
         if (finishing) {
           if (rt?.offload) rt.offload = undefined;
