@@ -6,7 +6,7 @@
 // openai ≥ 7.5 builds those from closures that bypass `this.parseResponse`) and observe its
 // internal `responsePromise` (headers, HTTP errors, retries exhausted, timeouts, aborts).
 
-import { type Context, context, type Span, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
+import { type Context, type Span, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { classifyError, type ErrorInfo } from '../adapters/errors.js';
 import { isAzureClient, providerFromBaseURL, type ServerInfo } from '../adapters/provider.js';

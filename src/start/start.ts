@@ -6,7 +6,7 @@
 // an app that registers one after us does not find its registration refused. Our spans still join
 // the app's traces: parents come from the global context, which both providers share.
 
-import { type Context, context, diag, propagation } from '@opentelemetry/api';
+import { type Context, diag } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
