@@ -39,10 +39,12 @@ let esmRequests;
 let cjs;
 let cjsRequests;
 let off;
+let wrapped;
+let wrappedOff;
 
 before(async () => {
   const dir = await installFixture('langchain');
-  apps = copyApps('langchain', dir, ['agent.mjs', 'agent.cjs']);
+  apps = copyApps('langchain', dir, ['agent.mjs', 'agent.cjs', 'wrapped.mjs']);
   server = await startOpenAIServer({ respond: agentScript() });
   plain = await runApp(apps[0], { env: { ...QUIET, TEST_OPENAI_URL: server.url }, timeoutMs: 120_000 });
   server.reset();
@@ -57,10 +59,12 @@ before(async () => {
     env: { ...QUIET, LLM_OTEL_LANGCHAIN: 'false' },
     args: ['invoke'],
   });
+  wrapped = await runWithSinks(apps[2], { preload: 'import', openaiUrl: server.url, env: QUIET });
+  wrappedOff = await runWithSinks(apps[2], { preload: 'import', openaiUrl: server.url, env: { ...QUIET, LLM_OTEL_LANGCHAIN: 'false' } });
 }, 600_000);
 
 after(async () => {
-  for (const r of [esm, cjs, off]) r?.cleanup();
+  for (const r of [esm, cjs, off, wrapped, wrappedOff]) r?.cleanup();
   await server?.close();
 });
 
@@ -218,5 +222,30 @@ describe('LLM_OTEL_LANGCHAIN=false', () => {
     assert.equal(off.runs.length, 0);
     assert.equal(off.calls.length, 2);
     for (const c of off.calls) assert.deepEqual([c.parent_call_id, c.agent_name], [null, null]);
+  });
+});
+
+describe('a streamed agent run wrapped by hand in withAgent, read after withAgent returned (issue 15: it ended when returned)', () => {
+  const check = (r, label) => {
+    assertCleanRun(r.run, label);
+    assert.deepEqual(r.lines, [{ case: 'wrapped', nodes: ['model_request', 'tools', 'model_request'] }]);
+    const outer = r.runs.find((x) => x.name === 'hand_wrapped');
+    assert.equal(outer.status, 'ok');
+    assert.equal(r.calls.length, 2);
+    for (const c of r.calls) assert.ok(c.started_at <= outer.ended_at, `${label}: the run lasted until its stream was read`);
+    return outer;
+  };
+
+  test("with the bridge: the graph's run nests in it, the calls beneath the graph", () => {
+    const outer = check(wrapped, 'bridge on');
+    const graph = agentRun(wrapped, 'inner_graph');
+    assert.equal(graph.parent_call_id, outer.span_id);
+    for (const c of wrapped.calls) assert.deepEqual([c.parent_call_id, c.agent_name], [graph.span_id, 'inner_graph']);
+  });
+
+  test("without it: LangChain runs the graph in the context the stream was created in, so the calls are the run's children", () => {
+    const outer = check(wrappedOff, 'bridge off');
+    assert.equal(wrappedOff.runs.length, 1);
+    for (const c of wrappedOff.calls) assert.deepEqual([c.parent_call_id, c.agent_name], [outer.span_id, 'hand_wrapped']);
   });
 });
