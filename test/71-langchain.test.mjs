@@ -119,7 +119,7 @@ describe('ESM app under --import llm-otel/register', () => {
     assertCleanRun(esm.run, 'with llm-otel');
     assert.deepEqual(
       esm.lines.map((l) => l.case),
-      ['invoke', 'stream', 'events', 'nested', 'break', 'chain'],
+      ['invoke', 'stream', 'events', 'nested', 'break', 'toolerror', 'chain'],
     );
     assert.equal(esm.run.stdout, plain.stdout);
     assert.doesNotMatch(esm.run.stderr, /llm-otel|Error in handler/);
@@ -168,15 +168,31 @@ describe('ESM app under --import llm-otel/register', () => {
     for (const c of calls) assert.equal(c.agent_name, 'break_agent');
   });
 
+  test('a tool that throws: its run is error with the (redacted) message; the agent, which goes on, ok', () => {
+    const agent = agentRun(esm, 'failing_agent');
+    assert.equal(agent.status, 'ok');
+    const { runs, calls } = childrenOf(esm, agent.span_id);
+    assert.equal(calls.length, 2);
+    assert.equal(runs.length, 1);
+    assert.deepEqual([runs[0].name, runs[0].status, runs[0].error_message], ['broken_lookup', 'error', 'lookup failed for [EMAIL]']);
+    assert.match(
+      esm.lines.find((l) => l.case === 'toolerror').answer,
+      /lookup failed for bob@example\.com/,
+      "the app's own data untouched",
+    );
+  });
+
   test('graph internals are not runs: only agents, tools and the app-invoked chain', () => {
     assert.deepEqual([...new Set(esm.runs.map((x) => `${x.kind}:${x.name}`))].sort(), [
       'agent:break_agent',
       'agent:events_agent',
+      'agent:failing_agent',
       'agent:researcher',
       'agent:stream_agent',
       'agent:supervisor',
       'agent:weather_agent',
       'tool:ask_researcher',
+      'tool:broken_lookup',
       'tool:get_weather',
       'workflow:topic_chain',
     ]);
