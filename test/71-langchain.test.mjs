@@ -196,8 +196,17 @@ describe('ESM app under --import llm-otel/register', () => {
       'tool:get_weather',
       'workflow:topic_chain',
     ]);
+  });
+
+  test("a chain the app invokes: a workflow run with its sequence's LLM call beneath it; the app's own model call after it in no run", () => {
     const chain = esm.runs.find((x) => x.name === 'topic_chain');
-    assert.deepEqual([chain.status, chain.parent_call_id], ['ok', null]);
+    assert.deepEqual([chain.kind, chain.status, chain.parent_call_id], ['workflow', 'ok', null]);
+    const { calls } = childrenOf(esm, chain.span_id);
+    assert.equal(calls.length, 1);
+    const orphans = esm.calls.filter((c) => c.parent_call_id === null);
+    assert.equal(orphans.length, 1, 'only the direct call has no parent');
+    assert.ok(orphans[0].started_at > calls[0].started_at);
+    assert.equal(orphans[0].agent_name, null);
   });
 
   test('llm-otel trace shows the agent, its calls and the tool as one tree', async () => {

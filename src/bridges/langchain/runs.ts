@@ -13,6 +13,7 @@
 // its own AsyncLocalStorage (the OTel context there is still its caller's), so activeContext() maps
 // that run id to the llm-otel context of the run recorded for it (context/sources.ts).
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Context, context, createContextKey } from '@opentelemetry/api';
 import { type RunKind, type RunOptions, type StartedRun, startRun } from '../../api/runs.js';
 import { activeContext, addContextSource } from '../../context/sources.js';
@@ -60,13 +61,34 @@ function endFailed(run: StartedRun, err: unknown): void {
   else run.fail(err);
 }
 
-/** The id of the LangChain run the current code runs in, from LangChain's AsyncLocalStorage. */
-function currentLangChainRun(): string | undefined {
-  const als = (globalThis as Record<symbol, any>)[ALS_KEY];
-  const callbacks = als?.getStore?.()?.extra?.[CHILD_CONFIG]?.callbacks;
-  if (!callbacks || typeof callbacks !== 'object' || Array.isArray(callbacks)) return undefined;
-  return text(typeof callbacks.getParentRunId === 'function' ? callbacks.getParentRunId() : callbacks._parentRunId);
+/** LangChain's AsyncLocalStorage store where the current code runs (undefined outside any runnable). */
+function langChainStore(): unknown {
+  return (globalThis as Record<symbol, any>)[ALS_KEY]?.getStore?.();
 }
+
+/** The parent run id of a callback manager (the run whose children it configures). */
+function parentRunOf(manager: any): string | undefined {
+  if (!manager || typeof manager !== 'object' || Array.isArray(manager)) return undefined;
+  return text(typeof manager.getParentRunId === 'function' ? manager.getParentRunId() : manager._parentRunId);
+}
+
+/** The id of the LangChain run a LangChain store belongs to. */
+function runOfStore(store: any): string | undefined {
+  return parentRunOf(store?.extra?.[CHILD_CONFIG]?.callbacks);
+}
+
+/**
+ * Where LangChain hands a run's callbacks on explicitly, without entering its AsyncLocalStorage (the
+ * steps of a RunnableSequence), the bridge notes the run itself: in its own AsyncLocalStorage,
+ * entered when a child configures its callbacks there (so for the rest of that child's async
+ * function, e.g. a chat model's call), together with LangChain's store of that moment — once
+ * LangChain enters a deeper store, LangChain's is the one that counts.
+ */
+interface StepStore {
+  readonly runId: string;
+  readonly lcStore: unknown;
+}
+let stepStorage: AsyncLocalStorage<StepStore> | undefined;
 
 export class LangChainRuns {
   private readonly entries = new Map<string, Entry>();
@@ -158,7 +180,20 @@ export class LangChainRuns {
     }
     if (!m || !Array.isArray(m.handlers) || typeof m.addHandler !== 'function') return manager;
     if (!m.handlers.includes(this.handler)) m.addHandler(this.handler, true);
+    this.noteConfigured(m);
     return m;
+  }
+
+  /** A child configuring its callbacks beneath a run LangChain's own context does not name (StepStore). */
+  private noteConfigured(manager: unknown): void {
+    const runId = parentRunOf(manager);
+    if (!runId || !this.entries.has(runId)) return;
+    const lcStore = langChainStore();
+    if (runOfStore(lcStore) === runId) return;
+    const mine = stepStorage?.getStore();
+    if (mine?.runId === runId && mine.lcStore === lcStore) return;
+    stepStorage ??= new AsyncLocalStorage<StepStore>();
+    stepStorage.enterWith({ runId, lcStore });
   }
 
   /**
@@ -219,7 +254,10 @@ export class LangChainRuns {
   /** The context source: inside a LangChain run, the context of the run recorded for it. */
   private contextFor(active: Context): Context | undefined {
     if (this.entries.size === 0) return undefined;
-    const id = currentLangChainRun();
+    const lcStore = langChainStore();
+    let id = runOfStore(lcStore);
+    const step = stepStorage?.getStore();
+    if (step && step.lcStore === lcStore && this.entries.has(step.runId)) id = step.runId;
     if (!id || active.getValue(LC_RUN) === id) return undefined;
     return this.entries.get(id)?.ctx;
   }
