@@ -119,7 +119,7 @@ describe('ESM app under --import llm-otel/register', () => {
     assertCleanRun(esm.run, 'with llm-otel');
     assert.deepEqual(
       esm.lines.map((l) => l.case),
-      ['invoke', 'stream', 'events', 'nested', 'break', 'toolerror', 'chain'],
+      ['invoke', 'stream', 'events', 'nested', 'break', 'responses', 'toolerror', 'chain'],
     );
     assert.equal(esm.run.stdout, plain.stdout);
     assert.doesNotMatch(esm.run.stderr, /llm-otel|Error in handler/);
@@ -140,6 +140,16 @@ describe('ESM app under --import llm-otel/register', () => {
   test('agent.stream() (the model streaming too) and streamEvents(): the same tree, ended when read', () => {
     assertAgentTree(esm, 'stream_agent', { stream: 1 });
     assertAgentTree(esm, 'events_agent', { stream: 1 });
+  });
+
+  test('on the Responses API (function_call items), invoked and streamed: the same tree', () => {
+    for (const [name, stream] of [
+      ['responses_agent', 0],
+      ['responses_stream_agent', 1],
+    ]) {
+      const { first } = assertAgentTree(esm, name, { stream });
+      assert.equal(first.api, 'responses');
+    }
   });
 
   test('an agent called from a tool nests beneath that tool run', () => {
@@ -188,6 +198,8 @@ describe('ESM app under --import llm-otel/register', () => {
       'agent:events_agent',
       'agent:failing_agent',
       'agent:researcher',
+      'agent:responses_agent',
+      'agent:responses_stream_agent',
       'agent:stream_agent',
       'agent:supervisor',
       'agent:weather_agent',
