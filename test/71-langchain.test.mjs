@@ -95,7 +95,7 @@ function assertAgentTree(r, name, { stream = 0 } = {}) {
   const { calls, runs } = childrenOf(r, agent.span_id);
   assert.equal(calls.length, 2, `${name}: two LLM calls beneath the agent`);
   assert.equal(runs.length, 1, `${name}: one tool run beneath the agent`);
-  const [first, second] = calls.sort((a, b) => (a.started_at < b.started_at ? -1 : 1));
+  const [first, second] = calls.sort((a, b) => a.id - b.id); // rows in the order the calls ended
   const [tool] = runs;
   for (const c of calls) {
     assert.deepEqual([c.agent_name, c.trace_id, c.status, c.stream], [name, agent.trace_id, 'ok', stream], `${name}: call ${c.span_id}`);
@@ -108,8 +108,19 @@ function assertAgentTree(r, name, { stream = 0 } = {}) {
   assert.deepEqual([toolSpan?.name, toolSpan?.attributes['gen_ai.tool.call.id']], ['execute_tool get_weather', tool.tool_call_id]);
   assert.deepEqual(toolCallIdsOf(r, first), [tool.tool_call_id], `${name}: the tool run answers the first call's tool call`);
   assert.match(tool.tool_call_id, /^call_[0-9a-f]{20}$/);
-  assert.ok(first.started_at <= tool.started_at && tool.ended_at <= second.started_at, `${name}: LLM → tool → LLM in time`);
-  assert.ok(agent.started_at <= first.started_at && second.started_at <= agent.ended_at, `${name}: the calls run inside the agent run`);
+  // LLM → tool → LLM by what each saw (not by timestamps: a slewed wall clock moves a call's
+  // against a run's): the second call was sent the tool's answer to that tool call id.
+  const answered = r.sql(`SELECT tool_call_id FROM llm_messages WHERE call_id = ? AND direction = 'input' AND role = 'tool'`, second.id);
+  assert.deepEqual(
+    answered.map((x) => x.tool_call_id),
+    [tool.tool_call_id],
+    `${name}: the second call answers the tool call`,
+  );
+  const within = first.duration_ms + tool.duration_ms + second.duration_ms;
+  assert.ok(
+    agent.duration_ms >= within,
+    `${name}: the agent run (${agent.duration_ms} ms) lasts while its calls and tool run (${within} ms)`,
+  );
   return { agent, first, second, tool };
 }
 
@@ -217,7 +228,7 @@ describe('ESM app under --import llm-otel/register', () => {
     assert.equal(calls.length, 1);
     const orphans = esm.calls.filter((c) => c.parent_call_id === null);
     assert.equal(orphans.length, 1, 'only the direct call has no parent');
-    assert.ok(orphans[0].started_at > calls[0].started_at);
+    assert.ok(orphans[0].id > calls[0].id);
     assert.equal(orphans[0].agent_name, null);
   });
 
@@ -269,7 +280,11 @@ describe('a streamed agent run wrapped by hand in withAgent, read after withAgen
     const outer = r.runs.find((x) => x.name === 'hand_wrapped');
     assert.equal(outer.status, 'ok');
     assert.equal(r.calls.length, 2);
-    for (const c of r.calls) assert.ok(c.started_at <= outer.ended_at, `${label}: the run lasted until its stream was read`);
+    const within = r.calls.reduce((a, c) => a + c.duration_ms, 0);
+    assert.ok(
+      outer.duration_ms >= within,
+      `${label}: the run (${outer.duration_ms} ms) lasted until its stream was read (calls: ${within} ms)`,
+    );
     return outer;
   };
 
