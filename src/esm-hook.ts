@@ -1,6 +1,6 @@
 // The ESM loader hook that lets the instrumentation see `import … from 'openai'`: import-in-the-
-// middle's loader, limited to `openai` and the framework packages the bridges hook, by name
-// (hooking every module breaks openai v4's ESM shims). Shared by
+// middle's loader, limited to `openai` and the framework modules the bridges hook, by name or
+// URL pattern (hooking every module breaks openai v4's ESM shims). Shared by
 // both `register` entries, so `--require llm-otel/register` instruments ESM apps too, and `--import`
 // with `--require` (one of them from NODE_OPTIONS) installs it once.
 import * as nodeModule from 'node:module';
@@ -21,12 +21,12 @@ const g = globalThis as unknown as Record<symbol, boolean | undefined>;
  * iitm's message channel: the list is known now, so neither entry has to wait for acknowledgements
  * (the CJS entry cannot wait). Throws when `module.register` is missing or refuses.
  */
-export function installOpenAIEsmHook(parentURL: string, bridged: readonly string[] = BRIDGED_MODULES): void {
+export function installOpenAIEsmHook(parentURL: string, also: readonly (string | RegExp)[] = BRIDGED_MODULES): void {
   if (g[HOOK_KEY]) return;
   const register = (nodeModule as unknown as { register?: (s: string, p: string, o: unknown) => void }).register;
   if (typeof register !== 'function')
     throw new Error(`node:module has no register() in Node ${process.versions.node} (20.6 or later has it)`);
-  register('import-in-the-middle/hook.mjs', parentURL, { data: { include: ['openai', ...bridged] } });
+  register('import-in-the-middle/hook.mjs', parentURL, { data: { include: ['openai', ...also] } });
   g[HOOK_KEY] = true;
 }
 

@@ -9,11 +9,11 @@ import { inLoaderHooksThread, installOpenAIEsmHook } from './esm-hook.js';
 // Node runs this preload again in the loader hooks thread it starts: nothing to do there, and the
 // pipeline's modules are not even loaded.
 if (!inLoaderHooksThread()) {
-  const { bridgedModulesByEnv, enabledByEnv, registerFromEnv } = require('./register.js') as typeof import('./register.js');
+  const { enabledByEnv, esmHookModules, registerFromEnv } = require('./register.js') as typeof import('./register.js');
   const { warnOnce } = require('./core/warn.js') as typeof import('./core/warn.js');
   if (enabledByEnv()) {
     try {
-      installOpenAIEsmHook(pathToFileURL(__filename).href, bridgedModulesByEnv());
+      installOpenAIEsmHook(pathToFileURL(__filename).href, esmHookModules());
     } catch (e) {
       warnOnce(
         'register:esm-hook',

@@ -5,11 +5,11 @@
 
 import { errorMessage, warnOnce } from './core/warn.js';
 import { installOpenAIEsmHook } from './esm-hook.js';
-import { bridgedModulesByEnv, enabledByEnv, registerFromEnv } from './register.js';
+import { enabledByEnv, esmHookModules, registerFromEnv } from './register.js';
 
 if (enabledByEnv()) {
   try {
-    installOpenAIEsmHook(import.meta.url, bridgedModulesByEnv());
+    installOpenAIEsmHook(import.meta.url, esmHookModules());
   } catch (e) {
     // CJS apps are still covered; ESM apps can call instrumentOpenAI(OpenAI).
     warnOnce(

@@ -1,5 +1,6 @@
 // Shared body of `llm-otel/register` (both builds): start from the environment, never throw.
 
+import { CALLBACK_MANAGER_ESM_URL } from './bridges/langchain/modules.js';
 import { loadConfig } from './config/config.js';
 import { errorMessage, warnOnce } from './core/warn.js';
 import { BRIDGED_MODULES, inLoaderHooksThread } from './esm-hook.js';
@@ -15,10 +16,11 @@ export function registerFromEnv(): LlmOtelHandle | undefined {
   }
 }
 
-/** The framework packages whose bridge the environment leaves on (the ESM loader hook includes them). */
-export function bridgedModulesByEnv(): string[] {
+/** What the ESM loader hook must wrap besides `openai`: the modules of the bridges the environment leaves on. */
+export function esmHookModules(): (string | RegExp)[] {
   try {
-    return loadConfig().openaiAgents ? [...BRIDGED_MODULES] : [];
+    const config = loadConfig();
+    return [...(config.openaiAgents ? BRIDGED_MODULES : []), ...(config.langchain ? [CALLBACK_MANAGER_ESM_URL] : [])];
   } catch {
     return [];
   }

@@ -5,7 +5,7 @@ import { type Attributes, type Context, context, type Span, SpanKind, SpanStatus
 import { errorClassName } from '../adapters/errors.js';
 import { cleanText } from '../content/index.js';
 import { getLlmContext, getParentCallId, type LlmContext, mergeLlmContext, setLlmContext, setLlmScope } from '../context/context.js';
-import { resolveCallContext } from '../context/resolvers.js';
+import { activeContext } from '../context/sources.js';
 import { contextText, readField } from '../context/values.js';
 import * as S from '../core/semconv.js';
 import { VERSION } from '../core/version.js';
@@ -13,6 +13,7 @@ import { addContextAttributes } from '../finish/context-attributes.js';
 import { hasResponsePromise, watchResponse } from '../instrumentation/api-promise.js';
 import { getRuntime } from '../instrumentation/runtime.js';
 import { maskKnownSecrets } from '../instrumentation/secret.js';
+import { holdOpenWhileConsumed, type RunEnd } from './streams.js';
 
 export interface RunOptions extends LlmContext {
   /** For tools: the id of the tool call (from the model's output) this run answers. */
@@ -21,7 +22,8 @@ export interface RunOptions extends LlmContext {
   attributes?: Attributes;
 }
 
-type Kind = 'agent' | 'tool' | 'workflow';
+export type RunKind = 'agent' | 'tool' | 'workflow';
+type Kind = RunKind;
 const OPERATION: Record<Kind, string> = { agent: 'invoke_agent', tool: 'execute_tool', workflow: 'invoke_workflow' };
 
 function tracer() {
@@ -47,10 +49,7 @@ function endOk(span: Span): void {
   span.end();
 }
 
-interface OpenRun {
-  ok(): void;
-  fail(err: unknown): void;
-}
+type OpenRun = RunEnd;
 
 /**
  * Ends the run's span exactly once. While open, the run sits in the runtime's open set, so a
@@ -66,24 +65,30 @@ function track(span: Span): OpenRun {
     open?.delete(entry);
     end();
   };
-  const entry = {
-    abandon: () =>
-      once(() => {
-        span.setAttribute(S.LLM_OTEL_STATUS, 'cancelled');
-        span.end();
-      }),
-  };
+  const cancel = (): void =>
+    once(() => {
+      span.setAttribute(S.LLM_OTEL_STATUS, 'cancelled');
+      span.end();
+    });
+  const entry = { abandon: cancel };
   open?.add(entry);
-  return { ok: () => once(() => endOk(span)), fail: (e) => once(() => endWithError(span, e)) };
+  return { ok: () => once(() => endOk(span)), fail: (e) => once(() => endWithError(span, e)), cancel };
 }
 
-function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T {
-  let span: Span;
-  let open: OpenRun;
-  let ctx: Context;
+/** A run started and not yet ended: its context (for what runs beneath it) and its one end. */
+export interface StartedRun extends RunEnd {
+  readonly ctx: Context;
+  readonly spanId: string;
+}
+
+/**
+ * Starts a run beneath `parent` (default: the active context, or the run a framework holds in its
+ * own async context: context/sources.ts). For code that sees a run's start and end as separate
+ * events (a framework's callbacks); withAgent / withTool / withWorkflow wrap a function in one.
+ * Never throws: undefined if the run could not be started.
+ */
+export function startRun(kind: Kind, name: string, opts: RunOptions = {}, parent: Context = activeContext()): StartedRun | undefined {
   try {
-    // As an LLM call does: a bridge may know the run this one starts in (an SDK function tool).
-    const parent = resolveCallContext(context.active());
     const rt = getRuntime();
     // The options are the app's object: each field is read once, plain and bounded (context/values.ts).
     const llm = mergeLlmContext(getLlmContext(parent), opts);
@@ -104,12 +109,20 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
     } catch {
       /* the app's extra attributes are optional */
     }
-    span = tracer().startSpan(`${OPERATION[kind]} ${label}`, { kind: SpanKind.INTERNAL, attributes: attrs }, parent);
-    ctx = setLlmScope(setLlmContext(trace.setSpan(parent, span), llm), { spanId: span.spanContext().spanId });
-    open = track(span);
+    const span = tracer().startSpan(`${OPERATION[kind]} ${label}`, { kind: SpanKind.INTERNAL, attributes: attrs }, parent);
+    const spanId = span.spanContext().spanId;
+    const ctx = setLlmScope(setLlmContext(trace.setSpan(parent, span), llm), { spanId });
+    return { ctx, spanId, ...track(span) };
   } catch {
-    return fn(); // tracing trouble never stops the user's function
+    return undefined;
   }
+}
+
+function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T {
+  const started = startRun(kind, name, opts);
+  if (!started) return fn(); // tracing trouble never stops the user's function
+  const { ctx } = started;
+  const open: OpenRun = started;
   let result: T;
   try {
     result = context.with(ctx, fn);
@@ -117,11 +130,15 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
     open.fail(e);
     throw e;
   }
+  // A stream (returned, or resolved to) keeps the run open until it is read (streams.ts).
+  const settle = (value: unknown): void => {
+    if (!holdOpenWhileConsumed(value, ctx, open)) open.ok();
+  };
   if (result && typeof (result as any).then === 'function') {
     if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) {
       return result.then(
         (v) => {
-          open.ok();
+          settle(v);
           return v;
         },
         (e) => {
@@ -148,13 +165,11 @@ function run<T>(kind: Kind, name: string, fn: () => T, opts: RunOptions = {}): T
       }
       return result;
     }
-    (result as any).then(
-      () => open.ok(),
-      (e: unknown) => open.fail(e),
-    );
+    // Registered before the app's own handlers: a stream it resolves to is wrapped before they see it.
+    (result as any).then(settle, (e: unknown) => open.fail(e));
     return result;
   }
-  open.ok();
+  settle(result);
   return result;
 }
 

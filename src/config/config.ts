@@ -43,6 +43,11 @@ export interface LlmOtelConfig {
    */
   vercelAi: boolean;
   /**
+   * The LangChain.js bridge (`LLM_OTEL_LANGCHAIN`, default true): LangChain agents, graphs and tools
+   * become runs when the app loads `@langchain/core` (docs/frameworks.md).
+   */
+  langchain: boolean;
+  /**
    * OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT / _VALUE_LENGTH_LIMIT is set: spans must go through the SDK's
    * Span, which applies those limits (otherwise the writer thread builds finished spans directly).
    */
@@ -347,6 +352,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     writerThread: bool(env, 'LLM_OTEL_WRITER_THREAD', true),
     vercelAi: bool(env, 'LLM_OTEL_VERCEL_AI', true),
     openaiAgents: bool(env, 'LLM_OTEL_OPENAI_AGENTS', true),
+    langchain: bool(env, 'LLM_OTEL_LANGCHAIN', true),
     spanLimitsSet: [
       'OTEL_ATTRIBUTE_COUNT_LIMIT',
       'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',

@@ -6,13 +6,13 @@
 // openai ≥ 7.5 builds those from closures that bypass `this.parseResponse`) and observe its
 // internal `responsePromise` (headers, HTTP errors, retries exhausted, timeouts, aborts).
 
-import { type Context, context, type Span, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
+import { type Context, type Span, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { classifyError, type ErrorInfo } from '../adapters/errors.js';
 import { isAzureClient, providerFromBaseURL, type ServerInfo } from '../adapters/provider.js';
 import type { ApiAdapter } from '../adapters/types.js';
 import { getLlmContext, getParentCallId, type LlmScope, setLlmScope } from '../context/context.js';
-import { resolveCallContext } from '../context/resolvers.js';
+import { activeContext } from '../context/sources.js';
 import type * as S from '../core/semconv.js';
 import { errorMessage, warnOnce } from '../core/warn.js';
 import {
@@ -77,8 +77,7 @@ export class LlmCall implements LlmScope {
     private readonly client: any,
     body: Record<string, any>,
   ) {
-    // A framework bridge may know better which run the call belongs to (context/resolvers.ts).
-    const parent = resolveCallContext(context.active());
+    const parent = activeContext();
     const start = (this.start = {
       api: adapter.api,
       server: serverOf(client),

@@ -19,6 +19,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { CallLogSpanProcessor } from '../../exporter/index.js';
+import { LangChainBridge } from '../bridges/langchain/hook.js';
 import { OpenAIAgentsBridge } from '../bridges/openai-agents/index.js';
 import { startVercelAiBridge } from '../bridges/vercel-ai/index.js';
 import { type LlmOtelConfig, loadConfig } from '../config/config.js';
@@ -212,6 +213,9 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
   // Framework bridges create their runs through the runtime the instrumentation just installed.
   const agentsBridge = config.openaiAgents ? new OpenAIAgentsBridge() : undefined;
   agentsBridge?.enable();
+  // Framework bridges: hooks that do nothing until the app loads the framework.
+  const langchain = config.langchain ? new LangChainBridge() : undefined;
+  langchain?.enable();
   // With the default sampler (parent-based always-on) the sampling decision is known up front —
   // the parent's flag, or sampled at the root — which is what the placeholder context carries, so
   // LLM spans can be built after the call (finish/ids.ts). Any other sampler: eager spans.
@@ -355,6 +359,7 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
         instrumentation.disable();
         stopVercelAi?.();
         agentsBridge?.disable();
+        langchain?.disable();
         removeHooks();
         if (finishing) {
           if (rt?.offload) rt.offload = undefined;

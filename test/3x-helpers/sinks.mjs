@@ -137,7 +137,8 @@ export function assertSinksAgree({ calls, runs, spans }, label) {
     if (kind === 'run') {
       assert.equal(s.kindName, 'INTERNAL', `${what}: span kind`);
       assert.equal(orNull(s.attributes['gen_ai.tool.call.id']), row.tool_call_id, `${what}: gen_ai.tool.call.id`);
-      assert.equal(s.status.codeName === 'ERROR' ? 'error' : 'ok', row.status, `${what}: status`);
+      assert.equal(s.status.codeName === 'ERROR' ? 'error' : 'ok', row.status === 'error' ? 'error' : 'ok', `${what}: status`);
+      assert.equal(s.attributes['llm_otel.status'], row.status, `${what}: llm_otel.status`);
     } else {
       assert.equal(s.kindName, 'CLIENT', `${what}: span kind`);
       assert.equal(orNull(s.attributes['gen_ai.conversation.id']), row.conversation_id, `${what}: gen_ai.conversation.id`);

@@ -25,6 +25,12 @@
 //   event-delay:<ms>    pause between SSE events (default: the server's eventDelayMs)
 //   no-request-id       omit the x-request-id response header
 //
+// Computed responses (agents): `startOpenAIServer({ respond })` asks `respond(request)` first, with
+// request = { method, path, headers, body }; it returns null (go on as above) or
+// { status = 200, json } / { status = 200, sse: [event strings] } / { status, error: true } (an
+// OpenAI error body). test/helpers/openai-agent-script.mjs makes one that drives agents (a tool call
+// first, then a final answer).
+//
 // Standalone: `node test/helpers/openai-server.mjs [--port N] [--event-delay-ms N]` prints the base
 // URL (http://127.0.0.1:N/v1) on stdout and serves until SIGINT/SIGTERM.
 //
@@ -208,7 +214,7 @@ const tick = () => new Promise((r) => setImmediate(r));
  * quiet = true }. Resolves to the server handle described in the file header.
  */
 export async function startOpenAIServer(options = {}) {
-  const { port = 0, host = '127.0.0.1', fixtureDirs = DEFAULT_FIXTURE_DIRS, eventDelayMs = 0, scripted = null } = options;
+  const { port = 0, host = '127.0.0.1', fixtureDirs = DEFAULT_FIXTURE_DIRS, eventDelayMs = 0, scripted = null, respond = null } = options;
   const fixtures = loadFixtures(fixtureDirs);
   const queue = [];
   const requests = [];
@@ -255,6 +261,11 @@ export async function startOpenAIServer(options = {}) {
 
     const reply = scripted ? scripted({ method, path, body, headers: req.headers }) : null;
     if (reply) return sendScripted(req, res, { method, url: req.url, path, headers: { ...req.headers }, rawBody, body, retryCount }, reply);
+    if (respond) {
+      const computed = await respond({ method, path, headers: { ...req.headers }, body });
+      if (computed)
+        return sendComputed(req, res, computed, { method, url: req.url, path, headers: { ...req.headers }, rawBody, body, retryCount });
+    }
 
     const queued = queue.length > 0 ? queue.shift() : null;
     const spec = typeof queued === 'string' ? { fixture: queued } : (queued ?? {});
@@ -366,6 +377,15 @@ export async function startOpenAIServer(options = {}) {
     const headers = { 'x-request-id': syntheticRequestId('scripted-reply', requests.length) };
     if (reply.sse) return sendSse(req, res, record, reply.status ?? 200, headers, reply.sse, {});
     return sendJson(res, record, reply.status ?? 200, reply.json, { ...headers, 'content-type': 'application/json' });
+  /** A response made by the `respond` option (recorded like the others, fixture `computed`). */
+  async function sendComputed(req, res, computed, base) {
+    const record = { ...base, fixture: 'computed', scenario: null, status: null, requestId: null, outcome: 'pending' };
+    requests.push(record);
+    const status = computed.status ?? 200;
+    const headers = { 'x-request-id': syntheticRequestId('computed', base.path, base.rawBody) };
+    if (computed.error) return sendJson(res, record, status, errorBody(status), { ...headers, 'content-type': 'application/json' });
+    if (computed.sse) return sendSse(req, res, record, status, headers, computed.sse, {});
+    return sendJson(res, record, status, computed.json, { ...headers, 'content-type': 'application/json' });
   }
 
   function sendJson(res, record, status, body, headers) {

@@ -6,7 +6,7 @@
 // includes these packages by name). Everything is duck-typed: nothing here loads the SDK.
 
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import { addCallContextResolver } from '../../context/resolvers.js';
+import { addContextSource } from '../../context/sources.js';
 import { INSTRUMENTATION_SCOPE } from '../../core/semconv.js';
 import { VERSION } from '../../core/version.js';
 import { warnOnce } from '../../core/warn.js';
@@ -72,7 +72,7 @@ export function bridgeAgentsCore(mod: unknown): void {
     return setProcessors.call(this, Array.isArray(theirs) ? [ours, ...theirs] : theirs);
   };
   provider.registerProcessor(ours);
-  st.removeResolver ??= addCallContextResolver((active) => {
+  st.removeResolver ??= addContextSource((active) => {
     const s = st.sdk;
     if (!s) return undefined;
     const current = s.getCurrentSpan?.() ?? null;

@@ -14,12 +14,12 @@
 //   or the error it throws.
 // The SDK gets the same objects back and its timing is unchanged; llm-otel never fails its call.
 
-import { context } from '@opentelemetry/api';
+import type { context } from '@opentelemetry/api';
 import { classifyError, type ErrorInfo } from '../../adapters/errors.js';
 import { isAzureClient, providerFromBaseURL, type ServerInfo } from '../../adapters/provider.js';
 import { responsesAdapter } from '../../adapters/responses.js';
 import type { StreamAccumulator } from '../../adapters/types.js';
-import { resolveCallContext } from '../../context/resolvers.js';
+import { activeContext } from '../../context/sources.js';
 import type * as S from '../../core/semconv.js';
 import { warnOnce } from '../../core/warn.js';
 import { defer } from '../../instrumentation/deferred.js';
@@ -89,7 +89,7 @@ export function bridgeAgentsOpenAI(mod: unknown): void {
     try {
       started = performance.now();
       // The SDK's current span (the response span of this request) names the run (index.ts).
-      parent = resolveCallContext(context.active());
+      parent = activeContext();
     } catch {
       return fetch.call(this, request, stream, meta, ...rest);
     }
