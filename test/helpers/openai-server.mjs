@@ -377,6 +377,8 @@ export async function startOpenAIServer(options = {}) {
     const headers = { 'x-request-id': syntheticRequestId('scripted-reply', requests.length) };
     if (reply.sse) return sendSse(req, res, record, reply.status ?? 200, headers, reply.sse, {});
     return sendJson(res, record, reply.status ?? 200, reply.json, { ...headers, 'content-type': 'application/json' });
+  }
+
   /** A response made by the `respond` option (recorded like the others, fixture `computed`). */
   async function sendComputed(req, res, computed, base) {
     const record = { ...base, fixture: 'computed', scenario: null, status: null, requestId: null, outcome: 'pending' };
