@@ -53,7 +53,7 @@ export function registerUi(program: Command): void {
   dbOption(cmd);
   cmd.action(async (o: UiOptions) => {
     const path = dbPath(o);
-    const reader = openRead(path);
+    const reader = await openRead(path);
     let dashboard: Awaited<ReturnType<typeof startDashboard>>;
     try {
       dashboard = await startDashboard({ reader, assetsDir: defaultAssetsDir(), host: o.host, port: o.port });

@@ -70,7 +70,7 @@ async function call(r: CallLogReader, _q: URLSearchParams, spanId: string | unde
   const c = await r.getCall({ spanId });
   if (!c) throw new HttpError(404, `no call with span id ${spanId}`);
   const messages = await r.callMessages(Number(c.id));
-  const price = typeof c.price_id === 'number' ? ((await r.priceRow(c.price_id)) ?? null) : null;
+  const price = (await r.callPrice(spanId)) ?? null;
   const parent =
     typeof c.parent_call_id === 'string'
       ? ((await r.getRun(c.parent_call_id)) ?? (await r.getCall({ spanId: c.parent_call_id })))
