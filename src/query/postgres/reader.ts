@@ -228,7 +228,7 @@ export class PostgresReader implements CallLogReader {
          coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
          count(${value}) AS n, avg(${value}) AS avg, max(${value}) AS max,
          percentile_disc(ARRAY[0.5, 0.9, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY ${value})::text AS q
-       FROM llm_calls c WHERE ${where} GROUP BY 1 ORDER BY 1 COLLATE "C" NULLS FIRST`,
+       FROM llm_calls c WHERE ${where} GROUP BY 1 ORDER BY (${key}) COLLATE "C" NULLS FIRST`,
       p.values,
     );
     const costs = await this.q<{ key: string | null; cur: string; cost: number; priced: number }>(
@@ -276,6 +276,7 @@ export class PostgresReader implements CallLogReader {
     this.refuseForRollup(filter);
     const p = new Params();
     const w = rollupWhere(filter, p);
+    const rkey = by ? ROLLUP_KEY[by] : "''::text";
     // The ledger holds one partial row per writer: summing over them is the fleet's total.
     const rows = await this.q<{
       key: string;
@@ -288,10 +289,10 @@ export class PostgresReader implements CallLogReader {
       dsum: number;
       dmax: number | null;
     }>(
-      `SELECT ${by ? ROLLUP_KEY[by] : "''::text"} AS key, currency, sum(calls) AS calls, sum(errors) AS errors,
+      `SELECT ${rkey} AS key, currency, sum(calls) AS calls, sum(errors) AS errors,
          sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost) AS cost,
          sum(duration_ms_sum) AS dsum, max(duration_ms_max) AS dmax
-       FROM llm_usage_hourly WHERE ${w} GROUP BY 1, 2 ORDER BY 1 COLLATE "C", 2 COLLATE "C"`,
+       FROM llm_usage_hourly WHERE ${w} GROUP BY 1, 2 ORDER BY (${rkey}) COLLATE "C", currency COLLATE "C"`,
       p.values,
     );
     const groups = new Map<string, RollupGroup>();
@@ -333,7 +334,7 @@ export class PostgresReader implements CallLogReader {
       `SELECT ${bucket} AS bucket, ${key} AS key, nullif(currency, '') AS currency,
          sum(calls) AS calls, sum(errors) AS errors, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost) AS cost
        FROM llm_usage_hourly WHERE ${w} GROUP BY 1, 2, 3
-       ORDER BY 1, ${key} COLLATE "C" NULLS FIRST, nullif(currency, '') COLLATE "C" NULLS FIRST`,
+       ORDER BY 1, (${key}) COLLATE "C" NULLS FIRST, nullif(currency, '') COLLATE "C" NULLS FIRST`,
       p.values,
     );
   }

@@ -75,10 +75,11 @@ const BATCH = 256;
 function encodeCursor(at: unknown, id: unknown): string {
   return Buffer.from(JSON.stringify([at, id])).toString('base64url');
 }
-function decodeCursor(s: string): [string, number] {
+function decodeCursor(s: string): [string, number | string] {
   try {
     const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && Number.isSafeInteger(v[1])) return [v[0], v[1] as number];
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && (Number.isSafeInteger(v[1]) || typeof v[1] === 'string'))
+      return [v[0], v[1] as number | string];
   } catch {
     /* below */
   }
@@ -370,7 +371,8 @@ export class SqliteReader implements CallLogReader {
         .all(...chunk) as Array<RunTotals & { span_id: string }>;
       for (const r of rows) {
         const { span_id, ...t } = r;
-        out.set(span_id, t);
+        // Rounded: a sum of floating costs then reads the same whatever order a store adds them in.
+        out.set(span_id, { ...t, cost: t.cost === null ? null : Math.round(t.cost * 1e10) / 1e10 });
       }
     }
     return out;
@@ -460,13 +462,14 @@ export class SqliteReader implements CallLogReader {
       where.push('session_id = ?');
       params.push(filter.session);
     }
+    // Ends on the session id, not the row id: a shared store's sessions have no row id of their own.
     return keysetPage<Row & SessionRow>(
       this.db,
-      'id, session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name',
+      'session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name',
       'llm_usage_sessions',
       { sql: where.length ? where.join(' AND ') : '1', params },
       'last_at',
-      'id',
+      'session_id',
       page,
     );
   }
