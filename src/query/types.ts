@@ -219,6 +219,14 @@ export interface TailPage {
   cursor: string;
 }
 
+/** The store itself failed (a database server down or restarting), not the query: worth a retry. */
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
 export interface Facets {
   models: string[];
   providers: string[];

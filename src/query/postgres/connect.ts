@@ -5,6 +5,7 @@
 
 import pg from 'pg';
 import { canonicalJson } from '../rows.js';
+import { StoreError } from '../types.js';
 
 export { isPostgresUrl, redactUrl } from './url.js';
 
@@ -133,4 +134,17 @@ export function pgErrorText(e: unknown): string {
 export function extended(text: string, values: unknown[] = []): pg.QueryConfig {
   // queryMode is in pg 8.15+, not yet in its type declarations.
   return { text, values, queryMode: 'extended' } as pg.QueryConfig;
+}
+
+/** Did the server or the connection fail (down, restarting, unreachable), rather than the statement? */
+export function isConnectionFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== 'string') return true;
+  return code.startsWith('08') || code.startsWith('57P') || code === '53300' || /^E[A-Z]+$/.test(code);
+}
+
+/** The error to throw for a failed statement: StoreError when the server failed, else a plain one. */
+export function storeError(name: string, e: unknown): Error {
+  const message = `PostgreSQL at ${name}: ${pgErrorText(e)}`;
+  return isConnectionFailure(e) ? new StoreError(message) : new Error(message);
 }

@@ -33,7 +33,7 @@ import {
   type UserQueryResult,
 } from '../types.js';
 import { SUMMARY, selectList } from './columns.js';
-import { extended, pgErrorText } from './connect.js';
+import { extended, storeError } from './connect.js';
 import { callWhere, Params, rollupWhere, runWhere } from './filters.js';
 import { tailNext, tailStart } from './tail.js';
 import { userQuery } from './user-query.js';
@@ -92,7 +92,7 @@ export class PostgresReader implements CallLogReader {
       return (await this.pool.query(sql, values)).rows as T[];
     } catch (e) {
       if (e instanceof QueryError) throw e;
-      throw new Error(`PostgreSQL at ${this.name}: ${pgErrorText(e)}`);
+      throw storeError(this.name, e);
     }
   }
 
@@ -559,7 +559,7 @@ export class PostgresReader implements CallLogReader {
     try {
       client = await this.pool.connect();
     } catch (e) {
-      throw new Error(`PostgreSQL at ${this.name}: ${pgErrorText(e)}`);
+      throw storeError(this.name, e);
     }
     const name = this.name;
     try {
@@ -568,7 +568,7 @@ export class PostgresReader implements CallLogReader {
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
       client.release();
-      throw new Error(`PostgreSQL at ${name}: ${pgErrorText(e)}`);
+      throw storeError(name, e);
     }
     async function* batches(): AsyncGenerator<unknown[][]> {
       let broken = false;
@@ -579,7 +579,7 @@ export class PostgresReader implements CallLogReader {
             res = await client.query({ text: `FETCH ${BATCH} FROM llm_otel_export`, rowMode: 'array' });
           } catch (e) {
             broken = true;
-            throw new Error(`PostgreSQL at ${name}: ${pgErrorText(e)}`);
+            throw storeError(name, e);
           }
           if (res.rows.length) yield res.rows;
           if (res.rows.length < BATCH) break;

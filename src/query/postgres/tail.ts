@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import { type CallFilter, type CallSummary, QueryError, type TailPage } from '../types.js';
 import { SUMMARY } from './columns.js';
-import { pgErrorText } from './connect.js';
+import { storeError } from './connect.js';
 import { callWhere, Params } from './filters.js';
 import type { PostgresReader } from './reader.js';
 
@@ -45,7 +45,7 @@ async function inSnapshot<T>(
   try {
     client = await r.pool.connect();
   } catch (e) {
-    throw new Error(`PostgreSQL at ${r.name}: ${pgErrorText(e)}`);
+    throw storeError(r.name, e);
   }
   let broken = false;
   try {
@@ -58,7 +58,7 @@ async function inSnapshot<T>(
     broken = true;
     await client.query('ROLLBACK').catch(() => {});
     if (e instanceof QueryError) throw e;
-    throw new Error(`PostgreSQL at ${r.name}: ${pgErrorText(e)}`);
+    throw storeError(r.name, e);
   } finally {
     client.release(broken);
   }

@@ -4,7 +4,7 @@
 
 import type pg from 'pg';
 import { QueryError, type UserQueryResult } from '../types.js';
-import { extended, pgErrorText } from './connect.js';
+import { extended, pgErrorText, storeError } from './connect.js';
 import type { PostgresReader } from './reader.js';
 
 /** How long a statement of the user's may run unless told otherwise. */
@@ -35,7 +35,7 @@ export async function userQuery(
   try {
     client = await r.pool.connect();
   } catch (e) {
-    throw new Error(`PostgreSQL at ${r.name}: ${pgErrorText(e)}`);
+    throw storeError(r.name, e);
   }
   let broken = false;
   try {
@@ -63,7 +63,7 @@ export async function userQuery(
     if (code && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57P'))
       throw new QueryError(`sql: ${pgErrorText(e)}`);
     broken = true;
-    throw new Error(`PostgreSQL at ${r.name}: ${pgErrorText(e)}`);
+    throw storeError(r.name, e);
   } finally {
     client.release(broken);
   }
