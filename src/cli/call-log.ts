@@ -7,7 +7,6 @@ import Database from 'better-sqlite3';
 import { type Db, openForWriting } from '../../exporter/open.js';
 import { checkDatabase, ForeignDatabaseError, SchemaVersionError } from '../../exporter/schema.js';
 import { errorMessage } from '../core/warn.js';
-import { PgSchemaVersionError } from '../fleet/schema.js';
 import { isPostgresUrl, openReader } from '../query/open.js';
 import { redactUrl } from '../query/postgres/url.js';
 import type { CallLogReader } from '../query/types.js';
@@ -32,8 +31,9 @@ export function displayName(target: string): string {
 
 function describePgOpenError(e: unknown): CliError {
   if (e instanceof CliError) return e;
-  if (e instanceof PgSchemaVersionError) return usage(e.message);
+  // By name: the PostgreSQL store's modules are loaded only for a URL.
   const name = (e as Error)?.name;
+  if (name === 'PgSchemaVersionError') return usage((e as Error).message);
   if (name === 'NoFleetLogError') return notFound((e as Error).message);
   return usage(errorMessage(e) ?? String(e));
 }
