@@ -144,6 +144,33 @@ pgTest(
   },
 );
 
+pgTest('prune --max-size drops the oldest whole days until the event tables fit; --vacuum runs', async () => {
+  const file = join(s.dir, 'size.db');
+  await writeItems(file, daysItems());
+  const url = await server.createDatabase('prune_size');
+  await copySqliteToPostgres(file, url, { writerId: 'w1' });
+  const dry = JSON.parse(cli(['prune', '--max-size', '1', '--dry-run', '--json', '--db', url]).stdout);
+  assert.equal(dry.cutoff, '2026-11-20T00:00:00.000Z', 'every day would have to go to fit in 1 byte');
+  assert.equal(dry.dropped_partitions.length, 12);
+  // Fits once the two oldest days are gone: the size of the two newest days' partitions.
+  const sizes = await withClient(url, async (c) =>
+    (
+      await c.query(
+        `SELECT substring(relname from '_p(\\d{8})$') AS day, sum(pg_total_relation_size(oid))::bigint AS b FROM pg_class
+         WHERE relname ~ '^llm_(calls|messages|runs)_p\\d{8}$' AND relkind = 'r' GROUP BY 1 ORDER BY 1`,
+      )
+    ).rows.map((r) => Number(r.b)),
+  );
+  assert.equal(sizes.length, 4);
+  const r = cli(['prune', '--max-size', String(sizes[2] + sizes[3]), '--vacuum', '--json', '--db', url]);
+  assert.equal(r.code, 0, r.stderr);
+  const got = JSON.parse(r.stdout);
+  assert.equal(got.cutoff, '2026-11-18T00:00:00.000Z');
+  assert.deepEqual([got.deleted_calls, got.deleted_runs, got.vacuumed], [4, 4, true]);
+  assert.ok(got.bytes_after < got.bytes_before);
+  await withClient(url, async (c) => assert.deepEqual(await tables(c, 'llm_calls_p%'), ['llm_calls_p20261118', 'llm_calls_p20261119']));
+});
+
 pgTest('tail shows a call whose transaction commits after a later call has been shown — once', async () => {
   const url = await server.createDatabase('tail');
   const file = join(s.dir, 'tail.db');
