@@ -282,6 +282,25 @@ pgTest('a database without llm-otel tables: one line, exit 1, and nothing is cre
   } finally {
     await c.end();
   }
+  // No such database at all: "not found" too.
+  const u = new URL(url);
+  u.pathname = '/no_such_db';
+  const nodb = cli(['stats', '--db', u.toString()]);
+  assert.equal(nodb.code, 1);
+  assert.match(
+    nodb.stderr,
+    /^llm-otel: cannot read postgres:\/\/postgres:\*\*\*@[^/]+\/no_such_db: database "no_such_db" does not exist\n$/,
+  );
+  // The verbs that write a local call log refuse a URL, in one line.
+  for (const args of [
+    ['prices', 'set', 'acme-large', '--input', '1', '--output', '2'],
+    ['prices', 'import', join(s.dir, 'none.json')],
+    ['demo'],
+  ]) {
+    const w = cli([...args, '--db', empty]);
+    assert.equal(w.code, 2, args.join(' '));
+    assert.match(w.stderr, /^llm-otel: (prices set|prices import|demo): [^\n]+\n$/);
+  }
   // A fleet schema newer than this llm-otel knows: refused, untouched.
   const newer = await server.createDatabase('fleet_newer');
   await copySqliteToPostgres(file, newer, { writerId: 'w' });

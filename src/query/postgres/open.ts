@@ -35,6 +35,8 @@ export async function openPostgresReader(url: string, { max = 4 }: { max?: numbe
     }
   } catch (e) {
     await pool.end().catch(() => {});
+    // No such database: "not found", like a call log file that does not exist.
+    if ((e as { code?: unknown })?.code === '3D000') throw new NoFleetLogError(`cannot read ${name}: ${pgErrorText(e)}`);
     throw new PgConnectError(`cannot read ${name}: ${pgErrorText(e)}`);
   }
   try {
