@@ -372,3 +372,50 @@ pgTest('llm-otel ui --db postgres://…: every view answers as on SQLite; data_v
     await b.stop();
   }
 });
+
+pgTest(
+  'a real instrumented run (llm-otel demo: the openai SDK under register, built-in prices) reads the same from PostgreSQL',
+  async () => {
+    const demoFile = join(s.dir, 'demo.db');
+    const demo = cli(['demo', '--db', demoFile], { env: { OTEL_TRACES_EXPORTER: '', OTEL_EXPORTER_OTLP_ENDPOINT: '' } });
+    assert.equal(demo.code, 0, demo.stderr);
+    const demoUrl = await server.createDatabase('fleet_demo');
+    const copied = await copySqliteToPostgres(demoFile, demoUrl, { writerId: 'demo' });
+    assert.equal(copied.calls, 8);
+    const both = (args, code = 0) => {
+      const a = cli([...args, '--db', demoFile]);
+      const b = cli([...args, '--db', demoUrl]);
+      assert.equal(a.code, code, `${args.join(' ')}: ${a.stderr}`);
+      assert.equal(b.code, a.code, `${args.join(' ')}: ${b.stderr}`);
+      assert.equal(b.stdout, a.stdout, `llm-otel ${args.join(' ')}: stdout differs`);
+      return b.stdout;
+    };
+    const calls = JSON.parse(both(['calls', '--json'])).calls;
+    for (const c of calls) {
+      both(['show', c.span_id]);
+      both(['show', String(c.id), '--json']);
+    }
+    const priced = JSON.parse(both(['show', calls.find((c) => c.cost !== null).span_id, '--json']));
+    assert.equal(priced.price.source, 'builtin', 'the built-in row that priced it, found by its key');
+    const traces = [...new Set(calls.map((c) => c.trace_id))];
+    for (const t of traces) both(['trace', t]);
+    for (const args of [
+      ['calls'],
+      ['session', 'demo-session-1'],
+      ['session', 'demo-session-2', '--json'],
+      ['stats', '--by', 'model'],
+      ['stats', '--by', 'user', '--json'],
+      ['stats', '--rollup', '--by', 'provider'],
+      ['latency', '--json'],
+      ['latency', '--ttft'],
+      ['runs', '--json'],
+      ['export', '--format', 'jsonl'],
+      ['export', '--format', 'csv', '--table', 'messages'],
+      ['export', '--format', 'csv', '--table', 'runs'],
+      ['prices', 'list'],
+      ['prices', 'list', '--json', '--provider', 'deepseek'],
+      ['sql', 'SELECT span_id, attributes FROM llm_calls ORDER BY id'],
+    ])
+      both(args);
+  },
+);
