@@ -101,3 +101,10 @@ export function comparePriceRows(a: Record<string, unknown>, b: Record<string, u
     byText(a.source, b.source)
   );
 }
+
+/** Costs per currency with the currencies in code-unit order, whatever order a store met them in. */
+export function sortedCosts(costs: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(costs).sort()) out[k] = costs[k]!;
+  return out;
+}

@@ -45,8 +45,8 @@ function cast(col) {
 }
 
 async function insert(client, table, cols, rows) {
-  for (let i = 0; i < rows.length; i += 200) {
-    const chunk = rows.slice(i, i + 200);
+  let chunk = [];
+  const flush = async () => {
     const values = [];
     const tuples = chunk.map(
       (r) =>
@@ -58,7 +58,18 @@ async function insert(client, table, cols, rows) {
           .join(', ')})`,
     );
     await client.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${tuples.join(', ')}`, values);
+    chunk = [];
+  };
+  for (const r of rows) {
+    chunk.push(r);
+    if (chunk.length === 500) await flush();
   }
+  if (chunk.length) await flush();
+}
+
+/** Rows of a statement, mapped, without holding them all. */
+function* mapped(stmt, fn) {
+  for (const r of stmt.iterate()) yield fn(r);
 }
 
 /** Creates the day partitions of the event tables that rows started at `times` need. */
@@ -86,30 +97,46 @@ export async function copySqliteToPostgres(sqlitePath, url, { writerId = 'test-w
     if (migrate) await pgMigrate(client);
     const prices = lite.prepare('SELECT * FROM model_prices ORDER BY id').all();
     const keyOfPriceId = new Map(prices.map((p) => [p.id, priceKeyOf(p)]));
-    const calls = lite.prepare('SELECT * FROM llm_calls ORDER BY id').all();
-    const runs = lite.prepare('SELECT * FROM llm_runs ORDER BY id').all();
-    const messages = lite
+    const count = (t) => lite.prepare(`SELECT count(*) AS n FROM ${t}`).get().n;
+    const days = lite
       .prepare(
-        'SELECT m.*, c.span_id AS call_span_id, c.started_at AS started_at FROM llm_messages m JOIN llm_calls c ON c.id = m.call_id ORDER BY m.call_id, m.direction, m.position',
+        'SELECT DISTINCT substr(started_at, 1, 10) AS d FROM llm_calls UNION SELECT DISTINCT substr(started_at, 1, 10) FROM llm_runs',
       )
+      .pluck()
       .all();
-    const hourly = lite.prepare('SELECT * FROM llm_usage_hourly').all();
-    const sessions = lite.prepare('SELECT * FROM llm_usage_sessions ORDER BY id').all();
+    const last = (t) => lite.prepare(`SELECT coalesce(max(id), 0) AS m FROM ${t}`).get().m;
     await client.query('BEGIN');
-    await ensurePartitions(client, [...calls.map((c) => c.started_at), ...runs.map((r) => r.started_at)]);
+    await ensurePartitions(
+      client,
+      days.map((d) => `${d}T00:00:00.000Z`),
+    );
     const callCols = [...CALL_COLUMNS.filter((c) => c !== 'price_id'), 'price_key', 'writer_id'];
     await insert(
       client,
       'llm_calls',
       callCols,
-      calls.map((c) => ({ ...c, price_key: c.price_id == null ? null : (keyOfPriceId.get(c.price_id) ?? null), writer_id: writerId })),
+      mapped(lite.prepare('SELECT * FROM llm_calls ORDER BY id'), (c) => ({
+        ...c,
+        price_key: c.price_id == null ? null : (keyOfPriceId.get(c.price_id) ?? null),
+        writer_id: writerId,
+      })),
     );
-    await insert(client, 'llm_messages', ['call_span_id', 'started_at', ...MESSAGE_COLUMNS], messages);
+    await insert(
+      client,
+      'llm_messages',
+      ['call_span_id', 'started_at', ...MESSAGE_COLUMNS],
+      mapped(
+        lite.prepare(
+          'SELECT m.*, c.span_id AS call_span_id, c.started_at AS started_at FROM llm_messages m JOIN llm_calls c ON c.id = m.call_id ORDER BY m.call_id, m.direction, m.position',
+        ),
+        (m) => m,
+      ),
+    );
     await insert(
       client,
       'llm_runs',
       [...RUN_COLUMNS, 'writer_id'],
-      runs.map((r) => ({ ...r, writer_id: writerId })),
+      mapped(lite.prepare('SELECT * FROM llm_runs ORDER BY id'), (r) => ({ ...r, writer_id: writerId })),
     );
     const hourCols = [
       'writer_id',
@@ -132,7 +159,7 @@ export async function copySqliteToPostgres(sqlitePath, url, { writerId = 'test-w
       client,
       'llm_usage_hourly',
       hourCols,
-      hourly.map((h) => ({ ...h, writer_id: writerId })),
+      mapped(lite.prepare('SELECT * FROM llm_usage_hourly'), (h) => ({ ...h, writer_id: writerId })),
     );
     const sessCols = [
       'writer_id',
@@ -152,7 +179,7 @@ export async function copySqliteToPostgres(sqlitePath, url, { writerId = 'test-w
       client,
       'llm_usage_sessions',
       sessCols,
-      sessions.map((s) => ({ ...s, writer_id: writerId })),
+      mapped(lite.prepare('SELECT * FROM llm_usage_sessions ORDER BY id'), (x) => ({ ...x, writer_id: writerId })),
     );
     const priceCols = [
       'price_key',
@@ -177,10 +204,10 @@ export async function copySqliteToPostgres(sqlitePath, url, { writerId = 'test-w
       `INSERT INTO llm_otel_writers (writer_id, host, source, last_call_id, last_run_id, shipped_calls) VALUES ($1, 'test', $2, $3, $4, $5)
        ON CONFLICT (writer_id) DO UPDATE SET last_call_id = excluded.last_call_id, last_run_id = excluded.last_run_id,
          shipped_calls = llm_otel_writers.shipped_calls + excluded.shipped_calls, last_seen = now()`,
-      [writerId, sqlitePath, calls.at(-1)?.id ?? 0, runs.at(-1)?.id ?? 0, calls.length],
+      [writerId, sqlitePath, last('llm_calls'), last('llm_runs'), count('llm_calls')],
     );
     await client.query('COMMIT');
-    return { calls: calls.length, runs: runs.length, messages: messages.length };
+    return { calls: count('llm_calls'), runs: count('llm_runs'), messages: count('llm_messages') };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     throw e;

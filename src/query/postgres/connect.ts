@@ -103,7 +103,9 @@ export function createPool(url: string, { max = 4, readOnly = true, applicationN
     // A server that accepts and never answers: the client gives up a little after the server would.
     query_timeout: STATEMENT_TIMEOUT_MS + 5000,
     application_name: applicationName,
-    options: `-c TimeZone=UTC -c DateStyle=ISO${readOnly ? ' -c default_transaction_read_only=on' : ''}`,
+    // jit=off: across dozens of day partitions the planner's cost passes the JIT threshold and
+    // compiling took seconds on lookups that run in milliseconds (a page of runs' totals: 3.7 s → 0.09 s).
+    options: `-c TimeZone=UTC -c DateStyle=ISO -c jit=off${readOnly ? ' -c default_transaction_read_only=on' : ''}`,
     types,
   });
   pool.on('error', () => {

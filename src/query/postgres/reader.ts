@@ -5,7 +5,7 @@
 
 import type pg from 'pg';
 import { MESSAGE_COLUMNS } from '../../../exporter/rows.js';
-import { comparePriceRows, PRICE_COLUMNS, STORED_CALL_COLUMNS, STORED_RUN_COLUMNS } from '../rows.js';
+import { comparePriceRows, PRICE_COLUMNS, STORED_CALL_COLUMNS, STORED_RUN_COLUMNS, sortedCosts } from '../rows.js';
 import {
   type CallFilter,
   type CallLogReader,
@@ -264,7 +264,7 @@ export class PostgresReader implements CallLogReader {
       g.priced += c.priced;
       g.costs[c.cur] = (g.costs[c.cur] ?? 0) + c.cost;
     }
-    return [...byKey.values()];
+    return [...byKey.values()].map((g) => ({ ...g, costs: sortedCosts(g.costs) }));
   }
 
   private refuseForRollup(filter: CallFilter): void {
@@ -321,7 +321,7 @@ export class PostgresReader implements CallLogReader {
       g.duration_ms_sum += r.dsum;
       if (r.dmax !== null && (g.duration_ms_max === null || r.dmax > g.duration_ms_max)) g.duration_ms_max = r.dmax;
     }
-    return [...groups.values()];
+    return [...groups.values()].map((g) => ({ ...g, costs: sortedCosts(g.costs) }));
   }
 
   async usageSeries(filter: CallFilter, bucketHours: 1 | 24, by: RollupBy | null): Promise<UsagePoint[]> {

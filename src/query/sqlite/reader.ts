@@ -14,6 +14,7 @@ import {
   PRICE_COLUMNS,
   STORED_CALL_COLUMNS,
   STORED_RUN_COLUMNS,
+  sortedCosts,
 } from '../rows.js';
 import {
   CALL_SUMMARY_COLUMNS,
@@ -294,7 +295,7 @@ export class SqliteReader implements CallLogReader {
       g.duration_ms_sum += r.dsum;
       if (r.dmax !== null && (g.duration_ms_max === null || r.dmax > g.duration_ms_max)) g.duration_ms_max = r.dmax;
     }
-    return [...groups.values()];
+    return [...groups.values()].map((g) => ({ ...g, costs: sortedCosts(g.costs) }));
   }
 
   async usageSeries(filter: CallFilter, bucketHours: 1 | 24, by: RollupBy | null): Promise<UsagePoint[]> {
