@@ -30,11 +30,24 @@ export const PRICE_COLUMNS = [
   'source',
 ] as const;
 
+/** `v` (fresh from JSON.parse) with every object's keys in sorted order; objects already sorted are kept. */
 function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = sortKeys(v[i]);
+    return v;
+  }
   if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    let sorted = true;
+    for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! <= keys[i]!;
+    if (sorted) {
+      for (const k of keys) o[k] = sortKeys(o[k]);
+      return o;
+    }
+    // No prototype: a "__proto__" key stays a key.
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const k of keys.sort()) out[k] = sortKeys(o[k]);
     return out;
   }
   return v;

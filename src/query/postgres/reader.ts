@@ -414,7 +414,7 @@ export class PostgresReader implements CallLogReader {
       );
       for (const r of rows) {
         const { span_id, ...t } = r;
-        out.set(span_id, { ...t, cost: round10(t.cost), avg_duration_ms: t.avg_duration_ms === null ? null : t.avg_duration_ms });
+        out.set(span_id, { ...t, cost: round10(t.cost) });
       }
     }
     return out;
