@@ -419,3 +419,46 @@ pgTest(
       both(args);
   },
 );
+
+pgTest('groups beyond 20,000 calls: the same percentiles as SQLite (its histogram ranked in SQL)', async () => {
+  const big = join(s.dir, 'big.db');
+  const items = [];
+  let x = 7;
+  const rand = () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648;
+  };
+  for (let i = 0; i < 23_000; i++) {
+    // Sub-millisecond, zero and long durations, spread over many buckets.
+    const d = i % 500 === 0 ? 0 : i % 97 === 0 ? rand() : Math.round(rand() * rand() * 60_000 * 1000) / 1000;
+    items.push({
+      kind: 'call',
+      call: callRow({
+        span_id: `b${String(i).padStart(15, '0')}`,
+        trace_id: traceId(100 + i),
+        request_model: i % 10 === 0 ? 'small-model' : 'big-model',
+        started_at: new Date(Date.UTC(2026, 10, 20) + i * 1000).toISOString(),
+        duration_ms: d,
+        ttft_ms: d / 3,
+        stream: 1,
+      }),
+      messages: [],
+    });
+  }
+  await writeItems(big, items);
+  const bigUrl = await server.createDatabase('fleet_big');
+  await copySqliteToPostgres(big, bigUrl, { writerId: 'big' });
+  for (const args of [
+    ['latency', '--json'],
+    ['latency', '--ttft', '--json'],
+    ['stats', '--json'],
+    ['stats', '--by', 'model'],
+  ]) {
+    const a = cli([...args, '--db', big]);
+    const b = cli([...args, '--db', bigUrl]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.stdout, a.stdout, `llm-otel ${args.join(' ')}`);
+  }
+  const rows = JSON.parse(cli(['latency', '--json', '--db', bigUrl]).stdout).rows;
+  assert.equal(rows.find((r) => r.model === 'big-model').calls, 20_700, 'a group beyond the exact limit');
+});

@@ -5,6 +5,7 @@
 
 import type pg from 'pg';
 import { MESSAGE_COLUMNS } from '../../../exporter/rows.js';
+import { bucketSql, EXACT_MAX, histogramValue } from '../quantiles.js';
 import { comparePriceRows, PRICE_COLUMNS, STORED_CALL_COLUMNS, STORED_RUN_COLUMNS, sortedCosts } from '../rows.js';
 import {
   type CallFilter,
@@ -211,8 +212,9 @@ export class PostgresReader implements CallLogReader {
     const where = metric === 'ttft' ? `${f} AND c.ttft_ms IS NOT NULL` : f;
     const key = by ? CALL_KEY[by] : "''::text";
     const value = metric === 'ttft' ? 'c.ttft_ms' : 'c.duration_ms';
-    // Nearest-rank percentiles (percentile_disc), as the SQLite store computes them; exact here
-    // for groups of any size.
+    // Nearest-rank percentiles (percentile_disc), as the SQLite store computes them: exact up to
+    // EXACT_MAX values a group, beyond that the rank's bucket of the same log histogram (quantiles.ts),
+    // so both stores print the same figures.
     const groups = await this.q<{
       key: string | null;
       calls: number;
@@ -222,12 +224,16 @@ export class PostgresReader implements CallLogReader {
       n: number;
       avg: number | null;
       max: number | null;
+      min: number | null;
       q: string | null;
+      qb: string | null;
     }>(
       `SELECT ${key} AS key, count(*) AS calls, count(*) FILTER (WHERE c.status <> 'ok') AS errors,
          coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
-         count(${value}) AS n, avg(${value}) AS avg, max(${value}) AS max,
-         percentile_disc(ARRAY[0.5, 0.9, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY ${value})::text AS q
+         count(${value}) AS n, avg(${value}) AS avg, max(${value}) AS max, min(${value}) AS min,
+         percentile_disc(ARRAY[0.5, 0.9, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY ${value})::text AS q,
+         CASE WHEN count(${value}) > ${EXACT_MAX} THEN
+           percentile_disc(ARRAY[0.5, 0.9, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY ${bucketSql(value)})::text END AS qb
        FROM llm_calls c WHERE ${where} GROUP BY 1 ORDER BY (${key}) COLLATE "C" NULLS FIRST`,
       p.values,
     );
@@ -238,7 +244,12 @@ export class PostgresReader implements CallLogReader {
     );
     const byKey = new Map<string | null, GroupStats>();
     for (const g of groups) {
-      const qs = g.q ? g.q.replace(/[{}]/g, '').split(',').map(Number) : [null, null, null, null];
+      const list = (t: string): number[] => t.replace(/[{}]/g, '').split(',').map(Number);
+      const qs: Array<number | null> = g.qb
+        ? list(g.qb).map((b) => histogramValue(b, g.min!, g.max!))
+        : g.q
+          ? list(g.q)
+          : [null, null, null, null];
       byKey.set(g.key, {
         key: g.key,
         calls: g.calls,
