@@ -240,6 +240,61 @@ pgTest('tail shows a call whose transaction commits after a later call has been 
   assert.equal(err, '');
 });
 
+pgTest('tail outlives a PostgreSQL restart: one line when it goes, one when it is back, no call missed', async () => {
+  const url = await server.createDatabase('tail_restart');
+  const file = join(s.dir, 'tail-restart.db');
+  await writeItems(file, [
+    { kind: 'call', call: callRow({ span_id: 'e100000000000001', started_at: '2026-11-20T10:00:00.000Z' }), messages: [] },
+  ]);
+  await copySqliteToPostgres(file, url, { writerId: 'w1' });
+  const child = spawn(process.execPath, [BIN, 'tail', '--json', '--interval', '100ms', '--db', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  const exited = new Promise((r) => child.once('exit', (code) => r(code)));
+  const until = async (pred, what) => {
+    const t0 = Date.now();
+    while (!pred()) {
+      if (Date.now() - t0 > 30_000) throw new Error(`timed out waiting for ${what}; tail printed ${out} ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  try {
+    await until(() => out.includes('e100000000000001'), 'the first call');
+    await server.pause();
+    await until(() => /retrying/.test(err), 'the outage line');
+    assert.equal(child.exitCode, null, 'still following');
+    await server.start();
+    await withClient(url, (c) =>
+      c.query(
+        "INSERT INTO llm_calls (span_id, trace_id, operation, started_at, status, writer_id) VALUES ('e100000000000002', $1, 'chat', '2026-11-20T11:00:00Z', 'ok', 'w2')",
+        [traceId(60)],
+      ),
+    );
+    await until(() => out.includes('e100000000000002'), 'the call written after the restart');
+  } finally {
+    await server.start().catch(() => {});
+    child.kill('SIGINT');
+  }
+  assert.equal(await exited, 0);
+  assert.deepEqual(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).span_id),
+    ['e100000000000001', 'e100000000000002'],
+  );
+  const lines = err.split('\n').filter(Boolean);
+  assert.equal(lines.length, 2, err);
+  assert.match(lines[0], /^llm-otel: tail: PostgreSQL at postgres:\/\/postgres:\*\*\*@[^ ]+: .*; retrying every 100 ms$/);
+  assert.match(lines[1], /^llm-otel: tail: postgres:\/\/postgres:\*\*\*@[^ ]+ is back$/);
+});
+
 pgTest('sql: read-only (writes refused in one line, nothing changed) and bounded by a statement timeout', async () => {
   const url = await server.createDatabase('sql');
   const file = join(s.dir, 'sql.db');

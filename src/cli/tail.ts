@@ -4,7 +4,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { CallSummary } from '../query/types.js';
+import { type CallSummary, StoreError, type TailPage } from '../query/types.js';
 import { dbPath, openRead } from './call-log.js';
 import { CALL_ALIGN, CALL_HEAD, callCells } from './calls.js';
 import { addCommon, type CommonOptions, callFilter, durationMs } from './options.js';
@@ -65,6 +65,7 @@ export function registerTail(program: Command): void {
         if (calls.length === 0) return;
         process.stdout.write(calls.map((c) => (o.json ? jsonSafe(JSON.stringify(c)) : line(c))).join('\n') + '\n');
       };
+      let away = false;
       if (!o.json) process.stdout.write(header() + '\n');
       emit(start.calls);
       while (!stop) {
@@ -73,7 +74,19 @@ export function registerTail(program: Command): void {
         if (stop || stdoutFailure()) break;
         // Every call that became visible since the last poll, once — in a shared store also those
         // committed after a call with a higher id (the store's cursor sees to it).
-        const next = await db.tailNext(f, cursor);
+        let next: TailPage;
+        try {
+          next = await db.tailNext(f, cursor);
+        } catch (e) {
+          // A database server restarting (or failing over) pauses the tail, it does not end it:
+          // one line when it goes, one when it is back; the cursor still holds where it was.
+          if (!(e instanceof StoreError)) throw e;
+          if (!away) process.stderr.write(`llm-otel: tail: ${visible(e.message)}; retrying every ${o.interval} ms\n`);
+          away = true;
+          continue;
+        }
+        if (away) process.stderr.write(`llm-otel: tail: ${visible(db.name)} is back\n`);
+        away = false;
         emit(next.calls);
         cursor = next.cursor;
       }
