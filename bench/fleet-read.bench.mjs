@@ -76,7 +76,9 @@ try {
     const a = time(args, path);
     const b = args[0] === '--version' ? a : time(args, url);
     const same = a.out === b.out ? 'identical' : 'DIFFERS';
-    console.log(`llm-otel ${args.join(' ').slice(0, 31).padEnd(31)} ${a.ms.toFixed(0).padStart(6)} ms ${b.ms.toFixed(0).padStart(8)} ms  ${same}`);
+    console.log(
+      `llm-otel ${args.join(' ').slice(0, 31).padEnd(31)} ${a.ms.toFixed(0).padStart(6)} ms ${b.ms.toFixed(0).padStart(8)} ms  ${same}`,
+    );
   }
   for (const format of ['jsonl', 'csv']) {
     const a = time(['export', '--format', format], path);
