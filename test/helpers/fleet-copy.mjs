@@ -96,7 +96,7 @@ export async function copySqliteToPostgres(sqlitePath, url, { writerId = 'test-w
   try {
     if (migrate) await pgMigrate(client);
     const prices = lite.prepare('SELECT * FROM model_prices ORDER BY id').all();
-    const keyOfPriceId = new Map(prices.map((p) => [p.id, priceKeyOf(p)]));
+    const keyOfPriceId = new Map(prices.map((p) => [p.id, p.price_key ?? priceKeyOf(p)]));
     const count = (t) => lite.prepare(`SELECT count(*) AS n FROM ${t}`).get().n;
     const days = lite
       .prepare(
@@ -110,21 +110,22 @@ export async function copySqliteToPostgres(sqlitePath, url, { writerId = 'test-w
       client,
       days.map((d) => `${d}T00:00:00.000Z`),
     );
-    const callCols = [...CALL_COLUMNS.filter((c) => c !== 'price_id'), 'price_key', 'writer_id'];
+    // Unique: a newer call log's column lists may already name price_key / call_span_id.
+    const callCols = [...new Set([...CALL_COLUMNS.filter((c) => c !== 'price_id'), 'price_key', 'writer_id'])];
     await insert(
       client,
       'llm_calls',
       callCols,
       mapped(lite.prepare('SELECT * FROM llm_calls ORDER BY id'), (c) => ({
         ...c,
-        price_key: c.price_id == null ? null : (keyOfPriceId.get(c.price_id) ?? null),
+        price_key: c.price_key ?? (c.price_id == null ? null : (keyOfPriceId.get(c.price_id) ?? null)),
         writer_id: writerId,
       })),
     );
     await insert(
       client,
       'llm_messages',
-      ['call_span_id', 'started_at', ...MESSAGE_COLUMNS],
+      [...new Set(['call_span_id', 'started_at', ...MESSAGE_COLUMNS])],
       mapped(
         lite.prepare(
           'SELECT m.*, c.span_id AS call_span_id, c.started_at AS started_at FROM llm_messages m JOIN llm_calls c ON c.id = m.call_id ORDER BY m.call_id, m.direction, m.position',
@@ -135,7 +136,7 @@ export async function copySqliteToPostgres(sqlitePath, url, { writerId = 'test-w
     await insert(
       client,
       'llm_runs',
-      [...RUN_COLUMNS, 'writer_id'],
+      [...new Set([...RUN_COLUMNS, 'writer_id'])],
       mapped(lite.prepare('SELECT * FROM llm_runs ORDER BY id'), (r) => ({ ...r, writer_id: writerId })),
     );
     const hourCols = [
@@ -194,7 +195,7 @@ export async function copySqliteToPostgres(sqlitePath, url, { writerId = 'test-w
       'source',
     ];
     for (const p of prices) {
-      const values = priceCols.map((c) => (c === 'price_key' ? priceKeyOf(p) : p[c]));
+      const values = priceCols.map((c) => (c === 'price_key' ? (p.price_key ?? priceKeyOf(p)) : p[c]));
       await client.query(
         `INSERT INTO model_prices (${priceCols.join(', ')}) VALUES (${priceCols.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (price_key) DO NOTHING`,
         values,
