@@ -1,12 +1,14 @@
 // Opening the call log for the CLI. Read verbs get a read-only reader (../query) and never create,
 // migrate an empty file, or otherwise change anything; every failure becomes a one-line CliError.
+// A `postgres://` URL opens the fleet call log in PostgreSQL (docs/fleet.md) the same way.
 
 import { existsSync, type Stats, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { type Db, openForWriting } from '../../exporter/open.js';
 import { checkDatabase, ForeignDatabaseError, SchemaVersionError } from '../../exporter/schema.js';
 import { errorMessage } from '../core/warn.js';
-import { openReader } from '../query/open.js';
+import { isPostgresUrl, openReader } from '../query/open.js';
+import { redactUrl } from '../query/postgres/url.js';
 import type { CallLogReader } from '../query/types.js';
 import { CliError, notFound, usage } from './errors.js';
 import { defaultDbPath } from './options.js';
@@ -15,6 +17,25 @@ export type { Db };
 
 export function dbPath(opts: { db?: string }): string {
   return opts.db ?? defaultDbPath();
+}
+
+/** Is this --db a PostgreSQL URL? */
+export function isFleet(target: string): boolean {
+  return isPostgresUrl(target);
+}
+
+/** The call log's name for messages: a path, or a URL without its password. */
+export function displayName(target: string): string {
+  return isPostgresUrl(target) ? redactUrl(target) : target;
+}
+
+function describePgOpenError(e: unknown): CliError {
+  if (e instanceof CliError) return e;
+  // By name: the PostgreSQL store's modules are loaded only for a URL.
+  const name = (e as Error)?.name;
+  if (name === 'PgSchemaVersionError') return usage((e as Error).message);
+  if (name === 'NoFleetLogError') return notFound((e as Error).message);
+  return usage(errorMessage(e) ?? String(e));
 }
 
 function describeOpenError(path: string, e: unknown): CliError {
@@ -58,13 +79,25 @@ function checkFile(path: string): { size: number } {
  * A read-only reader of an existing call log. An empty (0-byte) file — a log created a moment ago —
  * reads as an empty log without being touched.
  */
-export function openRead(path: string): CallLogReader {
+export async function openRead(path: string): Promise<CallLogReader> {
+  if (isPostgresUrl(path)) {
+    try {
+      return await openReader(path);
+    } catch (e) {
+      throw describePgOpenError(e);
+    }
+  }
   checkFile(path);
   try {
-    return openReader(path);
+    return await openReader(path);
   } catch (e) {
     throw describeOpenError(path, e);
   }
+}
+
+/** For the verbs that write (prune, prices): a PostgreSQL URL's own path, or this refusal. */
+export function refuseFleet(path: string, verb: string, why: string): void {
+  if (isPostgresUrl(path)) throw usage(`${verb}: ${why}`);
 }
 
 /**

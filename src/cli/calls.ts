@@ -37,7 +37,7 @@ export function registerCalls(program: Command): void {
   const cmd = program.command('calls').description('recent calls, newest first');
   addCommon(cmd, { limit: 50 });
   cmd.action(async (o: CommonOptions) => {
-    const db = openRead(dbPath(o));
+    const db = await openRead(dbPath(o));
     try {
       const calls = (await db.listCalls(callFilter(o), { limit: o.limit ?? 50 })).rows;
       if (o.json) {

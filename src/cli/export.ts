@@ -33,7 +33,7 @@ const CHUNK = 65536;
 
 export async function runExport(o: ExportOptions): Promise<number> {
   const path = dbPath(o);
-  const db = openRead(path);
+  const db = await openRead(path);
   let sink: Sink | null = null;
   let rows = 0;
   try {

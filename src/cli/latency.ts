@@ -19,7 +19,7 @@ export function registerLatency(program: Command): void {
     .option('--ttft', 'time to first chunk of streamed calls instead of total duration');
   addCommon(cmd, { limit: undefined });
   cmd.action(async (o: LatencyOptions) => {
-    const db = openRead(dbPath(o));
+    const db = await openRead(dbPath(o));
     try {
       let rows = (await db.groupStats('model', callFilter(o), o.ttft ? 'ttft' : 'duration'))
         .map((g) => ({

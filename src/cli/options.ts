@@ -123,7 +123,11 @@ export function defaultDbPath(): string {
 }
 
 export function dbOption(cmd: Command): Command {
-  return cmd.addOption(new Option('--db <file>', 'call log (default: $LLM_OTEL_DB or ./llm-otel.db)').argParser(nonEmpty));
+  return cmd.addOption(
+    new Option('--db <file|url>', 'call log: a SQLite file or a postgres:// URL (default: $LLM_OTEL_DB or ./llm-otel.db)').argParser(
+      nonEmpty,
+    ),
+  );
 }
 
 export interface CommonSpec {

@@ -15,7 +15,7 @@ import {
   parsePriceFile,
   parsePriceRow,
 } from '../cost/index.js';
-import { dbPath, openRead, openWrite } from './call-log.js';
+import { dbPath, isFleet, openRead, openWrite, refuseFleet } from './call-log.js';
 import { notFound, usage } from './errors.js';
 import { dbOption, nonEmpty, parseTime } from './options.js';
 import { table, write, writeJson } from './output.js';
@@ -62,13 +62,16 @@ function rowCells(r: PriceRow): string[] {
     r.valid_to?.slice(0, 10) ?? '',
   ];
 }
+const FLEET_WHY =
+  "prices are kept in each app's local call log (or LLM_OTEL_PRICES), where calls are costed; the fleet database receives them from there. Give --db the local file";
+
 const HEAD = ['id', 'source', 'provider', 'model', 'input/1M', 'cached/1M', 'output/1M', 'currency', 'from', 'until'];
 const ALIGN = ['right', 'left', 'left', 'left', 'right', 'right', 'right', 'left', 'left', 'left'] as const;
 
 /** The book of a call log: its rows (user + mirrored built-in), or the built-in table if it has none. */
 async function bookOf(path: string): Promise<PriceBook> {
-  if (!existsSync(path)) return PriceBook.builtin();
-  const db = openRead(path);
+  if (!isFleet(path) && !existsSync(path)) return PriceBook.builtin();
+  const db = await openRead(path);
   try {
     const book = PriceBook.fromTable((await db.priceRows()) as unknown as PriceRow[]);
     const hasBuiltin = book.rows().some((r) => r.source === 'builtin');
@@ -106,7 +109,14 @@ export function registerPrices(program: Command): void {
       writeJson({ source: BUILTIN_SOURCE, prices: rows });
       return;
     }
-    write(table(HEAD, rows.map(rowCells), [...ALIGN]));
+    // No id column: a row id is one file's own, and the list reads the same from every store.
+    write(
+      table(
+        HEAD.slice(1),
+        rows.map((r) => rowCells(r).slice(1)),
+        ALIGN.slice(1),
+      ),
+    );
     write(
       `(${rows.length} row${rows.length === 1 ? '' : 's'}; rates per million tokens; built-in rows from ${BUILTIN_SOURCE.package} ${BUILTIN_SOURCE.version})`,
     );
@@ -132,6 +142,7 @@ export function registerPrices(program: Command): void {
   dbOption(set);
   set.action(async (model: string, o: SetOptions) => {
     const path = dbPath(o);
+    refuseFleet(path, 'prices set', FLEET_WHY);
     let base: Partial<PriceRow> = {};
     if (o.like) {
       const hit = (await bookOf(path)).match(o.provider, o.like, new Date());
@@ -191,6 +202,7 @@ export function registerPrices(program: Command): void {
     .option('--json', 'machine-readable JSON output');
   dbOption(imp);
   imp.action(async (file: string, o: { db?: string; json?: boolean }) => {
+    refuseFleet(dbPath(o), 'prices import', FLEET_WHY);
     let parsed: PriceFile;
     try {
       let text: string;

@@ -4,12 +4,13 @@
 // llm_usage_hourly is NOT changed: it is the ledger of every call ever observed (it also counts
 // calls that sampling kept out of llm_calls), so `stats --rollup` still reports pruned periods,
 // while `stats` (which reads llm_calls) reports the calls that are still stored.
+// On PostgreSQL (`--db postgres://…`) whole days go as whole partitions (query/postgres/prune.ts).
 
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { countBefore, cutoffForBytes, deleteBefore, vacuum } from '../query/sqlite/prune.js';
-import { dbPath, openWrite } from './call-log.js';
+import { dbPath, displayName, isFleet, openWrite } from './call-log.js';
 import { usage } from './errors.js';
 import { dbOption, parseSize, parseTime } from './options.js';
 import { fmtInt, write, writeJson } from './output.js';
@@ -111,9 +112,26 @@ export function registerPrune(program: Command): void {
     .option('--dry-run', 'only count what would be deleted')
     .option('--json', 'machine-readable JSON output');
   dbOption(cmd);
-  cmd.action((o: PruneOptions) => {
+  cmd.action(async (o: PruneOptions) => {
     if (!o.olderThan && o.maxSize === undefined) throw usage('prune: give --older-than <duration|date> and/or --max-size <size>');
     const path = dbPath(o);
+    if (isFleet(path)) {
+      const { prunePostgres } = await import('../query/postgres/prune.js');
+      const r = await prunePostgres(path, o);
+      if (o.json) {
+        writeJson(r);
+        return;
+      }
+      const verb = r.dry_run ? 'would delete' : 'deleted';
+      const days = r.dropped_partitions.length;
+      write(
+        `${verb} ${fmtInt(r.deleted_calls)} calls, ${fmtInt(r.deleted_messages)} messages, ${fmtInt(r.deleted_runs)} runs` +
+          `${r.cutoff ? ` started before ${r.cutoff}` : ''} in ${displayName(path)}` +
+          ` (${days} day partition${days === 1 ? '' : 's'} ${r.dry_run ? 'to drop' : 'dropped'}); event tables ${mb(r.bytes_before)} → ${mb(r.bytes_after)}` +
+          `${r.vacuumed ? ' (vacuumed)' : ''}; llm_usage_hourly kept (see \`stats --rollup\`)`,
+      );
+      return;
+    }
     const r = prune(path, o);
     if (o.json) {
       writeJson(r);

@@ -28,7 +28,7 @@ export function registerRuns(program: Command): void {
   addCommon(cmd, { limit: 50 });
   cmd.action(async (o: RunsOptions) => {
     if (o.model) throw usage('runs: --model does not apply to runs (see `llm-otel calls --model`)');
-    const db = openRead(dbPath(o));
+    const db = await openRead(dbPath(o));
     try {
       const runs = (await db.listRuns(runFilter(o), { limit: o.limit ?? 50 })).rows;
       const totals = await db.runTotals(runs.map((r) => r.span_id));

@@ -14,13 +14,13 @@ export function registerSession(program: Command): void {
   addCommon(cmd, { limit: 500 });
   cmd.action(async (sessionId: string, o: CommonOptions) => {
     if (sessionId.trim() === '') throw usage('expected a session id');
-    const db = openRead(dbPath(o));
+    const db = await openRead(dbPath(o));
     try {
       const f = callFilter({ ...o, session: sessionId });
       const limit = o.limit ?? 500;
       const calls = (await db.listCalls(f, { limit, order: 'asc' })).rows;
       const runs = await db.sessionRuns(sessionId, limit);
-      if (calls.length === 0 && runs.length === 0) throw notFound(`no session ${JSON.stringify(sessionId)} in ${dbPath(o)}`);
+      if (calls.length === 0 && runs.length === 0) throw notFound(`no session ${JSON.stringify(sessionId)} in ${db.name}`);
       const [g] = await db.groupStats(null, f);
       const { cost, currency } = g ? costSummary(g.costs) : { cost: null, currency: null };
       const span = await db.sessionSpan(f);

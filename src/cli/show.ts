@@ -36,7 +36,7 @@ export function registerShow(program: Command): void {
   addCommon(cmd, { filters: false, limit: false });
   cmd.action(async (ref: string, o: CommonOptions) => {
     const r = parseCallRef(ref);
-    const db = openRead(dbPath(o));
+    const db = await openRead(dbPath(o));
     try {
       const call = await db.getCall(r);
       if (!call) {
@@ -62,10 +62,10 @@ export function registerShow(program: Command): void {
             return;
           }
         }
-        throw notFound(`no call ${'id' in r ? `with id ${r.id}` : `with span id ${r.spanId}`} in ${dbPath(o)}`);
+        throw notFound(`no call ${'id' in r ? `with id ${r.id}` : `with span id ${r.spanId}`} in ${db.name}`);
       }
       const messages = await db.callMessages(call.id as number);
-      const price = typeof call.price_id === 'number' ? ((await db.priceRow(call.price_id)) ?? null) : null;
+      const price = (await db.callPrice(String(call.span_id))) ?? null;
       if (o.json) {
         writeJson({ call: parseJsonColumns(call), messages: messages.map(parseJsonColumns), price });
         return;
@@ -89,7 +89,7 @@ export function registerShow(program: Command): void {
       );
       if (price) {
         write(
-          `\nprice row ${price.id} (${price.source}): ${price.provider ?? '*'} ${price.model_pattern} — input ${price.input_per_mtok ?? '-'}, cached ${price.cached_input_per_mtok ?? '-'}, output ${price.output_per_mtok ?? '-'} ${price.currency}/1M tokens${price.valid_from ? `, from ${price.valid_from}` : ''}${price.valid_to ? `, until ${price.valid_to}` : ''}`,
+          `\nprice (${price.source}): ${price.provider ?? '*'} ${price.model_pattern} — input ${price.input_per_mtok ?? '-'}, cached ${price.cached_input_per_mtok ?? '-'}, output ${price.output_per_mtok ?? '-'} ${price.currency}/1M tokens${price.valid_from ? `, from ${price.valid_from}` : ''}${price.valid_to ? `, until ${price.valid_to}` : ''}`,
         );
       }
       if (messages.length) {

@@ -169,7 +169,7 @@ export function registerStats(program: Command): void {
     if (o.rollup && o.by === 'session')
       throw usage('--rollup has no sessions (llm_usage_hourly is keyed by model, user, agent, provider and hour)');
     if (o.rollup && (o.session || o.status)) throw usage('--rollup cannot filter by --session or --status');
-    const db = openRead(dbPath(o));
+    const db = await openRead(dbPath(o));
     try {
       let rows = o.rollup
         ? sortRows((await db.rollupGroups(o.by as RollupBy, callFilter(o))).map(fromRollup), o.by)

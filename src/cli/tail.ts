@@ -1,9 +1,10 @@
-// `llm-otel tail`: the last few calls, then every new one as it is written (polls id > last seen).
+// `llm-otel tail`: the last few calls, then every new one as it is written (polls the store's
+// tail cursor: the last id in SQLite, a transaction horizon in PostgreSQL).
 // Stops on Ctrl-C. With --json, one JSON object per line.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { CallSummary } from '../query/types.js';
+import { type CallSummary, StoreError, type TailPage } from '../query/types.js';
 import { dbPath, openRead } from './call-log.js';
 import { CALL_ALIGN, CALL_HEAD, callCells } from './calls.js';
 import { addCommon, type CommonOptions, callFilter, durationMs } from './options.js';
@@ -49,7 +50,7 @@ export function registerTail(program: Command): void {
     .addOption(new Option('--interval <duration>', 'how often to look for new calls').argParser(parseInterval).default(1000, '1s'));
   addCommon(cmd, { limit: 10 });
   cmd.action(async (o: TailOptions) => {
-    const db = openRead(dbPath(o));
+    const db = await openRead(dbPath(o));
     let stop = false;
     const onSignal = (): void => {
       stop = true;
@@ -58,30 +59,36 @@ export function registerTail(program: Command): void {
     process.once('SIGTERM', onSignal);
     try {
       const f = callFilter(o);
-      const initial = await db.latestCalls(f, o.limit ?? 10);
-      initial.reverse();
-      let last = await db.maxCallId();
+      const start = await db.tailStart(f, o.limit ?? 10);
+      let cursor = start.cursor;
       const emit = (calls: CallSummary[]): void => {
         if (calls.length === 0) return;
         process.stdout.write(calls.map((c) => (o.json ? jsonSafe(JSON.stringify(c)) : line(c))).join('\n') + '\n');
       };
+      let away = false;
       if (!o.json) process.stdout.write(header() + '\n');
-      emit(initial);
+      emit(start.calls);
       while (!stop) {
         await sleep(o.interval, undefined, { ref: true });
         // stdout failed (a full disk behind `> file`): stop; main() reports it.
         if (stop || stdoutFailure()) break;
-        // Read up to the max id seen now: calls filtered out still move the cursor past them, and
-        // a call committed meanwhile is picked up by the next poll.
-        const upTo = await db.maxCallId();
-        let from = last;
-        while (upTo > from) {
-          const rows = await db.callsAfter(f, from, upTo, 1000);
-          emit(rows);
-          if (rows.length < 1000) break;
-          from = rows[rows.length - 1]!.id;
+        // Every call that became visible since the last poll, once — in a shared store also those
+        // committed after a call with a higher id (the store's cursor sees to it).
+        let next: TailPage;
+        try {
+          next = await db.tailNext(f, cursor);
+        } catch (e) {
+          // A database server restarting (or failing over) pauses the tail, it does not end it:
+          // one line when it goes, one when it is back; the cursor still holds where it was.
+          if (!(e instanceof StoreError)) throw e;
+          if (!away) process.stderr.write(`llm-otel: tail: ${visible(e.message)}; retrying every ${o.interval} ms\n`);
+          away = true;
+          continue;
         }
-        last = Math.max(last, upTo);
+        if (away) process.stderr.write(`llm-otel: tail: ${visible(db.name)} is back\n`);
+        away = false;
+        emit(next.calls);
+        cursor = next.cursor;
       }
     } finally {
       process.off('SIGINT', onSignal);

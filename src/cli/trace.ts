@@ -74,11 +74,11 @@ export function registerTrace(program: Command): void {
   cmd.action(async (id: string, o: CommonOptions) => {
     if (!/^[0-9a-f]{8,32}$/i.test(id.trim()))
       throw usage(`expected a trace id (32 hex digits, or a unique prefix of at least 8); got ${JSON.stringify(id)}`);
-    const db = openRead(dbPath(o));
+    const db = await openRead(dbPath(o));
     try {
       const traceId = await resolveTraceId(db, id);
       const roots = buildTrace(await db.traceRows(traceId));
-      if (roots.length === 0) throw notFound(`no trace ${traceId} in ${dbPath(o)}`);
+      if (roots.length === 0) throw notFound(`no trace ${traceId} in ${db.name}`);
       if (o.json) {
         writeJson({ trace_id: traceId, roots });
         return;

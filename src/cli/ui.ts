@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { defaultAssetsDir } from '../ui/assets.js';
 import { isLoopback, startDashboard } from '../ui/server.js';
-import { dbPath, openRead } from './call-log.js';
+import { dbPath, displayName, openRead } from './call-log.js';
 import { usage } from './errors.js';
 import { dbOption, nonEmpty } from './options.js';
 
@@ -53,7 +53,7 @@ export function registerUi(program: Command): void {
   dbOption(cmd);
   cmd.action(async (o: UiOptions) => {
     const path = dbPath(o);
-    const reader = openRead(path);
+    const reader = await openRead(path);
     let dashboard: Awaited<ReturnType<typeof startDashboard>>;
     try {
       dashboard = await startDashboard({ reader, assetsDir: defaultAssetsDir(), host: o.host, port: o.port });
@@ -76,7 +76,7 @@ export function registerUi(program: Command): void {
     });
     if (!isLoopback(o.host))
       process.stderr.write(
-        `llm-otel ui: WARNING: listening on ${o.host}, not loopback: anyone who can reach this address and has the URL below can read every prompt and response in ${path}\n`,
+        `llm-otel ui: WARNING: listening on ${o.host}, not loopback: anyone who can reach this address and has the URL below can read every prompt and response in ${displayName(path)}\n`,
       );
     process.stdout.write(`llm-otel ui: ${dashboard.url}\n`);
     if (o.open) openBrowser(dashboard.url);

@@ -4,16 +4,29 @@
 
 import type { LatencySummary } from './types.js';
 
-const EXACT_MAX = 20_000;
+export const EXACT_MAX = 20_000;
 const STEP = Math.log(1.005);
 const SUB_MS = 100; // below 1 ms: buckets of 0.01 ms
 const MAX_BUCKET = 200_000; // ≈ e^1000 ms: beyond any real duration
+
+/**
+ * The histogram bucket of `v` as SQL over the expression `v` (a double), computed as bucketOf()
+ * does, so a store that ranks buckets in SQL reports the same quantiles as this class.
+ */
+export function bucketSql(v: string): string {
+  return `CASE WHEN ${v} <= 0 THEN 0 WHEN ${v} < 1 THEN floor(${v} * ${SUB_MS}) ELSE least(${SUB_MS} + floor(ln(${v}) / ln(1.005::float8)), ${MAX_BUCKET}) END`;
+}
+
+/** A quantile from the histogram: the value of its bucket, within the group's min and max. */
+export function histogramValue(bucket: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, bucketValue(bucket)));
+}
 
 function bucketOf(v: number): number {
   if (v < 1) return Math.max(0, Math.floor(v * SUB_MS));
   return SUB_MS + Math.floor(Math.log(v) / STEP);
 }
-function bucketValue(b: number): number {
+export function bucketValue(b: number): number {
   if (b < SUB_MS) return (b + 0.5) / SUB_MS;
   return Math.exp((b - SUB_MS + 0.5) * STEP);
 }

@@ -1,7 +1,10 @@
 // The read layer's contract: every question the CLI and the dashboard ask a call log, one method
 // per query, in terms that do not depend on the store (times are ISO strings, cursors are opaque,
 // every method is asynchronous). A store is one implementation of CallLogReader (SQLite today:
-// sqlite/reader.ts); what is computed from the rows (trees, conversations, formatting) is shared.
+// sqlite/reader.ts, PostgreSQL: postgres/reader.ts); what is computed from the rows (trees,
+// conversations, formatting) is shared. For the same calls every store returns the same values:
+// times as ISO strings with milliseconds and 'Z', counts as numbers, 0/1 flags as 0/1, JSON
+// columns as canonical JSON text (rows.ts), ids as the store's own row ids.
 
 /** Filters on calls; every field optional, all that are given must hold. */
 export interface CallFilter {
@@ -211,6 +214,19 @@ export class QueryError extends Error {
   }
 }
 
+export interface TailPage {
+  calls: CallSummary[];
+  cursor: string;
+}
+
+/** The store itself failed (a database server down or restarting), not the query: worth a retry. */
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
 export interface Facets {
   models: string[];
   providers: string[];
@@ -219,7 +235,7 @@ export interface Facets {
 }
 
 export interface CallLogReader {
-  /** Where the log is (a path), for messages. */
+  /** Where the log is (a path, or a URL without its password), for messages. */
   readonly name: string;
   close(): Promise<void>;
   /** Changes whenever another connection commits (the dashboard's cheap "anything new?"). */
@@ -231,14 +247,20 @@ export interface CallLogReader {
   callMessages(callId: number): Promise<Row[]>;
   /** The messages of several calls, grouped by call id, in conversation order. */
   messagesOf(callIds: readonly number[]): Promise<Map<number, Row[]>>;
-  priceRow(id: number): Promise<Row | undefined>;
-  /** Every row of model_prices, by id. */
+  /** The price row that costed this call (PRICE_COLUMNS of rows.ts), if it is still there. */
+  callPrice(spanId: string): Promise<Row | undefined>;
+  /** Every row of model_prices (PRICE_COLUMNS), in the store-neutral order of rows.ts `comparePriceRows`. */
   priceRows(): Promise<Row[]>;
-  /** The newest calls by id (tail's start), newest first. */
-  latestCalls(filter: CallFilter, limit: number): Promise<CallSummary[]>;
-  maxCallId(): Promise<number>;
-  /** Calls with from < id ≤ upTo, oldest first. */
-  callsAfter(filter: CallFilter, from: number, upTo: number, limit: number): Promise<CallSummary[]>;
+  /**
+   * `tail`'s start: the newest `limit` calls, oldest first, and a cursor that tailNext() follows
+   * from there. The cursor is opaque (a row id in SQLite; a transaction horizon in PostgreSQL).
+   */
+  tailStart(filter: CallFilter, limit: number): Promise<TailPage>;
+  /**
+   * The calls that became visible since `cursor`, each exactly once, oldest first — also those
+   * whose transaction committed after a later one's (ids are not commit order in a shared store).
+   */
+  tailNext(filter: CallFilter, cursor: string): Promise<TailPage>;
 
   // aggregates over stored calls
   groupStats(by: GroupBy | null, filter: CallFilter, metric?: 'duration' | 'ttft'): Promise<GroupStats[]>;
@@ -272,6 +294,9 @@ export interface CallLogReader {
    * at once instead of sorting it first.
    */
   exportRows(table: ExportTable, filter: CallFilter & RunFilter, opts?: { limit?: number; order?: 'id' | 'time' }): Promise<RowStream>;
-  /** One read-only statement of the user's (`llm-otel sql`). Throws QueryError. */
-  userQuery(sql: string, limit?: number): Promise<UserQueryResult>;
+  /**
+   * One read-only statement of the user's (`llm-otel sql`): at most `limit` rows; `timeoutMs` bounds
+   * its run time where the store can (PostgreSQL). Throws QueryError.
+   */
+  userQuery(sql: string, opts?: { limit?: number; timeoutMs?: number }): Promise<UserQueryResult>;
 }

@@ -70,7 +70,7 @@ async function call(r: CallLogReader, _q: URLSearchParams, spanId: string | unde
   const c = await r.getCall({ spanId });
   if (!c) throw new HttpError(404, `no call with span id ${spanId}`);
   const messages = await r.callMessages(Number(c.id));
-  const price = typeof c.price_id === 'number' ? ((await r.priceRow(c.price_id)) ?? null) : null;
+  const price = (await r.callPrice(spanId)) ?? null;
   const parent =
     typeof c.parent_call_id === 'string'
       ? ((await r.getRun(c.parent_call_id)) ?? (await r.getCall({ spanId: c.parent_call_id })))
@@ -102,7 +102,7 @@ async function cost(r: CallLogReader, q: URLSearchParams): Promise<unknown> {
   const window = parseWindow(q);
   const by = oneOf(q, 'by', BY, 'model');
   const groups = await r.rollupGroups(by as RollupBy, { since: window.since, until: window.until });
-  groups.sort((a, b) => sumCosts(b.costs) - sumCosts(a.costs) || b.calls - a.calls);
+  groups.sort((a, b) => sumCosts(b.costs) - sumCosts(a.costs) || b.calls - a.calls || byKey(a, b));
   return {
     window,
     by,
@@ -118,6 +118,11 @@ async function cost(r: CallLogReader, q: URLSearchParams): Promise<unknown> {
   };
 }
 
+/** Ties broken by the key (none last), so every store lists groups in the same order. */
+function byKey(a: { key: string | null }, b: { key: string | null }): number {
+  return Number(a.key === null) - Number(b.key === null) || String(a.key).localeCompare(String(b.key));
+}
+
 function sumCosts(c: Record<string, number>): number {
   return Object.values(c).reduce((a, b) => a + b, 0);
 }
@@ -126,7 +131,7 @@ async function latency(r: CallLogReader, q: URLSearchParams): Promise<unknown> {
   const window = parseWindow(q);
   const metric = oneOf(q, 'metric', ['duration', 'ttft'] as const, 'duration');
   const groups = await r.groupStats('model', { since: window.since, until: window.until }, metric);
-  groups.sort((a, b) => b.calls - a.calls);
+  groups.sort((a, b) => b.calls - a.calls || byKey(a, b));
   return {
     window,
     metric,
@@ -182,7 +187,7 @@ async function runs(r: CallLogReader, q: URLSearchParams): Promise<unknown> {
 async function users(r: CallLogReader, q: URLSearchParams): Promise<unknown> {
   const window = parseWindow(q);
   const groups = await r.rollupGroups('user', { since: window.since, until: window.until });
-  groups.sort((a, b) => b.calls - a.calls);
+  groups.sort((a, b) => b.calls - a.calls || byKey(a, b));
   return {
     window,
     source: 'llm_usage_hourly',

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../core/warn.js';
 import type { CallLogReader } from '../query/types.js';
-import { QueryError } from '../query/types.js';
+import { QueryError, StoreError } from '../query/types.js';
 import { API } from './api.js';
 import { type Assets, loadAssets } from './assets.js';
 import { prepareExport } from './export.js';
@@ -212,6 +212,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         return;
       }
       if (code.startsWith('SQLITE_BUSY')) return sendError(res, 503, 'the call log is locked by another process; try again', isApi);
+      if (e instanceof StoreError) return sendError(res, 503, `${e.message}; try again`, isApi);
       sendError(res, 500, 'internal error (see the terminal running llm-otel ui)', isApi);
     });
   });

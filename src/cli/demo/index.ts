@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../config/config.js';
 import { buildTrace } from '../../query/trace.js';
-import { openRead, openWrite } from '../call-log.js';
+import { openRead, openWrite, refuseFleet } from '../call-log.js';
 import { CliError, usage } from '../errors.js';
 import { renderStats, statsFromCalls } from '../stats.js';
 import { renderTrace } from '../trace.js';
@@ -66,6 +66,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   } catch {
     /* the working directory is gone: only llm-otel's own openai can serve */
   }
+  refuseFleet(o.db, 'demo', 'the demo writes a local SQLite call log; give it a file (--db demo.db), not a PostgreSQL URL');
   const sdk = chooseDemoSdk(cwd, paths.app);
   const db = resolve(o.db);
   // Create or check the call log first: a foreign or newer file is refused here, untouched.
@@ -110,7 +111,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   }
   if (code !== 0) throw usage(`demo: the sample app exited with code ${code}`);
 
-  const rdb = openRead(db);
+  const rdb = await openRead(db);
   try {
     const rows = await statsFromCalls(rdb, { by: 'model', since: started });
     if (rows.length === 0) throw usage('demo: the app ran but no calls reached the call log (is LLM_OTEL_ENABLED=false or the DB locked?)');

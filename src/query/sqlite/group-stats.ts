@@ -4,6 +4,7 @@
 
 import type { Db } from '../../../exporter/open.js';
 import { Quantiles, summarize } from '../quantiles.js';
+import { sortedCosts } from '../rows.js';
 import type { GroupStats } from '../types.js';
 
 const FN = 'llm_otel_group_stats';
@@ -70,5 +71,6 @@ export function groupStats(db: Db, keyExpr: string, where: string, params: unkno
   db.prepare(
     `SELECT ${FN}(${keyExpr}, c.status <> 'ok', ${valueExpr}, c.input_tokens, c.output_tokens, c.cost, c.currency) FROM llm_calls c WHERE ${where}`,
   ).get(...params);
-  return [...groups.values()].map((g) => ({ ...g, latency: summarize(g.latency) }));
+  // Currencies in a fixed order: every store lists a group's costs alike.
+  return [...groups.values()].map((g) => ({ ...g, costs: sortedCosts(g.costs), latency: summarize(g.latency) }));
 }

@@ -4,8 +4,18 @@
 
 import Database, { type Statement } from 'better-sqlite3';
 import type { Db } from '../../../exporter/open.js';
-import { CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS } from '../../../exporter/rows.js';
+import { MESSAGE_COLUMNS } from '../../../exporter/rows.js';
 import { errorMessage } from '../../core/warn.js';
+import {
+  canonicalJson,
+  canonicalRow,
+  comparePriceRows,
+  JSON_COLUMNS,
+  PRICE_COLUMNS,
+  STORED_CALL_COLUMNS,
+  STORED_RUN_COLUMNS,
+  sortedCosts,
+} from '../rows.js';
 import {
   CALL_SUMMARY_COLUMNS,
   type CallFilter,
@@ -28,6 +38,7 @@ import {
   type RunTotals,
   type SessionRow,
   type SessionSpan,
+  type TailPage,
   type TraceRows,
   type UsagePoint,
   type UserQueryResult,
@@ -65,10 +76,11 @@ const BATCH = 256;
 function encodeCursor(at: unknown, id: unknown): string {
   return Buffer.from(JSON.stringify([at, id])).toString('base64url');
 }
-function decodeCursor(s: string): [string, number] {
+function decodeCursor(s: string): [string, number | string] {
   try {
     const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && Number.isSafeInteger(v[1])) return [v[0], v[1] as number];
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && (Number.isSafeInteger(v[1]) || typeof v[1] === 'string'))
+      return [v[0], v[1] as number | string];
   } catch {
     /* below */
   }
@@ -142,15 +154,19 @@ export class SqliteReader implements CallLogReader {
   }
 
   async getCall(ref: CallRef): Promise<Row | undefined> {
-    return 'id' in ref
-      ? (this.stmt('SELECT * FROM llm_calls WHERE id = ?').get(ref.id) as Row | undefined)
-      : (this.stmt('SELECT * FROM llm_calls WHERE span_id = ?').get(ref.spanId) as Row | undefined);
+    const row =
+      'id' in ref
+        ? (this.stmt(`SELECT ${STORED_CALL_COLUMNS.join(', ')} FROM llm_calls WHERE id = ?`).get(ref.id) as Row | undefined)
+        : (this.stmt(`SELECT ${STORED_CALL_COLUMNS.join(', ')} FROM llm_calls WHERE span_id = ?`).get(ref.spanId) as Row | undefined);
+    return row && canonicalRow(row);
   }
 
   async callMessages(callId: number): Promise<Row[]> {
-    return this.stmt(
-      "SELECT direction, position, role, content, content_chars, truncated, tool_calls, tool_call_id, name, token_estimate, reasoning FROM llm_messages WHERE call_id = ? ORDER BY direction = 'output', position",
-    ).all(callId) as Row[];
+    return (
+      this.stmt(
+        "SELECT direction, position, role, content, content_chars, truncated, tool_calls, tool_call_id, name, token_estimate, reasoning FROM llm_messages WHERE call_id = ? ORDER BY direction = 'output', position",
+      ).all(callId) as Row[]
+    ).map(canonicalRow);
   }
 
   async messagesOf(callIds: readonly number[]): Promise<Map<number, Row[]>> {
@@ -164,6 +180,7 @@ export class SqliteReader implements CallLogReader {
         )
         .all(...chunk) as Row[];
       for (const r of rows) {
+        canonicalRow(r);
         const id = Number(r.call_id);
         let list = out.get(id);
         if (!list) out.set(id, (list = []));
@@ -173,35 +190,49 @@ export class SqliteReader implements CallLogReader {
     return out;
   }
 
-  async priceRow(id: number): Promise<Row | undefined> {
-    return this.stmt('SELECT * FROM model_prices WHERE id = ?').get(id) as Row | undefined;
+  async callPrice(spanId: string): Promise<Row | undefined> {
+    return this.stmt(
+      `SELECT ${PRICE_COLUMNS.map((c) => 'p.' + c).join(', ')} FROM llm_calls c JOIN model_prices p ON p.id = c.price_id WHERE c.span_id = ?`,
+    ).get(spanId) as Row | undefined;
   }
 
   async priceRows(): Promise<Row[]> {
-    return this.stmt(
-      'SELECT id, provider, model_pattern, input_per_mtok, cached_input_per_mtok, output_per_mtok, currency, valid_from, valid_to, source FROM model_prices ORDER BY id',
-    ).all() as Row[];
+    return (this.stmt(`SELECT ${PRICE_COLUMNS.join(', ')} FROM model_prices`).all() as Row[]).sort(comparePriceRows);
   }
 
-  async latestCalls(filter: CallFilter, limit: number): Promise<CallSummary[]> {
-    const f = callWhere(filter);
-    return this.db
-      .prepare(`SELECT ${SUMMARY} FROM llm_calls c WHERE ${f.sql} ORDER BY c.id DESC LIMIT ?`)
-      .all(...f.params, limit) as CallSummary[];
-  }
-
-  async maxCallId(): Promise<number> {
+  private maxCallId(): number {
     return plainNumber((this.stmt('SELECT coalesce(max(id), 0) AS m FROM llm_calls').get() as { m: number }).m);
   }
 
-  async callsAfter(filter: CallFilter, from: number, upTo: number, limit: number): Promise<CallSummary[]> {
+  async tailStart(filter: CallFilter, limit: number): Promise<TailPage> {
     const f = callWhere(filter);
-    return this.stmt(`SELECT ${SUMMARY} FROM llm_calls c WHERE c.id > ? AND c.id <= ? AND ${f.sql} ORDER BY c.id LIMIT ?`).all(
-      from,
-      upTo,
-      ...f.params,
-      limit,
-    ) as CallSummary[];
+    // One read transaction, so the cursor is the max id of the same snapshot the rows come from.
+    return this.db.transaction(() => {
+      const calls = this.db
+        .prepare(`SELECT ${SUMMARY} FROM llm_calls c WHERE ${f.sql} ORDER BY c.id DESC LIMIT ?`)
+        .all(...f.params, limit) as CallSummary[];
+      return { calls: calls.reverse(), cursor: String(this.maxCallId()) };
+    })();
+  }
+
+  async tailNext(filter: CallFilter, cursor: string): Promise<TailPage> {
+    let from = Number(cursor);
+    if (!Number.isSafeInteger(from)) throw new QueryError('bad tail cursor');
+    const f = callWhere(filter);
+    const page = this.stmt(`SELECT ${SUMMARY} FROM llm_calls c WHERE c.id > ? AND c.id <= ? AND ${f.sql} ORDER BY c.id LIMIT 1000`);
+    // SQLite commits one writer at a time and ids grow with commits: reading up to the max id seen
+    // now, calls filtered out still move the cursor past them, and later ones come next time.
+    return this.db.transaction(() => {
+      const upTo = this.maxCallId();
+      const calls: CallSummary[] = [];
+      while (upTo > from) {
+        const rows = page.all(from, upTo, ...f.params) as CallSummary[];
+        calls.push(...rows);
+        if (rows.length < 1000) break;
+        from = rows[rows.length - 1]!.id;
+      }
+      return { calls, cursor: String(Math.max(Number(cursor), upTo)) };
+    })();
   }
 
   // ── aggregates ─────────────────────────────────────────────────────────────────────────────────
@@ -264,7 +295,7 @@ export class SqliteReader implements CallLogReader {
       g.duration_ms_sum += r.dsum;
       if (r.dmax !== null && (g.duration_ms_max === null || r.dmax > g.duration_ms_max)) g.duration_ms_max = r.dmax;
     }
-    return [...groups.values()];
+    return [...groups.values()].map((g) => ({ ...g, costs: sortedCosts(g.costs) }));
   }
 
   async usageSeries(filter: CallFilter, bucketHours: 1 | 24, by: RollupBy | null): Promise<UsagePoint[]> {
@@ -323,7 +354,8 @@ export class SqliteReader implements CallLogReader {
   }
 
   async getRun(spanId: string): Promise<Row | undefined> {
-    return this.stmt('SELECT * FROM llm_runs WHERE span_id = ?').get(spanId) as Row | undefined;
+    const row = this.stmt(`SELECT ${STORED_RUN_COLUMNS.join(', ')} FROM llm_runs WHERE span_id = ?`).get(spanId) as Row | undefined;
+    return row && canonicalRow(row);
   }
 
   async runTotals(spanIds: readonly string[]): Promise<Map<string, RunTotals>> {
@@ -340,7 +372,8 @@ export class SqliteReader implements CallLogReader {
         .all(...chunk) as Array<RunTotals & { span_id: string }>;
       for (const r of rows) {
         const { span_id, ...t } = r;
-        out.set(span_id, t);
+        // Rounded: a sum of floating costs then reads the same whatever order a store adds them in.
+        out.set(span_id, { ...t, cost: t.cost === null ? null : Math.round(t.cost * 1e10) / 1e10 });
       }
     }
     return out;
@@ -383,19 +416,26 @@ export class SqliteReader implements CallLogReader {
   async sessionSpan(filter: CallFilter): Promise<SessionSpan> {
     const f = callWhere(filter);
     const span = this.db
-      .prepare(`SELECT min(c.started_at) AS first, max(c.ended_at) AS last, count(DISTINCT c.trace_id) AS traces,
-          group_concat(DISTINCT c.user_id) AS users, group_concat(DISTINCT c.agent_name) AS agents,
-          group_concat(DISTINCT coalesce(c.response_model, c.request_model)) AS models
+      .prepare(`SELECT min(c.started_at) AS first, max(c.ended_at) AS last, count(DISTINCT c.trace_id) AS traces
         FROM llm_calls c WHERE ${f.sql}`)
       .get(...f.params) as Record<string, string | number | null>;
-    const list = (v: string | number | null): string[] => (v ? String(v).split(',') : []);
+    // Each list in order of first appearance (time, then id): the same order in every store.
+    const list = (expr: string): string[] =>
+      (
+        this.db
+          .prepare(
+            `SELECT v FROM (SELECT ${expr} AS v, min(c.started_at) AS t, min(c.id) AS i FROM llm_calls c WHERE ${f.sql} AND ${expr} IS NOT NULL GROUP BY 1) ORDER BY t, i`,
+          )
+          .pluck()
+          .all(...f.params) as unknown[]
+      ).map(String);
     return {
       first_at: (span.first as string | null) ?? null,
       last_at: (span.last as string | null) ?? null,
       traces: Number(span.traces ?? 0),
-      users: list(span.users ?? null),
-      agents: list(span.agents ?? null),
-      models: list(span.models ?? null),
+      users: list('c.user_id'),
+      agents: list('c.agent_name'),
+      models: list('coalesce(c.response_model, c.request_model)'),
     };
   }
 
@@ -423,13 +463,14 @@ export class SqliteReader implements CallLogReader {
       where.push('session_id = ?');
       params.push(filter.session);
     }
+    // Ends on the session id, not the row id: a shared store's sessions have no row id of their own.
     return keysetPage<Row & SessionRow>(
       this.db,
-      'id, session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name',
+      'session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name',
       'llm_usage_sessions',
       { sql: where.length ? where.join(' AND ') : '1', params },
       'last_at',
-      'id',
+      'session_id',
       page,
     );
   }
@@ -462,14 +503,14 @@ export class SqliteReader implements CallLogReader {
     if (table === 'runs') {
       if (filter.model) throw new QueryError('export --table runs: --model does not apply to runs');
       const r = runWhere(filter);
-      columns = ['id', ...RUN_COLUMNS];
+      columns = [...STORED_RUN_COLUMNS];
       sql = `SELECT ${columns.join(', ')} FROM llm_runs WHERE ${r.sql} ORDER BY ${byTime ? 'started_at, id' : 'id'}${lim}`;
       params = r.params;
     } else {
       const f = callWhere(filter);
       params = f.params;
       if (table === 'calls') {
-        columns = ['id', ...CALL_COLUMNS];
+        columns = [...STORED_CALL_COLUMNS];
         sql = `SELECT ${columns.map((c) => 'c.' + c).join(', ')} FROM llm_calls c WHERE ${f.sql} ORDER BY ${byTime ? 'c.started_at, c.id' : 'c.id'}${lim}`;
       } else {
         columns = ['call_id', 'span_id', 'trace_id', ...MESSAGE_COLUMNS];
@@ -491,10 +532,12 @@ export class SqliteReader implements CallLogReader {
       own?.close();
       throw e;
     }
+    const jsonAt = columns.flatMap((c, i) => (JSON_COLUMNS.has(c) ? [i] : []));
     async function* batches(): AsyncGenerator<unknown[][]> {
       try {
         let batch: unknown[][] = [];
         for (const row of stmt.iterate(...params) as IterableIterator<unknown[]>) {
+          for (const i of jsonAt) if (typeof row[i] === 'string') row[i] = canonicalJson(row[i] as string);
           batch.push(row);
           if (batch.length === BATCH) {
             yield batch;
@@ -509,7 +552,7 @@ export class SqliteReader implements CallLogReader {
     return { columns, batches: batches() };
   }
 
-  async userQuery(sql: string, limit?: number): Promise<UserQueryResult> {
+  async userQuery(sql: string, { limit }: { limit?: number; timeoutMs?: number } = {}): Promise<UserQueryResult> {
     let stmt: Statement;
     try {
       stmt = this.db.prepare(sql);
@@ -520,10 +563,15 @@ export class SqliteReader implements CallLogReader {
       throw new QueryError('sql: only queries that read are allowed (the connection is read-only; nothing was changed)');
     }
     try {
-      const columns = stmt.columns().map((c) => c.name);
+      const cols = stmt.columns();
+      const columns = cols.map((c) => c.name);
+      // A column read straight from one of the call log's JSON columns is given canonical, as every
+      // store gives it (rows.ts).
+      const jsonAt = cols.flatMap((c, i) => (c.column && c.table?.startsWith('llm_') && JSON_COLUMNS.has(c.column) ? [i] : []));
       stmt.raw(true);
       const rows: unknown[][] = [];
       for (const r of stmt.iterate() as IterableIterator<unknown[]>) {
+        for (const i of jsonAt) if (typeof r[i] === 'string') r[i] = canonicalJson(r[i] as string);
         rows.push(r);
         if (limit && rows.length >= limit) break;
       }

@@ -384,7 +384,7 @@ async function call(p, root, span) {
       tile(
         'cost',
         money(c.cost, c.currency),
-        d.price ? `price row ${d.price.id} (${d.price.source})` : c.cost === null ? 'no price' : null,
+        d.price ? `price ${d.price.model_pattern} (${d.price.source})` : c.cost === null ? 'no price' : null,
       ),
       tile('retries', int(c.retry_count)),
     ),

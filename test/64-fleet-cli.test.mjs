@@ -1,0 +1,464 @@
+// Fleet mode, the read side: every CLI verb on a PostgreSQL call log prints exactly what it prints
+// on the SQLite call log holding the same calls (stdout and exit code compared byte for byte). The
+// SQLite log is the standard CLI fixture (4x-helpers) plus calls with JSON columns in unsorted key
+// order, a priced call, and a call from last year; it is copied into a real PostgreSQL 15 by the
+// test-only copier (helpers/fleet-copy.mjs), as a shipper would copy it.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, test } from 'vitest';
+import { callRow, cli, message, runRow, scratch, standardItems, traceId, writeItems } from './4x-helpers/calllog.mjs';
+import { get, getJson, startUi } from './4x-helpers/ui.mjs';
+import { copySqliteToPostgres } from './helpers/fleet-copy.mjs';
+import { postgresUnavailable, startPostgres } from './helpers/postgres.mjs';
+
+const why = postgresUnavailable();
+// In CI a missing PostgreSQL is a failure, not a skip.
+if (why && process.env.CI) throw new Error(`PostgreSQL is required in CI: ${why}`);
+const pgTest = why ? test.skip : test;
+if (why) console.log(`64-fleet-cli: skipped: ${why}`);
+
+let s;
+let file;
+let server;
+let url;
+
+/** Extra calls: JSON columns whose keys are not in sorted order, a priced call, a call from last year. */
+function extraItems() {
+  return [
+    {
+      kind: 'call',
+      call: callRow({
+        trace_id: traceId(7),
+        span_id: 'c000000000000007',
+        session_id: 's3',
+        user_id: 'carol',
+        agent_name: 'writer',
+        request_model: 'acme-large',
+        response_model: 'acme-large-001',
+        started_at: '2026-11-21T09:15:30.250Z',
+        duration_ms: 321.5,
+        ttft_ms: 42.25,
+        stream: 1,
+        input_tokens: 1200,
+        output_tokens: 345,
+        cost: 0.00447,
+        currency: 'EUR',
+        price_id: 1,
+        tags: '["zeta","alpha"]',
+        metadata: '{"tenant":"t-9","region":"eu","nested":{"b":2,"a":1}}',
+        attributes: '{"gen_ai.request.model":"acme-large","a.first":true,"z.last":[3,1,2],"n":1.5}',
+        finish_reasons: '["stop","length"]',
+        temperature: 0.7,
+        top_p: 0.9,
+        max_tokens: 512,
+      }),
+      messages: [
+        message({ role: 'user', content: 'Tell me about\nnewlines\tand tabs', content_chars: 5000, truncated: 1, token_estimate: 9 }),
+        message({
+          direction: 'output',
+          role: 'assistant',
+          content: null,
+          content_chars: null,
+          tool_calls: '[{"name":"lookup","id":"call_9","arguments":"{\\"b\\":1,\\"a\\":2}"}]',
+        }),
+      ],
+    },
+    {
+      kind: 'run',
+      run: runRow({
+        span_id: 'a000000000000007',
+        trace_id: traceId(8),
+        kind: 'workflow',
+        name: 'nightly',
+        session_id: 's4',
+        started_at: '2025-11-20T23:59:59.999Z',
+        duration_ms: 1500,
+        status: 'error',
+        error_message: 'boom',
+        attributes: '{"y":1,"x":{"d":4,"c":3}}',
+      }),
+    },
+    {
+      kind: 'call',
+      call: callRow({
+        trace_id: traceId(8),
+        span_id: 'c000000000000008',
+        parent_span_id: 'a000000000000007',
+        parent_call_id: 'a000000000000007',
+        session_id: 's4',
+        request_model: 'gpt-4o-mini',
+        started_at: '2025-11-21T00:00:00.000Z',
+        duration_ms: 1000,
+        input_tokens: 10,
+        output_tokens: 20,
+        cost: 0.00001,
+        currency: 'USD',
+        status: 'timeout',
+        error_type: 'APIConnectionTimeoutError',
+        error_message: 'Request timed out.',
+      }),
+      messages: [],
+    },
+  ];
+}
+
+beforeAll(async () => {
+  if (why) return;
+  s = scratch('fleet-cli');
+  file = join(s.dir, 'calls.db');
+  // A user price row first (id 1 in the file), then the calls through the exporter's writer.
+  const set = cli(['prices', 'set', 'acme-large', '--input', '2', '--output', '6', '--currency', 'EUR', '--db', file]);
+  assert.equal(set.code, 0, set.stderr);
+  await writeItems(file, [...standardItems(), ...extraItems()]);
+  server = await startPostgres();
+  url = await server.createDatabase('fleet_cli');
+  const copied = await copySqliteToPostgres(file, url, { writerId: 'writer-a' });
+  assert.deepEqual(copied, { calls: 8, runs: 3, messages: 6 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  s?.cleanup();
+});
+
+/** Runs the verb on both stores and asserts the same stdout and exit code; returns them. */
+function same(args, { code = 0 } = {}) {
+  const a = cli([...args, '--db', file]);
+  const b = cli([...args, '--db', url]);
+  assert.equal(a.code, code, `sqlite: llm-otel ${args.join(' ')}: ${a.stderr}`);
+  assert.equal(b.code, a.code, `postgres: llm-otel ${args.join(' ')}: ${b.stderr}`);
+  assert.equal(b.stdout, a.stdout, `llm-otel ${args.join(' ')}: stdout differs`);
+  return { sqlite: a, postgres: b };
+}
+
+pgTest('calls: every filter, human and --json, identical on both stores', () => {
+  const all = same(['calls', '--json']).postgres;
+  assert.deepEqual(
+    JSON.parse(all.stdout).calls.map((c) => c.id),
+    [7, 6, 4, 3, 2, 1, 5, 8],
+  );
+  for (const args of [
+    ['calls'],
+    ['calls', '--limit', '3'],
+    ['calls', '--session', 's1'],
+    ['calls', '--user', 'alice', '--json'],
+    ['calls', '--agent', 'planner'],
+    ['calls', '--status', 'failed'],
+    ['calls', '--status', 'timeout', '--json'],
+    ['calls', '--model', 'gpt-4o*'],
+    ['calls', '--model', 'gpt-4o-mini', '--json'],
+    ['calls', '--model', 'acme-?arge'],
+    ['calls', '--since', '2026-11-20T10:00:01Z', '--until', '2026-11-20T12:00:00Z', '--json'],
+    ['calls', '--since', '2025-01-01', '--until', '2026-01-01'],
+  ])
+    same(args);
+});
+
+pgTest('show: columns, canonical JSON columns, messages, the price row, a run; not found', () => {
+  const priced = JSON.parse(same(['show', '7', '--json']).postgres.stdout);
+  assert.deepEqual(priced.call.metadata, { nested: { a: 1, b: 2 }, region: 'eu', tenant: 't-9' });
+  assert.equal(priced.call.stream, 1, 'flags are 0/1 on both stores');
+  assert.equal(priced.call.started_at, '2026-11-21T09:15:30.250Z');
+  assert.equal(priced.price.model_pattern, 'acme-large');
+  assert.equal(priced.price.currency, 'EUR');
+  assert.equal(priced.call.price_id, undefined, 'no per-file price id');
+  const human = same(['show', 'c000000000000007']).postgres.stdout;
+  assert.match(human, /metadata\s+\{"nested":\{"a":1,"b":2\},"region":"eu","tenant":"t-9"\}/, 'keys sorted, no spaces');
+  assert.match(human, /price \(user\): \* acme-large — input 2, cached -, output 6 EUR\/1M tokens/);
+  assert.match(human, /tool calls: \[\{"arguments":"\{\\"b\\":1,\\"a\\":2\}","id":"call_9","name":"lookup"\}\]/);
+  for (const args of [
+    ['show', '1'],
+    ['show', '1', '--json'],
+    ['show', '4'],
+    ['show', '8'],
+    ['show', 'a000000000000001'],
+    ['show', 'a000000000000007', '--json'],
+  ])
+    same(args);
+  same(['show', '999'], { code: 1 });
+  same(['show', 'ffffffffffffffff'], { code: 1 });
+});
+
+pgTest('trace and session: trees, prefixes, conversations; errors alike', () => {
+  for (const args of [
+    ['trace', traceId(1)],
+    ['trace', traceId(1), '--json'],
+    ['trace', traceId(2)],
+    ['trace', traceId(8), '--json'],
+    ['session', 's1'],
+    ['session', 's1', '--json'],
+    ['session', 's2'],
+    ['session', 's3', '--json'],
+    ['session', 's4'],
+  ])
+    same(args);
+  same(['trace', traceId(7).slice(0, 8)], { code: 2 }); // ambiguous prefix
+  same(['trace', 'ffffffff'], { code: 1 });
+  same(['session', 'nope'], { code: 1 });
+});
+
+pgTest('stats, latency, runs: every grouping, the rollup ledger, percentiles', () => {
+  for (const by of ['model', 'user', 'agent', 'session', 'provider', 'hour', 'day']) {
+    same(['stats', '--by', by]);
+    same(['stats', '--by', by, '--json']);
+  }
+  for (const by of ['model', 'user', 'day']) {
+    same(['stats', '--rollup', '--by', by]);
+    same(['stats', '--rollup', '--by', by, '--json', '--since', '2026-11-19']);
+  }
+  for (const args of [
+    ['stats'],
+    ['stats', '--json', '--status', 'failed'],
+    ['latency'],
+    ['latency', '--json'],
+    ['latency', '--ttft', '--json'],
+    ['runs'],
+    ['runs', '--json'],
+    ['runs', '--kind', 'tool'],
+    ['runs', '--agent', 'planner', '--json'],
+    ['runs', '--status', 'error'],
+  ])
+    same(args);
+});
+
+pgTest('export: calls, messages and runs as CSV and JSON Lines, byte for byte', () => {
+  for (const table of ['calls', 'messages', 'runs']) {
+    for (const format of ['csv', 'jsonl']) same(['export', '--format', format, '--table', table]);
+  }
+  same(['export', '--format', 'csv', '--session', 's1', '--limit', '2']);
+  const csv = same(['export', '--format', 'csv']).postgres.stdout;
+  assert.ok(!csv.split('\n')[0].includes('price_id'), 'no per-file price id column');
+  assert.match(csv, /"\{""a.first"":true,""gen_ai.request.model"":""acme-large"",""n"":1.5,""z.last"":\[3,1,2\]\}"/);
+});
+
+pgTest('sql and prices list: the same rows where the query means the same in both dialects', () => {
+  for (const q of [
+    'SELECT count(*) AS n FROM llm_calls',
+    'SELECT id, span_id, started_at, ended_at, tags, metadata, attributes FROM llm_calls ORDER BY id',
+    'SELECT request_model, sum(input_tokens) AS input, count(*) AS calls FROM llm_calls GROUP BY request_model ORDER BY request_model',
+    'SELECT session_id, calls, first_at FROM llm_usage_sessions ORDER BY session_id',
+    'SELECT tool_calls FROM llm_messages WHERE tool_calls IS NOT NULL ORDER BY tool_calls',
+  ]) {
+    same(['sql', q]);
+    same(['sql', q, '--json']);
+  }
+  same(['sql', 'SELECT id FROM llm_calls ORDER BY id', '--limit', '2']);
+  same(['sql', 'DELETE FROM llm_calls'], { code: 2 });
+  for (const args of [
+    ['prices', 'list', '--source', 'user'],
+    ['prices', 'list', '--json', '--source', 'user'],
+    ['prices', 'list', '--model', 'acme-large'],
+    ['prices', 'list', '--model', 'gpt-4o-mini-2024-07-18', '--json'],
+  ])
+    same(args);
+});
+
+pgTest('LLM_OTEL_DB=postgres://… works like --db; the URL password never reaches the output', () => {
+  const a = cli(['stats', '--by', 'model'], { env: { LLM_OTEL_DB: url } });
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(a.stdout, cli(['stats', '--by', 'model', '--db', file]).stdout);
+  const missing = cli(['show', '999'], { env: { LLM_OTEL_DB: url } });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^llm-otel: no call with id 999 in postgres:\/\/postgres:\*\*\*@/);
+  assert.ok(!missing.stderr.includes(':test@'), 'password redacted');
+});
+
+pgTest('a database without llm-otel tables: one line, exit 1, and nothing is created', async () => {
+  const empty = await server.createDatabase('fleet_empty');
+  const r = cli(['calls', '--db', empty]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.match(
+    r.stderr,
+    /^llm-otel: no llm-otel tables at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/fleet_empty_\d+ \(.*reading creates nothing\)\n$/,
+  );
+  const c = new pg.Client({ connectionString: empty });
+  await c.connect();
+  try {
+    const { rows } = await c.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'");
+    assert.equal(rows[0].n, 0, 'reading created no table');
+  } finally {
+    await c.end();
+  }
+  // No such database at all: "not found" too.
+  const u = new URL(url);
+  u.pathname = '/no_such_db';
+  const nodb = cli(['stats', '--db', u.toString()]);
+  assert.equal(nodb.code, 1);
+  assert.match(
+    nodb.stderr,
+    /^llm-otel: cannot read postgres:\/\/postgres:\*\*\*@[^/]+\/no_such_db: database "no_such_db" does not exist\n$/,
+  );
+  // The verbs that write a local call log refuse a URL, in one line.
+  for (const args of [
+    ['prices', 'set', 'acme-large', '--input', '1', '--output', '2'],
+    ['prices', 'import', join(s.dir, 'none.json')],
+    ['demo'],
+  ]) {
+    const w = cli([...args, '--db', empty]);
+    assert.equal(w.code, 2, args.join(' '));
+    assert.match(w.stderr, /^llm-otel: (prices set|prices import|demo): [^\n]+\n$/);
+  }
+  // A fleet schema newer than this llm-otel knows: refused, untouched.
+  const newer = await server.createDatabase('fleet_newer');
+  await copySqliteToPostgres(file, newer, { writerId: 'w' });
+  const n = new pg.Client({ connectionString: newer });
+  await n.connect();
+  await n.query('INSERT INTO llm_otel_schema (version) VALUES (99)');
+  await n.end();
+  const refused = cli(['calls', '--db', newer]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /^llm-otel: .* was written by a newer llm-otel \(fleet schema version 99; .*\n$/);
+});
+
+pgTest('llm-otel ui --db postgres://…: every view answers as on SQLite; data_version moves when a writer ships', async () => {
+  const a = await startUi(file);
+  const b = await startUi(url);
+  try {
+    assert.ok(!b.output().stdout.includes(':test@') && !b.output().stderr.includes(':test@'), 'no password printed');
+    const w = 'since=2025-01-01T00:00:00.000Z&until=2026-12-31T00:00:00.000Z';
+    for (const path of [
+      `/api/overview?${w}`,
+      `/api/overview-latency?${w}`,
+      `/api/calls?${w}`,
+      `/api/calls?${w}&limit=2`,
+      `/api/calls?${w}&status=failed`,
+      '/api/call/c000000000000007',
+      '/api/call/c000000000000003',
+      `/api/trace/${traceId(1)}`,
+      `/api/cost?${w}&by=model`,
+      `/api/latency?${w}`,
+      `/api/latency?${w}&metric=ttft`,
+      `/api/errors?${w}`,
+      `/api/sessions?${w}`,
+      '/api/session/s1',
+      `/api/runs?${w}`,
+      `/api/users?${w}`,
+      `/api/facets?${w}`,
+      '/api/call/00000000000000ff',
+    ]) {
+      const [x, y] = [await getJson(a, path), await getJson(b, path)];
+      assert.equal(y.status, x.status, `${path}: ${y.body}`);
+      assert.deepEqual(y.json, x.json, path);
+    }
+    // A page cursor of one page leads to the same next page.
+    const first = await getJson(b, `/api/calls?${w}&limit=3`);
+    const next = await getJson(b, `/api/calls?${w}&limit=3&after=${first.json.next}`);
+    const sqliteNext = await getJson(a, `/api/calls?${w}&limit=3&after=${(await getJson(a, `/api/calls?${w}&limit=3`)).json.next}`);
+    assert.deepEqual(next.json, sqliteNext.json);
+    for (const path of [`/api/export.csv?${w}`, `/api/export.jsonl?${w}&table=messages`]) {
+      const [x, y] = [await get(a, path), await get(b, path)];
+      assert.equal(y.status, 200);
+      assert.equal(y.body, x.body, path);
+    }
+    // Another writer ships: the dashboard's "anything new?" changes at once.
+    const before = (await getJson(b, '/api/version')).json.data_version;
+    assert.equal(typeof before, 'number');
+    const other = join(s.dir, 'other.db');
+    await writeItems(other, [
+      {
+        kind: 'call',
+        call: callRow({ span_id: 'd000000000000001', trace_id: traceId(40), started_at: '2026-11-22T00:00:00.000Z' }),
+        messages: [],
+      },
+    ]);
+    await copySqliteToPostgres(other, url, { writerId: 'writer-b', migrate: false });
+    const after = (await getJson(b, '/api/version')).json.data_version;
+    assert.notEqual(after, before);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+pgTest(
+  'a real instrumented run (llm-otel demo: the openai SDK under register, built-in prices) reads the same from PostgreSQL',
+  async () => {
+    const demoFile = join(s.dir, 'demo.db');
+    const demo = cli(['demo', '--db', demoFile], { env: { OTEL_TRACES_EXPORTER: '', OTEL_EXPORTER_OTLP_ENDPOINT: '' } });
+    assert.equal(demo.code, 0, demo.stderr);
+    const demoUrl = await server.createDatabase('fleet_demo');
+    const copied = await copySqliteToPostgres(demoFile, demoUrl, { writerId: 'demo' });
+    assert.equal(copied.calls, 8);
+    const both = (args, code = 0) => {
+      const a = cli([...args, '--db', demoFile]);
+      const b = cli([...args, '--db', demoUrl]);
+      assert.equal(a.code, code, `${args.join(' ')}: ${a.stderr}`);
+      assert.equal(b.code, a.code, `${args.join(' ')}: ${b.stderr}`);
+      assert.equal(b.stdout, a.stdout, `llm-otel ${args.join(' ')}: stdout differs`);
+      return b.stdout;
+    };
+    const calls = JSON.parse(both(['calls', '--json'])).calls;
+    for (const c of calls) {
+      both(['show', c.span_id]);
+      both(['show', String(c.id), '--json']);
+    }
+    const priced = JSON.parse(both(['show', calls.find((c) => c.cost !== null).span_id, '--json']));
+    assert.equal(priced.price.source, 'builtin', 'the built-in row that priced it, found by its key');
+    const traces = [...new Set(calls.map((c) => c.trace_id))];
+    for (const t of traces) both(['trace', t]);
+    for (const args of [
+      ['calls'],
+      ['session', 'demo-session-1'],
+      ['session', 'demo-session-2', '--json'],
+      ['stats', '--by', 'model'],
+      ['stats', '--by', 'user', '--json'],
+      ['stats', '--rollup', '--by', 'provider'],
+      ['latency', '--json'],
+      ['latency', '--ttft'],
+      ['runs', '--json'],
+      ['export', '--format', 'jsonl'],
+      ['export', '--format', 'csv', '--table', 'messages'],
+      ['export', '--format', 'csv', '--table', 'runs'],
+      ['prices', 'list'],
+      ['prices', 'list', '--json', '--provider', 'deepseek'],
+      ['sql', 'SELECT span_id, attributes FROM llm_calls ORDER BY id'],
+    ])
+      both(args);
+  },
+);
+
+pgTest('groups beyond 20,000 calls: the same percentiles as SQLite (its histogram ranked in SQL)', async () => {
+  const big = join(s.dir, 'big.db');
+  const items = [];
+  let x = 7;
+  const rand = () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648;
+  };
+  for (let i = 0; i < 23_000; i++) {
+    // Sub-millisecond, zero and long durations, spread over many buckets.
+    const d = i % 500 === 0 ? 0 : i % 97 === 0 ? rand() : Math.round(rand() * rand() * 60_000 * 1000) / 1000;
+    items.push({
+      kind: 'call',
+      call: callRow({
+        span_id: `b${String(i).padStart(15, '0')}`,
+        trace_id: traceId(100 + i),
+        request_model: i % 10 === 0 ? 'small-model' : 'big-model',
+        started_at: new Date(Date.UTC(2026, 10, 20) + i * 1000).toISOString(),
+        duration_ms: d,
+        ttft_ms: d / 3,
+        stream: 1,
+      }),
+      messages: [],
+    });
+  }
+  await writeItems(big, items);
+  const bigUrl = await server.createDatabase('fleet_big');
+  await copySqliteToPostgres(big, bigUrl, { writerId: 'big' });
+  for (const args of [
+    ['latency', '--json'],
+    ['latency', '--ttft', '--json'],
+    ['stats', '--json'],
+    ['stats', '--by', 'model'],
+  ]) {
+    const a = cli([...args, '--db', big]);
+    const b = cli([...args, '--db', bigUrl]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.stdout, a.stdout, `llm-otel ${args.join(' ')}`);
+  }
+  const rows = JSON.parse(cli(['latency', '--json', '--db', bigUrl]).stdout).rows;
+  assert.equal(rows.find((r) => r.model === 'big-model').calls, 20_700, 'a group beyond the exact limit');
+});
