@@ -332,12 +332,12 @@ function migrateToFleet(db: Db): void {
     )
     .all() as (Parameters<typeof priceKey>[0] & { id: number })[];
   for (const r of rows) set.run(priceKey(r), r.id);
-  db.exec(
-    'UPDATE llm_calls SET price_key = (SELECT price_key FROM model_prices WHERE id = llm_calls.price_id) WHERE price_id IS NOT NULL',
-  );
-  const hasLedger = (db.prepare('SELECT (SELECT count(*) FROM llm_usage_hourly) + (SELECT count(*) FROM llm_usage_sessions) AS n').get() as {
-    n: number;
-  }).n;
+  db.exec('UPDATE llm_calls SET price_key = (SELECT price_key FROM model_prices WHERE id = llm_calls.price_id) WHERE price_id IS NOT NULL');
+  const hasLedger = (
+    db.prepare('SELECT (SELECT count(*) FROM llm_usage_hourly) + (SELECT count(*) FROM llm_usage_sessions) AS n').get() as {
+      n: number;
+    }
+  ).n;
   const meta = db.prepare('INSERT INTO llm_meta (key, value) VALUES (?, ?)');
   meta.run('writer_id', newWriterId());
   meta.run('ledger_seq', hasLedger > 0 ? 1 : 0);

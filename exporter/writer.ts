@@ -101,7 +101,7 @@ export interface WriteOptions {
 
 type Fault = 'busy' | 'full' | 'readonly' | 'corrupt' | 'cantopen' | 'version' | 'foreign' | 'other';
 
-interface Rollup {
+export interface Rollup {
   hour: string;
   service_name: string;
   provider: string;
@@ -120,7 +120,7 @@ interface Rollup {
 }
 
 /** A batch's totals for one session (llm_usage_sessions). */
-interface SessionTotals {
+export interface SessionTotals {
   session_id: string;
   first_at: string;
   last_at: string;
@@ -669,7 +669,7 @@ const BUSY_RETRY_MAX_MS = 1000;
 /** Message texts whose token counts the writer keeps (then it starts over). */
 const TOKEN_CACHE_MAX = 4096;
 
-function addRollup(map: Map<string, Rollup>, c: CallRow): void {
+export function addRollup(map: Map<string, Rollup>, c: CallRow): void {
   const hour = c.started_at.slice(0, 13) + ':00:00.000Z';
   const model = c.request_model ?? c.response_model ?? '';
   const service = c.service_name ?? '';
@@ -708,7 +708,7 @@ function addRollup(map: Map<string, Rollup>, c: CallRow): void {
   if (d > r.duration_ms_max) r.duration_ms_max = d;
 }
 
-function addSession(map: Map<string, SessionTotals>, c: CallRow): void {
+export function addSession(map: Map<string, SessionTotals>, c: CallRow): void {
   if (c.session_id === null || c.session_id === undefined) return;
   let t = map.get(c.session_id);
   if (!t) {
