@@ -122,9 +122,9 @@ async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Prom
       return;
     }
     if (msg.ctl === 'flush') {
-      let pending: void | Promise<void>;
+      let pending: Promise<void> | null = null;
       try {
-        pending = job.flush({ exit: msg.exit, rows: msg.rows !== false, deadline: msg.deadline });
+        pending = job.flush({ exit: msg.exit, rows: msg.rows !== false, deadline: msg.deadline }) ?? null;
       } catch (e) {
         warner.warn('thread:flush', `llm-otel's background thread could not flush (${errorMessage(e)})`);
       }
