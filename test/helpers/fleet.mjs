@@ -1,0 +1,43 @@
+// Shared by the fleet tests (test/60–63): PostgreSQL or a clear reason why not (in CI a missing
+// PostgreSQL fails the file instead of skipping it), a client, and reading rows back.
+
+import { createRequire } from 'node:module';
+import { test } from 'vitest';
+import { postgresUnavailable } from './postgres.mjs';
+
+const require = createRequire(import.meta.url);
+export const pg = require('pg');
+
+export const unavailable = postgresUnavailable();
+if (unavailable && process.env.CI) throw new Error(`PostgreSQL is required in CI: ${unavailable}`);
+
+/** `test`, or a skipped test that says why (outside CI only). */
+export const pgTest = unavailable ? (name, ...rest) => test.skip(`${name} (skipped: ${unavailable})`, ...rest) : test;
+
+/** A connected client (the caller ends it). */
+export async function client(url) {
+  const c = new pg.Client({ connectionString: url });
+  c.on('error', () => {});
+  await c.connect();
+  return c;
+}
+
+/** Runs `fn` with a client, then ends it. */
+export async function withClient(url, fn) {
+  const c = await client(url);
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Waits until `check()` is truthy (polling), at most `ms`; returns its last value. */
+export async function until(check, ms = 30_000, every = 100) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
