@@ -3,13 +3,14 @@
 // line at the end: { calls, failed, latencies (ms per call, as the app saw them) }.
 //
 //   node --import llm-otel/register fleet-app.mjs [--calls N] [--concurrency C] [--rate R --seconds S]
-//        [--nul] [--session S] [--wait-file F] [--tag T]
+//        [--nul] [--agent] [--session S] [--wait-file F] [--tag T]
+// --agent: every 4th call inside withAgent('planner') (an llm_runs row).
 // Environment: TEST_OPENAI_URL (…/v1).
 // --wait-file: after the calls, wait (at most 60 s) until that file exists, so a test can watch the
 // shipper at work before the process ends.
 
 import { existsSync } from 'node:fs';
-import { withLlmContext } from 'llm-otel';
+import { withAgent, withLlmContext } from 'llm-otel';
 import OpenAI from 'openai';
 
 const args = process.argv.slice(2);
@@ -26,6 +27,7 @@ const nul = flag('nul');
 const session = opt('session', `s-${process.pid}`);
 const waitFile = opt('wait-file', null);
 const tag = opt('tag', 'fleet');
+const agent = flag('agent');
 
 const client = new OpenAI({ baseURL: process.env.TEST_OPENAI_URL, apiKey: 'sk-test-fleet', maxRetries: 0 });
 const latencies = [];
@@ -39,7 +41,10 @@ async function one(i) {
   try {
     await withLlmContext(
       { sessionId: `${session}-${i % 5}`, userId: user, tags: [tag], metadata: nul ? { note: 'a\u0000b' } : { n: String(i % 7) } },
-      () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] }),
+      () => {
+        const call = () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] });
+        return agent && i % 4 === 0 ? withAgent('planner', call) : call();
+      },
     );
   } catch {
     failed++;

@@ -41,3 +41,59 @@ export async function until(check, ms = 30_000, every = 100) {
     await new Promise((r) => setTimeout(r, every));
   }
 }
+
+/**
+ * Runs test/apps/fleet-app.mjs under register in fleet mode. `ready` (async, optional) is polled
+ * while the app waits after its calls; once true (or after `readyMs`) the app is let go.
+ */
+export async function runFleetApp({
+  runApp,
+  dir,
+  openaiUrl,
+  url,
+  spool,
+  args = [],
+  env = {},
+  ready,
+  readyMs = 30_000,
+  timeoutMs = 90_000,
+}) {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const wait = join(dir, `go-${Math.random().toString(36).slice(2)}`);
+  const running = runApp(join(import.meta.dirname, '..', 'apps', 'fleet-app.mjs'), {
+    preload: 'import',
+    timeoutMs,
+    args: [...args, ...(ready ? ['--wait-file', wait] : [])],
+    env: {
+      TEST_OPENAI_URL: openaiUrl,
+      LLM_OTEL_DB: url,
+      LLM_OTEL_SPOOL: spool,
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_METRICS_EXPORTER: 'none',
+      ...env,
+    },
+  });
+  let done = false;
+  running.finally(() => (done = true));
+  if (ready) {
+    const end = Date.now() + readyMs;
+    while (!done && Date.now() < end) {
+      try {
+        if (await ready()) break;
+      } catch {
+        /* not yet */
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    writeFileSync(wait, '');
+  }
+  const r = await running;
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    r.result = JSON.parse(last);
+  } catch {
+    r.result = null;
+  }
+  return r;
+}
