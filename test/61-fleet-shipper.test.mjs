@@ -401,8 +401,6 @@ pgTest(
     const spool = join(dir, 'resume.db');
     const dead = new URL(url);
     dead.port = String(await closedPort());
-      (await import('./helpers/openai-server.mjs')).closedPort ? await (await import('./helpers/openai-server.mjs')).closedPort() : 1,
-    );
     const down = await runFleetApp({ runApp, dir, openaiUrl: peer.baseURL, url: dead.toString(), spool, args: ['--calls', '20'] });
     assert.equal(down.code, 0, down.stderr);
     assert.match(
