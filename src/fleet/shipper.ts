@@ -41,6 +41,7 @@ const KEY_CATCHING_UP = 'fleet:catching-up';
 const KEY_CAUGHT_UP = 'fleet:caught-up';
 const KEY_DROPPED = 'fleet:dropped';
 const KEY_PARKED = 'fleet:parked';
+const KEY_SPOOL = 'fleet:spool';
 
 export class Shipper {
   private readonly o: Required<Omit<ShipperOptions, 'spool' | 'onReading'>> & Pick<ShipperOptions, 'spool' | 'onReading'>;
@@ -64,6 +65,7 @@ export class Shipper {
   private empty = false;
   /** The round shipped rows: the next comes sooner (rows are arriving). */
   private busy = false;
+  private spoolWarned = false;
   /** The memory queue's drop count as last shipped. */
   private droppedShipped = 0;
   /** Durations of successful flushes (ms), the latest first dropped past 4096: for benchmarks. */
@@ -227,14 +229,32 @@ export class Shipper {
   }
 
   private next(): ShipBatch {
-    if (this.spool) return this.spool.read(this.watermark!);
-    return this.memory!.next();
+    if (!this.spool) return this.memory!.next();
+    const spool = this.spool;
+    return this.fromSpool(() => spool.read(this.watermark!));
+  }
+
+  /** A read of the spool; its trouble is the spool's, not the database's: its own line, a retry later. */
+  private fromSpool<T>(read: () => T): T {
+    try {
+      const v = read();
+      if (this.spoolWarned) {
+        this.spoolWarned = false;
+        this.o.warner.reset(KEY_SPOOL);
+      }
+      return v;
+    } catch (e) {
+      this.spoolWarned = true;
+      this.o.warner.warn(KEY_SPOOL, `fleet mode: cannot read the spool ${this.o.spool} (${errorMessage(e)}); shipping resumes when it can`);
+      throw Object.assign(new Error(errorMessage(e)), { spool: true });
+    }
   }
 
   private async connection(): Promise<FleetConnection> {
     if (this.conn) return this.conn;
-    const writer: WriterInfo = this.spool
-      ? { writerId: this.spool.writerId(), source: this.o.spool! }
+    const spool = this.spool;
+    const writer: WriterInfo = spool
+      ? { writerId: this.fromSpool(() => spool.writerId()), source: this.o.spool! }
       : { writerId: this.memory!.writerId, source: 'memory' };
     const conn = await connect({
       url: this.o.url,
@@ -272,11 +292,13 @@ export class Shipper {
   private failed(e: unknown): void {
     this.conn?.destroy();
     this.conn = null;
+    // Ended on purpose (exit): whatever the round in flight says now is not news.
+    if (this.stopped) return;
     const min = this.o.backoffMinMs;
     const base = this.backoffMs === 0 ? min : Math.min(this.o.backoffMaxMs, this.backoffMs * 2);
     // Jitter: shippers of a fleet that lost the database together do not come back in step.
     this.backoffMs = Math.round(base / 2 + (Math.random() * base) / 2);
-    if (this.state === 'down') return;
+    if (this.state === 'down' || (e as { spool?: boolean } | null)?.spool === true) return;
     this.state = 'down';
     this.shippedSinceDown = 0;
     this.o.warner.reset(KEY_CATCHING_UP);
