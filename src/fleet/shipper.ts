@@ -66,6 +66,7 @@ export class Shipper {
   /** The round shipped rows: the next comes sooner (rows are arriving). */
   private busy = false;
   private spoolWarned = false;
+  private ended = false;
   /** The memory queue's drop count as last shipped. */
   private droppedShipped = 0;
   /** Durations of successful flushes (ms), the latest first dropped past 4096: for benchmarks. */
@@ -149,6 +150,7 @@ export class Shipper {
   }
 
   private end(): void {
+    this.ended = true;
     this.conn?.destroy();
     this.conn = null;
     this.spool?.close();
@@ -292,8 +294,8 @@ export class Shipper {
   private failed(e: unknown): void {
     this.conn?.destroy();
     this.conn = null;
-    // Ended on purpose (exit): whatever the round in flight says now is not news.
-    if (this.stopped) return;
+    // Ended on purpose (the connection destroyed at exit): what the round in flight says is not news.
+    if (this.ended) return;
     const min = this.o.backoffMinMs;
     const base = this.backoffMs === 0 ? min : Math.min(this.o.backoffMaxMs, this.backoffMs * 2);
     // Jitter: shippers of a fleet that lost the database together do not come back in step.
