@@ -149,6 +149,10 @@ try {
     const conc = num('concurrency', 16);
     const url = await server.createDatabase('one');
     console.log(`\n--one: 1 process, ${calls} calls, concurrency ${conc}; load before ${load()}`);
+    // The same app with a SQLite call log only: what this machine lets one process make now.
+    const base = await app(join(dir, 'one-base.db'), null, ['--calls', String(calls), '--concurrency', String(conc)], {}, '"calls"');
+    const baseS = (base.durationMs - (base.afterMarkMs ?? 0)) / 1000;
+    console.log(`  baseline (SQLite only): ${base.result?.calls} calls in ${f1(baseS)} s = ${f1(base.result?.calls / baseS)} calls/s`);
     const w = await watch(
       url,
       (go) => app(url, join(dir, 'one.db'), ['--calls', String(calls), '--concurrency', String(conc), '--wait-file', go], {}, '"calls"'),
@@ -170,6 +174,13 @@ try {
     const calls = num('calls4', 5000);
     const url = await server.createDatabase('four');
     console.log(`\n--four: 4 processes × ${calls} calls, concurrency 16 each; load before ${load()}`);
+    const bases = await Promise.all(
+      [0, 1, 2, 3].map((i) => app(join(dir, `four-base${i}.db`), null, ['--calls', String(calls), '--concurrency', '16'], {}, '"calls"')),
+    );
+    const baseMs = Math.max(...bases.map((r) => r.durationMs - (r.afterMarkMs ?? 0)));
+    console.log(
+      `  baseline (SQLite only): ${4 * calls} calls in ${f1(baseMs / 1000)} s = ${f1((4 * calls * 1000) / baseMs)} calls/s together`,
+    );
     const w = await watch(
       url,
       (go) =>
