@@ -384,6 +384,33 @@ try {
       `  ${n} calls in ${f1(secs)} s = ${f1(n / secs)} calls/s (connect and migrate included); ${s.flushMs.length} flushes of ≤ 500 calls: p50 ${f1(pct(s.flushMs, 50))} ms, p99 ${f1(pct(s.flushMs, 99))} ms, max ${f1(Math.max(...s.flushMs))} ms${lines.length ? `; warnings: ${lines.join(' | ')}` : ''}`,
     );
     console.log(`  load after ${load()}`);
+
+    // Four writers at once into one database (four spools, four shippers, four connections; one
+    // process here, so one core's worth of JavaScript for all four): the database side of --four.
+    const url4 = await server.createDatabase('shippers4');
+    const spools = [0, 1, 2, 3].map((k) => join(dir, `shipper4-${k}.db`));
+    for (let k = 0; k < 4; k++) {
+      const wk = new X.CallLogWriter({ path: spools[k] });
+      const mine = items
+        .filter((_, i) => i % 4 === k)
+        .map((it) => ({ ...it, call: { ...it.call, span_id: `${k}${it.call.span_id.slice(1)}` } }));
+      for (let i = 0; i < mine.length; i += 2000) wk.writeBatch(mine.slice(i, i + 2000));
+      wk.close();
+    }
+    console.log(`\n--shipper (4 writers): four shippers draining four spools of ${n / 4} calls into one database; load before ${load()}`);
+    const four = spools.map((sp) => new Shipper({ url: url4, spool: sp, warner: { warn: (k, m) => lines.push(m), reset() {} } }));
+    const t4 = performance.now();
+    for (const sh of four) sh.start();
+    while ((await count(url4)) < n && performance.now() - t4 < 300_000) await sleep(50);
+    const secs4 = (performance.now() - t4) / 1000;
+    for (const sh of four) sh.close();
+    const flushes = four.flatMap((sh) => sh.flushMs);
+    const [roll4] = await q(url4, 'SELECT sum(calls) AS n FROM llm_usage_hourly_total');
+    const [dl4] = await q(url4, 'SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()');
+    console.log(
+      `  ${await count(url4)} calls in ${f1(secs4)} s = ${f1(n / secs4)} calls/s together; flush p50 ${f1(pct(flushes, 50))} ms, p99 ${f1(pct(flushes, 99))} ms; rollup sum ${roll4.n}; deadlocks ${dl4.deadlocks}${lines.length ? `; warnings: ${lines.join(' | ')}` : ''}`,
+    );
+    console.log(`  load after ${load()}`);
   }
 } finally {
   // The cluster first: nothing below may leave it running.
