@@ -350,9 +350,12 @@ export function newWriterId(): string {
 
 /**
  * Makes llm_meta's rows where they are missing (a writer id deleted to give a copied call log its
- * own). INSERT OR IGNORE: when both exist, the file is not written.
+ * own). When both exist, the file is not written.
  */
 export function ensureMeta(db: Db): void {
+  // Read first: an open that finds both (every open but a copied file's) takes no write lock.
+  const have = db.prepare("SELECT count(*) AS n FROM llm_meta WHERE key IN ('writer_id', 'ledger_seq')").get() as { n: number };
+  if (have.n === 2) return;
   db.prepare("INSERT OR IGNORE INTO llm_meta (key, value) VALUES ('writer_id', ?), ('ledger_seq', 0)").run(newWriterId());
 }
 

@@ -152,6 +152,7 @@ pgTest(
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.result.failed, 0);
+    assert.equal(r.result.pgLoaded, false, "the app's thread never loads the PostgreSQL driver");
     assert.equal(r.stderr, '', 'no warning: nothing went wrong');
     await assertSameRows(url, spool);
     const db = sqlite(spool);

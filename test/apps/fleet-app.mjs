@@ -1,6 +1,7 @@
 // App of the fleet tests and benchmark (test/61–63, bench/fleet.bench.mjs): chat calls through the
 // real openai SDK against a loopback OpenAI-wire server, under llm-otel/register. Prints one JSON
-// line at the end: { calls, failed, latencies (ms per call, as the app saw them) }.
+// line at the end: { calls, failed, pgLoaded (on the app's thread), latencies (ms per call, as the
+// app saw them) }.
 //
 //   node --import llm-otel/register fleet-app.mjs [--calls N] [--concurrency C] [--rate R --seconds S]
 //        [--nul] [--agent] [--session S] [--wait-file F] [--tag T]
@@ -10,6 +11,7 @@
 // shipper at work before the process ends.
 
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { withAgent, withLlmContext } from 'llm-otel';
 import OpenAI from 'openai';
 
@@ -74,7 +76,9 @@ if (rate > 0 && seconds > 0) {
   );
   made = calls;
 }
-process.stdout.write(`${JSON.stringify({ calls: made, failed, latencies })}\n`);
+// Whether the PostgreSQL driver was loaded on this (the app's) thread: it must not be.
+const pgLoaded = Object.keys(createRequire(import.meta.url).cache).some((k) => /[\\/]node_modules[\\/]pg[\\/]/.test(k));
+process.stdout.write(`${JSON.stringify({ calls: made, failed, pgLoaded, latencies })}\n`);
 if (waitFile) {
   const until = Date.now() + 60_000;
   while (!existsSync(waitFile) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
