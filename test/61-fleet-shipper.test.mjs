@@ -446,6 +446,32 @@ pgTest(
 );
 
 pgTest(
+  'two processes sharing one spool: every call shipped once and counted once',
+  async () => {
+    const url = await server.createDatabase('shared');
+    const spool = join(dir, 'shared.db');
+    const all = async () => (await count(url, 'SELECT count(*) AS n FROM llm_calls')) === 600;
+    const [a, b] = await Promise.all([
+      runFleetApp({ runApp, dir, openaiUrl: peer.baseURL, url, spool, args: ['--calls', '300', '--session', 'a'], ready: all }),
+      runFleetApp({ runApp, dir, openaiUrl: peer.baseURL, url, spool, args: ['--calls', '300', '--session', 'b'], ready: all }),
+    ]);
+    for (const r of [a, b]) assert.equal(r.code, 0, r.stderr);
+    assert.equal(a.stderr + b.stderr, '');
+    assert.equal(await count(url, 'SELECT count(*) AS n FROM llm_calls'), 600);
+    await withClient(url, async (c) => {
+      const w = (await c.query('SELECT shipped_calls FROM llm_otel_writers')).rows;
+      assert.deepEqual(
+        w.map((x) => Number(x.shipped_calls)),
+        [600],
+        'one writer (one spool), each call counted once',
+      );
+      assert.equal(Number((await c.query('SELECT sum(calls) AS n FROM llm_usage_hourly_total')).rows[0].n), 600);
+    });
+  },
+  120_000,
+);
+
+pgTest(
   'no writable disk: one warning, the calls reach PostgreSQL through the memory queue',
   async () => {
     const url = await server.createDatabase('nodisk');
