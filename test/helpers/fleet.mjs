@@ -57,6 +57,7 @@ export async function runFleetApp({
   ready,
   readyMs = 30_000,
   timeoutMs = 90_000,
+  mark = null,
 }) {
   const { writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
@@ -64,6 +65,7 @@ export async function runFleetApp({
   const running = runApp(join(import.meta.dirname, '..', 'apps', 'fleet-app.mjs'), {
     preload: 'import',
     timeoutMs,
+    mark,
     args: [...args, ...(ready ? ['--wait-file', wait] : [])],
     env: {
       TEST_OPENAI_URL: openaiUrl,
