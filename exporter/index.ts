@@ -32,6 +32,7 @@ export {
   SCHEMA_VERSION,
   SchemaVersionError,
   schemaVersion,
+  writerId,
 } from './schema.js';
 export { CallLogSink, type CallLogSinkOptions, type SpanSink } from './sink.js';
 export { CallLogMissingError, openReadOnly, type ReadOnlyOptions } from './store.js';

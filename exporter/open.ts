@@ -4,7 +4,7 @@
 import { closeSync, existsSync, constants as fsc, fstatSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkDatabase, migrate } from './schema.js';
+import { checkDatabase, ensureMeta, migrate } from './schema.js';
 
 export type Db = Database.Database;
 
@@ -111,6 +111,7 @@ export function openForWriting(path: string, opts: OpenOptions): Db {
     }
     waitAtMost();
     migrate(db, path);
+    ensureMeta(db);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
     return db;
   } catch (e) {

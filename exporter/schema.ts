@@ -2,12 +2,17 @@
 // Forward-only migrations keyed by PRAGMA user_version, each applied inside one transaction.
 // A DB written by a newer llm-otel (user_version above ours) is refused and left untouched.
 
+import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
+import { priceKey } from '../src/core/price-key.js';
 
 type Db = BetterSqlite3.Database;
 
+/** A migration: SQL, or a function where a backfill needs code (run inside the same transaction). */
+export type Migration = string | ((db: Db) => void);
+
 /** Each entry migrates from version i to i + 1. Never edit a released entry; append a new one. */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly Migration[] = [
   // 0 → 1: the initial schema.
   `
   CREATE TABLE llm_calls (
@@ -293,7 +298,76 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE INDEX llm_calls_failed ON llm_calls(started_at) WHERE status <> 'ok';
   `,
+  // 4 → 5 (fleet mode, issue 14; docs/fleet.md):
+  // - llm_messages.call_span_id: the call's span id, so both stores join messages to calls the
+  //   same way (span ids are stable across stores and processes; call_id is this file's).
+  // - model_prices.price_key and llm_calls.price_key: a deterministic key of a price row's content
+  //   (src/core/price-key.ts), the same in every call log and in PostgreSQL.
+  // - llm_meta: this file's writer_id (random, made here), which names its rows and ledgers in a
+  //   fleet database, and ledger_seq, the counter behind change_seq.
+  // - change_seq on both ledgers: the ledger_seq of the transaction that last changed the row, so
+  //   the shipper finds changed rows by one indexed range (existing rows: 1, shipped once).
+  migrateToFleet,
 ];
+
+function migrateToFleet(db: Db): void {
+  db.exec(`
+  ALTER TABLE llm_messages ADD COLUMN call_span_id TEXT;
+  UPDATE llm_messages SET call_span_id = (SELECT span_id FROM llm_calls WHERE id = llm_messages.call_id);
+  CREATE INDEX llm_messages_call_span ON llm_messages(call_span_id);
+  ALTER TABLE model_prices ADD COLUMN price_key TEXT;
+  ALTER TABLE llm_calls ADD COLUMN price_key TEXT;
+  ALTER TABLE llm_usage_hourly ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE llm_usage_sessions ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+  UPDATE llm_usage_hourly SET change_seq = 1;
+  UPDATE llm_usage_sessions SET change_seq = 1;
+  CREATE INDEX llm_usage_hourly_change ON llm_usage_hourly(change_seq);
+  CREATE INDEX llm_usage_sessions_change ON llm_usage_sessions(change_seq);
+  CREATE TABLE llm_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+  `);
+  const set = db.prepare('UPDATE model_prices SET price_key = ? WHERE id = ?');
+  const rows = db
+    .prepare(
+      'SELECT id, source, provider, model_pattern, input_per_mtok, cached_input_per_mtok, output_per_mtok, currency, valid_from FROM model_prices',
+    )
+    .all() as (Parameters<typeof priceKey>[0] & { id: number })[];
+  for (const r of rows) set.run(priceKey(r), r.id);
+  db.exec('UPDATE llm_calls SET price_key = (SELECT price_key FROM model_prices WHERE id = llm_calls.price_id) WHERE price_id IS NOT NULL');
+  const hasLedger = (
+    db.prepare('SELECT (SELECT count(*) FROM llm_usage_hourly) + (SELECT count(*) FROM llm_usage_sessions) AS n').get() as {
+      n: number;
+    }
+  ).n;
+  const meta = db.prepare('INSERT INTO llm_meta (key, value) VALUES (?, ?)');
+  meta.run('writer_id', newWriterId());
+  meta.run('ledger_seq', hasLedger > 0 ? 1 : 0);
+}
+
+/** A writer id: 128 random bits, as 32 hex digits. */
+export function newWriterId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * Makes llm_meta's rows where they are missing (a writer id deleted to give a copied call log its
+ * own). When both exist, the file is not written.
+ */
+export function ensureMeta(db: Db): void {
+  // Read first: an open that finds both (every open but a copied file's) takes no write lock.
+  const have = db.prepare("SELECT count(*) AS n FROM llm_meta WHERE key IN ('writer_id', 'ledger_seq')").get() as { n: number };
+  if (have.n === 2) return;
+  db.prepare("INSERT OR IGNORE INTO llm_meta (key, value) VALUES ('writer_id', ?), ('ledger_seq', 0)").run(newWriterId());
+}
+
+/** This call log's writer id (llm_meta), or null before schema 5. */
+export function writerId(db: Db): string | null {
+  try {
+    const r = db.prepare("SELECT value FROM llm_meta WHERE key = 'writer_id'").get() as { value: unknown } | undefined;
+    return r ? String(r.value) : null;
+  } catch {
+    return null;
+  }
+}
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -359,7 +433,11 @@ export function migrate(db: Db, file = db.name): void {
   // under the write lock so the loser sees the winner's schema instead of "foreign tables".
   const run = db.transaction(() => {
     const now = checkDatabase(db, file);
-    for (let v = now; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = now; v < SCHEMA_VERSION; v++) {
+      const m = MIGRATIONS[v]!;
+      if (typeof m === 'string') db.exec(m);
+      else m(db);
+    }
     if (now === 0) db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   });

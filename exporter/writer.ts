@@ -101,7 +101,7 @@ export interface WriteOptions {
 
 type Fault = 'busy' | 'full' | 'readonly' | 'corrupt' | 'cantopen' | 'version' | 'foreign' | 'other';
 
-interface Rollup {
+export interface Rollup {
   hour: string;
   service_name: string;
   provider: string;
@@ -120,7 +120,7 @@ interface Rollup {
 }
 
 /** A batch's totals for one session (llm_usage_sessions). */
-interface SessionTotals {
+export interface SessionTotals {
   session_id: string;
   first_at: string;
   last_at: string;
@@ -138,9 +138,10 @@ interface SessionTotals {
 
 const ROLLUP_SQL = `
 INSERT INTO llm_usage_hourly (hour, service_name, provider, model, user_id, agent_name, currency,
-  calls, errors, input_tokens, output_tokens, cost, duration_ms_sum, duration_ms_max)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  calls, errors, input_tokens, output_tokens, cost, duration_ms_sum, duration_ms_max, change_seq)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (hour, service_name, provider, model, user_id, agent_name, currency) DO UPDATE SET
+  change_seq = excluded.change_seq,
   calls = calls + excluded.calls,
   errors = errors + excluded.errors,
   input_tokens = input_tokens + excluded.input_tokens,
@@ -153,9 +154,10 @@ ON CONFLICT (hour, service_name, provider, model, user_id, agent_name, currency)
 
 // Every SET expression sees the row as it was: `currency` and `cost` below are the old values.
 const SESSION_SQL = `
-INSERT INTO llm_usage_sessions (session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO llm_usage_sessions (session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name, change_seq)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (session_id) DO UPDATE SET
+  change_seq = excluded.change_seq,
   first_at = min(first_at, excluded.first_at),
   last_at = max(last_at, excluded.last_at),
   calls = calls + excluded.calls,
@@ -174,6 +176,13 @@ ON CONFLICT (session_id) DO UPDATE SET
 function insertSql(table: string, cols: readonly string[], orIgnore: boolean): string {
   return `INSERT ${orIgnore ? 'OR IGNORE ' : ''}INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
 }
+
+// The call's price_key is its price row's (looked up by price_id in the same transaction: the row
+// that priced it lives in this file's model_prices).
+const CALL_SQL = `INSERT OR IGNORE INTO llm_calls (${CALL_COLUMNS.join(', ')}, price_key) VALUES (${CALL_COLUMNS.map(() => '?').join(', ')}, (SELECT price_key FROM model_prices WHERE id = ?))`;
+
+/** One step of the ledgers' change counter per transaction that touches them (change_seq). */
+const NEXT_SEQ_SQL = "UPDATE llm_meta SET value = value + 1 WHERE key = 'ledger_seq' RETURNING value";
 
 /** 32-bit FNV-1a: a stable hash so sampling does not depend on how ids were generated. */
 function fnv1a(s: string): number {
@@ -197,6 +206,7 @@ export class CallLogWriter {
     run: Statement;
     rollup: Statement;
     session: Statement;
+    nextSeq: Statement;
   } | null = null;
   /** writeItems as a transaction of the open connection (made once per connection, not per batch). */
   private tx: Transaction<(items: readonly CallLogItem[]) => void> | null = null;
@@ -424,14 +434,18 @@ export class CallLogWriter {
       }
       const call = item.call;
       if (this.keeps(call)) {
-        const r = st.call.run(callValues(call));
+        const values: unknown[] = callValues(call);
+        values.push(call.price_id);
+        const r = st.call.run(values);
         if (r.changes === 0) continue; // already stored (a retried or repeated export): count once
         const id = r.lastInsertRowid;
-        for (const m of item.messages) st.message.run(id, ...messageValues(m));
+        for (const m of item.messages) st.message.run(id, call.span_id, ...messageValues(m));
       }
       addRollup(rollups, call);
       addSession(sessions, call);
     }
+    if (rollups.size === 0 && sessions.size === 0) return;
+    const seq = (st.nextSeq.get() as { value: number } | undefined)?.value ?? 0;
     for (const u of rollups.values()) {
       st.rollup.run(
         u.hour,
@@ -448,6 +462,7 @@ export class CallLogWriter {
         u.cost,
         u.duration_ms_sum,
         u.duration_ms_max,
+        seq,
       );
     }
     for (const t of sessions.values()) {
@@ -463,6 +478,7 @@ export class CallLogWriter {
         t.currency,
         t.user_id,
         t.agent_name,
+        seq,
       );
     }
   }
@@ -503,11 +519,12 @@ export class CallLogWriter {
       db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       this.lastCheckpoint = Date.now();
       this.stmts = {
-        call: db.prepare(insertSql('llm_calls', CALL_COLUMNS, true)),
-        message: db.prepare(insertSql('llm_messages', ['call_id', ...MESSAGE_COLUMNS], false)),
+        call: db.prepare(CALL_SQL),
+        message: db.prepare(insertSql('llm_messages', ['call_id', 'call_span_id', ...MESSAGE_COLUMNS], false)),
         run: db.prepare(insertSql('llm_runs', RUN_COLUMNS, true)),
         rollup: db.prepare(ROLLUP_SQL),
         session: db.prepare(SESSION_SQL),
+        nextSeq: db.prepare(NEXT_SEQ_SQL),
       };
       this.tx = db.transaction((items: readonly CallLogItem[]) => this.writeItems(items));
       return db;
@@ -652,7 +669,7 @@ const BUSY_RETRY_MAX_MS = 1000;
 /** Message texts whose token counts the writer keeps (then it starts over). */
 const TOKEN_CACHE_MAX = 4096;
 
-function addRollup(map: Map<string, Rollup>, c: CallRow): void {
+export function addRollup(map: Map<string, Rollup>, c: CallRow): void {
   const hour = c.started_at.slice(0, 13) + ':00:00.000Z';
   const model = c.request_model ?? c.response_model ?? '';
   const service = c.service_name ?? '';
@@ -691,7 +708,7 @@ function addRollup(map: Map<string, Rollup>, c: CallRow): void {
   if (d > r.duration_ms_max) r.duration_ms_max = d;
 }
 
-function addSession(map: Map<string, SessionTotals>, c: CallRow): void {
+export function addSession(map: Map<string, SessionTotals>, c: CallRow): void {
   if (c.session_id === null || c.session_id === undefined) return;
   let t = map.get(c.session_id);
   if (!t) {

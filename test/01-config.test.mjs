@@ -62,6 +62,22 @@ test('every variable is read', () => {
   assert.equal(c.streamUsage, 'inject');
 });
 
+test('fleet mode: LLM_OTEL_DB=postgres:// names the fleet database; the call log becomes the spool (LLM_OTEL_SPOOL)', () => {
+  const url = 'postgres://u:p@db:5432/llm';
+  assert.deepEqual([loadConfig({ LLM_OTEL_DB: url }).fleetUrl, loadConfig({ LLM_OTEL_DB: url }).db], [url, './llm-otel.db']);
+  assert.equal(loadConfig({ LLM_OTEL_DB: 'postgresql://db/llm' }).fleetUrl, 'postgresql://db/llm');
+  assert.equal(loadConfig({ LLM_OTEL_DB: 'POSTGRES://db/llm' }).fleetUrl, 'POSTGRES://db/llm');
+  assert.equal(loadConfig({ LLM_OTEL_DB: url, LLM_OTEL_SPOOL: '/var/spool/llm.db' }).db, '/var/spool/llm.db');
+  assert.equal(loadConfig({ LLM_OTEL_DB: url, LLM_OTEL_SPOOL: 'off' }).db, null);
+  // Without a PostgreSQL URL nothing changes: LLM_OTEL_SPOOL means nothing, a path is a path.
+  assert.deepEqual(
+    [loadConfig({ LLM_OTEL_DB: '/tmp/x.db', LLM_OTEL_SPOOL: '/y.db' }).db, loadConfig({ LLM_OTEL_DB: '/tmp/x.db' }).fleetUrl],
+    ['/tmp/x.db', null],
+  );
+  assert.equal(loadConfig({}).fleetUrl, null);
+  assert.equal(loadConfig({ LLM_OTEL_DB: './postgres.db' }).fleetUrl, null);
+});
+
 test('switches: off DB, disabled SDK, semconv capture flag', () => {
   assert.equal(loadConfig({ LLM_OTEL_DB: 'off' }).db, null);
   assert.equal(loadConfig({ LLM_OTEL_VERCEL_AI: 'false' }).vercelAi, false);

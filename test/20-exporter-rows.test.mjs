@@ -199,6 +199,8 @@ for (const worker of [false, true]) {
         error_message: null,
         http_status: 200,
         retry_count: 2,
+        // The key of the price row price_id names in this file's model_prices: there is no row 7 here.
+        price_key: null,
       });
       // Everything without a column of its own, minus message content (stored in llm_messages).
       assert.deepEqual(JSON.parse(attributes), {
@@ -336,7 +338,11 @@ test('message rows: order, roles, text, tool calls, tool results, names, media, 
     });
   });
   try {
-    const rows = msgs(t.db, 1).map(({ call_id, ...m }) => m);
+    const callSpan = calls(t.db)[0].span_id;
+    const rows = msgs(t.db, 1).map(({ call_id, call_span_id, ...m }) => {
+      assert.equal(call_span_id, callSpan, 'each message names its call by span id');
+      return m;
+    });
     const base = { truncated: 0, tool_calls: null, tool_call_id: null, name: null, token_estimate: null, reasoning: null };
     assert.deepEqual(rows, [
       { ...base, direction: 'input', position: 0, role: 'system', content: 'You are terse.', content_chars: 14 },

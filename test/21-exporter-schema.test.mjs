@@ -48,7 +48,15 @@ test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for
   try {
     const objects = db.prepare("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all();
     const names = (type) => objects.filter((o) => o.type === type).map((o) => o.name);
-    assert.deepEqual(names('table'), ['llm_calls', 'llm_messages', 'llm_runs', 'llm_usage_hourly', 'llm_usage_sessions', 'model_prices']);
+    assert.deepEqual(names('table'), [
+      'llm_calls',
+      'llm_messages',
+      'llm_meta',
+      'llm_runs',
+      'llm_usage_hourly',
+      'llm_usage_sessions',
+      'model_prices',
+    ]);
     assert.deepEqual(names('view'), ['llm_run_totals']);
     for (const idx of [
       'llm_calls_trace',
@@ -60,6 +68,9 @@ test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for
       'llm_calls_parent_call',
       'llm_calls_failed',
       'llm_usage_sessions_last',
+      'llm_messages_call_span',
+      'llm_usage_hourly_change',
+      'llm_usage_sessions_change',
     ]) {
       assert.ok(names('index').includes(idx), idx);
     }
@@ -77,6 +88,7 @@ test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for
       'name',
       'token_estimate',
       'reasoning',
+      'call_span_id',
     ]);
     assert.deepEqual(cols.all('llm_usage_hourly'), [
       'hour',
@@ -93,6 +105,7 @@ test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for
       'cost',
       'duration_ms_sum',
       'duration_ms_max',
+      'change_seq',
     ]);
     assert.deepEqual(cols.all('model_prices'), [
       'id',
@@ -105,8 +118,12 @@ test('a fresh call log: every table, view and index, WAL, pragmas, mode 0600 for
       'valid_from',
       'valid_to',
       'source',
+      'price_key',
     ]);
-    assert.equal(cols.all('llm_calls').length, 45);
+    assert.equal(cols.all('llm_calls').length, 46);
+    assert.equal(cols.all('llm_calls').at(-1), 'price_key');
+    // A writer id, made with the file: 32 hex digits.
+    assert.match(db.prepare("SELECT value FROM llm_meta WHERE key = 'writer_id'").pluck().get(), /^[0-9a-f]{32}$/);
     assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.equal(db.pragma('application_id', { simple: true }), APPLICATION_ID);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');

@@ -293,7 +293,7 @@ for (const [what, change] of Object.entries(CHANGES)) {
   });
 }
 
-test('the capped OTLP flush ends while llm-otel is still busy: the process ends, one line says spans were dropped, the call log still has the call', async () => {
+test('the capped OTLP flush ends while llm-otel is still busy: the process ends, one line says spans may be lost, the call log still has the call', async () => {
   const { startOtlpReceiver } = await import('./helpers/otlp-receiver.mjs');
   const rx = await startOtlpReceiver();
   try {
@@ -310,8 +310,7 @@ test('the capped OTLP flush ends while llm-otel is still busy: the process ends,
     assert.equal(r.stdout, 'calls done\n');
     const lines = ours(r.stderr);
     assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0], /still finishing calls when the app ended .* spans it had not sent yet were dropped/);
-    assert.equal(rx.spans.length, 0, 'the span was not sent: the line is not a false alarm');
+    assert.match(lines[0], /still finishing calls when the app ended .* spans it had not sent by then may not be delivered/);
     const rows = new Database(db, { readonly: true }).prepare('SELECT count(*) AS n FROM llm_calls').get();
     assert.equal(rows.n, 1);
   } finally {

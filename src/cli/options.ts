@@ -113,10 +113,11 @@ export function nonEmpty(v: string): string {
   return v;
 }
 
-/** `--db` default: LLM_OTEL_DB (read through config.ts), else ./llm-otel.db. */
+/** `--db` default: LLM_OTEL_DB (read through config.ts; in fleet mode its PostgreSQL URL, not the spool), else ./llm-otel.db. */
 export function defaultDbPath(): string {
   try {
-    return loadConfig().db ?? './llm-otel.db';
+    const config = loadConfig();
+    return config.fleetUrl ?? config.db ?? './llm-otel.db';
   } catch {
     return './llm-otel.db';
   }

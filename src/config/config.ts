@@ -10,8 +10,13 @@ export type CaptureMode = 'none' | 'local' | 'all';
 
 export interface LlmOtelConfig {
   enabled: boolean;
-  /** Path of the SQLite call log, or null when disabled (`LLM_OTEL_DB=off`). */
+  /**
+   * Path of the SQLite call log, or null when disabled (`LLM_OTEL_DB=off`). In fleet mode, the local
+   * spool (`LLM_OTEL_SPOOL`, default ./llm-otel.db; null: `LLM_OTEL_SPOOL=off`, rows wait in memory).
+   */
   db: string | null;
+  /** Fleet mode: the PostgreSQL URL `LLM_OTEL_DB` names (postgres:// or postgresql://); null otherwise. */
+  fleetUrl: string | null;
   captureContent: CaptureMode;
   maxContentChars: number;
   /** 'default' | 'off' | list of masker names. */
@@ -199,6 +204,11 @@ function str(env: Env, name: string): string | null {
   return raw === undefined || raw.trim() === '' ? null : raw.trim();
 }
 
+/** A PostgreSQL connection URL (fleet mode) rather than a file path. */
+export function isPostgresUrl(v: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(v.trim());
+}
+
 export const MASKER_NAMES = ['email', 'phone', 'api_key', 'card'] as const;
 
 export const CONTEXT_FIELD_NAMES = ['session_id', 'user_id', 'conversation_id', 'tags', 'metadata'] as const;
@@ -232,7 +242,22 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
   const enabled = bool(env, 'LLM_OTEL_ENABLED', true) && !bool(env, 'OTEL_SDK_DISABLED', false);
 
   const dbRaw = str(env, 'LLM_OTEL_DB');
-  const db = dbRaw === null ? './llm-otel.db' : ['off', 'none', 'false', '0'].includes(dbRaw.toLowerCase()) ? null : dbRaw;
+  const off = (v: string) => ['off', 'none', 'false', '0'].includes(v.toLowerCase());
+  const fleetUrl = dbRaw !== null && isPostgresUrl(dbRaw) ? dbRaw : null;
+  // In fleet mode calls still go to a local SQLite file first: the spool the shipper reads.
+  const spoolRaw = str(env, 'LLM_OTEL_SPOOL');
+  const db =
+    fleetUrl !== null
+      ? spoolRaw === null
+        ? './llm-otel.db'
+        : off(spoolRaw)
+          ? null
+          : spoolRaw
+      : dbRaw === null
+        ? './llm-otel.db'
+        : off(dbRaw)
+          ? null
+          : dbRaw;
 
   let captureContent: CaptureMode = 'local';
   const cap = str(env, 'LLM_OTEL_CAPTURE_CONTENT');
@@ -338,6 +363,7 @@ export function loadConfig(env: Env = process.env): LlmOtelConfig {
     ),
     tracesSampler: (str(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase(),
     db,
+    fleetUrl,
     captureContent,
     maxContentChars,
     redact,

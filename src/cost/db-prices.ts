@@ -3,6 +3,7 @@
 // pricer for the exporter's writer.
 
 import type BetterSqlite3 from 'better-sqlite3';
+import { priceKey } from '../core/price-key.js';
 import { computeCost } from './compute.js';
 import { builtinRows, PriceBook } from './pricebook.js';
 import type { PriceFile } from './rows.js';
@@ -11,6 +12,27 @@ import type { PricedCost, PriceRow, PricerCall } from './types.js';
 type Db = BetterSqlite3.Database;
 
 const COLS = 'provider, model_pattern, input_per_mtok, cached_input_per_mtok, output_per_mtok, currency, valid_from, valid_to, source';
+/** Inserting a row: its content key is stored with it (src/core/price-key.ts). */
+const INSERT = `INSERT INTO model_prices (${COLS}, price_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+type RowContent = Omit<PriceRow, 'id' | 'source'>;
+
+/** The values INSERT binds for `r` as a row of `source`. */
+function insertValues(r: RowContent, source: PriceRow['source'], validFrom = r.valid_from): unknown[] {
+  const row = { ...r, valid_from: validFrom, source };
+  return [
+    r.provider,
+    r.model_pattern,
+    r.input_per_mtok,
+    r.cached_input_per_mtok,
+    r.output_per_mtok,
+    r.currency,
+    validFrom,
+    r.valid_to,
+    source,
+    priceKey(row),
+  ];
+}
 
 function contentKey(r: PriceRow): string {
   return JSON.stringify([
@@ -80,22 +102,13 @@ export function syncPricesToDb(db: Db, table: readonly PriceRow[] | PriceBook = 
         }
       }
     }
-    const ins = db.prepare(`INSERT INTO model_prices (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'builtin')`);
+    const ins = db.prepare(INSERT);
     const added = new Set<string>();
     for (const r of rows) {
       const k = contentKey(r);
       if (have.has(k) || added.has(k)) continue;
       added.add(k);
-      ins.run(
-        r.provider,
-        r.model_pattern,
-        r.input_per_mtok,
-        r.cached_input_per_mtok,
-        r.output_per_mtok,
-        r.currency,
-        r.valid_from,
-        r.valid_to,
-      );
+      ins.run(insertValues(r, 'builtin'));
       result.inserted++;
     }
   });
@@ -119,21 +132,12 @@ export function mirrorFileRows(db: Db, rows: readonly PriceRow[]): PriceRow[] {
     })[]) {
       if (!have.has(contentKey(r))) have.set(contentKey(r), r.id);
     }
-    const ins = db.prepare(`INSERT INTO model_prices (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'file')`);
+    const ins = db.prepare(INSERT);
     for (const { id: _id, ...r } of rows) {
       const k = contentKey(r);
       let id = have.get(k);
       if (id === undefined) {
-        const info = ins.run(
-          r.provider,
-          r.model_pattern,
-          r.input_per_mtok,
-          r.cached_input_per_mtok,
-          r.output_per_mtok,
-          r.currency,
-          r.valid_from,
-          r.valid_to,
-        );
+        const info = ins.run(insertValues(r, 'file'));
         id = Number(info.lastInsertRowid);
         have.set(k, id);
       }
@@ -181,18 +185,7 @@ export function addUserPrice(db: Db, row: PriceRow, now: Date = new Date()): Use
         out.closed++;
       }
     }
-    const info = db
-      .prepare(`INSERT INTO model_prices (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'user')`)
-      .run(
-        row.provider,
-        row.model_pattern,
-        row.input_per_mtok,
-        row.cached_input_per_mtok,
-        row.output_per_mtok,
-        row.currency,
-        from,
-        row.valid_to,
-      );
+    const info = db.prepare(INSERT).run(insertValues(row, 'user', from));
     out.id = Number(info.lastInsertRowid);
   });
   run.immediate();

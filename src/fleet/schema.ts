@@ -209,10 +209,26 @@ export const PG_MIGRATIONS: readonly string[] = [
     source text,
     last_call_id bigint NOT NULL DEFAULT 0,
     last_run_id bigint NOT NULL DEFAULT 0,
+    -- the source's llm_meta.ledger_seq shipped so far (ledger rows with a higher change_seq are new)
+    last_ledger_seq bigint NOT NULL DEFAULT 0,
     shipped_calls bigint NOT NULL DEFAULT 0,
     dropped_calls bigint NOT NULL DEFAULT 0,
+    -- rows PostgreSQL refused (kept in llm_otel_parked instead of blocking the queue)
+    parked_rows bigint NOT NULL DEFAULT 0,
     first_seen timestamptz NOT NULL DEFAULT now(),
     last_seen timestamptz NOT NULL DEFAULT now()
+  );
+
+  -- Rows PostgreSQL refused for a reason of their own (a value out of range, a bad time): set aside
+  -- with the error, so one bad row never blocks a writer's queue.
+  CREATE TABLE llm_otel_parked (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    writer_id text NOT NULL,
+    kind text NOT NULL,
+    span_id text,
+    error text,
+    row_json text,
+    parked_at timestamptz NOT NULL DEFAULT now()
   );
   `,
 ];

@@ -107,12 +107,13 @@ export function warnExitFlushTimedOut(targets: { url: string; signal: Signal }[]
 /**
  * At exit, the capped OTLP flush ran out of time while llm-otel's own thread was still busy
  * (starting, or finishing calls on a loaded machine), not waiting on a collector: no endpoint is
- * to blame, but spans it had not sent yet are dropped, and that must not pass in silence.
+ * to blame, but spans it had not sent yet may be lost (it may still send some while the process
+ * ends), and that must not pass in silence.
  */
 export function warnExitFlushBusy(capMs: number): void {
   warnOnce(
     'otlp:exit:busy',
-    `llm-otel's thread was still finishing calls when the app ended (exit waits at most ${capMs / 1000} s for OTLP); spans it had not sent yet were dropped (the app is not affected)`,
+    `llm-otel's thread was still finishing calls when the app ended (exit waits at most ${capMs / 1000} s for OTLP); spans it had not sent by then may not be delivered (the app is not affected)`,
   );
 }
 

@@ -16,6 +16,7 @@ import { type CallLogPart, openCallLog } from '../../exporter/call-log-job.js';
 import { type SpanData, toSpanData } from '../../exporter/rows.js';
 import type { CallLogSinkOptions } from '../../exporter/sink.js';
 import type { CallRecord } from '../finish/finish.js';
+import { type FleetOptions, type FleetPart, openFleet } from '../fleet/part.js';
 import type { CreateJob, ThreadJob } from '../thread/job.js';
 import { createFinisher, type FinisherInit } from './finisher.js';
 
@@ -23,11 +24,28 @@ export interface PipelineJobOptions {
   /** The call log (a SQLite file, a JSONL file or both); null: spans only go over OTLP. */
   callLog: CallLogSinkOptions | null;
   finisher: FinisherInit;
+  /** Fleet mode: the shipper to PostgreSQL (the call log is then its spool). */
+  fleet?: FleetOptions | null;
 }
 
 export const createJob: CreateJob = (context): ThreadJob => {
-  const { callLog: logOptions, finisher: finisherInit } = context.options as PipelineJobOptions;
-  const log: CallLogPart | null = logOptions ? openCallLog(context, logOptions) : null;
+  const { callLog: logOptions, finisher: finisherInit, fleet: fleetOptions } = context.options as PipelineJobOptions;
+  // Fleet mode: the shipper reads what the call log writes; with no usable spool it takes the rows.
+  const fleet: FleetPart | null = fleetOptions ? openFleet(context, fleetOptions) : null;
+  const spooled = logOptions && (!fleet || fleet.spooled) ? openCallLog(context, logOptions) : null;
+  const log: CallLogPart | null =
+    fleet && !fleet.spooled
+      ? { push: (span, parsed) => fleet.push(span, parsed), flush() {}, close() {} }
+      : spooled && fleet
+        ? {
+            push: (span, parsed) => spooled.push(span, parsed),
+            flush: (request) => {
+              spooled.flush(request);
+              fleet.written();
+            },
+            close: () => spooled.close(),
+          }
+        : spooled;
   // The price book reads the call log's file: marked as inside SQLite while it does.
   const inDb = <T>(step: () => T): T => {
     const before = context.activity();
@@ -60,13 +78,17 @@ export const createJob: CreateJob = (context): ThreadJob => {
         log?.push(item as SpanData);
       }
     },
-    flush: (request) => log?.flush(request),
+    flush(request) {
+      log?.flush(request);
+      // At exit the shipper gets what is left of the budget (bounded; the spool keeps the rest).
+      if (fleet && request.exit) return fleet.exit(request.deadline);
+    },
     call: (name) => (name === 'export' ? finisher.flush() : Promise.resolve()),
     close() {
       // The finisher's spans reach the log as they end; its shutdown only has OTLP left to send.
       const exported = finisher.shutdown();
       log?.close();
-      return exported;
+      return fleet ? Promise.all([exported, fleet.close()]).then(() => undefined) : exported;
     },
   };
 };

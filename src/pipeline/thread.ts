@@ -11,6 +11,7 @@ import { callLogHostSettings, cloneableOptions, type ThreadSinkOptions } from '.
 import { IN_SQLITE, WRITER_ACTIVITIES } from '../../exporter/writer.js';
 import { defaultWarner, type Warner } from '../core/warn.js';
 import type { CallRecord } from '../finish/finish.js';
+import type { FleetOptions } from '../fleet/part.js';
 import { ThreadHost } from '../thread/host.js';
 import { besideCaller, threadEntry } from '../thread/locate.js';
 import type { FinisherInit } from './finisher.js';
@@ -22,6 +23,8 @@ export interface PipelineThreadOptions {
   /** The call log; null: finished calls only go over OTLP. */
   callLog: ThreadSinkOptions | null;
   finisher: FinisherInit;
+  /** Fleet mode: the shipper to PostgreSQL, run on the thread (src/fleet/). */
+  fleet?: FleetOptions | null;
   warner?: Warner;
 }
 
@@ -38,10 +41,19 @@ export class PipelineThread implements SpanSink {
   constructor(opts: PipelineThreadOptions, jobFile: string) {
     this.opts = opts;
     this.warner = opts.warner ?? defaultWarner;
-    const jobOptions: PipelineJobOptions = { callLog: opts.callLog ? cloneableOptions(opts.callLog) : null, finisher: opts.finisher };
+    const jobOptions: PipelineJobOptions = {
+      callLog: opts.callLog ? cloneableOptions(opts.callLog) : null,
+      finisher: opts.finisher,
+      fleet: opts.fleet ?? null,
+    };
     this.host = new ThreadHost<Item>({
       ...callLogHostSettings(opts.callLog ?? { path: null }, this.warner),
-      job: { file: jobFile, activities: [...WRITER_ACTIVITIES, 'finishing calls'], native: IN_SQLITE },
+      // 'reading the spool': the fleet shipper inside better-sqlite3 (native, like the writer's steps).
+      job: {
+        file: jobFile,
+        activities: [...WRITER_ACTIVITIES, 'finishing calls', 'reading the spool'],
+        native: [...IN_SQLITE, 'reading the spool'],
+      },
       jobOptions,
       sizeOf: (item) => ((item as CallRecord).rec === 1 ? recordSize(item as CallRecord) : spanDataSize(item as SpanData)),
       simplify: (item) => ((item as CallRecord).rec === 1 ? plainRecord(item as CallRecord) : null),

@@ -175,12 +175,24 @@ function startPipeline(config: LlmOtelConfig, options: StartOptions): LlmOtelHan
     : null;
   // The pipeline thread finishes calls, writes rows and exports them (src/pipeline/job.ts); without
   // a call log it only finishes and exports.
+  // Fleet mode: the call log is the spool, and a shipper on the same thread copies it to PostgreSQL.
+  const fleet = config.fleetUrl
+    ? { url: config.fleetUrl, spool: config.db, sampleRate: config.sampleRate, estimateTokens: 'builtin' as const }
+    : null;
   const pipeline: PipelineThread | null =
-    finisher && (callLogOptions || config.otlp || metrics) ? createPipelineThread({ callLog: callLogOptions, finisher }) : null;
+    finisher && (callLogOptions || fleet || config.otlp || metrics)
+      ? createPipelineThread({ callLog: callLogOptions, finisher, fleet })
+      : null;
+  if (fleet && !pipeline) {
+    warnOnce(
+      'fleet:no-thread',
+      `fleet mode needs llm-otel's background thread (LLM_OTEL_WRITER_THREAD, the default sampler, no extra span processors); calls stay in ${config.db ?? 'no spool'} and are not shipped to PostgreSQL`,
+    );
+  }
   let callLog: CallLogSpanProcessor | undefined;
-  if (callLogOptions) {
+  if (callLogOptions || (fleet && pipeline)) {
     // Spans finished on this thread (agent/tool runs, eager LLM spans) go to the same thread.
-    callLog = new CallLogSpanProcessor(pipeline ? { sink: pipeline } : callLogOptions);
+    callLog = new CallLogSpanProcessor(pipeline ? { sink: pipeline } : callLogOptions!);
     processors.push(callLog);
   }
   const threadOnly = pipeline && !callLog ? pipeline : undefined;

@@ -26,8 +26,10 @@ export interface ThreadJob {
    * A synchronous flush the app's thread waits for: write what can be written by `deadline`
    * (epoch ms). `exit`: the process is ending — afterwards the job writes only when asked.
    * `rows: false`: nothing needs writing now, only answering after the items before it.
+   * A promise (network work, e.g. the fleet shipper's last round at exit) is answered when it
+   * settles or at `deadline`, whichever comes first: the thread's event loop runs meanwhile.
    */
-  flush(request: { exit: boolean; rows: boolean; deadline: number }): void;
+  flush(request: { exit: boolean; rows: boolean; deadline: number }): void | Promise<void>;
   /** A named asynchronous request (e.g. 'export'); resolves when done. */
   call?(name: string): Promise<void>;
   /** Final flush and close: what must be written, synchronously; what may follow (a network send) in the promise. */

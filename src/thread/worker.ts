@@ -100,6 +100,8 @@ async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Prom
   Atomics.notify(counters, ACTIVITY); // the app's thread may be waiting for the start to end
 
   const answer = (gen: number): void => {
+    // Never backwards: an asynchronous flush answered late must not undo a later answer.
+    if (((gen - Atomics.load(counters, DONE)) | 0) <= 0) return;
     Atomics.store(counters, DONE, gen);
     Atomics.notify(counters, DONE);
   };
@@ -120,12 +122,27 @@ async function run(init: ThreadInit, port: NonNullable<typeof parentPort>): Prom
       return;
     }
     if (msg.ctl === 'flush') {
+      let pending: Promise<void> | null = null;
       try {
-        job.flush({ exit: msg.exit, rows: msg.rows !== false, deadline: msg.deadline });
+        pending = job.flush({ exit: msg.exit, rows: msg.rows !== false, deadline: msg.deadline }) ?? null;
       } catch (e) {
         warner.warn('thread:flush', `llm-otel's background thread could not flush (${errorMessage(e)})`);
       }
-      answer(msg.gen);
+      if (pending && typeof pending.then === 'function') {
+        // Answered by the deadline at the latest: the app's thread is waiting (bounded) for it.
+        const gen = msg.gen;
+        const bound = setTimeout(() => answer(gen), Math.max(0, msg.deadline - Date.now()));
+        void pending.then(
+          () => {
+            clearTimeout(bound);
+            answer(gen);
+          },
+          () => {
+            clearTimeout(bound);
+            answer(gen);
+          },
+        );
+      } else answer(msg.gen);
     } else if (msg.ctl === 'park') {
       stopHere();
     } else if (msg.ctl === 'call') {
