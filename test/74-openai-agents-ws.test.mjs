@@ -188,6 +188,7 @@ describe('OpenAI Agents SDK over the Responses WebSocket transport, under regist
       const strip = (m) => ({
         ...m,
         call_id: 0,
+        call_span_id: m.call_span_id === c.span_id || m.call_span_id === o.span_id ? 'its call' : m.call_span_id,
         tool_calls: ids(m.tool_calls),
         tool_call_id: ids(m.tool_call_id),
         content: ids(m.content),
