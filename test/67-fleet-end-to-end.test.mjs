@@ -217,6 +217,9 @@ pgTest('the apps made the traffic the verbs are about: every kind of call, shipp
     const w = (await c.query('SELECT count(*)::int AS n FROM llm_otel_writers')).rows[0];
     assert.equal(w.n, 1, 'one shared spool is one writer');
   });
+  assert.ok(F.traces.length >= 10 && F.sessions.length >= 5 && F.runSpanIds.length >= 8, JSON.stringify(F));
+  const prices = same(['prices', 'list', '--model', 'acme-large']).postgres.stdout;
+  assert.match(prices, /acme-large.*EUR/, 'the user price row, shipped with the calls it costed');
   const redacted = same(['show', calls.find((c) => c.user_id === 'alice' && c.request_model === 'gpt-4o-mini').span_id]).postgres.stdout;
   assert.ok(!redacted.includes('alice@example.com'), 'the email is masked in both');
 });
