@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, test } from 'vitest';
-import { callRow, cli, message, runRow, scratch, standardItems, traceId, writeItems } from './4x-helpers/calllog.mjs';
+import { callRow, cli, DIST, message, runRow, scratch, standardItems, traceId, writeItems } from './4x-helpers/calllog.mjs';
 import { get, getJson, startUi } from './4x-helpers/ui.mjs';
+import { uiPaths, verbCases } from './helpers/fleet-cli-cases.mjs';
 import { copySqliteToPostgres } from './helpers/fleet-copy.mjs';
 import { postgresUnavailable, startPostgres } from './helpers/postgres.mjs';
 
@@ -123,6 +124,31 @@ afterAll(async () => {
   s?.cleanup();
 });
 
+/** What this file's call log holds, for the shared verb list (helpers/fleet-cli-cases.mjs). */
+const F = {
+  session: 's1',
+  user: 'alice',
+  agent: 'planner',
+  model: 'gpt-4o-mini',
+  modelGlob: 'gpt-4o*',
+  modelCharGlob: 'acme-?arge',
+  windows: [
+    ['2026-11-20T10:00:01Z', '2026-11-20T12:00:00Z'],
+    ['2025-01-01', '2026-01-01'],
+  ],
+  rollupSince: '2026-11-19',
+  callIds: [1, 4, 7, 8],
+  spanIds: ['c000000000000007', 'c000000000000003'],
+  runSpanIds: ['a000000000000001', 'a000000000000007'],
+  traces: [traceId(1), traceId(2), traceId(8)],
+  sessions: ['s1', 's2', 's3', 's4'],
+  ambiguousTracePrefix: traceId(7).slice(0, 8),
+  priceModel: 'acme-large',
+  builtinModel: 'gpt-4o-mini-2024-07-18',
+  window: 'since=2025-01-01T00:00:00.000Z&until=2026-12-31T00:00:00.000Z',
+};
+const CASES = verbCases(F);
+
 /** Runs the verb on both stores and asserts the same stdout and exit code; returns them. */
 function same(args, { code = 0 } = {}) {
   const a = cli([...args, '--db', file]);
@@ -139,21 +165,7 @@ pgTest('calls: every filter, human and --json, identical on both stores', () => 
     JSON.parse(all.stdout).calls.map((c) => c.id),
     [7, 6, 4, 3, 2, 1, 5, 8],
   );
-  for (const args of [
-    ['calls'],
-    ['calls', '--limit', '3'],
-    ['calls', '--session', 's1'],
-    ['calls', '--user', 'alice', '--json'],
-    ['calls', '--agent', 'planner'],
-    ['calls', '--status', 'failed'],
-    ['calls', '--status', 'timeout', '--json'],
-    ['calls', '--model', 'gpt-4o*'],
-    ['calls', '--model', 'gpt-4o-mini', '--json'],
-    ['calls', '--model', 'acme-?arge'],
-    ['calls', '--since', '2026-11-20T10:00:01Z', '--until', '2026-11-20T12:00:00Z', '--json'],
-    ['calls', '--since', '2025-01-01', '--until', '2026-01-01'],
-  ])
-    same(args);
+  for (const c of CASES.calls) same(c.args, c);
 });
 
 pgTest('show: columns, canonical JSON columns, messages, the price row, a run; not found', () => {
@@ -168,91 +180,27 @@ pgTest('show: columns, canonical JSON columns, messages, the price row, a run; n
   assert.match(human, /metadata\s+\{"nested":\{"a":1,"b":2\},"region":"eu","tenant":"t-9"\}/, 'keys sorted, no spaces');
   assert.match(human, /price \(user\): \* acme-large — input 2, cached -, output 6 EUR\/1M tokens/);
   assert.match(human, /tool calls: \[\{"arguments":"\{\\"b\\":1,\\"a\\":2\}","id":"call_9","name":"lookup"\}\]/);
-  for (const args of [
-    ['show', '1'],
-    ['show', '1', '--json'],
-    ['show', '4'],
-    ['show', '8'],
-    ['show', 'a000000000000001'],
-    ['show', 'a000000000000007', '--json'],
-  ])
-    same(args);
+  for (const c of CASES.show) same(c.args, c);
   same(['show', '999'], { code: 1 });
-  same(['show', 'ffffffffffffffff'], { code: 1 });
 });
 
 pgTest('trace and session: trees, prefixes, conversations; errors alike', () => {
-  for (const args of [
-    ['trace', traceId(1)],
-    ['trace', traceId(1), '--json'],
-    ['trace', traceId(2)],
-    ['trace', traceId(8), '--json'],
-    ['session', 's1'],
-    ['session', 's1', '--json'],
-    ['session', 's2'],
-    ['session', 's3', '--json'],
-    ['session', 's4'],
-  ])
-    same(args);
-  same(['trace', traceId(7).slice(0, 8)], { code: 2 }); // ambiguous prefix
-  same(['trace', 'ffffffff'], { code: 1 });
-  same(['session', 'nope'], { code: 1 });
+  for (const c of CASES.traceSession) same(c.args, c);
 });
 
 pgTest('stats, latency, runs: every grouping, the rollup ledger, percentiles', () => {
-  for (const by of ['model', 'user', 'agent', 'session', 'provider', 'hour', 'day']) {
-    same(['stats', '--by', by]);
-    same(['stats', '--by', by, '--json']);
-  }
-  for (const by of ['model', 'user', 'day']) {
-    same(['stats', '--rollup', '--by', by]);
-    same(['stats', '--rollup', '--by', by, '--json', '--since', '2026-11-19']);
-  }
-  for (const args of [
-    ['stats'],
-    ['stats', '--json', '--status', 'failed'],
-    ['latency'],
-    ['latency', '--json'],
-    ['latency', '--ttft', '--json'],
-    ['runs'],
-    ['runs', '--json'],
-    ['runs', '--kind', 'tool'],
-    ['runs', '--agent', 'planner', '--json'],
-    ['runs', '--status', 'error'],
-  ])
-    same(args);
+  for (const c of CASES.stats) same(c.args, c);
 });
 
 pgTest('export: calls, messages and runs as CSV and JSON Lines, byte for byte', () => {
-  for (const table of ['calls', 'messages', 'runs']) {
-    for (const format of ['csv', 'jsonl']) same(['export', '--format', format, '--table', table]);
-  }
-  same(['export', '--format', 'csv', '--session', 's1', '--limit', '2']);
+  for (const c of CASES.export) same(c.args, c);
   const csv = same(['export', '--format', 'csv']).postgres.stdout;
   assert.ok(!csv.split('\n')[0].includes('price_id'), 'no per-file price id column');
   assert.match(csv, /"\{""a.first"":true,""gen_ai.request.model"":""acme-large"",""n"":1.5,""z.last"":\[3,1,2\]\}"/);
 });
 
 pgTest('sql and prices list: the same rows where the query means the same in both dialects', () => {
-  for (const q of [
-    'SELECT count(*) AS n FROM llm_calls',
-    'SELECT id, span_id, started_at, ended_at, tags, metadata, attributes FROM llm_calls ORDER BY id',
-    'SELECT request_model, sum(input_tokens) AS input, count(*) AS calls FROM llm_calls GROUP BY request_model ORDER BY request_model',
-    'SELECT session_id, calls, first_at FROM llm_usage_sessions ORDER BY session_id',
-    'SELECT tool_calls FROM llm_messages WHERE tool_calls IS NOT NULL ORDER BY tool_calls',
-  ]) {
-    same(['sql', q]);
-    same(['sql', q, '--json']);
-  }
-  same(['sql', 'SELECT id FROM llm_calls ORDER BY id', '--limit', '2']);
-  same(['sql', 'DELETE FROM llm_calls'], { code: 2 });
-  for (const args of [
-    ['prices', 'list', '--source', 'user'],
-    ['prices', 'list', '--json', '--source', 'user'],
-    ['prices', 'list', '--model', 'acme-large'],
-    ['prices', 'list', '--model', 'gpt-4o-mini-2024-07-18', '--json'],
-  ])
-    same(args);
+  for (const c of CASES.sqlPrices) same(c.args, c);
 });
 
 pgTest('LLM_OTEL_DB=postgres://… works like --db; the URL password never reaches the output', () => {
@@ -318,27 +266,9 @@ pgTest('llm-otel ui --db postgres://…: every view answers as on SQLite; data_v
   const b = await startUi(url);
   try {
     assert.ok(!b.output().stdout.includes(':test@') && !b.output().stderr.includes(':test@'), 'no password printed');
-    const w = 'since=2025-01-01T00:00:00.000Z&until=2026-12-31T00:00:00.000Z';
-    for (const path of [
-      `/api/overview?${w}`,
-      `/api/overview-latency?${w}`,
-      `/api/calls?${w}`,
-      `/api/calls?${w}&limit=2`,
-      `/api/calls?${w}&status=failed`,
-      '/api/call/c000000000000007',
-      '/api/call/c000000000000003',
-      `/api/trace/${traceId(1)}`,
-      `/api/cost?${w}&by=model`,
-      `/api/latency?${w}`,
-      `/api/latency?${w}&metric=ttft`,
-      `/api/errors?${w}`,
-      `/api/sessions?${w}`,
-      '/api/session/s1',
-      `/api/runs?${w}`,
-      `/api/users?${w}`,
-      `/api/facets?${w}`,
-      '/api/call/00000000000000ff',
-    ]) {
+    const w = F.window;
+    const paths = uiPaths(F);
+    for (const path of paths.json) {
       const [x, y] = [await getJson(a, path), await getJson(b, path)];
       assert.equal(y.status, x.status, `${path}: ${y.body}`);
       assert.deepEqual(y.json, x.json, path);
@@ -348,7 +278,7 @@ pgTest('llm-otel ui --db postgres://…: every view answers as on SQLite; data_v
     const next = await getJson(b, `/api/calls?${w}&limit=3&after=${first.json.next}`);
     const sqliteNext = await getJson(a, `/api/calls?${w}&limit=3&after=${(await getJson(a, `/api/calls?${w}&limit=3`)).json.next}`);
     assert.deepEqual(next.json, sqliteNext.json);
-    for (const path of [`/api/export.csv?${w}`, `/api/export.jsonl?${w}&table=messages`]) {
+    for (const path of paths.text) {
       const [x, y] = [await get(a, path), await get(b, path)];
       assert.equal(y.status, 200);
       assert.equal(y.body, x.body, path);
@@ -461,4 +391,49 @@ pgTest('groups beyond 20,000 calls: the same percentiles as SQLite (its histogra
   }
   const rows = JSON.parse(cli(['latency', '--json', '--db', bigUrl]).stdout).rows;
   assert.equal(rows.find((r) => r.model === 'big-model').calls, 20_700, 'a group beyond the exact limit');
+});
+
+pgTest('float sums and means are the same whatever order each store adds them in (the read layer)', async () => {
+  // Ids in the reverse of time order: SQLite adds in index (time) order, PostgreSQL in row order,
+  // and 0.1 + 0.2 + 0.3 is not 0.3 + 0.2 + 0.1 in floating point.
+  const f = join(s.dir, 'floats.db');
+  const vals = [0.1, 0.2, 0.3];
+  await writeItems(f, [
+    { kind: 'run', run: runRow({ span_id: 'e000000000000001', trace_id: traceId(60), started_at: '2026-11-20T09:00:00.000Z' }) },
+    ...vals.map((v, i) => ({
+      kind: 'call',
+      call: callRow({
+        span_id: `e00000000000001${i}`,
+        trace_id: traceId(60),
+        parent_span_id: 'e000000000000001',
+        parent_call_id: 'e000000000000001',
+        started_at: `2026-11-20T${String(13 - i * 3).padStart(2, '0')}:00:00.000Z`,
+        duration_ms: v,
+        ttft_ms: v,
+        cost: v,
+        currency: 'USD',
+      }),
+      messages: [],
+    })),
+  ]);
+  const floatsUrl = await server.createDatabase('fleet_floats');
+  await copySqliteToPostgres(f, floatsUrl, { writerId: 'floats' });
+  const { openReader } = await import(join(DIST, 'src', 'query', 'open.js'));
+  const [a, b] = [await openReader(f), await openReader(floatsUrl)];
+  try {
+    for (const [name, ask] of [
+      ['groupStats', (r) => r.groupStats(null, {})],
+      ['groupStats ttft', (r) => r.groupStats('model', {}, 'ttft')],
+      ['rollupGroups', (r) => r.rollupGroups(null, {})],
+      ['usageSeries', (r) => r.usageSeries({}, 24, null)],
+      ['runTotals', async (r) => Object.fromEntries(await r.runTotals(['e000000000000001']))],
+    ])
+      assert.deepEqual(await ask(b), await ask(a), name);
+    const [g] = await a.groupStats(null, {});
+    assert.equal(g.latency.avg, 0.2);
+    assert.deepEqual(g.costs, { USD: 0.6 });
+  } finally {
+    await a.close();
+    await b.close();
+  }
 });

@@ -2,6 +2,7 @@
 // log-bucket histogram (0.5% wide: reported quantiles are within 0.25% of the exact value). Shared
 // by the stores that compute percentiles in JavaScript.
 
+import { roundSum } from './rows.js';
 import type { LatencySummary } from './types.js';
 
 export const EXACT_MAX = 20_000;
@@ -93,7 +94,7 @@ export class Quantiles {
   }
 }
 
-/** The fixed percentiles every view shows (unrounded: each view rounds as it prints). */
+/** The fixed percentiles every view shows (unrounded: each view rounds as it prints; the mean to roundSum's digits). */
 export function summarize(q: Quantiles): LatencySummary {
-  return { n: q.n, avg: q.avg, max: q.n ? q.max : null, p50: q.q(0.5), p90: q.q(0.9), p95: q.q(0.95), p99: q.q(0.99) };
+  return { n: q.n, avg: roundSum(q.avg), max: q.n ? q.max : null, p50: q.q(0.5), p90: q.q(0.9), p95: q.q(0.95), p99: q.q(0.99) };
 }

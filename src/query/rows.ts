@@ -115,9 +115,21 @@ export function comparePriceRows(a: Record<string, unknown>, b: Record<string, u
   );
 }
 
-/** Costs per currency with the currencies in code-unit order, whatever order a store met them in. */
+/**
+ * A sum or mean of floating values (costs, durations) to 12 significant digits. The stores add rows
+ * in different orders (SQLite by index, PostgreSQL by row, or compensated), and the last bits of a
+ * float sum depend on the order; rounded, every store gives the same number.
+ */
+export function roundSum(x: number): number;
+export function roundSum(x: number | null | undefined): number | null;
+export function roundSum(x: number | null | undefined): number | null {
+  if (typeof x !== 'number') return null;
+  return Number.isFinite(x) ? Number(x.toPrecision(12)) : x;
+}
+
+/** Costs per currency with the currencies in code-unit order, whatever order a store met them in; sums rounded (roundSum). */
 export function sortedCosts(costs: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const k of Object.keys(costs).sort()) out[k] = costs[k]!;
+  for (const k of Object.keys(costs).sort()) out[k] = roundSum(costs[k]!);
   return out;
 }

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { MESSAGE_COLUMNS } from '../../../exporter/rows.js';
 import { bucketSql, EXACT_MAX, histogramValue } from '../quantiles.js';
-import { comparePriceRows, PRICE_COLUMNS, STORED_CALL_COLUMNS, STORED_RUN_COLUMNS, sortedCosts } from '../rows.js';
+import { comparePriceRows, PRICE_COLUMNS, roundSum, STORED_CALL_COLUMNS, STORED_RUN_COLUMNS, sortedCosts } from '../rows.js';
 import {
   type CallFilter,
   type CallLogReader,
@@ -62,9 +62,6 @@ const ROLLUP_KEY: Record<RollupBy, string> = {
 const MESSAGES_OF_CALL = 'llm_messages m ON m.call_span_id = c.span_id AND m.started_at = c.started_at';
 
 const BATCH = 256;
-
-/** Sums of floating costs come out the same whatever order a store adds them in. */
-const round10 = (x: unknown): number | null => (typeof x === 'number' ? Math.round(x * 1e10) / 1e10 : null);
 
 function encodeCursor(at: unknown, id: unknown): string {
   return Buffer.from(JSON.stringify([at, id])).toString('base64url');
@@ -260,7 +257,7 @@ export class PostgresReader implements CallLogReader {
         costs: {},
         latency: {
           n: g.n,
-          avg: g.avg,
+          avg: roundSum(g.avg),
           max: g.max,
           p50: qs[0] ?? null,
           p90: qs[1] ?? null,
@@ -332,7 +329,7 @@ export class PostgresReader implements CallLogReader {
       g.duration_ms_sum += r.dsum;
       if (r.dmax !== null && (g.duration_ms_max === null || r.dmax > g.duration_ms_max)) g.duration_ms_max = r.dmax;
     }
-    return [...groups.values()].map((g) => ({ ...g, costs: sortedCosts(g.costs) }));
+    return [...groups.values()].map((g) => ({ ...g, costs: sortedCosts(g.costs), duration_ms_sum: roundSum(g.duration_ms_sum) }));
   }
 
   async usageSeries(filter: CallFilter, bucketHours: 1 | 24, by: RollupBy | null): Promise<UsagePoint[]> {
@@ -341,13 +338,14 @@ export class PostgresReader implements CallLogReader {
     const w = rollupWhere(filter, p);
     const bucket = bucketHours === 24 ? "date_trunc('day', hour)" : 'hour';
     const key = by ? `nullif(${ROLLUP_KEY[by]}, '')` : 'NULL::text';
-    return this.q<UsagePoint & Row>(
+    const rows = await this.q<UsagePoint & Row>(
       `SELECT ${bucket} AS bucket, ${key} AS key, nullif(currency, '') AS currency,
          sum(calls) AS calls, sum(errors) AS errors, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost) AS cost
        FROM llm_usage_hourly WHERE ${w} GROUP BY 1, 2, 3
        ORDER BY 1, (${key}) COLLATE "C" NULLS FIRST, nullif(currency, '') COLLATE "C" NULLS FIRST`,
       p.values,
     );
+    return rows.map((r) => ({ ...r, cost: roundSum(r.cost) }));
   }
 
   async facets(filter: CallFilter): Promise<Facets> {
@@ -425,7 +423,7 @@ export class PostgresReader implements CallLogReader {
       );
       for (const r of rows) {
         const { span_id, ...t } = r;
-        out.set(span_id, { ...t, cost: round10(t.cost) });
+        out.set(span_id, { ...t, cost: roundSum(t.cost), avg_duration_ms: roundSum(t.avg_duration_ms) });
       }
     }
     return out;

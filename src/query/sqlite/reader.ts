@@ -12,6 +12,7 @@ import {
   comparePriceRows,
   JSON_COLUMNS,
   PRICE_COLUMNS,
+  roundSum,
   STORED_CALL_COLUMNS,
   STORED_RUN_COLUMNS,
   sortedCosts,
@@ -295,20 +296,21 @@ export class SqliteReader implements CallLogReader {
       g.duration_ms_sum += r.dsum;
       if (r.dmax !== null && (g.duration_ms_max === null || r.dmax > g.duration_ms_max)) g.duration_ms_max = r.dmax;
     }
-    return [...groups.values()].map((g) => ({ ...g, costs: sortedCosts(g.costs) }));
+    return [...groups.values()].map((g) => ({ ...g, costs: sortedCosts(g.costs), duration_ms_sum: roundSum(g.duration_ms_sum) }));
   }
 
   async usageSeries(filter: CallFilter, bucketHours: 1 | 24, by: RollupBy | null): Promise<UsagePoint[]> {
     this.refuseForRollup(filter);
     const w = rollupWhere(filter);
     const bucket = bucketHours === 24 ? "substr(hour, 1, 10) || 'T00:00:00.000Z'" : 'hour';
-    return this.db
+    const rows = this.db
       .prepare(
         `SELECT ${bucket} AS bucket, ${by ? `nullif(${ROLLUP_KEY[by]}, '')` : 'NULL'} AS key, nullif(currency, '') AS currency,
          sum(calls) AS calls, sum(errors) AS errors, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost) AS cost
          FROM llm_usage_hourly WHERE ${w.sql} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       )
       .all(...w.params) as UsagePoint[];
+    return rows.map((r) => ({ ...r, cost: roundSum(r.cost) }));
   }
 
   async facets(filter: CallFilter): Promise<Facets> {
@@ -372,8 +374,8 @@ export class SqliteReader implements CallLogReader {
         .all(...chunk) as Array<RunTotals & { span_id: string }>;
       for (const r of rows) {
         const { span_id, ...t } = r;
-        // Rounded: a sum of floating costs then reads the same whatever order a store adds them in.
-        out.set(span_id, { ...t, cost: t.cost === null ? null : Math.round(t.cost * 1e10) / 1e10 });
+        // Rounded: a float sum then reads the same whatever order a store adds in.
+        out.set(span_id, { ...t, cost: roundSum(t.cost), avg_duration_ms: roundSum(t.avg_duration_ms) });
       }
     }
     return out;
