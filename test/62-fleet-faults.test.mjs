@@ -141,6 +141,45 @@ pgTest(
 );
 
 pgTest(
+  'a silent server and an app that ends before any timeout: one line says nothing was shipped, the spool keeps every call',
+  async () => {
+    const sockets = new Set();
+    const silent = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+    });
+    await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+    const spool = join(dir, 'silent-short.db');
+    try {
+      const url = `postgres://u:secret@127.0.0.1:${silent.address().port}/db`;
+      const r = await runFleetApp({
+        runApp,
+        dir,
+        openaiUrl: peer.baseURL,
+        url,
+        spool,
+        args: ['--rate', '20', '--seconds', '1'],
+        timeoutMs: 60_000,
+        mark: '"calls"',
+      });
+      assert.deepEqual(outcome(r), { code: 0, calls: 20, failed: 0 });
+      assert.equal(spoolCount(spool), 20);
+      const ours = r.stderr.split('\n').filter((l) => l.startsWith('[llm-otel]'));
+      assert.equal(ours.length, 1, r.stderr);
+      assert.match(
+        ours[0],
+        /fleet database postgres:\/\/u:\*\*\*@127\.0\.0\.1:\d+\/db had no answer before the app ended; calls are kept in the spool .* shipped by the next run/,
+      );
+      assert.doesNotMatch(r.stderr, /secret/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  },
+  90_000,
+);
+
+pgTest(
   "PostgreSQL restarted while the shipper's connection is idle: the 'error' event is handled, shipping goes on",
   async () => {
     const url = await server.createDatabase('restart');

@@ -132,12 +132,21 @@ export class Shipper {
     let t: NodeJS.Timeout | undefined;
     const expired = new Promise<void>((r) => (t = setTimeout(r, budgetMs)));
     // The round under way read its rows before the exit's drain wrote the last ones: then one more.
+    let timedOut = false;
     for (let i = 0; i < 8 && Date.now() < deadline && this.state !== 'down'; i++) {
       const work = this.round ?? this.runRound();
-      const timedOut = await Promise.race([work.then(() => false), expired.then(() => true)]);
+      timedOut = await Promise.race([work.then(() => false), expired.then(() => true)]);
       if (timedOut || this.empty) break;
     }
     clearTimeout(t);
+    // A database that never answered a short-lived app (still connecting, no error yet) must not
+    // pass in silence: nothing is lost — the spool keeps the calls — but nothing reached it either.
+    if (timedOut && this.state === 'starting') {
+      this.o.warner.warn(
+        KEY_DOWN,
+        `fleet database ${this.where} had no answer before the app ended; calls are kept ${this.spool ? `in the spool ${this.o.spool} and shipped by the next run` : 'in memory and lost at exit'} (the app is not affected)`,
+      );
+    }
     this.end();
   }
 
