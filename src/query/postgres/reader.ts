@@ -508,7 +508,15 @@ export class PostgresReader implements CallLogReader {
     // One session: the view's grouping key, which PostgreSQL pushes into the view (one index probe).
     if (filter.session) {
       where.push(`session_id = ${p.add(filter.session)}`);
-      return this.keysetPage<Row & SessionRow>(SESSION_COLUMNS, 'llm_usage_sessions_total', where.join(' AND '), p, 'last_at', 'session_id COLLATE "C"', page);
+      return this.keysetPage<Row & SessionRow>(
+        SESSION_COLUMNS,
+        'llm_usage_sessions_total',
+        where.join(' AND '),
+        p,
+        'last_at',
+        'session_id COLLATE "C"',
+        page,
+      );
     }
     return this.sessionsInWindows(where, p, filter.since ?? null, page);
   }
@@ -548,7 +556,8 @@ export class PostgresReader implements CallLogReader {
       if (hi !== null) win.push(`last_at <= ${p.add(hi)}::timestamptz`);
       const cond = [...where, ...win];
       const order = desc ? 'DESC' : 'ASC';
-      if (cursor) cond.push(`(last_at, session_id COLLATE "C") ${desc ? '<' : '>'} (${p.add(cursor[0])}::timestamptz, ${p.add(cursor[1])})`);
+      if (cursor)
+        cond.push(`(last_at, session_id COLLATE "C") ${desc ? '<' : '>'} (${p.add(cursor[0])}::timestamptz, ${p.add(cursor[1])})`);
       // OFFSET 0 keeps the lateral subquery apart, so the session id reaches into the view's
       // grouping (an index probe per candidate) instead of merging every session.
       const rows = await this.q<Row & SessionRow>(
@@ -568,10 +577,9 @@ export class PostgresReader implements CallLogReader {
   }
 
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
-    const [row] = await this.q<SessionRow & Row>(
-      `SELECT ${SESSION_COLUMNS} FROM llm_usage_sessions_total WHERE session_id = $1`,
-      [sessionId],
-    );
+    const [row] = await this.q<SessionRow & Row>(`SELECT ${SESSION_COLUMNS} FROM llm_usage_sessions_total WHERE session_id = $1`, [
+      sessionId,
+    ]);
     return row;
   }
 
