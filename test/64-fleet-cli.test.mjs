@@ -437,3 +437,78 @@ pgTest('float sums and means are the same whatever order each store adds them in
     await b.close();
   }
 });
+
+pgTest('sessions list: pages over many writers’ ledger rows equal the merged view, in both orders, under every filter', async () => {
+  // A session's last_at, user and agent are merged over its writers' rows (the latest writer's
+  // wins), so its rows sit all over the per-writer last_at order: the pages must still be exactly
+  // the merged view's order, cut at the cursors.
+  const sessUrl = await server.createDatabase('fleet_sessions_pages');
+  const c = new pg.Client({ connectionString: sessUrl });
+  await c.connect();
+  try {
+    const { pgMigrate } = await import(join(DIST, 'src', 'fleet', 'schema.js'));
+    await pgMigrate(c);
+    await c.query(
+      `INSERT INTO llm_usage_sessions (writer_id, session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name)
+       SELECT 'w' || w, 's' || g, t - interval '90 seconds', t, 1 + w, ((g + w) % 3 = 0 AND w = 1)::int, 10 * g, w, 0.25 * w, 'USD',
+              CASE WHEN (g + w) % 4 = 0 THEN NULL ELSE 'u' || ((g * w) % 3) END, 'a' || ((g + w) % 2)
+       FROM generate_series(1, 400) g, generate_series(0, 2) w,
+            LATERAL (SELECT timestamptz '2026-11-20T00:00:00Z' + ((g * 37 + w * 101) % 500) * interval '1 second' AS t) x
+       WHERE (g + w) % 5 <> 0`,
+    );
+  } finally {
+    await c.end();
+  }
+  const { openReader } = await import(join(DIST, 'src', 'query', 'open.js'));
+  const r = await openReader(sessUrl);
+  try {
+    const filters = [
+      {},
+      { since: '2026-11-20T00:05:00.000Z' },
+      { until: '2026-11-20T00:03:00.000Z' },
+      { user: 'u1' },
+      { agent: 'a0' },
+      { since: '2026-11-20T00:02:00.000Z', until: '2026-11-20T00:06:00.000Z', user: 'u2', agent: 'a1' },
+    ];
+    for (const f of filters) {
+      const where = [];
+      const vals = [];
+      const add = (sql, v) => {
+        vals.push(v);
+        where.push(sql.replace('?', `$${vals.length}`));
+      };
+      if (f.since) add('last_at >= ?::timestamptz', f.since);
+      if (f.until) add('first_at < ?::timestamptz', f.until);
+      if (f.user) add('user_id = ?', f.user);
+      if (f.agent) add('agent_name = ?', f.agent);
+      for (const order of ['desc', 'asc']) {
+        const dir = order === 'asc' ? 'ASC' : 'DESC';
+        const want = await r.q(
+          `SELECT session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name
+           FROM llm_usage_sessions_total ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+           ORDER BY last_at ${dir}, session_id COLLATE "C" ${dir}`,
+          vals,
+        );
+        assert.ok(want.length > 0, `the fixture has sessions for ${JSON.stringify(f)}`);
+        for (const limit of [1, 7, 50, 1000]) {
+          const got = [];
+          let after = null;
+          for (let pages = 0; ; pages++) {
+            assert.ok(pages <= want.length, 'the pages end');
+            const page = await r.listSessions(f, { limit, after, order });
+            assert.ok(page.rows.length <= limit);
+            got.push(...page.rows);
+            if (!page.next) break;
+            assert.equal(page.rows.length, limit, 'only the last page is short');
+            after = page.next;
+          }
+          assert.deepEqual(got, want, `${JSON.stringify(f)} ${order} by ${limit}`);
+        }
+      }
+    }
+    const [one] = await r.q(`SELECT count(DISTINCT last_at)::int AS d, count(*)::int AS n FROM llm_usage_sessions_total`);
+    assert.ok(one.d < one.n, 'sessions share last_at values (ties cut by the session id)');
+  } finally {
+    await r.close();
+  }
+});

@@ -63,6 +63,8 @@ const MESSAGES_OF_CALL = 'llm_messages m ON m.call_span_id = c.span_id AND m.sta
 
 const BATCH = 256;
 
+const SESSION_COLUMNS = 'session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name';
+
 function encodeCursor(at: unknown, id: unknown): string {
   return Buffer.from(JSON.stringify([at, id])).toString('base64url');
 }
@@ -503,26 +505,81 @@ export class PostgresReader implements CallLogReader {
     if (filter.until) where.push(`first_at < ${p.add(filter.until)}::timestamptz`);
     if (filter.user) where.push(`user_id = ${p.add(filter.user)}`);
     if (filter.agent) where.push(`agent_name = ${p.add(filter.agent)}`);
-    if (filter.session) where.push(`session_id = ${p.add(filter.session)}`);
-    // The writers' partial rows merged (the view); sessions have no row id here, so the keyset
-    // ends on the session id.
-    return this.keysetPage<Row & SessionRow>(
-      'session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name',
-      'llm_usage_sessions_total',
-      where.length ? where.join(' AND ') : 'true',
-      p,
-      'last_at',
-      'session_id COLLATE "C"',
-      page,
-    );
+    // One session: the view's grouping key, which PostgreSQL pushes into the view (one index probe).
+    if (filter.session) {
+      where.push(`session_id = ${p.add(filter.session)}`);
+      return this.keysetPage<Row & SessionRow>(
+        SESSION_COLUMNS,
+        'llm_usage_sessions_total',
+        where.join(' AND '),
+        p,
+        'last_at',
+        'session_id COLLATE "C"',
+        page,
+      );
+    }
+    return this.sessionsInWindows(where, p, filter.since ?? null, page);
+  }
+
+  /**
+   * A page of sessions without merging every session's ledger rows. A session's last_at is the
+   * max over its writers' rows, so a window [lo, hi] of per-writer rows (the last_at index) holds
+   * a row of every session whose last_at falls in it; merging just those sessions and keeping the
+   * ones whose merged last_at is in the window gives exactly the sessions of that window. The
+   * window starts where the page starts (the cursor) and reaches k rows further; when it holds
+   * more than a page, nothing outside it can come first. Otherwise it widens (k × 8) until it
+   * does or reaches the end, so a filter that keeps few sessions costs at most a few full passes.
+   */
+  private async sessionsInWindows(where: string[], base: Params, since: string | null, page: PageOptions): Promise<Page<SessionRow>> {
+    const desc = page.order !== 'asc';
+    const cursor = page.after ? decodeCursor(page.after) : null;
+    // The end of the row range the page starts at (inclusive: a tie with the cursor may follow it).
+    const start = cursor ? cursor[0] : desc ? null : since;
+    for (let k = 4 * (page.limit + 1); ; k *= 8) {
+      // The k-th per-writer row from the start, in page order: the window's far end (none: the end).
+      const b = new Params();
+      const range: string[] = [];
+      if (start !== null) range.push(`last_at ${desc ? '<=' : '>='} ${b.add(start)}::timestamptz`);
+      if (desc && since !== null) range.push(`last_at >= ${b.add(since)}::timestamptz`);
+      const [edgeRow] = await this.q<{ edge: string }>(
+        `SELECT last_at::text AS edge FROM llm_usage_sessions ${range.length ? `WHERE ${range.join(' AND ')}` : ''}
+         ORDER BY last_at ${desc ? 'DESC' : 'ASC'} OFFSET ${b.add(k)} LIMIT 1`,
+        b.values,
+      );
+      const edge = edgeRow?.edge ?? null;
+      const p = new Params();
+      for (const v of base.values) p.add(v);
+      const lo = desc ? (edge ?? since) : start;
+      const hi = desc ? start : edge;
+      const win: string[] = [];
+      if (lo !== null) win.push(`last_at >= ${p.add(lo)}::timestamptz`);
+      if (hi !== null) win.push(`last_at <= ${p.add(hi)}::timestamptz`);
+      const cond = [...where, ...win];
+      const order = desc ? 'DESC' : 'ASC';
+      if (cursor)
+        cond.push(`(last_at, session_id COLLATE "C") ${desc ? '<' : '>'} (${p.add(cursor[0])}::timestamptz, ${p.add(cursor[1])})`);
+      // OFFSET 0 keeps the lateral subquery apart, so the session id reaches into the view's
+      // grouping (an index probe per candidate) instead of merging every session.
+      const rows = await this.q<Row & SessionRow>(
+        `SELECT t.* FROM (SELECT DISTINCT session_id AS sid FROM llm_usage_sessions ${win.length ? `WHERE ${win.join(' AND ')}` : ''}) c
+         CROSS JOIN LATERAL (SELECT ${SESSION_COLUMNS} FROM llm_usage_sessions_total v WHERE v.session_id = c.sid OFFSET 0) t
+         ${cond.length ? `WHERE ${cond.join(' AND ')}` : ''}
+         ORDER BY last_at ${order}, session_id COLLATE "C" ${order} LIMIT ${p.add(page.limit + 1)}`,
+        p.values,
+      );
+      if (rows.length > page.limit || edge === null) {
+        const more = rows.length > page.limit;
+        if (more) rows.length = page.limit;
+        const last = rows[rows.length - 1];
+        return { rows, next: more && last ? encodeCursor(last.last_at, last.session_id) : null };
+      }
+    }
   }
 
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
-    const [row] = await this.q<SessionRow & Row>(
-      `SELECT session_id, first_at, last_at, calls, errors, input_tokens, output_tokens, cost, currency, user_id, agent_name
-       FROM llm_usage_sessions_total WHERE session_id = $1`,
-      [sessionId],
-    );
+    const [row] = await this.q<SessionRow & Row>(`SELECT ${SESSION_COLUMNS} FROM llm_usage_sessions_total WHERE session_id = $1`, [
+      sessionId,
+    ]);
     return row;
   }
 
