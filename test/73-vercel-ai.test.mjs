@@ -254,22 +254,26 @@ for (const order of ['after', 'before']) {
       assertCleanRun(own, 'own provider');
       assertCleanRun(under.run, 'own provider under register');
       // (1) What the app's provider received: names, parents, kinds, statuses, attributes, events.
+      const { traces, tree } = JSON.parse(out(own)['own provider tree']);
+      assert.deepEqual(JSON.parse(out(under.run)['own provider tree']), { traces, tree });
       assert.equal(under.run.stdout, own.stdout);
       assert.equal(under.run.stderr, own.stderr);
-      const { traces, tree } = JSON.parse(out(own)['own provider tree']);
       assert.equal(traces, 4, 'one trace per SDK call');
-      const parents = Object.fromEntries(tree.map((s) => [s.name, s.parent]));
+      const flat = (nodes, parent = null) => nodes.flatMap((n) => [{ ...n, parent }, ...flat(n.children, n.name)]);
+      const spans = flat(tree);
+      assert.equal(spans.length, 11);
+      const parents = Object.fromEntries(spans.map((s) => [s.name, s.parent]));
       assert.equal(parents['ai.generateText.doGenerate'], 'ai.generateText');
       assert.equal(parents['ai.toolCall'], 'ai.generateText');
       assert.equal(parents['ai.streamText.doStream'], 'ai.streamText');
       assert.equal(parents['weather lookup'], 'ai.toolCall', "the app's own span inside the tool parents to the app's ai.toolCall");
-      assert.ok(tree.find((s) => s.name === 'ai.streamText.doStream').events.includes('ai.stream.firstChunk'));
+      assert.ok(spans.find((s) => s.name === 'ai.streamText.doStream').events.includes('ai.stream.firstChunk'));
       assert.ok(
-        tree.find((s) => s.name === 'ai.generateText.doGenerate').attributes['ai.prompt.messages'],
+        spans.find((s) => s.name === 'ai.generateText.doGenerate').attributes['ai.prompt.messages'],
         'the SDK attributes reach the app',
       );
       assert.ok(
-        tree.some((s) => s.status.code === 2),
+        spans.some((s) => s.status.code === 2),
         'the 429 is an error span in the app too',
       );
       // (2) llm-otel's call log: the rows of the no-provider run, with the same tree.
@@ -339,6 +343,7 @@ test('an app with its own provider and LLM_OTEL_VERCEL_AI=off: the app gets its 
   });
   try {
     assertCleanRun(off.run, 'own provider, bridge off');
+    assert.deepEqual(JSON.parse(out(off.run)['own provider tree']), JSON.parse(out(own)['own provider tree']));
     assert.equal(off.run.stdout, own.stdout);
     assert.equal(off.calls.length, 0);
     assert.equal(off.runs.length, 0);
