@@ -4,14 +4,13 @@
 // `trace.getTracer('ai')` on its copy of @opentelemetry/api. With no global provider registered,
 // that API answers from its ProxyTracerProvider, whose delegate is empty until someone registers
 // one. llm-otel sets that delegate — not the global registration — to a provider that answers the
-// tracer name `ai` only (every other name gets what it got before: a no-op tracer). So:
-// - an app that registers its own provider later still can (its registration is never refused),
-//   and registering replaces the delegate: from then on the SDK's spans go to the app's provider,
-//   as the app asked, and llm-otel no longer sees them;
-// - an app that registered one before llm-otel started is left alone for the same reason.
-// The delegate is set on llm-otel's copy of the API and on the one the `ai` package resolves
-// (found from the app's main script, like the registration API in start/app-api.ts), since two
-// copies hold two proxies. The package itself is not loaded.
+// tracer name `ai` only (every other name gets what it got before: a no-op tracer). An app that
+// registers its own provider, before or after llm-otel starts, still can (its registration is
+// never refused; it replaces the delegate); for that case the API's `getTracer` is wrapped so the
+// tracer `ai` is then a tee of the app's tracer and llm-otel's (tee.ts): the app gets its spans as
+// it asked, llm-otel records the calls too. Both are done on llm-otel's copy of the API and on the
+// one the `ai` package resolves (found from the app's main script, like the registration API in
+// start/app-api.ts), since two copies hold two proxies. The package itself is not loaded.
 
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
