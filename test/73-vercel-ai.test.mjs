@@ -5,11 +5,12 @@
 // and an OTLP span with our columns (model, provider, tokens, cost, status, redacted content), each
 // generateText / streamText / embed is a workflow run, each tool call a tool run with its
 // tool_call_id; the app's output is unchanged; an app with its own global tracer provider keeps
-// receiving the SDK's spans; the `openai` package beside it is still recorded once.
+// receiving exactly the SDK's spans while llm-otel records the same rows; the `openai` package
+// beside it is still recorded once.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll as after, beforeAll as before, test } from 'vitest';
 import { assertCleanRun, assertRunTotals, assertSinksAgree, runWithSinks } from './3x-helpers/sinks.mjs';
 import { copyApps, installFixture } from './helpers/fixture-install.mjs';
@@ -26,7 +27,7 @@ let r; // the app under register, with a call log and an OTLP receiver
 
 before(async () => {
   const dir = await installFixture('vercel-ai');
-  [app] = copyApps('vercel-ai', dir, ['ai-app.mjs']);
+  [app] = copyApps('vercel-ai', dir, ['ai-app.mjs', 'own-provider.mjs']);
   server = await startOpenAIServer({ fixtureDirs: [...DEFAULT_FIXTURE_DIRS, WIRE] });
   plain = await runApp(app, { env: { OPENAI_BASE_URL: server.baseURL } });
   r = await runWithSinks(app, { preload: 'import', openaiUrl: server.url, env: { OPENAI_BASE_URL: server.baseURL } });
@@ -236,20 +237,118 @@ test('OTLP: one GenAI span per row, with our attributes, and no content or SDK a
   assert.doesNotMatch(stored, /ana\.lima|sk-test-vercel-ai/);
 });
 
-test('an app with its own global tracer provider still gets every SDK span, and its output is unchanged', async () => {
+// The app's own provider (own-provider.mjs), registered after llm-otel started (the app imports it)
+// or before (preloaded ahead of llm-otel/register): the app gets exactly the spans it gets without
+// llm-otel, and llm-otel records the same rows as with no provider.
+const OWN = 'generate,tool,stream,error';
+for (const order of ['after', 'before']) {
+  test(`an app with its own global tracer provider (registered ${order} llm-otel starts): the same ai.* spans for the app, the same rows for llm-otel`, async () => {
+    const providerFile = join(dirname(app), 'own-provider.mjs');
+    const opts =
+      order === 'after'
+        ? { env: { OPENAI_BASE_URL: server.baseURL, APP_OWN_PROVIDER: '1' } }
+        : { env: { OPENAI_BASE_URL: server.baseURL }, nodeArgs: ['--import', providerFile] };
+    const own = await runApp(app, { ...opts, args: [OWN] });
+    const under = await runWithSinks(app, { preload: 'import', openaiUrl: server.url, ...opts, args: [OWN] });
+    try {
+      assertCleanRun(own, 'own provider');
+      assertCleanRun(under.run, 'own provider under register');
+      // (1) What the app's provider received: names, parents, kinds, statuses, attributes, events.
+      const { traces, tree } = JSON.parse(out(own)['own provider tree']);
+      assert.deepEqual(JSON.parse(out(under.run)['own provider tree']), { traces, tree });
+      assert.equal(under.run.stdout, own.stdout);
+      assert.equal(under.run.stderr, own.stderr);
+      assert.equal(traces, 4, 'one trace per SDK call');
+      const flat = (nodes, parent = null) => nodes.flatMap((n) => [{ ...n, parent }, ...flat(n.children, n.name)]);
+      const spans = flat(tree);
+      assert.equal(spans.length, 11);
+      const parents = Object.fromEntries(spans.map((s) => [s.name, s.parent]));
+      assert.equal(parents['ai.generateText.doGenerate'], 'ai.generateText');
+      assert.equal(parents['ai.toolCall'], 'ai.generateText');
+      assert.equal(parents['ai.streamText.doStream'], 'ai.streamText');
+      assert.equal(parents['weather lookup'], 'ai.toolCall', "the app's own span inside the tool parents to the app's ai.toolCall");
+      assert.ok(spans.find((s) => s.name === 'ai.streamText.doStream').events.includes('ai.stream.firstChunk'));
+      assert.ok(
+        spans.find((s) => s.name === 'ai.generateText.doGenerate').attributes['ai.prompt.messages'],
+        'the SDK attributes reach the app',
+      );
+      assert.ok(
+        spans.some((s) => s.status.code === 2),
+        'the 429 is an error span in the app too',
+      );
+      // (2) llm-otel's call log: the rows of the no-provider run, with the same tree.
+      const pick = (c) => [
+        c.api,
+        c.request_model,
+        c.response_model,
+        c.response_id,
+        c.input_tokens,
+        c.output_tokens,
+        c.cost,
+        c.status,
+        c.http_status,
+        c.stream,
+        c.finish_reasons,
+      ];
+      const same = r.calls.filter(
+        (c) =>
+          c.parent_call_id !== null && (under.calls.some((y) => y.response_id === c.response_id && c.response_id) || c.status === 'error'),
+      );
+      assert.equal(under.calls.length, 5, '1 generate, 2 tool turns, 1 stream, 1 rate-limited');
+      assert.deepEqual(under.calls.map(pick).sort(), same.map(pick).sort());
+      assert.deepEqual(under.runs.map((w) => [w.kind, w.name, w.status, w.tool_call_id]).sort(), [
+        ['tool', 'get_weather', 'ok', 'call_vercel_ai_weather_01'],
+        ['workflow', 'generateText', 'error', null],
+        ['workflow', 'generateText', 'ok', null],
+        ['workflow', 'generateText', 'ok', null],
+        ['workflow', 'streamText', 'ok', null],
+      ]);
+      for (const c of under.calls)
+        assert.ok(under.runs.some((w) => w.span_id === c.parent_call_id && w.span_id === c.parent_span_id && w.trace_id === c.trace_id));
+      const tool = under.runs.find((w) => w.kind === 'tool');
+      const loop = under.runs.find((w) => w.span_id === tool.parent_call_id);
+      assert.equal(tool.parent_span_id, loop.span_id);
+      assert.equal(loop.parent_span_id, null);
+      const cli = join(import.meta.dirname, '..', 'bin', 'llm-otel.js');
+      const text = execFileSync(process.execPath, [cli, 'trace', loop.trace_id, '--db', under.dbPath], { encoding: 'utf8' });
+      assert.deepEqual(
+        text
+          .split('\n')
+          .filter((l) => /[└├]─/.test(l))
+          .map((l) => l.trim().replace(/\s{2,}.*$/, '')),
+        [
+          '└─ workflow generateText',
+          '├─ chat gpt-4o-mini → gpt-4o-mini-2024-07-18',
+          '├─ tool get_weather',
+          '└─ chat gpt-4o-mini → gpt-4o-mini-2024-07-18',
+        ],
+      );
+      assertSinksAgree(under, `own provider ${order}`);
+      const ours = JSON.stringify(under.allSpans, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+      assert.doesNotMatch(ours, /Bouvet|"ai\.(prompt|response)/, 'only our GenAI spans, without content, leave by OTLP');
+    } finally {
+      under.cleanup();
+    }
+  }, 120_000);
+}
+
+test('an app with its own provider and LLM_OTEL_VERCEL_AI=off: the app gets its spans, llm-otel records none', async () => {
   const env = { OPENAI_BASE_URL: server.baseURL, APP_OWN_PROVIDER: '1' };
   const own = await runApp(app, { env, args: ['generate,tool'] });
-  const under = await runWithSinks(app, { preload: 'import', openaiUrl: server.url, env, args: ['generate,tool'] });
+  const off = await runWithSinks(app, {
+    preload: 'import',
+    openaiUrl: server.url,
+    env: { ...env, LLM_OTEL_VERCEL_AI: 'off' },
+    args: ['generate,tool'],
+  });
   try {
-    assertCleanRun(own, 'own provider');
-    assertCleanRun(under.run, 'own provider under register');
-    assert.equal(under.run.stdout, own.stdout);
-    assert.match(own.stdout, /own provider spans: \["ai.generateText","ai.generateText.doGenerate","ai.toolCall"\]/);
-    // The SDK's spans went to the app's provider, as it asked: llm-otel records none of them.
-    assert.equal(under.calls.length, 0);
-    assert.equal(under.spans.length, 0);
+    assertCleanRun(off.run, 'own provider, bridge off');
+    assert.deepEqual(JSON.parse(out(off.run)['own provider tree']), JSON.parse(out(own)['own provider tree']));
+    assert.equal(off.run.stdout, own.stdout);
+    assert.equal(off.calls.length, 0);
+    assert.equal(off.runs.length, 0);
   } finally {
-    under.cleanup();
+    off.cleanup();
   }
 }, 120_000);
 

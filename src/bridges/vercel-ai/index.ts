@@ -1,5 +1,5 @@
 // The Vercel AI SDK bridge: its telemetry spans become llm-otel's calls and runs (tracer.ts, map.ts),
-// through a tracer the SDK finds without a global provider (install.ts).
+// through a tracer the SDK finds without a global provider, or beside the app's own (install.ts, tee.ts).
 
 import { getRuntime } from '../../instrumentation/runtime.js';
 import { installAiSdkTracer } from './install.js';

@@ -4,19 +4,20 @@
 // `trace.getTracer('ai')` on its copy of @opentelemetry/api. With no global provider registered,
 // that API answers from its ProxyTracerProvider, whose delegate is empty until someone registers
 // one. llm-otel sets that delegate — not the global registration — to a provider that answers the
-// tracer name `ai` only (every other name gets what it got before: a no-op tracer). So:
-// - an app that registers its own provider later still can (its registration is never refused),
-//   and registering replaces the delegate: from then on the SDK's spans go to the app's provider,
-//   as the app asked, and llm-otel no longer sees them;
-// - an app that registered one before llm-otel started is left alone for the same reason.
-// The delegate is set on llm-otel's copy of the API and on the one the `ai` package resolves
-// (found from the app's main script, like the registration API in start/app-api.ts), since two
-// copies hold two proxies. The package itself is not loaded.
+// tracer name `ai` only (every other name gets what it got before: a no-op tracer). An app that
+// registers its own provider, before or after llm-otel starts, still can (its registration is
+// never refused; it replaces the delegate); for that case the API's `getTracer` is wrapped so the
+// tracer `ai` is then a tee of the app's tracer and llm-otel's (tee.ts): the app gets its spans as
+// it asked, llm-otel records the calls too. Both are done on llm-otel's copy of the API and on the
+// one the `ai` package resolves (found from the app's main script, like the registration API in
+// start/app-api.ts), since two copies hold two proxies. The package itself is not loaded.
 
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { trace as ourTrace, type Tracer } from '@opentelemetry/api';
 import { LLM_OTEL_PROVIDER } from '../../instrumentation/runtime.js';
+import { TeeTracer } from './tee.js';
+import type { VercelAiTracer } from './tracer.js';
 
 /** The global registry key of @opentelemetry/api major 1. */
 const REGISTRY = Symbol.for('opentelemetry.js.api.1');
@@ -50,13 +51,41 @@ export function globalProviderRegistered(): boolean {
   return registry?.trace !== undefined;
 }
 
+interface TraceApi {
+  getTracer(name: string, version?: string, options?: unknown): Tracer;
+}
+
 /**
- * Makes `trace.getTracer('ai')` return `tracer` while no global provider is registered. Returns
- * a function that undoes it (where nobody replaced the delegate meanwhile), or null when nothing
- * was installed (a global provider is registered already).
+ * Wraps `api.getTracer` so that, while some app provider is registered globally, the tracer it
+ * answers for `ai` feeds llm-otel too (tee.ts). Decided at each call: the app may register before
+ * or after llm-otel starts. Returns the undo, or null (an API build we do not know).
  */
-export function installAiSdkTracer(tracer: Tracer, mainScript: string | undefined = process.argv[1]): (() => void) | null {
-  if (globalProviderRegistered()) return null;
+function teeGetTracer(api: unknown, ours: VercelAiTracer): (() => void) | null {
+  const target = api as (TraceApi & Record<string, unknown>) | undefined;
+  if (!target || typeof target.getTracer !== 'function') return null;
+  const original = target.getTracer;
+  const wrapper = function (this: TraceApi, name: string, version?: string, options?: unknown): Tracer {
+    const tracer = original.call(this, name, version, options);
+    if (name !== 'ai') return tracer;
+    try {
+      if (tracer === ours || tracer instanceof TeeTracer || !globalProviderRegistered()) return tracer;
+      return new TeeTracer(tracer, ours.runtime);
+    } catch {
+      return tracer;
+    }
+  };
+  target.getTracer = wrapper;
+  return () => {
+    if (target.getTracer === wrapper) target.getTracer = original;
+  };
+}
+
+/**
+ * Makes `trace.getTracer('ai')` return `tracer` while no global provider is registered, and a tee
+ * of the app's tracer and `tracer` while one is. Returns a function that undoes it (where nobody
+ * replaced the delegate or the method meanwhile), or null when nothing was installed.
+ */
+export function installAiSdkTracer(tracer: VercelAiTracer, mainScript: string | undefined = process.argv[1]): (() => void) | null {
   const provider = {
     getTracer(name: string): Tracer | undefined {
       // Undefined: the proxy then answers as it would with no delegate (a no-op tracer).
@@ -69,18 +98,23 @@ export function installAiSdkTracer(tracer: Tracer, mainScript: string | undefine
     [LLM_OTEL_PROVIDER]: true,
   };
   const set: ProxyProvider[] = [];
+  const undo: (() => void)[] = [];
+  const registered = globalProviderRegistered();
   for (const api of new Set([ourTrace, aiSdkTraceApi(mainScript)])) {
-    const proxy = freeProxy(api);
-    if (!proxy) continue;
     try {
+      const restore = teeGetTracer(api, tracer);
+      if (restore) undo.push(restore);
+      const proxy = registered ? null : freeProxy(api);
+      if (!proxy) continue;
       proxy.setDelegate(provider);
       set.push(proxy);
     } catch {
       /* an API build we do not know: the SDK's spans stay where they were going */
     }
   }
-  if (set.length === 0) return null;
+  if (set.length === 0 && undo.length === 0) return null;
   return () => {
+    for (const restore of undo) restore();
     for (const proxy of set) if (proxy._delegate === provider) proxy._delegate = undefined;
   };
 }

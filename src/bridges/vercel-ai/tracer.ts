@@ -68,7 +68,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
  * A span as the AI SDK sees it: it keeps what the SDK sets on it (attributes, status, the first
  * chunk's time) and, when the SDK ends it, turns that into llm-otel's record.
  */
-abstract class AiSpan implements Span {
+export abstract class AiSpan implements Span {
   readonly attrs: Record<string, unknown>;
   protected status: SpanStatus = { code: SpanStatusCode.UNSET };
   protected exception: { name?: string; message?: string } | undefined;
@@ -88,7 +88,11 @@ abstract class AiSpan implements Span {
 
   abstract spanContext(): SpanContext;
   /** The context the SDK's code for this span runs in. */
-  abstract childContext(parent: Context): Context;
+  childContext(parent: Context): Context {
+    return this.scopeContext(trace.setSpan(parent, this));
+  }
+  /** `ctx` with this span as llm-otel's scope (parent call id, llm context), its active span left as it is. */
+  abstract scopeContext(ctx: Context): Context;
   protected abstract done(cancelled: boolean): void;
 
   setAttribute(key: string, value: SpanAttributeValue): this {
@@ -203,8 +207,8 @@ class RunSpan extends AiSpan {
     return this.span.spanContext();
   }
 
-  childContext(parent: Context): Context {
-    return setLlmScope(setLlmContext(trace.setSpan(parent, this), this.llm), { spanId: this.span.spanContext().spanId });
+  scopeContext(ctx: Context): Context {
+    return setLlmScope(setLlmContext(ctx, this.llm), { spanId: this.span.spanContext().spanId });
   }
 
   protected done(cancelled: boolean): void {
@@ -244,8 +248,8 @@ class CallSpan extends AiSpan {
     return this.call.spanContext();
   }
 
-  childContext(parent: Context): Context {
-    return setLlmScope(trace.setSpan(parent, this), { spanId: this.call.spanContext().spanId });
+  scopeContext(ctx: Context): Context {
+    return setLlmScope(ctx, { spanId: this.call.spanContext().spanId });
   }
 
   protected done(cancelled: boolean): void {
@@ -339,16 +343,27 @@ function passThrough(parent: Context): Span {
   return trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT);
 }
 
+/** llm-otel's record of one `ai.*` span (undefined for shapes it does not record). */
+export function openAiSpan(
+  rt: InstrumentationRuntime,
+  name: string,
+  options: SpanOptions | undefined,
+  parent: Context,
+): AiSpan | undefined {
+  const kind = typeof name === 'string' ? kindOf(name) : 'other';
+  if (kind === 'other') return undefined;
+  const attributes = options?.attributes;
+  return kind === 'call' ? new CallSpan(rt, name, attributes, parent) : new RunSpan(rt, name, attributes, parent, kind);
+}
+
 function open(
   rt: InstrumentationRuntime | undefined,
   name: string,
   options: SpanOptions | undefined,
   parent: Context,
 ): { span: Span; ctx: Context } {
-  const kind = typeof name === 'string' ? kindOf(name) : 'other';
-  if (!rt?.enabled || kind === 'other') return { span: passThrough(parent), ctx: parent };
-  const attributes = options?.attributes;
-  const span = kind === 'call' ? new CallSpan(rt, name, attributes, parent) : new RunSpan(rt, name, attributes, parent, kind);
+  const span = rt?.enabled ? openAiSpan(rt, name, options, parent) : undefined;
+  if (!span) return { span: passThrough(parent), ctx: parent };
   return { span, ctx: span.childContext(parent) };
 }
 
@@ -357,7 +372,7 @@ function open(
  * disabled) spans pass through unrecorded.
  */
 export class VercelAiTracer implements Tracer {
-  constructor(private readonly runtime: () => InstrumentationRuntime | undefined) {}
+  constructor(readonly runtime: () => InstrumentationRuntime | undefined) {}
 
   private open(name: string, options: SpanOptions | undefined, parent: Context): { span: Span; ctx: Context } {
     try {
