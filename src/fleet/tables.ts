@@ -3,6 +3,7 @@
 // (`unnest($1::text[], $2::bigint[], …)`): one parameter per column whatever the batch size, and
 // the same statement text every time.
 
+import { CALL_COLUMNS, MESSAGE_COLUMNS, RUN_COLUMNS } from '../../exporter/rows.js';
 import { pgJson, pgText } from './sanitize.js';
 
 type PgType = 'text' | 'jsonb' | 'boolean' | 'integer' | 'bigint' | 'double precision' | 'timestamptz';
@@ -42,76 +43,18 @@ function spec(table: string, names: readonly string[], types: Record<string, PgT
   return { table, columns: names.map((n) => [n, types[n] ?? 'text'] as const), conflict };
 }
 
+// The call log's own column lists (exporter/rows.ts), so a column added there is shipped too: a
+// call names its price by key rather than by the spool's row id, and every row its writer.
 export const CALLS = spec(
   'llm_calls',
-  [
-    'span_id',
-    'trace_id',
-    'parent_span_id',
-    'parent_call_id',
-    'service_name',
-    'session_id',
-    'user_id',
-    'agent_name',
-    'conversation_id',
-    'tags',
-    'metadata',
-    'operation',
-    'api',
-    'provider',
-    'server_address',
-    'server_port',
-    'request_model',
-    'response_model',
-    'response_id',
-    'request_id',
-    'temperature',
-    'top_p',
-    'max_tokens',
-    'stream',
-    'finish_reasons',
-    'input_tokens',
-    'output_tokens',
-    'total_tokens',
-    'cached_input_tokens',
-    'reasoning_tokens',
-    'usage_source',
-    'cost',
-    'currency',
-    'price_key',
-    'started_at',
-    'ended_at',
-    'duration_ms',
-    'ttft_ms',
-    'status',
-    'error_type',
-    'error_message',
-    'http_status',
-    'retry_count',
-    'attributes',
-    'writer_id',
-  ],
+  [...CALL_COLUMNS.map((c) => (c === 'price_id' ? 'price_key' : c)), 'writer_id'],
   CALL_TYPES,
   'ON CONFLICT DO NOTHING',
 );
 
 export const MESSAGES = spec(
   'llm_messages',
-  [
-    'call_span_id',
-    'started_at',
-    'direction',
-    'position',
-    'role',
-    'content',
-    'content_chars',
-    'truncated',
-    'tool_calls',
-    'tool_call_id',
-    'name',
-    'token_estimate',
-    'reasoning',
-  ],
+  ['call_span_id', 'started_at', ...MESSAGE_COLUMNS],
   {
     started_at: 'timestamptz',
     position: 'integer',
@@ -125,25 +68,7 @@ export const MESSAGES = spec(
 
 export const RUNS = spec(
   'llm_runs',
-  [
-    'span_id',
-    'trace_id',
-    'parent_span_id',
-    'parent_call_id',
-    'kind',
-    'name',
-    'session_id',
-    'user_id',
-    'agent_name',
-    'tool_call_id',
-    'started_at',
-    'ended_at',
-    'duration_ms',
-    'status',
-    'error_message',
-    'attributes',
-    'writer_id',
-  ],
+  [...RUN_COLUMNS, 'writer_id'],
   { started_at: 'timestamptz', ended_at: 'timestamptz', duration_ms: 'double precision', attributes: 'jsonb' },
   'ON CONFLICT DO NOTHING',
 );
