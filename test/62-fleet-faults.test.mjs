@@ -41,6 +41,25 @@ const spoolCount = (path) => {
   }
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A server that accepts connections and never answers, posing as PostgreSQL at `url`. */
+async function startSilentServer() {
+  const sockets = new Set();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `postgres://u:secret@127.0.0.1:${server.address().port}/db`,
+    sockets,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
 /** The app's output without its timings: what must not change whatever the database does. */
 const outcome = (r) => ({ code: r.code, calls: r.result?.calls, failed: r.result?.failed });
 
@@ -105,15 +124,10 @@ pgTest(
 pgTest(
   'a server that accepts connections and never answers: the shipper times out, the app is unaffected and ends in bounded time',
   async () => {
-    const sockets = new Set();
-    const silent = createServer((s) => {
-      sockets.add(s);
-      s.on('error', () => {});
-    });
-    await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+    const silent = await startSilentServer();
     const spool = join(dir, 'silent.db');
     try {
-      const url = `postgres://u:secret@127.0.0.1:${silent.address().port}/db`;
+      const url = silent.url;
       const r = await runFleetApp({
         runApp,
         dir,
@@ -128,13 +142,12 @@ pgTest(
       assert.equal(spoolCount(spool), 160, 'the spool has every call, for a later run to ship');
       assert.match(r.stderr, /fleet database postgres:\/\/u:\*\*\*@127\.0\.0\.1:\d+\/db cannot be reached \(.*(timeout|terminated).*\)/i);
       assert.doesNotMatch(r.stderr, /secret/);
-      assert.ok(sockets.size >= 1, 'the shipper did connect');
+      assert.ok(silent.sockets.size >= 1, 'the shipper did connect');
       // The exit does not wait for the silent server beyond the shipper's share of the exit budget
       // (a bound that proves "does not hang", not a speed: the exit budget is 1.25 s).
       assert.ok(r.afterMarkMs !== null && r.afterMarkMs < 5000, `ended ${r.afterMarkMs} ms after the app's last line`);
     } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => silent.close(r));
+      await silent.close();
     }
   },
   90_000,
@@ -143,15 +156,10 @@ pgTest(
 pgTest(
   'a silent server and an app that ends before any timeout: one line says nothing was shipped, the spool keeps every call',
   async () => {
-    const sockets = new Set();
-    const silent = createServer((s) => {
-      sockets.add(s);
-      s.on('error', () => {});
-    });
-    await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+    const silent = await startSilentServer();
     const spool = join(dir, 'silent-short.db');
     try {
-      const url = `postgres://u:secret@127.0.0.1:${silent.address().port}/db`;
+      const url = silent.url;
       const r = await runFleetApp({
         runApp,
         dir,
@@ -172,8 +180,7 @@ pgTest(
       );
       assert.doesNotMatch(r.stderr, /secret/);
     } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => silent.close(r));
+      await silent.close();
     }
   },
   90_000,

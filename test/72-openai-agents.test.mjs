@@ -17,6 +17,7 @@ import { agentReplies } from './helpers/agent-replies.mjs';
 import { copyApps, installFixture } from './helpers/fixture-install.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { runApp } from './helpers/run-app.mjs';
+import { runTree } from './helpers/run-tree.mjs';
 
 let server;
 let dir;
@@ -67,27 +68,6 @@ function assertSameOutput({ plain, registered }) {
   assert.doesNotMatch(registered.stderr, /llm-otel/, registered.stderr);
 }
 
-/**
- * The tree as text, from the rows alone: each run or call under its parent (parent_call_id), in
- * start order — `workflow Agent workflow(agent Weather agent(llm[Weather agent] tool get_weather …))`.
- */
-function tree({ calls, runs }) {
-  const nodes = [
-    ...runs.map((r) => ({ id: r.span_id, parent: r.parent_call_id, at: r.started_at, label: `${r.kind} ${r.name}` })),
-    ...calls.map((c) => ({ id: c.span_id, parent: c.parent_call_id, at: c.started_at, label: `llm[${c.agent_name}]` })),
-  ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  const ids = new Set(nodes.map((x) => x.id));
-  const render = (parent) =>
-    nodes
-      .filter((x) => (parent === null ? !x.parent || !ids.has(x.parent) : x.parent === parent))
-      .map((x) => {
-        const kids = render(x.id);
-        return kids ? `${x.label}(${kids})` : x.label;
-      })
-      .join(' ');
-  return render(null);
-}
-
 /** Every LLM request the server answered is one row, in one trace with the runs. */
 function assertEveryCallOnce(r) {
   assert.ok(r.requests.length > 0);
@@ -127,7 +107,7 @@ describe('OpenAI Agents SDK under register', () => {
       assertSameOutput(r);
       assert.match(r.plain.stdout, /final: It is nice \| sunny in Paris/);
       if (mode) assert.match(r.plain.stdout, /streamed chars: 27/);
-      assert.equal(tree(r), WEATHER);
+      assert.equal(runTree(r), WEATHER);
       assertEveryCallOnce(r);
       assertToolCallIds(r, ['get_weather']);
       const agent = r.runs.find((x) => x.kind === 'agent');
@@ -144,7 +124,7 @@ describe('OpenAI Agents SDK under register', () => {
       assertSameOutput(r);
       assert.match(r.plain.stdout, /last agent: Billing agent/);
       assert.equal(
-        tree(r),
+        runTree(r),
         'workflow Agent workflow(agent Triage agent(llm[Triage agent] tool transfer_to_Billing_agent) ' +
           'agent Billing agent(llm[Billing agent] tool lookup_invoice llm[Billing agent]))',
       );
@@ -162,7 +142,7 @@ describe('OpenAI Agents SDK under register', () => {
     const r = await scenario('agents.mjs', ['wrapped']);
     assertSameOutput(r);
     assert.equal(
-      tree(r),
+      runTree(r),
       'agent support-bot(workflow Agent workflow(agent Triage agent(llm[Triage agent] tool transfer_to_Billing_agent) ' +
         'agent Billing agent(llm[Billing agent] tool lookup_invoice llm[Billing agent])))',
     );
@@ -174,7 +154,7 @@ describe('OpenAI Agents SDK under register', () => {
     const ok = await scenario('agents.mjs', ['guardrail']);
     assertSameOutput(ok);
     assert.equal(
-      tree(ok),
+      runTree(ok),
       'workflow Agent workflow(agent Guarded agent(tool no_shouting llm[Guarded agent] tool get_weather llm[Guarded agent]))',
     );
     assertEveryCallOnce(ok);
@@ -185,7 +165,7 @@ describe('OpenAI Agents SDK under register', () => {
     assertSameOutput(tripped);
     assert.match(tripped.plain.stdout, /blocked: InputGuardrailTripwireTriggered/);
     assert.equal(tripped.calls.length, 0);
-    assert.equal(tree(tripped), 'workflow Agent workflow(agent Guarded agent(tool no_shouting))');
+    assert.equal(runTree(tripped), 'workflow Agent workflow(agent Guarded agent(tool no_shouting))');
     const byKind = Object.fromEntries(tripped.runs.map((x) => [x.kind, x]));
     assert.equal(JSON.parse(byKind.tool.attributes)['openai_agents.guardrail.triggered'], true);
     assert.equal(byKind.tool.status, 'ok');
@@ -199,7 +179,7 @@ describe('OpenAI Agents SDK under register', () => {
     const r = await scenario('agents.mjs', ['group']);
     assertSameOutput(r);
     const agent = 'agent Weather agent(llm[Weather agent] tool get_weather llm[Weather agent])';
-    assert.equal(tree(r), `workflow Support flow(${agent} ${agent})`);
+    assert.equal(runTree(r), `workflow Support flow(${agent} ${agent})`);
     assertEveryCallOnce(r);
     for (const x of [...r.calls, ...r.runs]) assert.equal(x.session_id, 'thread-42', `${x.kind ?? 'call'} ${x.name ?? ''}`);
     // The trace's metadata reaches the calls as llm-otel metadata.
@@ -213,7 +193,7 @@ describe('OpenAI Agents SDK under register', () => {
     assertSameOutput(r);
     assert.match(r.plain.stdout, /final: Tomorrow \| cloudy in Lyon/);
     assert.equal(
-      tree(r),
+      runTree(r),
       'workflow Agent workflow(agent Forecast agent(llm[Forecast agent] tool forecast(agent forecaster(llm[forecaster])) llm[Forecast agent]))',
     );
     assertEveryCallOnce(r);
@@ -225,7 +205,7 @@ describe('OpenAI Agents SDK under register', () => {
   test('a CommonJS app (--require): the same tree', async () => {
     const r = await scenario('tool-agent.cjs', []);
     assertSameOutput(r);
-    assert.equal(tree(r), WEATHER);
+    assert.equal(runTree(r), WEATHER);
     assertEveryCallOnce(r);
     assertToolCallIds(r, ['get_weather']);
   }, 120_000);

@@ -20,6 +20,7 @@ import { copyApps, installFixture } from './helpers/fixture-install.mjs';
 import { startOpenAIServer } from './helpers/openai-server.mjs';
 import { startResponsesWsServer } from './helpers/responses-ws-server.mjs';
 import { runApp } from './helpers/run-app.mjs';
+import { runTree } from './helpers/run-tree.mjs';
 
 const NODE_ARGS = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : [];
 
@@ -85,24 +86,6 @@ function assertSameOutput({ plain, registered }) {
   assert.doesNotMatch(registered.stderr, /llm-otel/, registered.stderr);
 }
 
-/** The tree from the rows alone (as in test/72): each run or call under its parent, in start order. */
-function tree({ calls, runs }) {
-  const nodes = [
-    ...runs.map((r) => ({ id: r.span_id, parent: r.parent_call_id, at: r.started_at, label: `${r.kind} ${r.name}` })),
-    ...calls.map((c) => ({ id: c.span_id, parent: c.parent_call_id, at: c.started_at, label: `llm[${c.agent_name}]` })),
-  ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  const ids = new Set(nodes.map((x) => x.id));
-  const render = (parent) =>
-    nodes
-      .filter((x) => (parent === null ? !x.parent || !ids.has(x.parent) : x.parent === parent))
-      .map((x) => {
-        const kids = render(x.id);
-        return kids ? `${x.label}(${kids})` : x.label;
-      })
-      .join(' ');
-  return render(null);
-}
-
 const WEATHER = 'workflow Agent workflow(agent Weather agent(llm[Weather agent] tool get_weather llm[Weather agent]))';
 
 /** Every response.create frame is one row, all in one trace with the runs, under the agent run. */
@@ -158,7 +141,7 @@ describe('OpenAI Agents SDK over the Responses WebSocket transport, under regist
     assertSameOutput(r);
     assert.match(r.plain.stdout, /final: It is nice \| sunny in Paris/);
     assert.equal(r.requests.length, 2);
-    assert.equal(tree(r), WEATHER);
+    assert.equal(runTree(r), WEATHER);
     assertEveryCallOnce(r);
     assertToolCallIds(r, 'get_weather');
     const port = Number(new URL(ws.baseURL).port);
@@ -201,7 +184,7 @@ describe('OpenAI Agents SDK over the Responses WebSocket transport, under regist
     const r = await scenario('agents-ws.mjs', ['tool', 'stream']);
     assertSameOutput(r);
     assert.match(r.plain.stdout, /streamed chars: 27/);
-    assert.equal(tree(r), WEATHER);
+    assert.equal(runTree(r), WEATHER);
     assertEveryCallOnce(r);
     assertToolCallIds(r, 'get_weather');
     for (const c of r.calls) {
@@ -222,7 +205,7 @@ describe('OpenAI Agents SDK over the Responses WebSocket transport, under regist
       [r.requests[0].socket, r.requests[0].socket],
       'both requests on one socket',
     );
-    assert.equal(tree(r), WEATHER);
+    assert.equal(runTree(r), WEATHER);
     assertEveryCallOnce(r);
     assertToolCallIds(r, 'get_weather');
   }, 120_000);
@@ -271,7 +254,7 @@ describe('OpenAI Agents SDK over the Responses WebSocket transport, under regist
     });
     assertSameOutput(r);
     assert.match(r.plain.stdout, /final: It is nice \| sunny in Paris/);
-    assert.equal(tree(r), WEATHER);
+    assert.equal(runTree(r), WEATHER);
     assertEveryCallOnce(r);
     assertToolCallIds(r, 'get_weather');
     for (const c of r.calls) assert.equal(c.server_port, Number(new URL(wsURL).port));
@@ -281,7 +264,7 @@ describe('OpenAI Agents SDK over the Responses WebSocket transport, under regist
     const r = await scenario('agents-ws.mjs', ['nested']);
     assertSameOutput(r);
     assert.equal(
-      tree(r),
+      runTree(r),
       'workflow Agent workflow(agent Weather agent(llm[Weather agent] tool get_weather(agent forecaster) llm[Weather agent]))',
     );
   }, 120_000);
