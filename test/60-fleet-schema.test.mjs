@@ -116,6 +116,9 @@ function migrateInChild(url) {
     }).catch((e) => { console.error(e); process.exit(1); });`;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-e', code, url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A hang fails the test instead of stalling the run.
+    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', () => clearTimeout(kill));
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));

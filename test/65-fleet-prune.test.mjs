@@ -181,6 +181,9 @@ pgTest('tail shows a call whose transaction commits after a later call has been 
   await withClient(url, (c) => ensurePartitions(c, ['2026-11-20T00:00:00.000Z']));
 
   const child = spawn(process.execPath, [BIN, 'tail', '--json', '--interval', '100ms', '--db', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // SIGINT ends it below; this bound kills it whatever happens.
+  const kill = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  child.on('exit', () => clearTimeout(kill));
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => {
@@ -248,6 +251,9 @@ pgTest('tail outlives a PostgreSQL restart: one line when it goes, one when it i
   ]);
   await copySqliteToPostgres(file, url, { writerId: 'w1' });
   const child = spawn(process.execPath, [BIN, 'tail', '--json', '--interval', '100ms', '--db', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // SIGINT ends it below; this bound kills it whatever happens.
+  const kill = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  child.on('exit', () => clearTimeout(kill));
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => {

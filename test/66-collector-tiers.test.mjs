@@ -184,11 +184,16 @@ test('compose: Jaeger, the agent and the gateways, wired to one another', () => 
 
 // Debian's docker-compose reads the file as Docker Compose would (no daemon needed). CI installs it
 // (.ci/run); elsewhere a machine without it skips this test, saying why.
-const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
+const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore', timeout: 60_000, killSignal: 'SIGKILL' }).status === 0;
 const composeSkip = !hasCompose && !process.env.CI ? 'docker-compose is missing (apt-get install -y docker-compose)' : false;
 
 test('compose: docker-compose reads the file (schema, references) and resolves the config mounts', { skip: composeSkip }, () => {
-  const r = spawnSync('docker-compose', ['-f', join(DIR, 'docker-compose.yaml'), 'config'], { encoding: 'utf8', cwd: DIR });
+  const r = spawnSync('docker-compose', ['-f', join(DIR, 'docker-compose.yaml'), 'config'], {
+    encoding: 'utf8',
+    cwd: DIR,
+    timeout: 60_000,
+    killSignal: 'SIGKILL',
+  });
   assert.equal(r.status, 0, r.stderr);
   const resolved = parse(r.stdout);
   assert.deepEqual(Object.keys(resolved.services).toSorted(), Object.keys(compose.services).toSorted());

@@ -175,7 +175,11 @@ test('a tool loop: workflow run → LLM call → tool run (with its tool_call_id
   assertRunTotals(r, 'tool loop');
   // The same tree in `llm-otel trace`, in the order it ran.
   const cli = join(import.meta.dirname, '..', 'bin', 'llm-otel.js');
-  const text = execFileSync(process.execPath, [cli, 'trace', run.trace_id, '--db', r.dbPath], { encoding: 'utf8' });
+  const text = execFileSync(process.execPath, [cli, 'trace', run.trace_id, '--db', r.dbPath], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    killSignal: 'SIGKILL',
+  });
   const tree = text
     .split('\n')
     .filter((l) => /[└├]─/.test(l))
@@ -310,7 +314,11 @@ for (const order of ['after', 'before']) {
       assert.equal(tool.parent_span_id, loop.span_id);
       assert.equal(loop.parent_span_id, null);
       const cli = join(import.meta.dirname, '..', 'bin', 'llm-otel.js');
-      const text = execFileSync(process.execPath, [cli, 'trace', loop.trace_id, '--db', under.dbPath], { encoding: 'utf8' });
+      const text = execFileSync(process.execPath, [cli, 'trace', loop.trace_id, '--db', under.dbPath], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        killSignal: 'SIGKILL',
+      });
       assert.deepEqual(
         text
           .split('\n')

@@ -312,6 +312,9 @@ export function cli(args, { env = {}, input, cwd } = {}) {
     input,
     cwd,
     maxBuffer: 256 * 1024 * 1024,
+    // A hang fails the test (status null) instead of stalling the run.
+    timeout: 120_000,
+    killSignal: 'SIGKILL',
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

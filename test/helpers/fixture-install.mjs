@@ -34,7 +34,12 @@ export async function installFixture(name) {
     mkdirSync(dir, { recursive: true });
     copyFileSync(join(src, 'package.json'), join(dir, 'package.json'));
     copyFileSync(join(src, 'package-lock.json'), join(dir, 'package-lock.json'));
-    await run('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, maxBuffer: 64 << 20 });
+    await run('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], {
+      cwd: dir,
+      maxBuffer: 64 << 20,
+      timeout: 600_000,
+      killSignal: 'SIGKILL',
+    });
     writeFileSync(stamp, want);
   }
   const link = join(dir, 'node_modules', 'llm-otel');

@@ -48,7 +48,13 @@ function asOwner(cmd, args, opts = {}) {
   const root = process.getuid?.() === 0;
   const file = root ? 'runuser' : cmd;
   const argv = root ? ['-u', 'postgres', '--', cmd, ...args] : args;
-  return execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', ...opts });
+  return execFileSync(file, argv, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    timeout: 120_000,
+    killSignal: 'SIGKILL',
+    ...opts,
+  });
 }
 
 /** psql against `url`, returning its stdout (tuples only, unaligned). */
@@ -58,6 +64,8 @@ export function psql(url, sql) {
   return execFileSync(exe, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+    killSignal: 'SIGKILL',
   });
 }
 
